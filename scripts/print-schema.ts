@@ -1,0 +1,26 @@
+// Prints the schema the code builds to schema.graphql (`npm run schema:print`),
+// or with --check fails when the committed file differs (`npm run schema:check`).
+// printSubgraphSchema keeps the federation directives that printSchema drops.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { schema } from '../src/schema/index.js';
+
+const file = new URL('../schema.graphql', import.meta.url);
+const printed = `${printSubgraphSchema(schema).trim()}\n`;
+let committed = '';
+try {
+  committed = readFileSync(file, 'utf8');
+} catch {}
+
+if (process.argv.includes('--check')) {
+  if (committed !== printed) {
+    console.error('schema.graphql is out of date with the code: run `npm run schema:print` and commit it.');
+    process.exit(1);
+  }
+  console.log('schema.graphql matches the code.');
+} else if (committed !== printed) {
+  writeFileSync(file, printed);
+  console.log('wrote schema.graphql');
+} else {
+  console.log('schema.graphql is up to date.');
+}

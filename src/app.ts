@@ -1,0 +1,54 @@
+// Starts the gateway: configuration, database, migrations, first-start
+// bootstrap, HTTP. src/server.ts calls it; tests and the benchmark do too.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import type { Logger } from './logger.js';
+import { bootstrap, type BootstrapResult } from './operator/bootstrap.js';
+import { createGateway } from './yoga.js';
+
+export interface RunningGateway {
+  url: string;
+  database: Database;
+  bootstrap: BootstrapResult;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
+  const database = await openDatabase(config);
+  try {
+    if (config.migrate) {
+      const applied = await database.migrate();
+      logger.info({ applied }, applied.length ? 'applied database migrations' : 'database schema is up to date');
+    }
+    const bootstrapped = await bootstrap(database.prisma);
+    const yoga = createGateway({ prisma: database.prisma, logger });
+    const server = createServer(yoga);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return {
+      url: `http://${host}:${port}/graphql`,
+      database,
+      bootstrap: bootstrapped,
+      close: async () => {
+        await closeServer(server);
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

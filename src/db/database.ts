@@ -1,0 +1,50 @@
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+import { applyMigrations } from './migrate.js';
+import { openPGlite, pgliteAdapterFactory } from './pglite.js';
+import { withWholeScripts } from './whole-scripts.js';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  kind: DatabaseKind;
+  prisma: PrismaClient;
+  /** Runs the migrations not yet applied; returns their names. */
+  migrate(migrationsDir?: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>;
+
+/**
+ * One database, two engines: a PostgreSQL server when `databaseUrl` is set,
+ * otherwise the embedded PGlite persisted in `dataDir`. Both run the same
+ * Prisma schema through a driver adapter.
+ */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  if (config.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
+    // An idle client that loses its server must not crash the process.
+    pool.on('error', () => {});
+    const adapter = withWholeScripts(new PrismaPg(pool), (script) => pool.query(script));
+    return wrap('postgres', adapter, () => pool.end());
+  }
+  const { pglite, close } = await openPGlite(config.dataDir);
+  return wrap('pglite', pgliteAdapterFactory(pglite), close);
+}
+
+function wrap(kind: DatabaseKind, adapter: SqlMigrationAwareDriverAdapterFactory, closeDriver: () => Promise<void>): Database {
+  const prisma = new PrismaClient({ adapter });
+  return {
+    kind,
+    prisma,
+    migrate: (migrationsDir) => applyMigrations(adapter, migrationsDir),
+    async close() {
+      await prisma.$disconnect();
+      await closeDriver();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { withWholeScripts } from './whole-scripts.js';
+
+export class DataDirInUseError extends Error {
+  override name = 'DataDirInUseError';
+}
+
+/**
+ * Opens the embedded PostgreSQL, persisted in `dataDir` (in memory for
+ * `memory://`). PGlite is single-process: two processes on one folder would
+ * corrupt it, so a lock file names the process that holds it.
+ */
+export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; close(): Promise<void> }> {
+  const release = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
+  try {
+    const pglite = await PGlite.create({ dataDir });
+    return {
+      pglite,
+      close: async () => {
+        await pglite.close();
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockFile = join(dataDir, 'gateway.lock');
+  try {
+    writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+  } catch {
+    const holder = Number(readFileSync(lockFile, 'utf8'));
+    if (holder !== process.pid && isAlive(holder)) {
+      throw new DataDirInUseError(
+        `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database serves one process at a time (stop it, or use DATABASE_URL)`,
+      );
+    }
+    writeFileSync(lockFile, String(process.pid)); // left behind by a process that died
+  }
+  return () => rmSync(lockFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function pgliteAdapterFactory(pglite: PGlite): SqlMigrationAwareDriverAdapterFactory {
+  return withWholeScripts(new PrismaPGlite(pglite), (script) => pglite.exec(script));
+}

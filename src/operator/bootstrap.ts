@@ -1,0 +1,34 @@
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { addMember, createOrganization, createUser, DEFAULT_ORGANIZATION, issueToken } from './operator.js';
+
+/** Any constant shared by all replicas: it serialises concurrent first starts. */
+const BOOTSTRAP_LOCK = 0x636f646572; // "coder"
+
+export interface BootstrapResult {
+  createdOrganization: boolean;
+  /** Set only when this start created the first owner. */
+  owner?: { username: string; token: string };
+}
+
+/**
+ * On an empty database, creates Coder's default organization and a first
+ * owner with a session token, so that the playground is usable at once. Does
+ * nothing on a database that has them, so restarts print no new token.
+ */
+export async function bootstrap(prisma: PrismaClient): Promise<BootstrapResult> {
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK}::bigint)`;
+    const result: BootstrapResult = { createdOrganization: false };
+    if (!(await tx.organization.findFirst({ where: { isDefault: true } }))) {
+      await createOrganization(tx, { ...DEFAULT_ORGANIZATION, isDefault: true });
+      result.createdOrganization = true;
+    }
+    if ((await tx.user.count({ where: { isSystem: false } })) === 0) {
+      const owner = await createUser(tx, { username: 'admin', email: 'admin@coder.local', name: 'Admin', siteRoles: ['owner'] });
+      await addMember(tx, 'default', owner.id);
+      const { token } = await issueToken(tx, owner.id, { name: 'bootstrap' });
+      result.owner = { username: owner.username, token };
+    }
+    return result;
+  });
+}

@@ -1,0 +1,179 @@
+// What an operator does outside GraphQL: create users, organizations and
+// memberships, and issue, list and revoke session tokens. Used by the CLI,
+// the first-start bootstrap and the tests. Each operation is one transaction.
+import { randomUUID } from 'node:crypto';
+import { generateToken } from '../auth/tokens.js';
+import type { PrismaClient, Prisma, User, Organization, ApiKey } from '../generated/prisma/client.js';
+import { isUuid, isValidName } from '../schema/organization/lookup.js';
+
+export class OperatorError extends Error {
+  override name = 'OperatorError';
+}
+
+/** Coder's default organization, as `coderd` creates it on an empty deployment. */
+export const DEFAULT_ORGANIZATION = {
+  name: 'coder',
+  displayName: 'Coder',
+  description: 'Builtin default organization.',
+};
+
+const DAY_SECONDS = 24 * 60 * 60;
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 30 * DAY_SECONDS;
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+export interface CreateUserInput {
+  username: string;
+  email: string;
+  name?: string;
+  siteRoles?: string[];
+  status?: 'active' | 'dormant' | 'suspended';
+}
+
+export async function createUser(db: Db, input: CreateUserInput): Promise<User> {
+  if (!isValidName(input.username)) {
+    throw new OperatorError(`username "${input.username}" is not valid: use letters, digits and single hyphens`);
+  }
+  if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) throw new OperatorError(`email "${input.email}" is not valid`);
+  const taken = await db.user.findFirst({
+    where: {
+      deleted: false,
+      OR: [{ username: { equals: input.username, mode: 'insensitive' } }, { email: { equals: input.email, mode: 'insensitive' } }],
+    },
+  });
+  if (taken) throw new OperatorError(`a user with username "${input.username}" or email "${input.email}" already exists`);
+  const now = new Date();
+  return db.user.create({
+    data: {
+      id: randomUUID(),
+      username: input.username,
+      email: input.email,
+      name: input.name ?? '',
+      rbacRoles: [...new Set(input.siteRoles ?? [])],
+      status: input.status ?? 'active',
+      // No password sign-in here: Coder stores an empty hash with login type `none`.
+      hashedPassword: new Uint8Array(),
+      loginType: 'none',
+      createdAt: now,
+      updatedAt: now,
+    },
+  });
+}
+
+export interface CreateOrganizationInput {
+  name: string;
+  displayName?: string;
+  description?: string;
+  icon?: string;
+  isDefault?: boolean;
+}
+
+export async function createOrganization(db: Db, input: CreateOrganizationInput): Promise<Organization> {
+  if (!isValidName(input.name)) {
+    throw new OperatorError(`organization name "${input.name}" is not valid: use letters, digits and single hyphens`);
+  }
+  if (await db.organization.findFirst({ where: { deleted: false, name: { equals: input.name, mode: 'insensitive' } } })) {
+    throw new OperatorError(`an organization named "${input.name}" already exists`);
+  }
+  if (input.isDefault && (await db.organization.findFirst({ where: { isDefault: true } }))) {
+    throw new OperatorError('there is already a default organization');
+  }
+  const now = new Date();
+  return db.organization.create({
+    data: {
+      id: randomUUID(),
+      name: input.name,
+      displayName: input.displayName ?? input.name,
+      description: input.description ?? '',
+      icon: input.icon ?? '',
+      isDefault: input.isDefault ?? false,
+      createdAt: now,
+      updatedAt: now,
+    },
+  });
+}
+
+export async function findUser(db: Db, ref: string): Promise<User> {
+  const user = await db.user.findFirst({
+    where: isUuid(ref)
+      ? { id: ref.toLowerCase(), deleted: false }
+      : { username: { equals: ref, mode: 'insensitive' }, deleted: false },
+  });
+  if (!user) throw new OperatorError(`no user "${ref}"`);
+  return user;
+}
+
+export async function findOrganization(db: Db, ref: string): Promise<Organization> {
+  const organization = await db.organization.findFirst({
+    where: isUuid(ref)
+      ? { id: ref.toLowerCase(), deleted: false }
+      : ref === 'default'
+        ? { isDefault: true, deleted: false }
+        : { name: { equals: ref, mode: 'insensitive' }, deleted: false },
+  });
+  if (!organization) throw new OperatorError(`no organization "${ref}"`);
+  return organization;
+}
+
+export async function addMember(db: Db, organizationRef: string, userRef: string, roles: string[] = []) {
+  const [organization, user] = await Promise.all([findOrganization(db, organizationRef), findUser(db, userRef)]);
+  const existing = await db.organizationMember.findUnique({
+    where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
+  });
+  if (existing) throw new OperatorError(`"${user.username}" is already a member of "${organization.name}"`);
+  const now = new Date();
+  return db.organizationMember.create({
+    data: { organizationId: organization.id, userId: user.id, roles: [...new Set(roles)], createdAt: now, updatedAt: now },
+  });
+}
+
+export interface IssuedToken {
+  token: string;
+  apiKey: ApiKey;
+}
+
+/** Issues a session token; the secret exists only in the returned `token`. */
+export async function issueToken(
+  db: Db,
+  userRef: string,
+  options: { name?: string; lifetimeSeconds?: number; now?: Date } = {},
+): Promise<IssuedToken> {
+  const user = await findUser(db, userRef);
+  const lifetimeSeconds = options.lifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
+  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0) throw new OperatorError('token lifetime must be a positive number of seconds');
+  const now = options.now ?? new Date();
+  const tokenName = options.name ?? `gateway-${now.toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  if (await db.apiKey.findFirst({ where: { userId: user.id, tokenName, loginType: 'token' } })) {
+    throw new OperatorError(`"${user.username}" already has a token named "${tokenName}"`);
+  }
+  const generated = generateToken();
+  const apiKey = await db.apiKey.create({
+    data: {
+      id: generated.id,
+      hashedSecret: generated.hashedSecret,
+      userId: user.id,
+      lastUsed: now,
+      expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000),
+      createdAt: now,
+      updatedAt: now,
+      loginType: 'token',
+      lifetimeSeconds: BigInt(lifetimeSeconds),
+      tokenName,
+    },
+  });
+  return { token: generated.token, apiKey };
+}
+
+export async function listTokens(db: Db, userRef?: string) {
+  const user = userRef ? await findUser(db, userRef) : undefined;
+  return db.apiKey.findMany({
+    where: user ? { userId: user.id } : {},
+    include: { user: { select: { username: true } } },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+}
+
+export async function revokeToken(db: Db, id: string): Promise<void> {
+  const { count } = await db.apiKey.deleteMany({ where: { id } });
+  if (count === 0) throw new OperatorError(`no token with id "${id}"`);
+}

@@ -1,0 +1,37 @@
+export {
+  RBAC_ACTIONS,
+  RBAC_RESOURCES,
+  RESOURCE_ACTIONS,
+  WILDCARD,
+  isRBACAction,
+  isRBACResource,
+  isValidPermissionPair,
+  type RBACAction,
+  type RBACResource,
+} from './policy.js';
+export {
+  ASSIGNABLE_ORG_ROLE_NAMES,
+  ROLE,
+  SITE_ROLE_NAMES,
+  builtInOrgRole,
+  builtInSiteRole,
+  isBuiltInRoleName,
+  isOrgRoleName,
+  isSiteRoleName,
+  type Permission,
+  type RoleDefinition,
+} from './roles.js';
+export {
+  PermissionLevel,
+  authorize,
+  buildSubject,
+  canAssignRole,
+  createAuthorizer,
+  rbacObjects,
+  type Authorizer,
+  type CustomRoleRecord,
+  type RBACObject,
+  type Score,
+  type Subject,
+  type SubjectInput,
+} from './authorize.js';

@@ -1,0 +1,15 @@
+// Imports every domain module (each registers its types and fields on the
+// builder), then builds the schema as an Apollo Federation subgraph.
+import { assertValidSchema, lexicographicSortSchema } from 'graphql';
+import { builder } from '../builder.js';
+import './organization/organization.js';
+import './organization/organization.query.js';
+import './user/user.js';
+import './user/user.query.js';
+
+// Sorted, so that schema.graphql changes only when the API does.
+export const schema = lexicographicSortSchema(
+  builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6', federationDirectives: ['@key', '@shareable'] }),
+);
+// Fail at start-up, not on the first request.
+assertValidSchema(schema);

@@ -1,0 +1,25 @@
+import { builder } from '../../builder.js';
+import { requireAuthenticated } from '../shared/entity.js';
+import { isUuid } from './lookup.js';
+
+export const Organization = builder.prismaObject('Organization', {
+  description: 'A Coder organization: a group of members with their own roles.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The organization id, a lowercase UUID.' }),
+    name: t.exposeString('name', { description: 'Unique (case-insensitively) URL-safe name.' }),
+    displayName: t.exposeString('displayName', { description: 'Human-readable name.' }),
+    description: t.exposeString('description', { description: 'Free-text description; may be empty.' }),
+    icon: t.exposeString('icon', { description: 'Icon URL or emoji; may be empty.' }),
+    isDefault: t.exposeBoolean('isDefault', { description: 'Whether this is the deployment\'s default organization.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the organization was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the organization was last changed.' }),
+  }),
+});
+
+builder.asEntity(Organization, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: async ({ id }, ctx) => {
+    await requireAuthenticated(ctx);
+    return isUuid(id) ? ctx.prisma.organization.findUnique({ where: { id: id.toLowerCase() } }) : null;
+  },
+});

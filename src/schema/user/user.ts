@@ -1,0 +1,36 @@
+import { builder } from '../../builder.js';
+import { requireAuthenticated } from '../shared/entity.js';
+import { isUuid } from '../organization/lookup.js';
+
+export const UserStatus = builder.enumType('UserStatus', {
+  description: "A user's account status. Dormant users become active on their next authenticated request.",
+  values: {
+    ACTIVE: { value: 'active', description: 'May sign in and use the API.' },
+    DORMANT: { value: 'dormant', description: 'Has not been seen for a while; becomes active on the next authenticated request.' },
+    SUSPENDED: { value: 'suspended', description: 'May not sign in; every session token of the user is refused.' },
+  } as const,
+});
+
+export const User = builder.prismaObject('User', {
+  description: 'A Coder user account.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The user id, a lowercase UUID.' }),
+    username: t.exposeString('username', { description: 'Unique (case-insensitively) login name.' }),
+    name: t.exposeString('name', { description: 'Full name; may be empty.' }),
+    email: t.exposeString('email', { description: 'Email address.' }),
+    avatarUrl: t.exposeString('avatarUrl', { description: 'Avatar image URL; may be empty.' }),
+    status: t.expose('status', { type: UserStatus, description: 'Account status.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the user was last changed.' }),
+    lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime', description: 'When the user was last seen (0001-01-01 if never).' }),
+  }),
+});
+
+builder.asEntity(User, {
+  key: builder.selection<{ id: string }>('id'),
+  // findUnique calls made in the same tick are batched by Prisma into one query.
+  resolveReference: async ({ id }, ctx) => {
+    await requireAuthenticated(ctx);
+    return isUuid(id) ? ctx.prisma.user.findUnique({ where: { id: id.toLowerCase() } }) : null;
+  },
+});

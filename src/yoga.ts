@@ -1,0 +1,43 @@
+// The GraphQL server object. It does not listen: tests call `yoga.fetch`
+// directly, and src/server.ts puts it behind an HTTP server.
+import type { GraphQLError } from 'graphql';
+import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { createRequestContext, type RequestContext } from './context.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+import { schema } from './schema/index.js';
+
+export interface GatewayOptions {
+  prisma: PrismaClient;
+  logger?: Logger;
+}
+
+export type Gateway = YogaServerInstance<Record<string, never>, RequestContext>;
+
+export function createGateway({ prisma, logger }: GatewayOptions): Gateway {
+  return createYoga<Record<string, never>, RequestContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: { title: 'Coder members gateway' },
+    landingPage: false,
+    // Unexpected errors reach the client as INTERNAL_SERVER_ERROR with no internals; log them here.
+    maskedErrors: {
+      maskError: (error, message, isDev) => {
+        const masked = maskError(error, message, isDev);
+        if ((masked as GraphQLError).extensions?.code === 'INTERNAL_SERVER_ERROR') {
+          logger?.error({ err: error }, 'unexpected error while executing a request');
+        }
+        return masked;
+      },
+    },
+    logging: logger
+      ? {
+          debug: (...args) => logger.debug(args),
+          info: (...args) => logger.info(args),
+          warn: (...args) => logger.warn(args),
+          error: (...args) => logger.error(args),
+        }
+      : false,
+    context: ({ request }) => createRequestContext(prisma, request),
+  });
+}

@@ -1,0 +1,54 @@
+// The databases every suite runs against: the embedded PGlite always, and a
+// PostgreSQL server too when DATABASE_URL is set (CI sets it). Each test file
+// gets its own fresh database, dropped when it is done.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database, type DatabaseKind } from '../../src/db/database.js';
+
+export const SERVER_URL = process.env.DATABASE_URL || undefined;
+
+export const DATABASE_KINDS: DatabaseKind[] = SERVER_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+export interface TestDatabase extends Database {
+  /** The connection string of the fresh PostgreSQL database, if this is one. */
+  url?: string;
+}
+
+/** A fresh, empty database of `kind` (not migrated). */
+export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+  if (kind === 'pglite') return openDatabase({ databaseUrl: undefined, dataDir: 'memory://', databasePoolSize: 1 });
+  const url = await createServerDatabase();
+  const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', databasePoolSize: 8 });
+  return {
+    ...database,
+    url,
+    async close() {
+      await database.close();
+      await dropServerDatabase(url);
+    },
+  };
+}
+
+export async function createServerDatabase(): Promise<string> {
+  if (!SERVER_URL) throw new Error('DATABASE_URL is not set');
+  const name = `gateway_test_${randomBytes(6).toString('hex')}`;
+  await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropServerDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+async function withAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,68 @@
+// A gateway over a fresh, migrated database, called in process through
+// `yoga.fetch` (real HTTP handling, no socket), plus factories for its data.
+import type { Database, DatabaseKind } from '../../src/db/database.js';
+import { addMember, createOrganization, createUser, issueToken, type CreateUserInput } from '../../src/operator/operator.js';
+import { createGateway, type Gateway } from '../../src/yoga.js';
+import { freshDatabase } from './databases.js';
+
+export interface GraphQLResponse<TData = any> {
+  data?: TData | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+export interface TestGateway {
+  kind: DatabaseKind;
+  database: Database;
+  yoga: Gateway;
+  /** Runs an operation; `auth` is a session token (sent as Coder-Session-Token) or explicit headers. */
+  gql<TData = any>(query: string, variables?: Record<string, unknown>, auth?: string | Record<string, string>): Promise<GraphQLResponse<TData>>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(kind: DatabaseKind): Promise<TestGateway> {
+  const database = await freshDatabase(kind);
+  await database.migrate();
+  const yoga = createGateway({ prisma: database.prisma });
+  return {
+    kind,
+    database,
+    yoga,
+    async gql(query, variables, auth) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      if (typeof auth === 'string') headers['coder-session-token'] = auth;
+      else Object.assign(headers, auth);
+      const response = await yoga.fetch('http://gateway.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      return (await response.json()) as GraphQLResponse;
+    },
+    close: () => database.close(),
+  };
+}
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}${++counter}${Math.random().toString(36).slice(2, 6)}`;
+
+export interface TestUser {
+  id: string;
+  username: string;
+  token: string;
+}
+
+/** A user with a session token; `orgs` maps organization ids to the member's org roles. */
+export async function makeUser(
+  db: Database,
+  options: Partial<CreateUserInput> & { orgs?: Record<string, string[]> } = {},
+): Promise<TestUser> {
+  const { orgs = {}, ...input } = options;
+  const username = input.username ?? unique('user');
+  const user = await createUser(db.prisma, { email: `${username}@example.com`, ...input, username });
+  for (const [organizationId, roles] of Object.entries(orgs)) await addMember(db.prisma, organizationId, user.id, roles);
+  const { token } = await issueToken(db.prisma, user.id);
+  return { id: user.id, username: user.username, token };
+}
+
+export async function makeOrganization(db: Database, name = unique('org')) {
+  return createOrganization(db.prisma, { name, displayName: name.toUpperCase() });
+}
+
+/** `errors[0].extensions.code` of a response, or undefined when it succeeded. */
+export const errorCode = (response: GraphQLResponse) => response.errors?.[0]?.extensions?.code as string | undefined;

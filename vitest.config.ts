@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  // Node resolves `graphql` to its CommonJS build (what @apollo/subgraph and
+  // Yoga load); Vite would pick the .mjs build and end up with two copies.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Every test file opens its own database; PGlite's start-up dominates, so
+    // allow it time on a loaded 2-core machine.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});

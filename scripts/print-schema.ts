@@ -3,10 +3,28 @@
 // printSubgraphSchema keeps the federation directives that printSchema drops.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { printSubgraphSchema } from '@apollo/subgraph';
+import { parse, print, visit, type ASTNode } from 'graphql';
 import { schema } from '../src/schema/index.js';
 
+/**
+ * printSubgraphSchema prints fields in the order the code declares them;
+ * sort them (and enum values) too, so that moving code never moves the file.
+ */
+function sortSdl(sdl: string): string {
+  const byName = <T extends { name: { value: string } }>(items: readonly T[] | undefined) =>
+    items && [...items].sort((a, b) => a.name.value.localeCompare(b.name.value));
+  const sorted = visit(parse(sdl), {
+    enter(node: ASTNode) {
+      if ('fields' in node && Array.isArray(node.fields)) return { ...node, fields: byName(node.fields) };
+      if (node.kind === 'EnumTypeDefinition') return { ...node, values: byName(node.values) };
+      return undefined;
+    },
+  });
+  return print(sorted);
+}
+
 const file = new URL('../schema.graphql', import.meta.url);
-const printed = `${printSubgraphSchema(schema).trim()}\n`;
+const printed = `${sortSdl(printSubgraphSchema(schema)).trim()}\n`;
 let committed = '';
 try {
   committed = readFileSync(file, 'utf8');

@@ -48,3 +48,7 @@ builder.queryType({
   description: 'Reads. Every field needs a valid session token.',
   authScopes: { authenticated: true },
 });
+builder.mutationType({
+  description: 'Writes. Every field needs a valid session token; a refused or failed write changes nothing.',
+  authScopes: { authenticated: true },
+});

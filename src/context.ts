@@ -1,4 +1,5 @@
 import type { YogaInitialContext } from 'graphql-yoga';
+import { loadGate, type Gate } from './access/gate.js';
 import { authenticate, type Authentication, type Session } from './auth/session.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
@@ -15,6 +16,10 @@ export interface RequestContext {
   authFailure(): string | undefined;
   /** The caller's session. Fields behind the `authenticated` scope may rely on it. */
   session(): Session;
+  /** The caller's permissions, loaded once per request. */
+  gate(): Promise<Gate>;
+  /** One instance per request of whatever `create` makes (dataloaders), keyed by `create` itself. */
+  perRequest<T>(create: (ctx: RequestContext) => T): T;
 }
 
 export type Context = RequestContext & YogaInitialContext;
@@ -22,7 +27,9 @@ export type Context = RequestContext & YogaInitialContext;
 export function createRequestContext(prisma: PrismaClient, request: Request): RequestContext {
   let authentication: Promise<Authentication> | undefined;
   let result: Authentication | undefined;
-  return {
+  let gate: Promise<Gate> | undefined;
+  const instances = new Map<unknown, unknown>();
+  const context: RequestContext = {
     prisma,
     authenticate() {
       authentication ??= authenticate(prisma, request.headers).then((outcome) => (result = outcome));
@@ -33,5 +40,14 @@ export function createRequestContext(prisma: PrismaClient, request: Request): Re
       if (!result?.ok) throw new Error('session read before authentication');
       return result.session;
     },
+    gate() {
+      gate ??= context.authenticate().then(() => loadGate(prisma, context.session().user));
+      return gate;
+    },
+    perRequest(create) {
+      if (!instances.has(create)) instances.set(create, create(context));
+      return instances.get(create) as ReturnType<typeof create>;
+    },
   };
+  return context;
 }

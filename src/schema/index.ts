@@ -2,10 +2,19 @@
 // builder), then builds the schema as an Apollo Federation subgraph.
 import { assertValidSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
-import './organization/organization.js';
-import './organization/organization.query.js';
+import './permission/permission.js';
+import './role/role.js';
+import './role/role.query.js';
+import './role/role.mutation.js';
 import './user/user.js';
+import './user/user.fields.js';
 import './user/user.query.js';
+import './organization/organization.js';
+import './organization/organization.fields.js';
+import './organization/organization.query.js';
+import './member/member.js';
+import './member/member.query.js';
+import './member/member.mutation.js';
 
 // Sorted, so that schema.graphql changes only when the API does.
 export const schema = lexicographicSortSchema(

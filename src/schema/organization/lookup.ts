@@ -1,4 +1,7 @@
-import type { Prisma } from '../../generated/prisma/client.js';
+import type { Context } from '../../context.js';
+import { notFound } from '../../errors.js';
+import type { Organization, Prisma, User } from '../../generated/prisma/client.js';
+import { rbacObjects } from '../../rbac/index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Coder's name rule for organizations and users (codersdk.NameValid). */
@@ -18,4 +21,34 @@ export function organizationWhere(ref: string): Prisma.OrganizationWhereInput | 
   if (ref === 'default') return { isDefault: true, deleted: false };
   if (isValidName(ref)) return { name: { equals: ref, mode: 'insensitive' }, deleted: false };
   return undefined;
+}
+
+/** A `user: String!` argument: an id, a username (case-insensitive) or `me`. */
+export function userWhere(ctx: Context, ref: string): Prisma.UserWhereInput | undefined {
+  if (ref === 'me') return { id: ctx.session().user.id };
+  if (isUuid(ref)) return { id: ref.toLowerCase(), deleted: false };
+  if (isValidName(ref)) return { username: { equals: ref, mode: 'insensitive' }, deleted: false };
+  return undefined;
+}
+
+type OrganizationQuery = Omit<Prisma.OrganizationFindFirstArgs, 'where'>;
+
+/**
+ * The organization an argument names, if the caller may read it. Anything
+ * else is NOT_FOUND: a caller cannot tell a hidden organization from none.
+ */
+export async function readableOrganization(ctx: Context, ref: string, query: OrganizationQuery = {}): Promise<Organization> {
+  const where = organizationWhere(ref);
+  const [organization, gate] = await Promise.all([
+    where ? ctx.prisma.organization.findFirst({ ...query, where }) : null,
+    ctx.gate(),
+  ]);
+  if (!organization || !gate.can('read', rbacObjects.organization(organization.id))) throw notFound();
+  return organization;
+}
+
+/** The (non-deleted) user an argument names, or null. */
+export async function findUser(ctx: Context, ref: string): Promise<User | null> {
+  const where = userWhere(ctx, ref);
+  return where ? ctx.prisma.user.findFirst({ where }) : null;
 }

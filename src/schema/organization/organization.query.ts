@@ -1,20 +1,27 @@
 import { builder } from '../../builder.js';
-import { notFound } from '../../errors.js';
-import { organizationWhere } from './lookup.js';
+import { rbacObjects } from '../../rbac/index.js';
+import { readableOrganization } from './lookup.js';
 
-builder.queryField('organization', (t) =>
-  t.prismaField({
+builder.queryFields((t) => ({
+  organizations: t.prismaField({
+    type: ['Organization'],
+    description: 'The organizations the caller may see, by name.',
+    resolve: async (query, _root, _args, ctx) => {
+      const [organizations, gate] = await Promise.all([
+        ctx.prisma.organization.findMany({ ...query, where: { deleted: false }, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+        ctx.gate(),
+      ]);
+      return organizations.filter((organization) => gate.can('read', rbacObjects.organization(organization.id)));
+    },
+  }),
+
+  organization: t.prismaField({
     type: 'Organization',
     nullable: true,
-    description: 'One organization, by id, name (case-insensitive) or `default`.',
+    description: 'One organization, by id, name (case-insensitive) or `default`; NOT_FOUND if it does not exist or the caller may not see it.',
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
     },
-    resolve: async (query, _root, args, ctx) => {
-      const where = organizationWhere(args.organization);
-      const organization = where && (await ctx.prisma.organization.findFirst({ ...query, where }));
-      if (!organization) throw notFound();
-      return organization;
-    },
+    resolve: (query, _root, args, ctx) => readableOrganization(ctx, args.organization, query),
   }),
-);
+}));

@@ -1,9 +1,25 @@
 import { builder } from '../../builder.js';
+import { notFound } from '../../errors.js';
+import { rbacObjects } from '../../rbac/index.js';
+import { userWhere } from '../organization/lookup.js';
 
-builder.queryField('me', (t) =>
-  t.prismaField({
+builder.queryFields((t) => ({
+  me: t.prismaField({
     type: 'User',
     description: 'The user whose session token made this request.',
     resolve: (query, _root, _args, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: ctx.session().user.id } }),
   }),
-);
+
+  user: t.prismaField({
+    type: 'User',
+    nullable: true,
+    description: 'One user, by id, username (case-insensitive) or `me`; NOT_FOUND if it does not exist or the caller may not see it.',
+    args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
+    resolve: async (query, _root, args, ctx) => {
+      const where = userWhere(ctx, args.user);
+      const [user, gate] = await Promise.all([where ? ctx.prisma.user.findFirst({ ...query, where }) : null, ctx.gate()]);
+      if (!user || !gate.can('read', rbacObjects.user(user.id))) throw notFound();
+      return user;
+    },
+  }),
+}));

@@ -1,0 +1,97 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { builder } from '../../builder.js';
+import { badUserInput, notFound } from '../../errors.js';
+import type { OrganizationMember as MemberRow } from '../../generated/prisma/client.js';
+import { findUser, readableOrganization } from '../organization/lookup.js';
+import { canReadMember, memberVisibility, OrganizationMember } from './member.js';
+import { loadMemberPage, WHOLE_LIST } from './member-pages.js';
+
+interface PaginatedMembersView {
+  count: number;
+  members: MemberRow[];
+}
+
+const PaginatedMembers = builder.objectRef<PaginatedMembersView>('PaginatedMembers').implement({
+  description: 'One page of an organization\'s members, and how many there are in all.',
+  fields: (t) => ({
+    count: t.exposeInt('count', { description: 'The number of members, ignoring paging.' }),
+    members: t.field({ type: [OrganizationMember], description: 'The page, ordered by lower-cased username.', resolve: (p) => p.members }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  organizationMembers: t.field({
+    type: [OrganizationMember],
+    description:
+      "An organization's members that the caller may see, ordered by lower-cased username: all of them for admins and auditors, " +
+      'only its own membership for a plain member. Mirrors `GET /organizations/{organization}/members`.',
+    args: { organization: t.arg.string({ description: 'An organization id, name, or `default`.' }) },
+    resolve: async (_root, args, ctx, info) => {
+      const organization = await readableOrganization(ctx, args.organization);
+      const gate = await ctx.gate();
+      const visibility = memberVisibility(gate, organization.id);
+      if (!visibility) return [];
+      const page = await loadMemberPage(ctx, queryFromInfo({ context: ctx, info }), {
+        organizationId: organization.id,
+        ...visibility,
+        window: WHOLE_LIST,
+      });
+      // The rows were fetched already filtered; check each one anyway, which costs no query.
+      return page.rows.filter((member) => canReadMember(gate, member.organizationId, member.userId));
+    },
+  }),
+
+  paginatedOrganizationMembers: t.field({
+    type: PaginatedMembers,
+    description:
+      "A page of an organization's members, ordered by lower-cased username, with the total count. Needs permission to read every " +
+      'member (a plain member gets NOT_FOUND). Mirrors `GET /organizations/{organization}/paginated-members`.',
+    args: {
+      organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
+      limit: t.arg.int({ required: false, defaultValue: 0, description: 'Page size; 0 (the default) means every member.' }),
+      offset: t.arg.int({ required: false, defaultValue: 0, description: 'Members to skip; past the end gives an empty page.' }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const limit = args.limit ?? 0;
+      const offset = args.offset ?? 0;
+      const validations = [
+        ...(limit < 0 ? [{ field: 'limit', detail: 'must be 0 (all) or more' }] : []),
+        ...(offset < 0 ? [{ field: 'offset', detail: 'must be 0 or more' }] : []),
+      ];
+      if (validations.length) throw badUserInput('Invalid paging arguments.', { validations });
+
+      const organization = await readableOrganization(ctx, args.organization);
+      const gate = await ctx.gate();
+      if (memberVisibility(gate, organization.id)?.onlyUserId !== null) throw notFound();
+      const page = await loadMemberPage(ctx, queryFromInfo({ context: ctx, info, path: ['members'] }), {
+        organizationId: organization.id,
+        onlyUserId: null,
+        window: { skip: offset, before: null, first: limit === 0 ? null : limit, last: null },
+      });
+      return { count: page.total, members: page.rows };
+    },
+  }),
+
+  organizationMember: t.prismaField({
+    type: 'OrganizationMember',
+    nullable: true,
+    description: "One user's membership of an organization; null if the user is not a member, or the caller may not see it.",
+    args: {
+      organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
+      user: t.arg.string({ description: 'A user id, username, or `me`.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const selection = { ...query };
+      const [organization, user, gate] = await Promise.all([
+        readableOrganization(ctx, args.organization),
+        findUser(ctx, args.user),
+        ctx.gate(),
+      ]);
+      if (!user || !canReadMember(gate, organization.id, user.id)) return null;
+      return ctx.prisma.organizationMember.findUnique({
+        ...selection,
+        where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
+      });
+    },
+  }),
+}));

@@ -1,0 +1,65 @@
+import { builder } from '../../builder.js';
+import type { Gate } from '../../access/gate.js';
+import { rbacObjects } from '../../rbac/index.js';
+import { requireAuthenticated } from '../shared/entity.js';
+import { isUuid } from '../organization/lookup.js';
+import { SlimRole, slimOrganizationRoles, slimSiteRoles } from '../role/role.js';
+
+const userData = <K extends 'username' | 'name' | 'email' | 'avatarUrl' | 'rbacRoles'>(field: K) => ({
+  user: { select: { [field]: true } as Record<K, true> },
+});
+
+export const OrganizationMember = builder.prismaObject('OrganizationMember', {
+  description: "A user's membership of an organization, with the member's roles and user data.",
+  fields: (t) => ({
+    organizationId: t.exposeID('organizationId', { description: 'The organization id.' }),
+    userId: t.exposeID('userId', { description: 'The user id.' }),
+    organization: t.relation('organization', { description: 'The organization.' }),
+    user: t.relation('user', { description: 'The member.' }),
+    roles: t.field({
+      type: [SlimRole],
+      description: 'The organization roles stored for the member (the implicit `organization-member` is not listed).',
+      select: { roles: true },
+      resolve: (member, _args, ctx) => slimOrganizationRoles(ctx, member.organizationId, member.roles),
+    }),
+    globalRoles: t.field({
+      type: [SlimRole],
+      description: "The member's site roles.",
+      select: userData('rbacRoles'),
+      resolve: (member) => slimSiteRoles(member.user.rbacRoles),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user joined the organization.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the membership last changed.' }),
+    username: t.string({ description: "The member's username.", select: userData('username'), resolve: (m) => m.user.username }),
+    name: t.string({ description: "The member's full name; may be empty.", select: userData('name'), resolve: (m) => m.user.name }),
+    email: t.string({ description: "The member's email address.", select: userData('email'), resolve: (m) => m.user.email }),
+    avatarUrl: t.string({ description: "The member's avatar URL; may be empty.", select: userData('avatarUrl'), resolve: (m) => m.user.avatarUrl }),
+  }),
+});
+
+builder.asEntity(OrganizationMember, {
+  key: builder.selection<{ organizationId: string; userId: string }>('organizationId userId'),
+  resolveReference: async ({ organizationId, userId }, ctx) => {
+    await requireAuthenticated(ctx);
+    if (!isUuid(organizationId) || !isUuid(userId)) return null;
+    const gate = await ctx.gate();
+    if (!canReadMember(gate, organizationId.toLowerCase(), userId.toLowerCase())) return null;
+    return ctx.prisma.organizationMember.findUnique({
+      where: { organizationId_userId: { organizationId: organizationId.toLowerCase(), userId: userId.toLowerCase() } },
+    });
+  },
+});
+
+export const canReadMember = (gate: Gate, organizationId: string, userId: string) =>
+  gate.can('read', rbacObjects.organizationMember(organizationId, userId));
+
+/**
+ * Which of an organization's members the caller may list: all of them (an
+ * admin, an auditor), only itself (a plain member), or none. Decided once, so
+ * that the rows can be fetched already filtered instead of one check per row.
+ */
+export function memberVisibility(gate: Gate, organizationId: string): { onlyUserId: string | null } | undefined {
+  if (gate.can('read', { type: 'organization_member', orgOwner: organizationId })) return { onlyUserId: null };
+  if (canReadMember(gate, organizationId, gate.userId)) return { onlyUserId: gate.userId };
+  return undefined;
+}

@@ -1,0 +1,114 @@
+// Organization's fields that reach into other domains: its members (a Relay
+// connection), one member, its roles.
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
+import { builder } from '../../builder.js';
+import { badUserInput, type FieldValidation } from '../../errors.js';
+import { canReadMember, memberVisibility, OrganizationMember } from '../member/member.js';
+import { loadMemberPage, type MemberWindow } from '../member/member-pages.js';
+import { AssignableRole, Role } from '../role/role.js';
+import { assignableOrganizationRoles, organizationCustomRoles } from '../role/role.query.js';
+import { findUser } from './lookup.js';
+import { Organization } from './organization.js';
+
+interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** Relay's arguments as a window over the ordered member list. */
+function connectionWindow(args: ConnectionArgs): MemberWindow {
+  const validations: FieldValidation[] = [];
+  const index = (field: 'after' | 'before') => {
+    const cursor = args[field];
+    if (cursor == null) return null;
+    try {
+      const offset = cursorToOffset(cursor);
+      if (Number.isSafeInteger(offset) && offset >= 0) return offset;
+    } catch {}
+    validations.push({ field, detail: 'is not a cursor of this connection' });
+    return null;
+  };
+  for (const field of ['first', 'last'] as const) {
+    if (args[field] != null && args[field] < 0) validations.push({ field, detail: 'must be 0 or more' });
+  }
+  const after = index('after');
+  const before = index('before');
+  if (validations.length) throw badUserInput('Invalid connection arguments.', { validations });
+  return { skip: after === null ? 0 : after + 1, before, first: args.first ?? null, last: args.last ?? null };
+}
+
+builder.prismaObjectFields(Organization, (t) => ({
+  members: t.connection(
+    {
+      type: OrganizationMember,
+      description:
+        'The members the caller may see (all of them for admins and auditors, its own membership for a plain member), ' +
+        'ordered by lower-cased username, as `paginatedOrganizationMembers` pages them.',
+      resolve: async (organization, args, ctx, info) => {
+        const window = connectionWindow(args);
+        const gate = await ctx.gate();
+        const visibility = memberVisibility(gate, organization.id);
+        const page = visibility
+          ? await loadMemberPage(ctx, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }), {
+              organizationId: organization.id,
+              ...visibility,
+              window,
+            })
+          : { total: 0, start: 0, rows: [] };
+        const edges = page.rows.map((node, i) => ({ cursor: offsetToCursor(page.start + i), node }));
+        return {
+          edges,
+          totalCount: page.total,
+          pageInfo: {
+            hasPreviousPage: page.start > 0,
+            hasNextPage: page.start + page.rows.length < (window.before ?? page.total) && page.start + page.rows.length < page.total,
+            startCursor: edges[0]?.cursor ?? null,
+            endCursor: edges.at(-1)?.cursor ?? null,
+          },
+        };
+      },
+    },
+    {
+      name: 'OrganizationMemberConnection',
+      description: "A page of an organization's members.",
+      fields: (connection) => ({
+        totalCount: connection.int({
+          description: 'The number of members the caller may see, ignoring paging.',
+          resolve: (result) => (result as unknown as { totalCount: number }).totalCount,
+        }),
+      }),
+    },
+    { name: 'OrganizationMemberEdge', description: 'A member, and its cursor.' },
+  ),
+
+  member: t.prismaField({
+    type: 'OrganizationMember',
+    nullable: true,
+    description: "One user's membership; null if the user is not a member or the caller may not see it.",
+    args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
+    resolve: async (query, organization, args, ctx) => {
+      const selection = { ...query };
+      const [user, gate] = await Promise.all([findUser(ctx, args.user), ctx.gate()]);
+      if (!user || !canReadMember(gate, organization.id, user.id)) return null;
+      return ctx.prisma.organizationMember.findUnique({
+        ...selection,
+        where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
+      });
+    },
+  }),
+
+  assignableRoles: t.field({
+    type: [AssignableRole],
+    description: 'The roles that can be assigned in this organization, as `assignableOrganizationRoles` lists them.',
+    resolve: (organization, _args, ctx) => assignableOrganizationRoles(ctx, organization),
+  }),
+
+  customRoles: t.field({
+    type: [Role],
+    description: "The organization's custom roles, by name.",
+    resolve: (organization, _args, ctx) => organizationCustomRoles(ctx, organization),
+  }),
+}));

@@ -1,0 +1,51 @@
+import { builder } from '../../builder.js';
+import { RBAC_ACTIONS, RBAC_RESOURCES, WILDCARD, isRBACAction, isRBACResource, type Permission } from '../../rbac/index.js';
+
+const screaming = (value: string) => value.toUpperCase();
+type EnumValues = Record<string, { value: string; description: string }>;
+
+export const RBACAction = builder.enumType('RBACAction', {
+  description: 'An action of Coder\'s RBAC (`policy.Action`), such as read or assign.',
+  values: Object.fromEntries(
+    RBAC_ACTIONS.map((action) => [screaming(action), { value: action, description: `\`${action}\`` }]),
+  ) as EnumValues,
+});
+
+export const RBACResource = builder.enumType('RBACResource', {
+  description: 'A resource type of Coder\'s RBAC. `ALL` is the wildcard `*`.',
+  values: {
+    ALL: { value: WILDCARD, description: 'Every resource type (`*`).' },
+    ...Object.fromEntries(
+      RBAC_RESOURCES.map((resource) => [screaming(resource), { value: resource, description: `\`${resource}\`` }]),
+    ),
+  } as EnumValues,
+});
+
+export const PermissionType = builder.objectRef<Permission>('Permission').implement({
+  description: 'One RBAC permission: an action on a resource type, granted or (when negated) denied.',
+  fields: (t) => ({
+    action: t.field({ type: RBACAction, description: 'The action.', resolve: (p) => p.action }),
+    resourceType: t.field({ type: RBACResource, description: 'The resource type; `ALL` for every one.', resolve: (p) => p.resourceType }),
+    negate: t.exposeBoolean('negate', { description: 'Whether this permission denies rather than grants.' }),
+  }),
+});
+
+export const PermissionInput = builder.inputType('PermissionInput', {
+  description: 'One RBAC permission to grant in a custom role.',
+  fields: (t) => ({
+    action: t.field({ type: RBACAction, description: 'The action.' }),
+    resourceType: t.field({ type: RBACResource, description: 'The resource type.' }),
+    negate: t.boolean({ required: false, defaultValue: false, description: 'Deny instead of grant (custom organization roles may not negate).' }),
+  }),
+});
+
+/**
+ * A Coder database may hold permissions of a newer Coder release, whose action
+ * or resource our enums cannot name; they are left out of responses rather
+ * than failing the whole role.
+ */
+export function presentable(permissions: Permission[]): Permission[] {
+  return permissions.filter(
+    (p) => isRBACAction(p.action) && (p.resourceType === WILDCARD || isRBACResource(p.resourceType)),
+  );
+}

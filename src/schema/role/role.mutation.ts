@@ -1,0 +1,114 @@
+import { builder } from '../../builder.js';
+import { conflict, forbidden, notFound } from '../../errors.js';
+import { Prisma } from '../../generated/prisma/client.js';
+import { serializePermissions } from '../../access/gate.js';
+import { rbacObjects, type Permission } from '../../rbac/index.js';
+import { readableOrganization } from '../organization/lookup.js';
+import { PermissionInput } from '../permission/permission.js';
+import { fromCustomRole, Role } from './role.js';
+import { validateGrantedPermissions, validateRoleRequest } from './role.validation.js';
+
+const CustomRoleInput = builder.inputType('CustomRoleInput', {
+  description: 'A custom organization role. Lists left out are empty; organization roles carry organization permissions only.',
+  fields: (t) => ({
+    name: t.string({ description: '1–32 letters, digits and single hyphens; stored lower-cased. Not a built-in role name.' }),
+    displayName: t.string({ required: false, description: 'Human-readable name (at most 64 characters).' }),
+    organizationPermissions: t.field({ type: [PermissionInput], required: false, description: 'Permissions inside the organization.' }),
+    sitePermissions: t.field({ type: [PermissionInput], required: false, description: 'Must be empty for an organization role.' }),
+    userPermissions: t.field({ type: [PermissionInput], required: false, description: 'Must be empty for an organization role.' }),
+  }),
+});
+
+const toPermissions = (list: { action: string; resourceType: string; negate?: boolean | null }[] | null | undefined): Permission[] =>
+  (list ?? []).map((p) => ({ action: p.action, resourceType: p.resourceType, negate: p.negate ?? false }));
+
+const isUniqueViolation = (error: unknown) =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+
+builder.mutationFields((t) => ({
+  createOrganizationRole: t.field({
+    type: Role,
+    description: 'Creates a custom organization role. Mirrors `POST /organizations/{organization}/members/roles`.',
+    args: {
+      organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
+      role: t.arg({ type: CustomRoleInput, description: 'The role.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const organization = await readableOrganization(ctx, args.organization);
+      const name = validateRoleRequest(args.role);
+      const gate = await ctx.gate();
+      gate.require('create', rbacObjects.assignOrgRole(organization.id), notFound);
+      const permissions = toPermissions(args.role.organizationPermissions);
+      validateGrantedPermissions(gate, organization.id, permissions);
+      const now = new Date();
+      try {
+        const role = await ctx.prisma.customRole.create({
+          data: {
+            name,
+            displayName: args.role.displayName ?? '',
+            organizationId: organization.id,
+            orgPermissions: serializePermissions(permissions),
+            sitePermissions: [],
+            userPermissions: [],
+            createdAt: now,
+            updatedAt: now,
+          },
+        });
+        return fromCustomRole(role);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict(`A role named "${name}" already exists in this organization.`);
+        throw error;
+      }
+    },
+  }),
+
+  updateOrganizationRole: t.field({
+    type: Role,
+    description:
+      'Replaces a custom organization role\'s display name and permissions (lists left out become empty). ' +
+      'Mirrors `PUT /organizations/{organization}/members/roles`.',
+    args: {
+      organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
+      role: t.arg({ type: CustomRoleInput, description: 'The role, found by name.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const organization = await readableOrganization(ctx, args.organization);
+      const name = validateRoleRequest(args.role);
+      const gate = await ctx.gate();
+      gate.require('update', rbacObjects.assignOrgRole(organization.id), notFound);
+      const permissions = toPermissions(args.role.organizationPermissions);
+      validateGrantedPermissions(gate, organization.id, permissions);
+      const { count } = await ctx.prisma.customRole.updateMany({
+        where: { name, organizationId: organization.id },
+        data: {
+          displayName: args.role.displayName ?? '',
+          orgPermissions: serializePermissions(permissions),
+          sitePermissions: [],
+          userPermissions: [],
+          updatedAt: new Date(),
+        },
+      });
+      if (count === 0) throw notFound(`No custom role "${name}" in this organization.`);
+      return fromCustomRole(await ctx.prisma.customRole.findFirstOrThrow({ where: { name, organizationId: organization.id } }));
+    },
+  }),
+
+  deleteOrganizationRole: t.boolean({
+    description:
+      'Deletes a custom organization role and takes it from every member who holds it, in one transaction. ' +
+      'Mirrors `DELETE /organizations/{organization}/members/roles/{roleName}`.',
+    args: {
+      organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
+      name: t.arg.string({ description: 'The custom role name.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const organization = await readableOrganization(ctx, args.organization);
+      const gate = await ctx.gate();
+      gate.require('delete', rbacObjects.assignOrgRole(organization.id), () => forbidden('You may not delete roles in this organization.'));
+      // The database trigger removes the name from the members' roles in the same transaction.
+      const { count } = await ctx.prisma.customRole.deleteMany({ where: { name: args.name.toLowerCase(), organizationId: organization.id } });
+      if (count === 0) throw notFound(`No custom role "${args.name}" in this organization.`);
+      return true;
+    },
+  }),
+}));

@@ -1,0 +1,57 @@
+import { builder } from '../../builder.js';
+import type { Context } from '../../context.js';
+import { notFound } from '../../errors.js';
+import type { Organization } from '../../generated/prisma/client.js';
+import { ASSIGNABLE_ORG_ROLE_NAMES, builtInOrgRole, builtInSiteRole, rbacObjects, SITE_ROLE_NAMES } from '../../rbac/index.js';
+import { readableOrganization } from '../organization/lookup.js';
+import {
+  AssignableRole,
+  customRolesLoader,
+  fromCustomRole,
+  fromDefinition,
+  siteCustomRoles,
+  type AssignableRoleView,
+  type RoleView,
+} from './role.js';
+
+/** The organization's custom roles, by name; needs read on its roles, else NOT_FOUND. */
+export async function organizationCustomRoles(ctx: Context, organization: Organization): Promise<RoleView[]> {
+  const gate = await ctx.gate();
+  gate.require('read', rbacObjects.assignOrgRole(organization.id), notFound);
+  const roles = await ctx.perRequest(customRolesLoader).load(organization.id);
+  return roles.map(fromCustomRole);
+}
+
+/** The five visible built-in organization roles in Coder's order, then the custom ones, each with `assignable`. */
+export async function assignableOrganizationRoles(ctx: Context, organization: Organization): Promise<AssignableRoleView[]> {
+  const gate = await ctx.gate();
+  const builtIn = ASSIGNABLE_ORG_ROLE_NAMES.map((name) => fromDefinition(builtInOrgRole(name, organization.id)!));
+  const roles = [...builtIn, ...(await organizationCustomRoles(ctx, organization))];
+  return roles.map((role) => ({ ...role, assignable: gate.canAssign(role.name, organization.id) }));
+}
+
+builder.queryFields((t) => ({
+  assignableOrganizationRoles: t.field({
+    type: [AssignableRole],
+    description:
+      "The roles of an organization that can be assigned to its members: the built-in ones, then custom ones by name, each saying " +
+      'whether the caller may assign it. Mirrors `GET /organizations/{organization}/members/roles`.',
+    args: { organization: t.arg.string({ description: 'An organization id, name, or `default`.' }) },
+    resolve: async (_root, args, ctx) => assignableOrganizationRoles(ctx, await readableOrganization(ctx, args.organization)),
+  }),
+
+  assignableSiteRoles: t.field({
+    type: [AssignableRole],
+    description:
+      'The site roles (owner, auditor, template-admin, user-admin, then site-wide custom roles), each saying whether the caller ' +
+      'may assign it. Mirrors `GET /users/roles`.',
+    resolve: async (_root, _args, ctx) => {
+      const gate = await ctx.gate();
+      gate.require('read', rbacObjects.assignRole(), notFound);
+      const builtIn = SITE_ROLE_NAMES.map((name) => fromDefinition(builtInSiteRole(name)!));
+      const custom = (await siteCustomRoles(ctx)).map(fromCustomRole);
+      return [...builtIn, ...custom].map((role) => ({ ...role, assignable: gate.canAssign(role.name, null) }));
+    },
+  }),
+}));
+

@@ -1,0 +1,144 @@
+import DataLoader from 'dataloader';
+import { builder } from '../../builder.js';
+import type { RequestContext } from '../../context.js';
+import { parsePermissions } from '../../access/gate.js';
+import type { CustomRole } from '../../generated/prisma/client.js';
+import { builtInOrgRole, builtInSiteRole, type Permission, type RoleDefinition } from '../../rbac/index.js';
+import { PermissionType, presentable } from '../permission/permission.js';
+
+/** A role as the API shows it: built-in or custom, site-wide or of one organization. */
+export interface RoleView {
+  name: string;
+  displayName: string;
+  organizationId: string | null;
+  sitePermissions: Permission[];
+  organizationPermissions: Permission[];
+  userPermissions: Permission[];
+  builtIn: boolean;
+}
+
+export interface AssignableRoleView extends RoleView {
+  assignable: boolean;
+}
+
+export interface SlimRoleView {
+  name: string;
+  displayName: string;
+  organizationId: string | null;
+}
+
+export const fromDefinition = (role: RoleDefinition): RoleView => ({
+  name: role.name,
+  displayName: role.displayName,
+  organizationId: role.organizationId,
+  sitePermissions: role.site,
+  organizationPermissions: role.org,
+  userPermissions: role.user,
+  builtIn: true,
+});
+
+export const fromCustomRole = (role: CustomRole): RoleView => ({
+  name: role.name,
+  displayName: role.displayName,
+  organizationId: role.organizationId,
+  sitePermissions: parsePermissions(role.sitePermissions),
+  organizationPermissions: parsePermissions(role.orgPermissions),
+  userPermissions: parsePermissions(role.userPermissions),
+  builtIn: false,
+});
+
+/** Custom roles of each organization, by name: one query for every organization a request touches. */
+export const customRolesLoader = (ctx: RequestContext) =>
+  new DataLoader<string, CustomRole[]>(async (organizationIds) => {
+    const roles = await ctx.prisma.customRole.findMany({
+      where: { organizationId: { in: [...organizationIds] } },
+      orderBy: [{ name: 'asc' }],
+    });
+    return organizationIds.map((id) => roles.filter((role) => role.organizationId === id));
+  });
+
+/** Site-wide custom roles (organization_id null), by name. */
+export const siteCustomRoles = (ctx: RequestContext) =>
+  ctx.prisma.customRole.findMany({ where: { organizationId: null }, orderBy: [{ name: 'asc' }] });
+
+/** Site roles by name; Coder shows an unknown name with an empty display name. */
+export const slimSiteRoles = (names: string[]): SlimRoleView[] =>
+  names.map((name) => ({ name, displayName: builtInSiteRole(name)?.displayName ?? '', organizationId: null }));
+
+/**
+ * Organization roles by name, with custom roles' display names. Looks custom
+ * roles up only when a name is not built in, so most members cost no query.
+ */
+export async function slimOrganizationRoles(ctx: RequestContext, organizationId: string, names: string[]): Promise<SlimRoleView[]> {
+  const builtIn = names.map((name) => builtInOrgRole(name, organizationId));
+  const custom = builtIn.every(Boolean) ? [] : await ctx.perRequest(customRolesLoader).load(organizationId);
+  return names.map((name, i) => ({
+    name,
+    displayName: builtIn[i]?.displayName ?? custom.find((role) => role.name === name)?.displayName ?? '',
+    organizationId,
+  }));
+}
+
+export const SlimRole = builder.objectRef<SlimRoleView>('SlimRole').implement({
+  description: 'A role by name, as members and users carry them.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The role name, e.g. `organization-admin`.' }),
+    displayName: t.exposeString('displayName', { description: 'Human-readable name; empty for unknown roles.' }),
+    organizationId: t.exposeID('organizationId', { nullable: true, description: 'The organization of an organization role; null for a site role.' }),
+  }),
+});
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** The fields Role and AssignableRole share. */
+function roleFields<T extends RoleView>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) {
+  return {
+    organization: t.prismaField({
+      type: 'Organization',
+      nullable: true,
+      description: 'The organization of an organization role; null for a site role.',
+      // findUnique calls in one tick are batched by Prisma into one query.
+      resolve: (query, role, _args, ctx) =>
+        role.organizationId ? ctx.prisma.organization.findUnique({ ...query, where: { id: role.organizationId } }) : null,
+    }),
+    name: t.string({ description: 'Unique name within its organization (or among site roles).', resolve: (role) => role.name }),
+    displayName: t.string({ description: 'Human-readable name.', resolve: (role) => role.displayName }),
+    organizationId: t.id({
+      nullable: true,
+      description: 'The organization of an organization role; null for a site role.',
+      resolve: (role) => role.organizationId,
+    }),
+    sitePermissions: t.field({
+      type: [PermissionType],
+      description: 'Permissions granted everywhere.',
+      resolve: (role) => presentable(role.sitePermissions),
+    }),
+    organizationPermissions: t.field({
+      type: [PermissionType],
+      description: 'Permissions granted inside `organization` only.',
+      resolve: (role) => presentable(role.organizationPermissions),
+    }),
+    userPermissions: t.field({
+      type: [PermissionType],
+      description: 'Permissions granted on what the role holder owns.',
+      resolve: (role) => presentable(role.userPermissions),
+    }),
+    builtIn: t.boolean({
+      description: 'Built-in roles are immutable; custom roles can be changed and deleted.',
+      resolve: (role) => role.builtIn,
+    }),
+  };
+}
+
+export const Role = builder.objectRef<RoleView>('Role').implement({
+  description: 'A role: named sets of site, organization and user permissions.',
+  fields: (t) => roleFields(t),
+});
+
+export const AssignableRole = builder.objectRef<AssignableRoleView>('AssignableRole').implement({
+  description: 'A role, and whether the caller may assign it.',
+  fields: (t) => ({
+    ...roleFields(t),
+    assignable: t.exposeBoolean('assignable', { description: 'Whether the caller may assign (and unassign) this role.' }),
+  }),
+});

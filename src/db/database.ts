@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { applyMigrations } from './migrate.js';
+import { countStatements, type StatementListener } from './statement-counter.js';
 import { openPGlite, pgliteAdapterFactory } from './pglite.js';
 import { withWholeScripts } from './whole-scripts.js';
 
@@ -12,6 +13,8 @@ export type DatabaseKind = 'postgres' | 'pglite';
 export interface Database {
   kind: DatabaseKind;
   prisma: PrismaClient;
+  /** Calls `listener` with every SQL statement the Prisma client runs; returns a function that stops it. */
+  onStatement(listener: StatementListener): () => void;
   /** Runs the migrations not yet applied; returns their names. */
   migrate(migrationsDir?: string): Promise<string[]>;
   close(): Promise<void>;
@@ -37,10 +40,17 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 }
 
 function wrap(kind: DatabaseKind, adapter: SqlMigrationAwareDriverAdapterFactory, closeDriver: () => Promise<void>): Database {
-  const prisma = new PrismaClient({ adapter });
+  const listeners = new Set<StatementListener>();
+  const prisma = new PrismaClient({
+    adapter: countStatements(adapter, (sql) => listeners.forEach((listener) => listener(sql))),
+  });
   return {
     kind,
     prisma,
+    onStatement(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     migrate: (migrationsDir) => applyMigrations(adapter, migrationsDir),
     async close() {
       await prisma.$disconnect();

@@ -1,0 +1,91 @@
+// A nested query costs the same number of SQL statements whatever the size of
+// its answer: each case runs on a small and a large data set and must cost
+// the same, and no more than its stated budget. Every budget includes the three
+// statements any authenticated request pays: the session (api key joined with
+// its user), the caller's memberships, and the custom roles they may name.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { seedMembers, type SeededData } from '../support/seed.js';
+
+const SIZES = { small: 5, large: 200 };
+
+// `grows`: the answer itself is larger on the large data set.
+const cases: { name: string; budget: number; grows: boolean; query: (data: SeededData) => string; as?: 'owner' | 'member' }[] = [
+  {
+    name: "(a) one organization's page of 100 members with user fields, roles and global roles",
+    budget: 7,
+    grows: true,
+    query: (d) => `{ paginatedOrganizationMembers(organization: "${d.organizationIds[0]}", limit: 100) {
+      count members { userId username name email avatarUrl createdAt roles { name displayName } globalRoles { name displayName } } } }`,
+  },
+  {
+    name: '(b) every organization with its first 50 members, their users and roles',
+    budget: 7,
+    grows: true,
+    query: () => `{ organizations { id name members(first: 50) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { username roles { name displayName } globalRoles { name } user { id email status } } } } } }`,
+  },
+  {
+    name: '(c) one member by organization and user',
+    budget: 6,
+    grows: false,
+    query: (d) => `{ organizationMember(organization: "${d.organizationIds[0]}", user: "${d.memberUsernames[0]}") {
+      username email roles { name displayName } globalRoles { name } } }`,
+  },
+  {
+    name: '(d) assignableOrganizationRoles with custom roles',
+    budget: 6,
+    grows: false,
+    query: (d) => `{ assignableOrganizationRoles(organization: "${d.organizationIds[0]}") {
+      name displayName assignable builtIn organizationPermissions { action resourceType } organization { name } } }`,
+  },
+  {
+    name: '(e) organizationMembers as a plain member (row filtering costs no query per row)',
+    budget: 7,
+    grows: false,
+    as: 'member',
+    query: (d) => `{ organizationMembers(organization: "${d.organizationIds[0]}") { username roles { name } } }`,
+  },
+];
+
+describe.each(DATABASE_KINDS)('SQL statements per request on %s', (kind) => {
+  const gateways: Partial<Record<keyof typeof SIZES, { gw: TestGateway; data: SeededData }>> = {};
+
+  beforeAll(async () => {
+    for (const [size, rows] of Object.entries(SIZES) as [keyof typeof SIZES, number][]) {
+      const gw = await startTestGateway(kind);
+      gateways[size] = { gw, data: await seedMembers(gw.database, rows) };
+    }
+  });
+  afterAll(async () => {
+    for (const entry of Object.values(gateways)) await entry?.gw.close();
+  });
+
+  async function statementsFor(size: keyof typeof SIZES, query: (data: SeededData) => string, as: 'owner' | 'member' = 'owner') {
+    const { gw, data } = gateways[size]!;
+    const statements: string[] = [];
+    const stop = gw.database.onStatement((sql) => statements.push(sql));
+    try {
+      const response = await gw.gql(query(data), {}, as === 'owner' ? data.ownerToken : data.memberToken);
+      expect(response.errors).toBeUndefined();
+      return { statements, response };
+    } finally {
+      stop();
+    }
+  }
+
+  it.each(cases)('$name', async ({ query, budget, grows, as }) => {
+    const small = await statementsFor('small', query, as);
+    const large = await statementsFor('large', query, as);
+    if (grows) expect(JSON.stringify(large.response).length).toBeGreaterThan(JSON.stringify(small.response).length);
+    expect(large.statements.length, large.statements.join('\n---\n')).toBe(small.statements.length);
+    expect(large.statements.length, large.statements.join('\n---\n')).toBeLessThanOrEqual(budget);
+  });
+
+  it('loads the caller\'s roles once per request, however many organizations the answer spans', async () => {
+    const { statements } = await statementsFor('large', cases[1]!.query);
+    const roleLoads = statements.filter((sql) => /FROM\s+"?custom_roles"?/i.test(sql) && /organization_members/i.test(sql));
+    expect(roleLoads).toHaveLength(1);
+  });
+});

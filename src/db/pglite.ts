@@ -31,21 +31,31 @@ export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; clo
   }
 }
 
+/** Folders this process holds: the lock file alone cannot tell two opens by one process apart. */
+const heldHere = new Set<string>();
+
 function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const lockFile = join(dataDir, 'gateway.lock');
+  if (heldHere.has(lockFile)) {
+    throw new DataDirInUseError(`DATA_DIR ${dataDir} is already open in this process: the embedded database serves one user at a time`);
+  }
   try {
     writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
   } catch {
     const holder = Number(readFileSync(lockFile, 'utf8'));
-    if (holder !== process.pid && isAlive(holder)) {
+    if (isAlive(holder)) {
       throw new DataDirInUseError(
         `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database serves one process at a time (stop it, or use DATABASE_URL)`,
       );
     }
     writeFileSync(lockFile, String(process.pid)); // left behind by a process that died
   }
-  return () => rmSync(lockFile, { force: true });
+  heldHere.add(lockFile);
+  return () => {
+    heldHere.delete(lockFile);
+    rmSync(lockFile, { force: true });
+  };
 }
 
 function isAlive(pid: number): boolean {

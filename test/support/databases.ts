@@ -29,22 +29,23 @@ export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   };
 }
 
-export async function createServerDatabase(): Promise<string> {
-  if (!SERVER_URL) throw new Error('DATABASE_URL is not set');
+/** A new, empty database on the server of `serverUrl` (default DATABASE_URL); returns its URL. */
+export async function createServerDatabase(serverUrl = SERVER_URL): Promise<string> {
+  if (!serverUrl) throw new Error('DATABASE_URL is not set');
   const name = `gateway_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(SERVER_URL);
+  await withAdmin(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
-export async function dropServerDatabase(url: string): Promise<void> {
+export async function dropServerDatabase(url: string, serverUrl = SERVER_URL): Promise<void> {
   const name = new URL(url).pathname.slice(1);
-  await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await withAdmin(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
 }
 
-async function withAdmin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
+async function withAdmin<T>(serverUrl: string | undefined, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
     return await use(client);

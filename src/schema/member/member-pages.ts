@@ -1,8 +1,7 @@
-// Pages of an organization's members in Coder's order (lower-cased username,
-// then id), for every list of members the API serves. Prisma cannot order by
+// Pages of an organization's members in Coder's order (lower-cased username), for every list of members the API serves. Prisma cannot order by
 // lower(username), so one SQL statement finds the page of every organization
-// a request asks for (with each one's total), and one Prisma query loads those
-// rows with the selection the GraphQL query needs.
+// a request asks for, and one Prisma query loads those rows with the
+// selection the GraphQL query needs.
 import DataLoader from 'dataloader';
 import type { RequestContext } from '../../context.js';
 import type { OrganizationMember, Prisma } from '../../generated/prisma/client.js';
@@ -23,79 +22,117 @@ export interface PageRequest {
   /** Restricts the list to this user's row (a caller who may read only its own membership). */
   onlyUserId: string | null;
   window: MemberWindow;
+  /** Count the whole list too. Counting reads every member, so it is done only when asked. */
+  withTotal: boolean;
 }
 
 export interface MemberPage {
-  /** Members in the (restricted) list, ignoring the window. */
-  total: number;
+  /** Members in the (restricted) list, ignoring the window; null unless asked for. */
+  total: number | null;
   /** Index of `rows[0]` in the ordered list. */
   start: number;
   rows: OrganizationMember[];
+  /** Whether the list goes on after the last row. */
+  hasMore: boolean;
 }
 
 type MemberQuery = Omit<Prisma.OrganizationMemberFindManyArgs, 'where' | 'orderBy' | 'skip' | 'take' | 'cursor'>;
 
 interface PageRow {
   page: bigint | number;
-  total: number;
-  start: number;
+  total: number | null;
+  // bigint: the window is computed in bigint, as skip + first can pass 2^31 - 1.
+  start: bigint | number;
+  stop: bigint | number | null;
   user_id: string | null;
 }
 
-async function loadPages(ctx: RequestContext, query: MemberQuery, requests: readonly PageRequest[]): Promise<MemberPage[]> {
+/**
+ * One statement for all pages. Per page: the total (only when asked), then the
+ * window's bounds, then its rows plus one, which tells whether more follow.
+ * `last` without `before` needs the total, so it is counted then too.
+ * LEAST and GREATEST ignore NULLs: an absent bound is no bound. Bounds are
+ * bigint, since offset plus page size may pass the largest Int.
+ *
+ * Why it is shaped so (PostgreSQL, 20,000 users, 5,000 in one organization):
+ * - rows: walking the unique index on lower(username) and probing the
+ *   membership's primary key stops after the page, where joining every member
+ *   to its user and sorting costs a lookup per member (0.4 ms against 15 ms
+ *   for a page of 50);
+ * - total: members counted from the primary key alone, less those whose user
+ *   is deleted or a system user (few, found once per statement), instead of a
+ *   user lookup per member (1 ms against 8 ms).
+ */
+async function findPages(ctx: RequestContext, requests: readonly PageRequest[]): Promise<PageRow[]> {
   const column = <T>(pick: (r: PageRequest) => T) => requests.map(pick);
-  const rows = await ctx.prisma.$queryRaw<PageRow[]>`
-    SELECT p.page, t.total, st.start, m.user_id
+  return ctx.prisma.$queryRaw<PageRow[]>`
+    WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
+    SELECT p.page, t.total, w.start, w.stop, m.user_id
     FROM unnest(
       ${column((r) => r.organizationId)}::uuid[], ${column((r) => r.onlyUserId)}::uuid[],
-      ${column((r) => r.window.skip)}::int[], ${column((r) => r.window.before)}::int[],
-      ${column((r) => r.window.first)}::int[], ${column((r) => r.window.last)}::int[]
-    ) WITH ORDINALITY AS p(organization_id, only_user, skip, before, first, last, page)
+      ${column((r) => r.window.skip)}::bigint[], ${column((r) => r.window.before)}::bigint[],
+      ${column((r) => r.window.first)}::bigint[], ${column((r) => r.window.last)}::bigint[],
+      ${column((r) => r.withTotal || (r.window.last !== null && r.window.before === null))}::boolean[]
+    ) WITH ORDINALITY AS p(organization_id, only_user, skip, before, first, last, with_total, page)
     CROSS JOIN LATERAL (
-      SELECT count(*)::int AS total
-      FROM organization_members om JOIN users u ON u.id = om.user_id
-      WHERE om.organization_id = p.organization_id AND NOT u.deleted AND NOT u.is_system
-        AND (p.only_user IS NULL OR om.user_id = p.only_user)
+      -- CASE, not WHERE: the planner may hoist a WHERE and count anyway.
+      SELECT CASE WHEN p.with_total THEN
+          ((SELECT count(*) FROM organization_members om
+            WHERE om.organization_id = p.organization_id AND (p.only_user IS NULL OR om.user_id = p.only_user))
+         - (SELECT count(*) FROM organization_members om JOIN hidden h ON h.id = om.user_id
+            WHERE om.organization_id = p.organization_id AND (p.only_user IS NULL OR om.user_id = p.only_user)))::int
+        END AS total
+      OFFSET 0 -- a fence: without it the planner inlines the counts into every use of total
     ) t
-    CROSS JOIN LATERAL (SELECT LEAST(COALESCE(p.before, t.total), t.total, COALESCE(p.skip + p.first, t.total)) AS stop) s
-    CROSS JOIN LATERAL (SELECT GREATEST(p.skip, COALESCE(s.stop - p.last, p.skip)) AS start) st
+    CROSS JOIN LATERAL (SELECT LEAST(p.before, t.total, p.skip + p.first) AS stop) s
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop
+    ) w
     LEFT JOIN LATERAL (
-      SELECT om.user_id
-      FROM organization_members om JOIN users u ON u.id = om.user_id
-      WHERE om.organization_id = p.organization_id AND NOT u.deleted AND NOT u.is_system
-        AND (p.only_user IS NULL OR om.user_id = p.only_user)
-      ORDER BY lower(u.username), u.id
-      OFFSET st.start LIMIT GREATEST(s.stop - st.start, 0)
+      -- lower(username) is unique among live users, so it orders them completely.
+      SELECT u.id AS user_id
+      FROM users u
+      WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
+        AND EXISTS (SELECT 1 FROM organization_members om WHERE om.organization_id = p.organization_id AND om.user_id = u.id)
+      ORDER BY lower(u.username)
+      OFFSET w.start LIMIT CASE WHEN w.stop IS NULL THEN NULL ELSE GREATEST(w.stop - w.start, 0) + 1 END
     ) m ON true`;
+}
 
+async function loadPages(ctx: RequestContext, query: MemberQuery, requests: readonly PageRequest[]): Promise<MemberPage[]> {
+  const rows = await findPages(ctx, requests);
   // Rows come back in page order, each page's members in list order.
-  const pages: { total: number; start: number; userIds: string[] }[] = requests.map(() => ({ total: 0, start: 0, userIds: [] }));
+  const pages = requests.map(() => ({ total: null as number | null, start: 0, stop: null as number | null, userIds: [] as string[] }));
   for (const row of rows) {
     const page = pages[Number(row.page) - 1]!;
-    page.total = row.total;
-    page.start = row.start;
+    Object.assign(page, { total: row.total, start: Number(row.start), stop: row.stop === null ? null : Number(row.stop) });
     if (row.user_id) page.userIds.push(row.user_id);
   }
+  const windows = pages.map((page) => {
+    const size = page.stop === null ? page.userIds.length : Math.max(page.stop - page.start, 0);
+    return { userIds: page.userIds.slice(0, size), hasMore: page.userIds.length > size };
+  });
 
   const wanted = new Map<string, Set<string>>();
-  pages.forEach((page, i) => {
+  windows.forEach(({ userIds }, i) => {
     const ids = wanted.get(requests[i]!.organizationId) ?? new Set();
-    page.userIds.forEach((id) => ids.add(id));
+    userIds.forEach((id) => ids.add(id));
     wanted.set(requests[i]!.organizationId, ids);
   });
   const members = [...wanted.values()].some((ids) => ids.size)
     ? await ctx.prisma.organizationMember.findMany({
         ...withKeys(query),
-        where: { OR: [...wanted].map(([organizationId, ids]) => ({ organizationId, userId: { in: [...ids] } })) },
+        where: { OR: [...wanted].filter(([, ids]) => ids.size).map(([organizationId, ids]) => ({ organizationId, userId: { in: [...ids] } })) },
       })
     : [];
   const byKey = new Map(members.map((m) => [`${m.organizationId}/${m.userId}`, m]));
 
-  return pages.map((page, i) => ({
-    total: page.total,
-    start: page.start,
+  return windows.map(({ userIds, hasMore }, i) => ({
+    total: pages[i]!.total,
+    start: pages[i]!.start,
+    hasMore,
     // A member removed between the two statements is left out rather than failing the page.
-    rows: page.userIds.flatMap((id) => byKey.get(`${requests[i]!.organizationId}/${id}`) ?? []),
+    rows: userIds.flatMap((id) => byKey.get(`${requests[i]!.organizationId}/${id}`) ?? []),
   }));
 }
 
@@ -104,7 +141,7 @@ function withKeys(query: MemberQuery): MemberQuery {
   return query.select ? { ...query, select: { ...query.select, organizationId: true, userId: true } } : query;
 }
 
-const loaders = (ctx: RequestContext) => new Map<string, DataLoader<PageRequest, MemberPage, string>>();
+const loaders = () => new Map<string, DataLoader<PageRequest, MemberPage, string>>();
 
 /**
  * Loads one page; pages requested in the same tick with the same selection

@@ -5,6 +5,7 @@ import type { OrganizationMember as MemberRow } from '../../generated/prisma/cli
 import { findUser, readableOrganization } from '../organization/lookup.js';
 import { canReadMember, memberVisibility, OrganizationMember } from './member.js';
 import { loadMemberPage, WHOLE_LIST } from './member-pages.js';
+import { selectsField } from '../shared/selection.js';
 
 interface PaginatedMembersView {
   count: number;
@@ -35,6 +36,7 @@ builder.queryFields((t) => ({
         organizationId: organization.id,
         ...visibility,
         window: WHOLE_LIST,
+        withTotal: false,
       });
       // The rows were fetched already filtered; check each one anyway, which costs no query.
       return page.rows.filter((member) => canReadMember(gate, member.organizationId, member.userId));
@@ -67,8 +69,10 @@ builder.queryFields((t) => ({
         organizationId: organization.id,
         onlyUserId: null,
         window: { skip: offset, before: null, first: limit === 0 ? null : limit, last: null },
+        withTotal: selectsField(info, 'count'),
       });
-      return { count: page.total, members: page.rows };
+      // Without `count` selected, the total is not computed and not read.
+      return { count: page.total ?? 0, members: page.rows };
     },
   }),
 

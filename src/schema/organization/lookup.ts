@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { notFound } from '../../errors.js';
+import { badUserInput, notFound } from '../../errors.js';
 import type { Organization, Prisma, User } from '../../generated/prisma/client.js';
 import { rbacObjects } from '../../rbac/index.js';
 
@@ -31,24 +31,43 @@ export function userWhere(ctx: Context, ref: string): Prisma.UserWhereInput | un
   return undefined;
 }
 
+/**
+ * The refusal for an argument that can name nothing: not an id, a name, nor
+ * `default` / `me` (an empty string, say). Given before any query is made.
+ */
+function unusableReference(field: 'organization' | 'user') {
+  return field === 'organization'
+    ? badUserInput('Organization must be an existing uuid or name, or "default".', {
+        validations: [{ field, detail: 'is not an organization id, an organization name or "default"' }],
+      })
+    : badUserInput('User must be an existing uuid or username, or "me".', {
+        validations: [{ field, detail: 'is not a user id, a username or "me"' }],
+      });
+}
+
 type OrganizationQuery = Omit<Prisma.OrganizationFindFirstArgs, 'where'>;
 
 /**
- * The organization an argument names, if the caller may read it. Anything
- * else is NOT_FOUND: a caller cannot tell a hidden organization from none.
+ * The organization an argument names, if the caller may read it. An argument
+ * that can name none is BAD_USER_INPUT; anything else is NOT_FOUND: a caller
+ * cannot tell a hidden organization from none.
  */
 export async function readableOrganization(ctx: Context, ref: string, query: OrganizationQuery = {}): Promise<Organization> {
   const where = organizationWhere(ref);
-  const [organization, gate] = await Promise.all([
-    where ? ctx.prisma.organization.findFirst({ ...query, where }) : null,
-    ctx.gate(),
-  ]);
+  if (!where) throw unusableReference('organization');
+  const [organization, gate] = await Promise.all([ctx.prisma.organization.findFirst({ ...query, where }), ctx.gate()]);
   if (!organization || !gate.can('read', rbacObjects.organization(organization.id))) throw notFound();
   return organization;
 }
 
-/** The (non-deleted) user an argument names, or null. */
-export async function findUser(ctx: Context, ref: string): Promise<User | null> {
+/** The where clause of a `user: String!` argument; BAD_USER_INPUT if it can name no user. */
+export function requireUserWhere(ctx: Context, ref: string): Prisma.UserWhereInput {
   const where = userWhere(ctx, ref);
-  return where ? ctx.prisma.user.findFirst({ where }) : null;
+  if (!where) throw unusableReference('user');
+  return where;
+}
+
+/** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
+export async function findUser(ctx: Context, ref: string): Promise<User | null> {
+  return ctx.prisma.user.findFirst({ where: requireUserWhere(ctx, ref) });
 }

@@ -8,6 +8,7 @@ import { canReadMember, memberVisibility, OrganizationMember } from '../member/m
 import { loadMemberPage, type MemberWindow } from '../member/member-pages.js';
 import { AssignableRole, Role } from '../role/role.js';
 import { assignableOrganizationRoles, organizationCustomRoles } from '../role/role.query.js';
+import { selectsField } from '../shared/selection.js';
 import { findUser } from './lookup.js';
 import { Organization } from './organization.js';
 
@@ -26,7 +27,8 @@ function connectionWindow(args: ConnectionArgs): MemberWindow {
     if (cursor == null) return null;
     try {
       const offset = cursorToOffset(cursor);
-      if (Number.isSafeInteger(offset) && offset >= 0) return offset;
+      // A cursor is an offset, bounded as paginatedOrganizationMembers bounds its offset (GraphQL's Int).
+      if (Number.isSafeInteger(offset) && offset >= 0 && offset <= 2_147_483_647) return offset;
     } catch {}
     validations.push({ field, detail: 'is not a cursor of this connection' });
     return null;
@@ -56,15 +58,16 @@ builder.prismaObjectFields(Organization, (t) => ({
               organizationId: organization.id,
               ...visibility,
               window,
+              withTotal: selectsField(info, 'totalCount'),
             })
-          : { total: 0, start: 0, rows: [] };
+          : { total: 0, start: 0, rows: [], hasMore: false };
         const edges = page.rows.map((node, i) => ({ cursor: offsetToCursor(page.start + i), node }));
         return {
           edges,
           totalCount: page.total,
           pageInfo: {
             hasPreviousPage: page.start > 0,
-            hasNextPage: page.start + page.rows.length < (window.before ?? page.total) && page.start + page.rows.length < page.total,
+            hasNextPage: page.hasMore,
             startCursor: edges[0]?.cursor ?? null,
             endCursor: edges.at(-1)?.cursor ?? null,
           },
@@ -77,7 +80,8 @@ builder.prismaObjectFields(Organization, (t) => ({
       fields: (connection) => ({
         totalCount: connection.int({
           description: 'The number of members the caller may see, ignoring paging.',
-          resolve: (result) => (result as unknown as { totalCount: number }).totalCount,
+          // Computed by the resolver above whenever this field is selected.
+          resolve: (result) => (result as unknown as { totalCount: number }).totalCount ?? 0,
         }),
       }),
     },

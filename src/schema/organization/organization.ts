@@ -1,4 +1,5 @@
 import { builder } from '../../builder.js';
+import { rbacObjects } from '../../rbac/index.js';
 import { requireAuthenticated } from '../shared/entity.js';
 import { isUuid } from './lookup.js';
 
@@ -20,6 +21,7 @@ builder.asEntity(Organization, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: async ({ id }, ctx) => {
     await requireAuthenticated(ctx);
-    return isUuid(id) ? ctx.prisma.organization.findUnique({ where: { id: id.toLowerCase() } }) : null;
+    if (!isUuid(id) || !(await ctx.gate()).can('read', rbacObjects.organization(id.toLowerCase()))) return null;
+    return ctx.prisma.organization.findUnique({ where: { id: id.toLowerCase(), deleted: false } });
   },
 });

@@ -6,7 +6,7 @@ import { rbacObjects, type Permission } from '../../rbac/index.js';
 import { readableOrganization } from '../organization/lookup.js';
 import { PermissionInput } from '../permission/permission.js';
 import { fromCustomRole, Role } from './role.js';
-import { validateGrantedPermissions, validateRoleRequest } from './role.validation.js';
+import { validateGrantedPermissions, validateRoleName, validateRoleRequest } from './role.validation.js';
 
 const CustomRoleInput = builder.inputType('CustomRoleInput', {
   description: 'A custom organization role. Lists left out are empty; organization roles carry organization permissions only.',
@@ -103,10 +103,12 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
+      // As Coder does: a built-in role's name, or one no role can have, is refused first.
+      const name = validateRoleName(args.name);
       const gate = await ctx.gate();
       gate.require('delete', rbacObjects.assignOrgRole(organization.id), () => forbidden('You may not delete roles in this organization.'));
       // The database trigger removes the name from the members' roles in the same transaction.
-      const { count } = await ctx.prisma.customRole.deleteMany({ where: { name: args.name.toLowerCase(), organizationId: organization.id } });
+      const { count } = await ctx.prisma.customRole.deleteMany({ where: { name, organizationId: organization.id } });
       if (count === 0) throw notFound(`No custom role "${args.name}" in this organization.`);
       return true;
     },

@@ -20,21 +20,29 @@ export interface CustomRoleRequest {
   userPermissions?: readonly unknown[] | null;
 }
 
-/** Checks that need no database: name, display name, list sizes, levels. Returns the name as stored. */
-export function validateRoleRequest(role: CustomRoleRequest): string {
-  const { name } = role;
+/** A custom role name as stored (lower-cased), or BAD_USER_INPUT if it is not valid or is a built-in role's. */
+export function validateRoleName(name: string): string {
+  // Reserved first, as Coder checks: organization-workspace-creation-ban is longer than a custom role name may be.
+  if (isBuiltInRoleName(name)) {
+    throw badUserInput('Reserved role name.', { validations: [{ field: 'name', detail: `"${name}" is the name of a built-in role` }] });
+  }
   if (name.length < 1 || name.length > MAX_NAME_LENGTH || !ROLE_NAME.test(name) || RESERVED_NAMES.has(name.toLowerCase())) {
     throw badUserInput('Invalid role name.', {
       detail: `A role name is 1 to ${MAX_NAME_LENGTH} letters, digits and single hyphens, and not "new" or "create".`,
       validations: [{ field: 'name', detail: `"${name}" is not a valid role name` }],
     });
   }
-  if (isBuiltInRoleName(name)) {
-    throw badUserInput('Reserved role name.', { validations: [{ field: 'name', detail: `"${name}" is the name of a built-in role` }] });
-  }
-  if ((role.displayName ?? '').length > MAX_DISPLAY_NAME_LENGTH) {
+  return name.toLowerCase();
+}
+
+/** Checks that need no database: name, display name, list sizes, levels. Returns the name as stored. */
+export function validateRoleRequest(role: CustomRoleRequest): string {
+  const name = validateRoleName(role.name);
+  const displayName = role.displayName ?? '';
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+  if (displayName.length > MAX_DISPLAY_NAME_LENGTH || displayName.includes('\u0000')) {
     throw badUserInput('Invalid display name.', {
-      validations: [{ field: 'displayName', detail: `at most ${MAX_DISPLAY_NAME_LENGTH} characters` }],
+      validations: [{ field: 'displayName', detail: `at most ${MAX_DISPLAY_NAME_LENGTH} characters, none of them NUL` }],
     });
   }
   const tooMany = (['organizationPermissions', 'sitePermissions', 'userPermissions'] as const).filter(
@@ -51,7 +59,7 @@ export function validateRoleRequest(role: CustomRoleRequest): string {
       validations: otherLevels.map((field) => ({ field, detail: 'must be empty for an organization role' })),
     });
   }
-  return name.toLowerCase();
+  return name;
 }
 
 /** Each permission must be a valid pair, positive, not a wildcard, and one the caller holds in the organization. */

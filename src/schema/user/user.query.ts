@@ -1,7 +1,7 @@
 import { builder } from '../../builder.js';
 import { notFound } from '../../errors.js';
 import { rbacObjects } from '../../rbac/index.js';
-import { userWhere } from '../organization/lookup.js';
+import { requireUserWhere } from '../organization/lookup.js';
 
 builder.queryFields((t) => ({
   me: t.prismaField({
@@ -16,8 +16,8 @@ builder.queryFields((t) => ({
     description: 'One user, by id, username (case-insensitive) or `me`; NOT_FOUND if it does not exist or the caller may not see it.',
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
     resolve: async (query, _root, args, ctx) => {
-      const where = userWhere(ctx, args.user);
-      const [user, gate] = await Promise.all([where ? ctx.prisma.user.findFirst({ ...query, where }) : null, ctx.gate()]);
+      const where = requireUserWhere(ctx, args.user);
+      const [user, gate] = await Promise.all([ctx.prisma.user.findFirst({ ...query, where }), ctx.gate()]);
       if (!user || !gate.can('read', rbacObjects.user(user.id))) throw notFound();
       return user;
     },

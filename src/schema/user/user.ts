@@ -1,4 +1,5 @@
 import { builder } from '../../builder.js';
+import { rbacObjects } from '../../rbac/index.js';
 import { requireAuthenticated } from '../shared/entity.js';
 import { isUuid } from '../organization/lookup.js';
 
@@ -31,6 +32,7 @@ builder.asEntity(User, {
   // findUnique calls made in the same tick are batched by Prisma into one query.
   resolveReference: async ({ id }, ctx) => {
     await requireAuthenticated(ctx);
-    return isUuid(id) ? ctx.prisma.user.findUnique({ where: { id: id.toLowerCase() } }) : null;
+    if (!isUuid(id) || !(await ctx.gate()).can('read', rbacObjects.user(id.toLowerCase()))) return null;
+    return ctx.prisma.user.findUnique({ where: { id: id.toLowerCase(), deleted: false } });
   },
 });

@@ -1,0 +1,294 @@
+// `npm run bench`: the gateway under load on PostgreSQL and on the embedded
+// PGlite. For each database: create it, fill it with the deterministic data
+// set, start the gateway as `npm start` does (its own process), and drive
+// three reads over HTTP with autocannon (16 connections, a warm-up, then a
+// timed run), printing requests per second, p50/p99 latency, errors, SQL
+// statements per request and the gateway's peak RSS. The same reads as plain
+// SQL (no HTTP, no GraphQL) give the floor each operation is compared with.
+//
+//   npm run bench                          # both databases, 15 s per operation
+//   npm run bench -- --db postgres --duration 5
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { createGateway } from '../../src/yoga.js';
+import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
+import { PGLITE_DATASET, POSTGRES_DATASET, seedDataset, type Dataset, type DatasetSize } from './dataset.js';
+
+const { values: options } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'all' },
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '16' },
+  },
+});
+const DURATION = Number(options.duration);
+const WARMUP = Number(options.warmup);
+const CONNECTIONS = Number(options.connections);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+
+interface Operation {
+  key: string;
+  title: string;
+  query: (d: Dataset) => string;
+  /** The same read as plain SQL, for the floor. */
+  sql: (d: Dataset) => { text: string; values: unknown[] };
+}
+
+const MEMBER_COLUMNS = `om.organization_id, om.user_id, om.roles, om.created_at, om.updated_at,
+  u.username, u.name, u.email, u.avatar_url, u.rbac_roles`;
+const LIVE = 'NOT u.deleted AND NOT u.is_system';
+
+const OPERATIONS: Operation[] = [
+  {
+    key: 'a',
+    title: 'one organization, page of 100 members',
+    query: (d) => `{ paginatedOrganizationMembers(organization: "${d.largestOrganization}", limit: 100) { count members {
+      userId username name email avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name displayName } } } }`,
+    sql: (d) => ({
+      text: `SELECT ${MEMBER_COLUMNS}, count(*) OVER () AS total
+        FROM organization_members om JOIN users u ON u.id = om.user_id JOIN organizations o ON o.id = om.organization_id
+        WHERE o.name = $1 AND ${LIVE} ORDER BY lower(u.username), u.id LIMIT 100`,
+      values: [d.largestOrganization],
+    }),
+  },
+  {
+    key: 'b',
+    title: '20 organizations, first 50 members each',
+    query: () => `{ organizations { id name displayName members(first: 50) { pageInfo { hasNextPage } edges { node {
+      userId username name email roles { name displayName } globalRoles { name } } } } } }`,
+    sql: () => ({
+      text: `SELECT o.id, o.name, o.display_name, m.* FROM organizations o
+        CROSS JOIN LATERAL (SELECT ${MEMBER_COLUMNS} FROM organization_members om JOIN users u ON u.id = om.user_id
+          WHERE om.organization_id = o.id AND ${LIVE} ORDER BY lower(u.username), u.id LIMIT 50) m
+        WHERE NOT o.deleted ORDER BY o.name`,
+      values: [],
+    }),
+  },
+  {
+    key: 'c',
+    title: 'one member by organization and user',
+    query: (d) => `{ organizationMember(organization: "${d.largestOrganization}", user: "${d.someMember}") {
+      userId username name email roles { name displayName } globalRoles { name } } }`,
+    sql: (d) => ({
+      text: `SELECT ${MEMBER_COLUMNS} FROM organization_members om JOIN users u ON u.id = om.user_id
+        JOIN organizations o ON o.id = om.organization_id WHERE o.name = $1 AND lower(u.username) = lower($2) AND ${LIVE}`,
+      values: [d.largestOrganization, d.someMember],
+    }),
+  },
+];
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function main() {
+  const kinds = options.db === 'all' ? ['postgres', 'pglite'] : [options.db!];
+  console.log(`# members gateway benchmark, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`node ${process.version}, ${CONNECTIONS} connections, ${WARMUP} s warm-up, ${DURATION} s per operation\n`);
+  for (const kind of kinds) {
+    if (kind === 'postgres') await benchPostgres();
+    else if (kind === 'pglite') await benchPGlite();
+    else throw new Error(`--db must be postgres, pglite or all, not ${kind}`);
+  }
+}
+
+async function benchPostgres() {
+  const url = await createServerDatabase(SERVER_URL);
+  try {
+    const database = await openDatabase({ databaseUrl: url, dataDir: '', databasePoolSize: 4 });
+    await database.migrate();
+    const dataset = await seedDataset(database, POSTGRES_DATASET);
+    const statements = await statementsPerRequest(database, dataset);
+    await database.close();
+    const floor = await floorOnPostgres(url, dataset);
+    const gateway = await startGatewayProcess({ DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: '16' });
+    try {
+      await report('PostgreSQL', POSTGRES_DATASET, dataset, gateway, statements, floor);
+    } finally {
+      gateway.process.kill('SIGTERM');
+    }
+  } finally {
+    await dropServerDatabase(url, SERVER_URL);
+  }
+}
+
+async function benchPGlite() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
+  try {
+    const database = await openDatabase({ databaseUrl: undefined, dataDir, databasePoolSize: 1 });
+    await database.migrate();
+    const dataset = await seedDataset(database, PGLITE_DATASET);
+    const statements = await statementsPerRequest(database, dataset);
+    const floorFigures = await floor(async (text, values) => {
+      await database.prisma.$queryRawUnsafe(text, ...values);
+    }, dataset);
+    await database.close(); // PGlite serves one process: hand the folder to the gateway
+    const gateway = await startGatewayProcess({ DATA_DIR: dataDir, MIGRATE: 'false' });
+    try {
+      await report('embedded PGlite', PGLITE_DATASET, dataset, gateway, statements, floorFigures);
+    } finally {
+      gateway.process.kill('SIGTERM');
+      await new Promise((resolve) => gateway.process.once('exit', resolve));
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Statements one request of each operation runs, counted in process through the same code. */
+async function statementsPerRequest(database: Database, dataset: Dataset): Promise<Record<string, number>> {
+  const yoga = createGateway({ prisma: database.prisma });
+  const counts: Record<string, number> = {};
+  for (const op of OPERATIONS) {
+    const fetchIn: Fetch = (url, init) => yoga.fetch(url, init);
+    await graphql(fetchIn, op.query(dataset), dataset.ownerToken); // warm: the session's last_used refresh is not counted
+    let count = 0;
+    const stop = database.onStatement(() => count++);
+    await graphql(fetchIn, op.query(dataset), dataset.ownerToken);
+    stop();
+    counts[op.key] = count;
+  }
+  return counts;
+}
+
+type Fetch = (url: string, init: RequestInit) => Promise<Response> | Response;
+
+async function graphql(fetchFn: Fetch, query: string, token: string) {
+  const response = await fetchFn('http://bench/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'coder-session-token': token },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await response.json()) as { errors?: unknown[] };
+  if (body.errors) throw new Error(`benchmark query failed: ${JSON.stringify(body.errors)}`);
+  return body;
+}
+
+async function floorOnPostgres(url: string, dataset: Dataset) {
+  const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS });
+  try {
+    return await floor(async (text, values) => {
+      await pool.query(text, values);
+    }, dataset);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Each operation's SQL run by CONNECTIONS concurrent callers for the warm-up, then the timed run. */
+async function floor(run: (text: string, values: unknown[]) => Promise<void>, dataset: Dataset): Promise<Record<string, Figures>> {
+  const figures: Record<string, Figures> = {};
+  for (const op of OPERATIONS) {
+    const { text, values } = op.sql(dataset);
+    const drive = async (seconds: number) => {
+      const latencies: number[] = [];
+      const end = performance.now() + seconds * 1000;
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (performance.now() < end) {
+            const start = performance.now();
+            await run(text, values);
+            latencies.push(performance.now() - start);
+          }
+        }),
+      );
+      return latencies;
+    };
+    await drive(WARMUP);
+    const latencies = (await drive(DURATION)).sort((a, b) => a - b);
+    figures[op.key] = {
+      rps: latencies.length / DURATION,
+      p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
+      p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+      errors: 0,
+    };
+  }
+  return figures;
+}
+
+interface GatewayProcess {
+  url: string;
+  process: ChildProcess;
+}
+
+/** The gateway in its own process, as `npm start` runs it (tsx, production mode). */
+function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /"url":"([^"]+)"/.exec(buffered);
+      if (match) {
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        resolve({ url: match[1]!, process: child });
+      }
+    });
+  });
+}
+
+async function load(url: string, query: string, token: string, seconds: number): Promise<Figures> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', 'coder-session-token': token },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/** Peak resident set size of a process, from the kernel's high-water mark. */
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function report(
+  name: string,
+  size: DatasetSize,
+  dataset: Dataset,
+  gateway: GatewayProcess,
+  statements: Record<string, number>,
+  floor: Record<string, Figures>,
+) {
+  console.log(`## ${name}: ${size.organizations} organizations, ${size.users} users, ${dataset.memberships} memberships\n`);
+  console.log('| operation | req/s | p50 ms | p99 ms | errors | SQL/request | floor req/s | floor p99 ms | floor ÷ gateway req/s |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const op of OPERATIONS) {
+    await graphql((_, init) => fetch(gateway.url, init), op.query(dataset), dataset.ownerToken); // fails loudly if the query is wrong
+    await load(gateway.url, op.query(dataset), dataset.ownerToken, WARMUP);
+    const g = await load(gateway.url, op.query(dataset), dataset.ownerToken, DURATION);
+    const f = floor[op.key]!;
+    console.log(
+      `| (${op.key}) ${op.title} | ${g.rps.toFixed(0)} | ${g.p50.toFixed(1)} | ${g.p99.toFixed(1)} | ${g.errors} | ${statements[op.key]} | ` +
+        `${f.rps.toFixed(0)} | ${f.p99.toFixed(1)} | ${(f.rps / g.rps).toFixed(2)} |`,
+    );
+  }
+  console.log(`\ngateway peak RSS: ${peakRssMb(gateway.process.pid!).toFixed(0)} MB\n`);
+}
+
+await main();

@@ -1,0 +1,108 @@
+// One request over three organizations and thirty members: the caller's
+// roles are loaded once and each decision serves every row, so a big query
+// comes back whole and already filtered: no row refused with an error, no row
+// of something the caller may not read.
+//
+// Organizations A, B, C; ten members in A only, ten in A and B, ten in B and C.
+// The admin is organization-admin of A and a plain member of B.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { errorCode, makeOrganization, makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
+import { dataOf } from './world.js';
+
+const QUERY = `
+  query ($a: String!, $b: String!) {
+    organizations {
+      id
+      members { totalCount edges { node { username user { organizationMemberships { organizationId } } } } }
+    }
+    listA: organizationMembers(organization: $a) { username roles { name } user { organizationMemberships { organizationId } } }
+    listB: organizationMembers(organization: $b) { username }
+    pageA: paginatedOrganizationMembers(organization: $a, limit: 5, offset: 5) { count members { username } }
+  }`;
+
+describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %s', (kind) => {
+  let gw: TestGateway;
+  let A: string, B: string, C: string;
+  let admin: TestUser;
+  let auditor: TestUser;
+  /** username → ids of the organizations it is a member of. */
+  const memberships = new Map<string, string[]>();
+  /** The usernames of an organization's members, in list order (all names are lower-case letters and digits). */
+  const membersOf = (org: string) => [...memberships].filter(([, orgs]) => orgs.includes(org)).map(([name]) => name).sort();
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    const db = gw.database;
+    A = (await makeOrganization(db, 'manya')).id;
+    B = (await makeOrganization(db, 'manyb')).id;
+    C = (await makeOrganization(db, 'manyc')).id;
+    const groups: [string, string[]][] = [
+      ['onlya', [A]],
+      ['bothab', [A, B]],
+      ['bothbc', [B, C]],
+    ];
+    for (const [prefix, orgs] of groups) {
+      for (let i = 0; i < 10; i++) {
+        const username = `${prefix}${String(i).padStart(2, '0')}`;
+        await makeUser(db, { username, orgs: Object.fromEntries(orgs.map((org) => [org, []])) });
+        memberships.set(username, orgs);
+      }
+    }
+    admin = await makeUser(db, { username: 'admin', orgs: { [A]: ['organization-admin'], [B]: [] } });
+    memberships.set('admin', [A, B]);
+    auditor = await makeUser(db, { username: 'auditor', siteRoles: ['auditor'] });
+  });
+  afterAll(() => gw?.close());
+
+  it("an organization admin of A gets A's members with only their A memberships, and only itself in B, without errors", async () => {
+    const response = await gw.gql(QUERY, { a: A, b: B }, admin.token);
+    expect(response.errors).toBeUndefined();
+    const data = dataOf(response);
+
+    expect(data.organizations.map((o: { id: string }) => o.id)).toEqual([A, B]);
+    const [orgA, orgB] = data.organizations;
+    const inA = membersOf(A);
+    expect(inA).toHaveLength(21);
+    expect(orgA.members.totalCount).toBe(21);
+    expect(orgA.members.edges.map((e: any) => e.node.username)).toEqual(inA);
+    // Others' B memberships are hidden from a plain member of B; its own are not.
+    const visibleMemberships = (username: string) => (username === 'admin' ? [A, B] : [A]);
+    for (const { node } of orgA.members.edges) {
+      expect(node.user.organizationMemberships.map((m: any) => m.organizationId), node.username).toEqual(visibleMemberships(node.username));
+    }
+    expect(orgB.members).toEqual({
+      totalCount: 1,
+      edges: [{ node: { username: 'admin', user: { organizationMemberships: [{ organizationId: A }, { organizationId: B }] } } }],
+    });
+
+    expect(data.listA.map((m: any) => m.username)).toEqual(inA);
+    for (const member of data.listA) {
+      expect(member.user.organizationMemberships.map((m: any) => m.organizationId)).toEqual(visibleMemberships(member.username));
+      expect(member.roles).toEqual(member.username === 'admin' ? [{ name: 'organization-admin' }] : []);
+    }
+    expect(data.listB).toEqual([{ username: 'admin' }]);
+    expect(data.pageA).toEqual({ count: 21, members: inA.slice(5, 10).map((username) => ({ username })) });
+  });
+
+  it('the same organization admin gets NOT_FOUND for C, where it is not a member', async () => {
+    const response = await gw.gql('query ($c: String!) { organizationMembers(organization: $c) { username } }', { c: C }, admin.token);
+    expect(errorCode(response)).toBe('NOT_FOUND');
+  });
+
+  it('a site auditor gets every organization, member and membership', async () => {
+    const response = await gw.gql(QUERY, { a: A, b: B }, auditor.token);
+    const data = dataOf(response);
+    expect(data.organizations.map((o: { id: string }) => o.id)).toEqual([A, B, C]);
+    for (const [i, org] of [A, B, C].entries()) {
+      const members = data.organizations[i].members;
+      expect(members.totalCount).toBe(membersOf(org).length);
+      expect(members.edges.map((e: any) => e.node.username)).toEqual(membersOf(org));
+      for (const { node } of members.edges) {
+        expect(node.user.organizationMemberships.map((m: any) => m.organizationId)).toEqual(memberships.get(node.username));
+      }
+    }
+    expect(data.listB.map((m: any) => m.username)).toEqual(membersOf(B));
+    expect(data.pageA.count).toBe(21);
+  });
+});

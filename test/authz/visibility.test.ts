@@ -1,0 +1,235 @@
+// What a successful read shows: only what the caller may read, never a field
+// of something hidden. The grid lists, per caller (the columns of the matrix),
+// which organizations and which members each list shows.
+//
+// The world (./world.ts): organizations A and B; the callers' org roles are in
+// A, site-role holders belong to no organization; `peer` is a plain member of
+// both A and B.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { errorCode, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { buildWorld, CALLERS, dataOf, errorOf, type AuthenticatedCaller, type World } from './world.js';
+
+const NOT_FOUND = 'NOT_FOUND';
+/** The list shows every member of A. */
+const ALL = 'all';
+/** The list shows the caller's own membership only. */
+const SELF = 'self';
+/** peer is not in the list the caller gets, so neither are its memberships. */
+const UNSEEN = 'peer unseen';
+type Orgs = 'A' | 'B' | 'A B';
+
+// prettier-ignore
+const VISIBLE: {
+  /** `organizations`, restricted to A and B. */
+  organizations: Orgs[];
+  /** `organizationMembers(A)` and `organization(A).members`. */
+  membersOfA: (typeof ALL | typeof SELF | typeof NOT_FOUND)[];
+  /** peer's `organizationMemberships`, reached through peer's row of `organizationMembers(A)`. */
+  peerMembershipsViaA: (Orgs | typeof UNSEEN | typeof NOT_FOUND)[];
+  /** peer's `organizationMemberships`, reached through `user(peer)`. */
+  peerMembershipsViaUser: (Orgs | typeof NOT_FOUND)[];
+} = {
+  //                       outsider   member     org aud    org u.adm  org admin  org t.adm  site aud   site u.adm site t.adm owner      custom
+  organizations:         [ 'B',       'A',       'A',       'A',       'A',       'A',       'A B',     'A B',     'A B',     'A B',     'A'       ],
+  membersOfA:            [ NOT_FOUND, SELF,      ALL,       ALL,       ALL,       ALL,       ALL,       ALL,       ALL,       ALL,       ALL       ],
+  peerMembershipsViaA:   [ NOT_FOUND, UNSEEN,    'A',       'A',       'A',       'A',       'A B',     'A B',     'A B',     'A B',     'A'       ],
+  peerMembershipsViaUser:[ NOT_FOUND, NOT_FOUND, NOT_FOUND, 'A',       'A',       NOT_FOUND, 'A B',     'A B',     'A B',     'A B',     NOT_FOUND ],
+};
+
+const columns = <T>(row: T[]) => CALLERS.map((caller, i) => ({ caller, expected: row[i]! }));
+
+describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
+  let gw: TestGateway;
+  let w: World;
+  /** The usernames of A's members, in list order (lower-cased username). */
+  let membersOfA: string[];
+  const orgIds = (orgs: Orgs) => orgs.split(' ').map((letter) => (letter === 'A' ? w.A.id : w.B.id));
+  const usernameOf = (caller: AuthenticatedCaller) => w.users[caller].username;
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    w = await buildWorld(gw);
+    const rows = await w.db.prisma.organizationMember.findMany({ where: { organizationId: w.A.id }, select: { user: true } });
+    membersOfA = rows.map((r) => r.user.username).sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+  });
+  afterAll(() => gw?.close());
+
+  it.each(columns(VISIBLE.organizations))('organizations, as $caller: $expected', async ({ caller, expected }) => {
+    const data = dataOf(await w.gw.gql('{ organizations { id } }', {}, w.auth(caller)));
+    const listed = data.organizations.map((o: { id: string }) => o.id).filter((id: string) => id === w.A.id || id === w.B.id);
+    expect(new Set(listed)).toEqual(new Set(orgIds(expected)));
+  });
+
+  it.each(columns(VISIBLE.membersOfA))('organizationMembers(A) and A.members, as $caller: $expected', async ({ caller, expected }) => {
+    const list = await w.gw.gql('query ($o: String!) { organizationMembers(organization: $o) { username } }', { o: w.A.id }, w.auth(caller));
+    const connection = await w.gw.gql(
+      'query ($o: String!) { organization(organization: $o) { members { totalCount edges { node { username } } } } }',
+      { o: w.A.id },
+      w.auth(caller),
+    );
+    if (expected === NOT_FOUND) {
+      expect([errorCode(list), errorCode(connection)]).toEqual([NOT_FOUND, NOT_FOUND]);
+      return;
+    }
+    const usernames = expected === ALL ? membersOfA : [usernameOf(caller)];
+    expect(dataOf(list).organizationMembers.map((m: { username: string }) => m.username)).toEqual(usernames);
+    const members = dataOf(connection).organization.members;
+    expect(members.edges.map((e: any) => e.node.username)).toEqual(usernames);
+    expect(members.totalCount).toBe(usernames.length);
+  });
+
+  it.each(columns(VISIBLE.peerMembershipsViaA))(
+    "peer's memberships through organizationMembers(A), as $caller: $expected",
+    async ({ caller, expected }) => {
+      const response = await w.gw.gql(
+        'query ($o: String!) { organizationMembers(organization: $o) { userId user { organizationMemberships { organizationId userId } } } }',
+        { o: w.A.id },
+        w.auth(caller),
+      );
+      if (expected === NOT_FOUND) return expect(errorCode(response)).toBe(NOT_FOUND);
+      const peerRow = dataOf(response).organizationMembers.find((m: { userId: string }) => m.userId === w.peer.id);
+      if (expected === UNSEEN) return expect(peerRow).toBeUndefined();
+      const memberships = orgIds(expected).map((organizationId) => ({ organizationId, userId: w.peer.id }));
+      expect(peerRow.user.organizationMemberships).toEqual(memberships.sort(byOrgName(w)));
+    },
+  );
+
+  it.each(columns(VISIBLE.peerMembershipsViaUser))("user(peer).organizationMemberships, as $caller: $expected", async ({ caller, expected }) => {
+    const response = await w.gw.gql(
+      'query ($u: String!) { user(user: $u) { organizationMemberships { organizationId roles { name } } } }',
+      { u: w.peer.username },
+      w.auth(caller),
+    );
+    if (expected === NOT_FOUND) return expect(errorCode(response)).toBe(NOT_FOUND);
+    expect(dataOf(response).user.organizationMemberships).toEqual(
+      orgIds(expected).map((organizationId) => ({ organizationId, roles: [] })).sort(byOrgName(w)),
+    );
+  });
+
+  it("a plain member of A and B sees its own two memberships, and only itself in each organization's members", async () => {
+    const response = await w.gw.gql(
+      `query ($a: String!, $b: String!) {
+         me { organizationMemberships { organizationId } }
+         a: organizationMembers(organization: $a) { userId }
+         b: organizationMembers(organization: $b) { userId }
+         orgs: organizations { id members { totalCount edges { node { userId } } } }
+       }`,
+      { a: w.A.id, b: w.B.id },
+      w.peer.token,
+    );
+    const data = dataOf(response);
+    expect(data.me.organizationMemberships.map((m: any) => m.organizationId).sort()).toEqual([w.A.id, w.B.id].sort());
+    expect(data.a).toEqual([{ userId: w.peer.id }]);
+    expect(data.b).toEqual([{ userId: w.peer.id }]);
+    expect(data.orgs.map((o: any) => o.id).sort()).toEqual([w.A.id, w.B.id].sort());
+    for (const org of data.orgs) expect(org.members).toEqual({ totalCount: 1, edges: [{ node: { userId: w.peer.id } }] });
+  });
+
+  it("Organization.member and organizationMember hide another member's row from a plain member, but not its own", async () => {
+    const response = await w.gw.gql(
+      `query ($o: String!, $peer: String!) {
+         organization(organization: $o) { peer: member(user: $peer) { userId } self: member(user: "me") { userId } }
+         peer: organizationMember(organization: $o, user: $peer) { userId }
+         self: organizationMember(organization: $o, user: "me") { userId }
+       }`,
+      { o: w.A.id, peer: w.peer.id },
+      w.users.member.token,
+    );
+    const self = { userId: w.users.member.id };
+    expect(dataOf(response)).toEqual({ organization: { peer: null, self }, peer: null, self });
+  });
+
+  describe('a member of A asking about B, by id or by name, gets what it would get for no organization at all', () => {
+    const queries = {
+      organization: 'query ($o: String!) { organization(organization: $o) { id } }',
+      organizationMembers: 'query ($o: String!) { organizationMembers(organization: $o) { userId } }',
+      paginatedOrganizationMembers: 'query ($o: String!) { paginatedOrganizationMembers(organization: $o) { count } }',
+      organizationMember: 'query ($o: String!) { organizationMember(organization: $o, user: "me") { userId } }',
+      assignableOrganizationRoles: 'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name } }',
+      createOrganizationRole: 'mutation ($o: String!) { createOrganizationRole(organization: $o, role: { name: "probe" }) { name } }',
+      deleteOrganizationRole: 'mutation ($o: String!) { deleteOrganizationRole(organization: $o, name: "probe") }',
+    };
+    const refs: [string, (w: World) => string][] = [
+      ['id', (w) => w.B.id],
+      ['upper-case id', (w) => w.B.id.toUpperCase()],
+      ['name', (w) => w.B.name],
+      ['upper-case name', (w) => w.B.name.toUpperCase()],
+    ];
+    const cases = Object.keys(queries).flatMap((query) => refs.map(([how, ref]) => ({ query, how, ref })));
+
+    it.each(cases)('$query, B by $how: NOT_FOUND', async ({ query, ref }) => {
+      const text = queries[query as keyof typeof queries];
+      const hidden = await w.gw.gql(text, { o: ref(w) }, w.users.member.token);
+      const missing = await w.gw.gql(text, { o: 'no-such-organization' }, w.users.member.token);
+      expect(errorCode(hidden)).toBe(NOT_FOUND);
+      // Indistinguishable: same message, same extensions.
+      expect(errorOf(hidden).message).toBe(errorOf(missing).message);
+      expect(errorOf(hidden).extensions).toEqual(errorOf(missing).extensions);
+      expect(hidden.data?.[query] ?? null).toBeNull();
+    });
+  });
+
+  // Federation resolves entities by key through `_entities`, which clients of
+  // the subgraph can call too. SPEC C: "a field of a type the caller may not
+  // read is never returned"; OrganizationMember's resolver checks, User's and
+  // Organization's do not (src/schema/user/user.ts, organization/organization.ts).
+  describe('entities by key (_entities)', () => {
+    const entities = (representations: object[], token: string) =>
+      w.gw.gql(
+        `query ($r: [_Any!]!) {
+           _entities(representations: $r) {
+             ... on User { id email }
+             ... on Organization { id name }
+             ... on OrganizationMember { userId email }
+           }
+         }`,
+        { r: representations },
+        token,
+      );
+
+    it("a plain member resolves its own user, organization and membership, but not peer's membership", async () => {
+      const member = w.users.member;
+      const response = await entities(
+        [
+          { __typename: 'User', id: member.id },
+          { __typename: 'Organization', id: w.A.id },
+          { __typename: 'OrganizationMember', organizationId: w.A.id, userId: member.id },
+          { __typename: 'OrganizationMember', organizationId: w.A.id, userId: w.peer.id },
+        ],
+        member.token,
+      );
+      expect(dataOf(response)._entities).toEqual([
+        { id: member.id, email: `${member.username}@example.com` },
+        { id: w.A.id, name: w.A.name },
+        { userId: member.id, email: `${member.username}@example.com` },
+        null,
+      ]);
+    });
+
+    it('a plain member of A cannot read another user (peer) as an entity', async () => {
+      const response = await entities([{ __typename: 'User', id: w.peer.id }], w.users.member.token);
+      expect(response).toEqual({ data: { _entities: [null] } });
+    });
+
+    it('a member of A only cannot read organization B as an entity', async () => {
+      const response = await entities([{ __typename: 'Organization', id: w.B.id }], w.users.member.token);
+      expect(response).toEqual({ data: { _entities: [null] } });
+    });
+
+    it('refuses entities without a token', async () => {
+      const response = await w.gw.gql(
+        'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }',
+        { r: [{ __typename: 'User', id: w.peer.id }] },
+      );
+      expect(errorCode(response)).toBe('UNAUTHENTICATED');
+      expect(JSON.stringify(response.data ?? null)).not.toContain(w.peer.id);
+    });
+  });
+});
+
+/** Memberships are listed by organization name. */
+function byOrgName(w: World) {
+  const name = (id: string) => (id === w.A.id ? w.A.name : w.B.name);
+  return (a: { organizationId: string }, b: { organizationId: string }) => (name(a.organizationId) < name(b.organizationId) ? -1 : 1);
+}

@@ -1,0 +1,98 @@
+// The gateway as an Apollo Federation subgraph: its SDL for the router, and
+// entity references resolved in batches and only for callers who may read them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from './support/databases.js';
+import { errorCode, makeOrganization, makeUser, startTestGateway, type TestGateway, type TestUser } from './support/gateway.js';
+
+const ENTITIES = `query ($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on User { id username }
+    ... on Organization { id name }
+    ... on OrganizationMember { organizationId userId username }
+  }
+}`;
+
+describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
+  let gw: TestGateway;
+  let owner: TestUser;
+  let outsider: TestUser;
+  let organizationId: string;
+  let members: TestUser[];
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    const organization = await makeOrganization(gw.database, 'fed-org');
+    organizationId = organization.id;
+    owner = await makeUser(gw.database, { siteRoles: ['owner'] });
+    outsider = await makeUser(gw.database);
+    members = [];
+    for (let i = 0; i < 12; i++) members.push(await makeUser(gw.database, { orgs: { [organizationId]: [] } }));
+  });
+  afterAll(() => gw.close());
+
+  it('serves its SDL with entity keys to a router without a token', async () => {
+    const response = await gw.gql('{ _service { sdl } }');
+    const sdl: string = response.data._service.sdl;
+    expect(sdl).toMatch(/type Organization\s+@key\(fields: "id"\)/);
+    expect(sdl).toMatch(/type User\s+@key\(fields: "id"\)/);
+    expect(sdl).toMatch(/type OrganizationMember\s+@key\(fields: "organizationId userId"\)/);
+  });
+
+  it('refuses entity references without a token', async () => {
+    const response = await gw.gql(ENTITIES, { representations: [{ __typename: 'User', id: owner.id }] });
+    expect(errorCode(response)).toBe('UNAUTHENTICATED');
+    expect(response.data?._entities).toEqual([null]);
+  });
+
+  it('resolves users, organizations and memberships for a caller who may read them', async () => {
+    const member = members[0]!;
+    const response = await gw.gql(
+      ENTITIES,
+      {
+        representations: [
+          { __typename: 'User', id: member.id },
+          { __typename: 'Organization', id: organizationId },
+          { __typename: 'OrganizationMember', organizationId, userId: member.id },
+        ],
+      },
+      owner.token,
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data._entities).toEqual([
+      { __typename: 'User', id: member.id, username: member.username },
+      { __typename: 'Organization', id: organizationId, name: 'fed-org' },
+      { __typename: 'OrganizationMember', organizationId, userId: member.id, username: member.username },
+    ]);
+  });
+
+  it('returns null for what the caller may not read, and for malformed keys', async () => {
+    const response = await gw.gql(
+      ENTITIES,
+      {
+        representations: [
+          { __typename: 'Organization', id: organizationId },
+          { __typename: 'User', id: members[1]!.id },
+          { __typename: 'OrganizationMember', organizationId, userId: members[1]!.id },
+          { __typename: 'User', id: 'not-a-uuid' },
+        ],
+      },
+      outsider.token,
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data._entities).toEqual([null, null, null, null]);
+  });
+
+  it('resolves many references of one type in a fixed number of statements', async () => {
+    const count = async (ids: string[]) => {
+      const statements: string[] = [];
+      const stop = gw.database.onStatement((sql) => statements.push(sql));
+      const response = await gw.gql(ENTITIES, { representations: ids.map((id) => ({ __typename: 'User', id })) }, owner.token);
+      stop();
+      expect(response.data._entities).toHaveLength(ids.length);
+      return statements.length;
+    };
+    const ids = members.map((m) => m.id);
+    expect(await count(ids)).toBe(await count(ids.slice(0, 2)));
+  });
+});

@@ -1,5 +1,5 @@
 import type { YogaInitialContext } from 'graphql-yoga';
-import { loadGate, type Gate } from './access/gate.js';
+import { createGate, type Gate } from './access/gate.js';
 import { authenticate, type Authentication, type Session } from './auth/session.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
@@ -41,7 +41,7 @@ export function createRequestContext(prisma: PrismaClient, request: Request): Re
       return result.session;
     },
     gate() {
-      gate ??= context.authenticate().then(() => loadGate(prisma, context.session().user));
+      gate ??= context.authenticate().then(() => createGate(context.session()));
       return gate;
     },
     perRequest(create) {

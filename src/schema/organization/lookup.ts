@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { badUserInput, notFound } from '../../errors.js';
-import type { Organization, Prisma, User } from '../../generated/prisma/client.js';
+import type { Organization, Prisma } from '../../generated/prisma/client.js';
 import { rbacObjects } from '../../rbac/index.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,7 +67,17 @@ export function requireUserWhere(ctx: Context, ref: string): Prisma.UserWhereInp
   return where;
 }
 
-/** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
-export async function findUser(ctx: Context, ref: string): Promise<User | null> {
-  return ctx.prisma.user.findFirst({ where: requireUserWhere(ctx, ref) });
+/**
+ * The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can
+ * name no user. By SQL rather than Prisma: Prisma's case-insensitive match is
+ * ILIKE, which cannot use Coder's unique index on lower(username) and so reads
+ * every user (5 ms at 20,000 users, against 0.1 ms).
+ */
+export async function findUser(ctx: Context, ref: string): Promise<{ id: string } | null> {
+  requireUserWhere(ctx, ref);
+  if (ref === 'me') return { id: ctx.session().user.id };
+  const [user] = isUuid(ref)
+    ? await ctx.prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE id = ${ref.toLowerCase()}::uuid AND NOT deleted`
+    : await ctx.prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(username) = lower(${ref}) AND NOT deleted`;
+  return user ?? null;
 }

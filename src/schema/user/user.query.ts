@@ -1,7 +1,7 @@
 import { builder } from '../../builder.js';
 import { notFound } from '../../errors.js';
 import { rbacObjects } from '../../rbac/index.js';
-import { requireUserWhere } from '../organization/lookup.js';
+import { findUser } from '../organization/lookup.js';
 
 builder.queryFields((t) => ({
   me: t.prismaField({
@@ -16,9 +16,11 @@ builder.queryFields((t) => ({
     description: 'One user, by id, username (case-insensitive) or `me`; NOT_FOUND if it does not exist or the caller may not see it.',
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
     resolve: async (query, _root, args, ctx) => {
-      const where = requireUserWhere(ctx, args.user);
-      const [user, gate] = await Promise.all([ctx.prisma.user.findFirst({ ...query, where }), ctx.gate()]);
-      if (!user || !gate.can('read', rbacObjects.user(user.id))) throw notFound();
+      const selection = { ...query };
+      const [found, gate] = await Promise.all([findUser(ctx, args.user), ctx.gate()]);
+      if (!found || !gate.can('read', rbacObjects.user(found.id))) throw notFound();
+      const user = await ctx.prisma.user.findFirst({ ...selection, where: { id: found.id, deleted: false } });
+      if (!user) throw notFound(); // deleted meanwhile
       return user;
     },
   }),

@@ -1,6 +1,6 @@
 import { builder } from '../../builder.js';
+import { isUniqueViolation } from '../../db/prisma-errors.js';
 import { badUserInput, conflict, forbidden, notFound } from '../../errors.js';
-import { Prisma } from '../../generated/prisma/client.js';
 import { builtInOrgRole, isSiteRoleName, rbacObjects, ROLE } from '../../rbac/index.js';
 import { findUser, readableOrganization } from '../organization/lookup.js';
 import { canReadMember } from './member.js';
@@ -9,8 +9,6 @@ import { canReadMember } from './member.js';
 const MAX_ROLES = 100;
 const MAX_ROLE_NAME_LENGTH = 64;
 
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 const orgAndUserArgs = (t: PothosSchemaTypes.MutationFieldBuilder<any, any>) => ({
   organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),

@@ -1,6 +1,6 @@
 import { builder } from '../../builder.js';
+import { isRecordNotFound, isUniqueViolation } from '../../db/prisma-errors.js';
 import { conflict, forbidden, notFound } from '../../errors.js';
-import { Prisma } from '../../generated/prisma/client.js';
 import { serializePermissions } from '../../access/gate.js';
 import { rbacObjects, type Permission } from '../../rbac/index.js';
 import { readableOrganization } from '../organization/lookup.js';
@@ -22,8 +22,6 @@ const CustomRoleInput = builder.inputType('CustomRoleInput', {
 const toPermissions = (list: { action: string; resourceType: string; negate?: boolean | null }[] | null | undefined): Permission[] =>
   (list ?? []).map((p) => ({ action: p.action, resourceType: p.resourceType, negate: p.negate ?? false }));
 
-const isUniqueViolation = (error: unknown) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
 builder.mutationFields((t) => ({
   createOrganizationRole: t.field({
@@ -78,18 +76,23 @@ builder.mutationFields((t) => ({
       gate.require('update', rbacObjects.assignOrgRole(organization.id), notFound);
       const permissions = toPermissions(args.role.organizationPermissions);
       validateGrantedPermissions(gate, organization.id, permissions);
-      const { count } = await ctx.prisma.customRole.updateMany({
-        where: { name, organizationId: organization.id },
-        data: {
-          displayName: args.role.displayName ?? '',
-          orgPermissions: serializePermissions(permissions),
-          sitePermissions: [],
-          userPermissions: [],
-          updatedAt: new Date(),
-        },
-      });
-      if (count === 0) throw notFound(`No custom role "${name}" in this organization.`);
-      return fromCustomRole(await ctx.prisma.customRole.findFirstOrThrow({ where: { name, organizationId: organization.id } }));
+      try {
+        // One statement: the role is changed and returned as it now is, or not found.
+        const role = await ctx.prisma.customRole.update({
+          where: { name_organizationId: { name, organizationId: organization.id } },
+          data: {
+            displayName: args.role.displayName ?? '',
+            orgPermissions: serializePermissions(permissions),
+            sitePermissions: [],
+            userPermissions: [],
+            updatedAt: new Date(),
+          },
+        });
+        return fromCustomRole(role);
+      } catch (error) {
+        if (isRecordNotFound(error)) throw notFound(`No custom role "${name}" in this organization.`);
+        throw error;
+      }
     },
   }),
 

@@ -1,0 +1,203 @@
+// `me`, `user`, `organization`, `organizations`, `organizationMember` and
+// `Organization.member`: how `organization` and `user` arguments resolve (ids,
+// names in any case, `default`, `me`) and what each caller may see.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { makeCast, makeDefaultOrganization, markUser, expectRefusal, type Cast } from '../support/fixtures.js';
+import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+const USER = `query ($user: String!) { user(user: $user) { id username organizationMemberships { organizationId } } }`;
+const ORGANIZATION = `query ($org: String!) { organization(organization: $org) { id name displayName description icon isDefault createdAt updatedAt } }`;
+const ORGANIZATION_MEMBER = `query ($org: String!, $user: String!) {
+  organizationMember(organization: $org, user: $user) { organizationId userId username roles { name } }
+}`;
+const NESTED_MEMBER = `query ($org: String!, $user: String!) {
+  organization(organization: $org) { member(user: $user) { userId username } }
+}`;
+
+describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
+  let gw: TestGateway;
+  let cast: Cast;
+  let defaultOrg: Awaited<ReturnType<typeof makeDefaultOrganization>>;
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    cast = await makeCast(gw.database);
+    defaultOrg = await makeDefaultOrganization(gw.database);
+  });
+  afterAll(() => gw?.close());
+
+  describe('me', () => {
+    it("returns the caller's own account, with its site roles", async () => {
+      const response = await gw.gql('{ me { id username email status globalRoles { name displayName organizationId } } }', {}, cast.owner.token);
+      expect(response).toEqual({
+        data: {
+          me: {
+            id: cast.owner.id,
+            username: cast.owner.username,
+            email: `${cast.owner.username}@example.com`,
+            status: 'ACTIVE',
+            globalRoles: [{ name: 'owner', displayName: 'Owner', organizationId: null }],
+          },
+        },
+      });
+    });
+
+    it("lists the caller's memberships with their organization roles", async () => {
+      const response = await gw.gql(
+        '{ me { globalRoles { name } organizationMemberships { organizationId userId roles { name displayName organizationId } } } }',
+        {},
+        cast.admin.token,
+      );
+      expect(response.data.me).toEqual({
+        globalRoles: [],
+        organizationMemberships: [
+          {
+            organizationId: cast.org.id,
+            userId: cast.admin.id,
+            roles: [{ name: 'organization-admin', displayName: 'Organization Admin', organizationId: cast.org.id }],
+          },
+        ],
+      });
+    });
+
+    it('needs a session token', async () => {
+      expectRefusal(await gw.gql('{ me { id } }'), 'UNAUTHENTICATED');
+    });
+  });
+
+  describe('user', () => {
+    it('finds the same user by `me`, by id in either case and by username in any case', async () => {
+      const refs = ['me', cast.member.id, cast.member.id.toUpperCase(), cast.member.username, cast.member.username.toUpperCase()];
+      for (const ref of refs) {
+        const response = await gw.gql(USER, { user: ref }, ref === 'me' ? cast.member.token : cast.owner.token);
+        expect(response.data?.user, ref).toMatchObject({ id: cast.member.id, username: cast.member.username });
+      }
+    });
+
+    it('is NOT_FOUND for an unknown username, an unknown id and a deleted user', async () => {
+      const deleted = await makeUser(gw.database);
+      await markUser(gw.database, deleted.id, { deleted: true });
+      for (const ref of ['nobody-here', randomUUID(), deleted.username, deleted.id]) {
+        expectRefusal(await gw.gql(USER, { user: ref }, cast.owner.token), 'NOT_FOUND');
+      }
+    });
+
+    it('lets a plain member read only their own account', async () => {
+      expectRefusal(await gw.gql(USER, { user: cast.admin.username }, cast.member.token), 'NOT_FOUND');
+      const self = await gw.gql(USER, { user: cast.member.username }, cast.member.token);
+      expect(self.data.user.id).toBe(cast.member.id);
+    });
+
+    it('shows only the memberships the caller may read', async () => {
+      const both = await makeUser(gw.database, { orgs: { [cast.org.id]: [], [cast.otherOrg.id]: [] } });
+      const byOwner = await gw.gql(USER, { user: both.id }, cast.owner.token);
+      expect(byOwner.data.user.organizationMemberships.map((m: { organizationId: string }) => m.organizationId).sort()).toEqual(
+        [cast.org.id, cast.otherOrg.id].sort(),
+      );
+      // An organization admin may read every user (site `user` read), but only its own organization's members.
+      const byAdmin = await gw.gql(USER, { user: both.id }, cast.admin.token);
+      expect(byAdmin.data.user.organizationMemberships).toEqual([{ organizationId: cast.org.id }]);
+    });
+  });
+
+  describe('organizations', () => {
+    const names = (response: { data?: { organizations: { name: string }[] } | null }) => response.data!.organizations.map((o) => o.name);
+
+    it('gives an owner and a site auditor every organization by name, leaving deleted ones out', async () => {
+      const gone = await makeOrganization(gw.database);
+      await gw.database.prisma.organization.update({ where: { id: gone.id }, data: { deleted: true } });
+      const all = await gw.database.prisma.organization.findMany({ where: { deleted: false }, select: { name: true } });
+      const expected = all.map((o) => o.name).sort();
+      for (const caller of [cast.owner, cast.siteAuditor]) {
+        const listed = names(await gw.gql('{ organizations { name } }', {}, caller.token));
+        expect(listed).toEqual(expected);
+        expect(listed).not.toContain(gone.name);
+      }
+    });
+
+    it('gives everyone else the organizations they belong to', async () => {
+      expect(names(await gw.gql('{ organizations { name } }', {}, cast.member.token))).toEqual([cast.org.name]);
+      expect(names(await gw.gql('{ organizations { name } }', {}, cast.outsider.token))).toEqual([cast.otherOrg.name]);
+      const loner = await makeUser(gw.database);
+      expect(names(await gw.gql('{ organizations { name } }', {}, loner.token))).toEqual([]);
+    });
+  });
+
+  describe('organization', () => {
+    it('finds the same organization by id in either case, by name in any case and `default` for the default one', async () => {
+      const expected = {
+        id: defaultOrg.id,
+        name: 'coder',
+        displayName: 'Coder',
+        description: '',
+        icon: '',
+        isDefault: true,
+        createdAt: defaultOrg.createdAt.toISOString(),
+        updatedAt: defaultOrg.updatedAt.toISOString(),
+      };
+      for (const ref of [defaultOrg.id, defaultOrg.id.toUpperCase(), 'coder', 'CODER', 'Coder', 'default']) {
+        expect(await gw.gql(ORGANIZATION, { org: ref }, cast.owner.token), ref).toEqual({ data: { organization: expected } });
+      }
+    });
+
+    it('is NOT_FOUND alike for a hidden organization, an unknown name or id, and a deleted organization', async () => {
+      const deleted = await makeOrganization(gw.database);
+      await gw.database.prisma.organization.update({ where: { id: deleted.id }, data: { deleted: true } });
+      const hidden = await gw.gql(ORGANIZATION, { org: cast.org.name }, cast.outsider.token);
+      expectRefusal(hidden, 'NOT_FOUND');
+      for (const ref of ['no-such-org', randomUUID(), deleted.name, deleted.id]) {
+        const response = await gw.gql(ORGANIZATION, { org: ref }, cast.owner.token);
+        expectRefusal(response, 'NOT_FOUND');
+        expect(response.errors![0]!.message).toBe(hidden.errors![0]!.message);
+      }
+      // `default` names an organization like any other: a non-member cannot see it.
+      expectRefusal(await gw.gql(ORGANIZATION, { org: 'default' }, cast.member.token), 'NOT_FOUND');
+    });
+
+    it('resolves a mixed-case name case-insensitively', async () => {
+      const acme = await makeOrganization(gw.database, 'Acme-Corp');
+      for (const ref of ['acme-corp', 'ACME-CORP', 'Acme-Corp']) {
+        const response = await gw.gql(ORGANIZATION, { org: ref }, cast.owner.token);
+        expect(response.data?.organization, ref).toMatchObject({ id: acme.id, name: 'Acme-Corp' });
+      }
+    });
+  });
+
+  describe('organizationMember and Organization.member', () => {
+    it('find a membership by organization name and username in any case, and by `me`', async () => {
+      const upper = await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name.toUpperCase(), user: cast.admin.username.toUpperCase() }, cast.owner.token);
+      expect(upper.data.organizationMember).toEqual({
+        organizationId: cast.org.id,
+        userId: cast.admin.id,
+        username: cast.admin.username,
+        roles: [{ name: 'organization-admin' }],
+      });
+      const me = await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.id, user: 'me' }, cast.member.token);
+      expect(me.data.organizationMember).toMatchObject({ userId: cast.member.id, roles: [] });
+      const nested = await gw.gql(NESTED_MEMBER, { org: cast.org.name, user: cast.auditor.username.toUpperCase() }, cast.admin.token);
+      expect(nested.data.organization.member).toEqual({ userId: cast.auditor.id, username: cast.auditor.username });
+    });
+
+    it('are null for a user who is not a member, or does not exist', async () => {
+      for (const user of [cast.outsider.username, 'nobody-here', randomUUID()]) {
+        expect(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user }, cast.owner.token)).toEqual({ data: { organizationMember: null } });
+        expect(await gw.gql(NESTED_MEMBER, { org: cast.org.name, user }, cast.owner.token)).toEqual({ data: { organization: { member: null } } });
+      }
+    });
+
+    it("are null for a membership the caller may not see: a plain member asking about someone else's", async () => {
+      expect(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.member.token)).toEqual({
+        data: { organizationMember: null },
+      });
+      expect(await gw.gql(NESTED_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.member.token)).toEqual({
+        data: { organization: { member: null } },
+      });
+    });
+
+    it('is NOT_FOUND when the caller cannot see the organization', async () => {
+      expectRefusal(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.outsider.token), 'NOT_FOUND');
+    });
+  });
+});

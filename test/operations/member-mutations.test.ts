@@ -1,0 +1,343 @@
+// addOrganizationMember, removeOrganizationMember and updateOrganizationMemberRoles
+// (POST, DELETE and PUT /organizations/{organization}/members/{user}[/roles]):
+// each success path, and each refusal of SPEC D in its order, with the rows
+// checked to be unchanged after every refusal.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from '../support/databases.js';
+import {
+  addMembers,
+  expectRefusal,
+  expectRefusedUnchanged,
+  insertCustomRole,
+  makeCast,
+  makeDefaultOrganization,
+  markUser,
+  storedRoles,
+  validationsOf,
+  type Cast,
+} from '../support/fixtures.js';
+import { makeOrganization, makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
+
+const ADD = `mutation ($org: String!, $user: String!) {
+  addOrganizationMember(organization: $org, user: $user) { organizationId userId username roles { name } }
+}`;
+const REMOVE = `mutation ($org: String!, $user: String!) { removeOrganizationMember(organization: $org, user: $user) }`;
+const SET_ROLES = `mutation ($org: String!, $user: String!, $roles: [String!]!) {
+  updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { userId roles { name displayName organizationId } }
+}`;
+const PAGE = `query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }`;
+
+describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
+  let gw: TestGateway;
+  let cast: Cast;
+  let siteUserAdmin: TestUser;
+  let coder: Awaited<ReturnType<typeof makeDefaultOrganization>>;
+
+  const add = (org: string, user: string, caller: TestUser) => gw.gql(ADD, { org, user }, caller.token);
+  const remove = (org: string, user: string, caller: TestUser) => gw.gql(REMOVE, { org, user }, caller.token);
+  const setRoles = (org: string, user: string, roles: string[], caller: TestUser) => gw.gql(SET_ROLES, { org, user, roles }, caller.token);
+  const refusedUnchanged = (run: () => ReturnType<TestGateway['gql']>, code: string, message?: RegExp) =>
+    expectRefusedUnchanged(gw.database, run, code, message);
+  /** A fresh member of the cast's organization with these stored roles. */
+  const newMember = (roles: string[] = []) => makeUser(gw.database, { orgs: { [cast.org.id]: roles } });
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    cast = await makeCast(gw.database);
+    siteUserAdmin = await makeUser(gw.database, { siteRoles: ['user-admin'] });
+    coder = await makeDefaultOrganization(gw.database);
+  });
+  afterAll(() => gw?.close());
+
+  describe('addOrganizationMember', () => {
+    it('adds a user with no explicit roles, who can then see the organization', async () => {
+      const newcomer = await makeUser(gw.database);
+      const response = await add(cast.org.name, newcomer.username, cast.owner);
+      expect(response).toEqual({
+        data: { addOrganizationMember: { organizationId: cast.org.id, userId: newcomer.id, username: newcomer.username, roles: [] } },
+      });
+      expect(await storedRoles(gw.database, cast.org.id, newcomer.id)).toEqual([]);
+      const seen = await gw.gql('{ organizations { id } }', {}, newcomer.token);
+      expect(seen.data.organizations).toEqual([{ id: cast.org.id }]);
+    });
+
+    it('lets organization admins, organization user admins and site user admins add members', async () => {
+      for (const caller of [cast.admin, cast.userAdmin, siteUserAdmin]) {
+        const newcomer = await makeUser(gw.database);
+        const response = await add(cast.org.id, newcomer.id, caller);
+        expect(response.data?.addOrganizationMember.userId, caller.username).toBe(newcomer.id);
+      }
+    });
+
+    it('finds the user by username in any case or `me`, and the organization by name in any case or `default`', async () => {
+      const newcomer = await makeUser(gw.database);
+      expect((await add('default', newcomer.username.toUpperCase(), cast.owner)).data?.addOrganizationMember.organizationId).toBe(coder.id);
+      const other = await makeOrganization(gw.database, 'Mixed-Case-Org');
+      expect((await add('mixed-case-org', 'me', cast.owner)).data?.addOrganizationMember).toMatchObject({ organizationId: other.id, userId: cast.owner.id });
+    });
+
+    it('is CONFLICT for someone who is already a member, and keeps their roles', async () => {
+      const existing = await newMember(['organization-auditor']);
+      await refusedUnchanged(() => add(cast.org.name, existing.username, cast.owner), 'CONFLICT', /already/i);
+      expect(await storedRoles(gw.database, cast.org.id, existing.id)).toEqual(['organization-auditor']);
+    });
+
+    it('is BAD_USER_INPUT, naming the user argument, for a user who does not exist or is deleted', async () => {
+      const deleted = await makeUser(gw.database);
+      await markUser(gw.database, deleted.id, { deleted: true });
+      for (const user of ['no-such-user', '7c60d51f-b44e-4682-87d6-449835ea4de6', deleted.username]) {
+        const response = await refusedUnchanged(() => add(cast.org.name, user, cast.owner), 'BAD_USER_INPUT', /must be an existing uuid or username/i);
+        expect(validationsOf(response).map((v) => v.field)).toEqual(['user']);
+      }
+    });
+
+    it('is BAD_USER_INPUT for a user the caller may not read, before its right to add is checked', async () => {
+      const stranger = await makeUser(gw.database);
+      // Plain members and organization auditors may read only their own account.
+      for (const caller of [cast.member, cast.auditor]) {
+        await refusedUnchanged(() => add(cast.org.name, stranger.username, caller), 'BAD_USER_INPUT', /must be an existing uuid or username/i);
+      }
+    });
+
+    it('is NOT_FOUND for callers who can read the user but may not add members, even to re-add themselves', async () => {
+      const stranger = await makeUser(gw.database);
+      // A site auditor reads every user; an outsider administers another organization and is a plain member here.
+      const adminElsewhere = await makeUser(gw.database, { orgs: { [cast.org.id]: [], [cast.otherOrg.id]: ['organization-admin'] } });
+      for (const caller of [cast.siteAuditor, adminElsewhere]) {
+        await refusedUnchanged(() => add(cast.org.name, stranger.username, caller), 'NOT_FOUND');
+      }
+      // The right to add is checked before membership: a plain member re-adding itself is NOT_FOUND, not CONFLICT.
+      await refusedUnchanged(() => add(cast.org.name, 'me', cast.member), 'NOT_FOUND');
+    });
+
+    it('is NOT_FOUND for someone outside the organization and for an unknown organization', async () => {
+      const stranger = await makeUser(gw.database);
+      await refusedUnchanged(() => add(cast.org.name, stranger.username, cast.outsider), 'NOT_FOUND');
+      await refusedUnchanged(() => add('no-such-org', stranger.username, cast.owner), 'NOT_FOUND');
+    });
+
+    it('gives one success and one CONFLICT, never an error or a second row, when two adds race', async () => {
+      for (let round = 0; round < 5; round++) {
+        const [racer] = await addMembers(gw.database, cast.otherOrg.id, [`racer-${round}`]);
+        const responses = await Promise.all([add(cast.org.id, racer!.id, cast.owner), add(cast.org.id, racer!.id, cast.admin)]);
+        const outcomes = responses.map((r) => r.errors?.[0]?.extensions?.code ?? 'OK').sort();
+        expect(outcomes, JSON.stringify(responses)).toEqual(['CONFLICT', 'OK']);
+        expect(await gw.database.prisma.organizationMember.count({ where: { organizationId: cast.org.id, userId: racer!.id } })).toBe(1);
+      }
+    });
+
+    it('needs a session token', async () => {
+      const newcomer = await makeUser(gw.database);
+      expectRefusal(await gw.gql(ADD, { org: cast.org.name, user: newcomer.username }), 'UNAUTHENTICATED');
+      expect(await storedRoles(gw.database, cast.org.id, newcomer.id)).toBeUndefined();
+    });
+  });
+
+  describe('removeOrganizationMember', () => {
+    it('removes the membership, after which the user no longer sees the organization, and keeps its other memberships', async () => {
+      const leaving = await makeUser(gw.database, { orgs: { [cast.org.id]: ['organization-auditor'], [cast.otherOrg.id]: [] } });
+      expect(await remove(cast.org.name, leaving.username, cast.owner)).toEqual({ data: { removeOrganizationMember: true } });
+      expect(await storedRoles(gw.database, cast.org.id, leaving.id)).toBeUndefined();
+      expect(await storedRoles(gw.database, cast.otherOrg.id, leaving.id)).toEqual([]);
+      const seen = await gw.gql('{ organizations { id } }', {}, leaving.token);
+      expect(seen.data.organizations).toEqual([{ id: cast.otherOrg.id }]);
+    });
+
+    it('lets organization admins, organization user admins and site user admins remove members', async () => {
+      for (const caller of [cast.admin, cast.userAdmin, siteUserAdmin]) {
+        const leaving = await newMember();
+        expect(await remove(cast.org.id, leaving.id, caller), caller.username).toEqual({ data: { removeOrganizationMember: true } });
+        expect(await storedRoles(gw.database, cast.org.id, leaving.id)).toBeUndefined();
+      }
+    });
+
+    it('removes from the default organization too', async () => {
+      const leaving = await makeUser(gw.database, { orgs: { [coder.id]: [] } });
+      expect(await remove('default', leaving.username, cast.owner)).toEqual({ data: { removeOrganizationMember: true } });
+      expect(await storedRoles(gw.database, coder.id, leaving.id)).toBeUndefined();
+    });
+
+    it('refuses removing yourself with BAD_USER_INPUT, admin or not', async () => {
+      for (const caller of [cast.admin, cast.member]) {
+        await refusedUnchanged(() => remove(cast.org.name, 'me', caller), 'BAD_USER_INPUT', /cannot remove self/i);
+        await refusedUnchanged(() => remove(cast.org.name, caller.username, caller), 'BAD_USER_INPUT', /cannot remove self/i);
+      }
+    });
+
+    it("is NOT_FOUND for a plain member removing someone else, whose membership they cannot see", async () => {
+      await refusedUnchanged(() => remove(cast.org.name, cast.admin.username, cast.member), 'NOT_FOUND');
+    });
+
+    it('is NOT_FOUND for auditors, who see the membership but may not delete it', async () => {
+      for (const caller of [cast.auditor, cast.siteAuditor]) {
+        await refusedUnchanged(() => remove(cast.org.name, cast.member.username, caller), 'NOT_FOUND');
+      }
+    });
+
+    it('is NOT_FOUND for a user who is not a member or does not exist, and for an outsider', async () => {
+      await refusedUnchanged(() => remove(cast.org.name, cast.outsider.username, cast.owner), 'NOT_FOUND');
+      await refusedUnchanged(() => remove(cast.org.name, 'no-such-user', cast.owner), 'NOT_FOUND');
+      await refusedUnchanged(() => remove(cast.org.name, cast.member.username, cast.outsider), 'NOT_FOUND');
+    });
+
+    it('is NOT_FOUND the second time', async () => {
+      const leaving = await newMember();
+      expect((await remove(cast.org.name, leaving.username, cast.owner)).data?.removeOrganizationMember).toBe(true);
+      await refusedUnchanged(() => remove(cast.org.name, leaving.username, cast.owner), 'NOT_FOUND');
+    });
+
+    it('needs a session token', async () => {
+      const staying = await newMember();
+      expectRefusal(await gw.gql(REMOVE, { org: cast.org.name, user: staying.username }), 'UNAUTHENTICATED');
+      expect(await storedRoles(gw.database, cast.org.id, staying.id)).toEqual([]);
+    });
+  });
+
+  describe('updateOrganizationMemberRoles', () => {
+    it('replaces the stored roles and answers with their display names', async () => {
+      const target = await newMember(['organization-template-admin']);
+      const response = await setRoles(cast.org.name, target.username, ['organization-admin', 'organization-auditor'], cast.owner);
+      expect(response).toEqual({
+        data: {
+          updateOrganizationMemberRoles: {
+            userId: target.id,
+            roles: [
+              { name: 'organization-admin', displayName: 'Organization Admin', organizationId: cast.org.id },
+              { name: 'organization-auditor', displayName: 'Organization Auditor', organizationId: cast.org.id },
+            ],
+          },
+        },
+      });
+      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual(['organization-admin', 'organization-auditor']);
+    });
+
+    it('stores the roles de-duplicated in request order, without the implicit organization-member', async () => {
+      const target = await newMember();
+      const roles = ['organization-auditor', 'organization-member', 'organization-admin', 'organization-auditor'];
+      await setRoles(cast.org.name, target.username, roles, cast.owner);
+      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual(['organization-auditor', 'organization-admin']);
+    });
+
+    it('clears every role for an empty list', async () => {
+      const target = await newMember(['organization-auditor', 'organization-user-admin']);
+      const response = await setRoles(cast.org.name, target.username, [], cast.owner);
+      expect(response.data.updateOrganizationMemberRoles.roles).toEqual([]);
+      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([]);
+    });
+
+    it("lets an owner and the organization's admin assign its custom roles", async () => {
+      await insertCustomRole(gw.database, { name: 'release-manager', displayName: 'Release Manager', organizationId: cast.org.id });
+      for (const caller of [cast.owner, cast.admin]) {
+        const target = await newMember();
+        const response = await setRoles(cast.org.id, target.id, ['release-manager', 'organization-template-admin'], caller);
+        expect(response.data?.updateOrganizationMemberRoles.roles, caller.username).toEqual([
+          { name: 'release-manager', displayName: 'Release Manager', organizationId: cast.org.id },
+          { name: 'organization-template-admin', displayName: 'Organization Template Admin', organizationId: cast.org.id },
+        ]);
+      }
+    });
+
+    it("changes what the member may do: an organization auditor may page the members, until the role is taken away", async () => {
+      const target = await newMember();
+      expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, target.token), 'NOT_FOUND');
+      await setRoles(cast.org.name, target.username, ['organization-auditor'], cast.admin);
+      expect((await gw.gql(PAGE, { org: cast.org.name }, target.token)).data?.paginatedOrganizationMembers.count).toBeGreaterThan(1);
+      await setRoles(cast.org.name, target.username, [], cast.admin);
+      expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, target.token), 'NOT_FOUND');
+    });
+
+    it('lets organization and site user admins give the implicit organization-member, that is, an empty list', async () => {
+      for (const caller of [cast.userAdmin, siteUserAdmin]) {
+        const target = await newMember();
+        expect((await setRoles(cast.org.name, target.username, ['organization-member'], caller)).data?.updateOrganizationMemberRoles.roles).toEqual([]);
+      }
+    });
+
+    it('refuses changing your own roles with BAD_USER_INPUT, admin or not', async () => {
+      for (const caller of [cast.admin, cast.member]) {
+        await refusedUnchanged(() => setRoles(cast.org.name, 'me', ['organization-auditor'], caller), 'BAD_USER_INPUT', /own/i);
+      }
+      await refusedUnchanged(() => setRoles(cast.org.name, cast.admin.username, [], cast.admin), 'BAD_USER_INPUT', /own/i);
+    });
+
+    it.each([
+      ['a role with an organization suffix', 'organization-admin:00000000-0000-0000-0000-000000000000'],
+      ['a site role', 'owner'],
+      ['the implicit site role', 'member'],
+      ['another site role', 'auditor'],
+      ['an empty name', ''],
+      ['an unknown name', 'no-such-role'],
+      ['a built-in name in another case', 'Organization-Admin'],
+    ])('refuses %s as not a supported role', async (_what, role) => {
+      const target = await newMember(['organization-auditor']);
+      const response = await refusedUnchanged(
+        () => setRoles(cast.org.name, target.username, ['organization-template-admin', role], cast.owner),
+        'BAD_USER_INPUT',
+        /not a supported role/i,
+      );
+      expect(validationsOf(response)).toEqual([{ field: 'roles', detail: expect.stringContaining(`"${role}"`) }]);
+    });
+
+    it("refuses another organization's custom role as not a supported role", async () => {
+      await insertCustomRole(gw.database, { name: 'elsewhere-only', organizationId: cast.otherOrg.id });
+      const target = await newMember();
+      await refusedUnchanged(() => setRoles(cast.org.name, target.username, ['elsewhere-only'], cast.owner), 'BAD_USER_INPUT', /not a supported role/i);
+    });
+
+    it('checks role names before permissions: an auditor naming a site role gets BAD_USER_INPUT', async () => {
+      await refusedUnchanged(() => setRoles(cast.org.name, cast.member.username, ['owner'], cast.auditor), 'BAD_USER_INPUT', /not a supported role/i);
+    });
+
+    it('is FORBIDDEN for auditors, who see the member but may not assign roles', async () => {
+      for (const caller of [cast.auditor, cast.siteAuditor]) {
+        await refusedUnchanged(() => setRoles(cast.org.name, cast.member.username, ['organization-auditor'], caller), 'FORBIDDEN');
+      }
+    });
+
+    it('is FORBIDDEN to take a role away without the right to unassign, even with the right to assign', async () => {
+      await insertCustomRole(gw.database, {
+        name: 'assigner',
+        organizationId: cast.org.id,
+        org: [
+          { resource_type: 'assign_org_role', action: 'assign' },
+          { resource_type: 'organization_member', action: 'read' },
+        ],
+      });
+      const assigner = await newMember(['assigner']);
+      const target = await newMember(['organization-auditor']);
+      await refusedUnchanged(() => setRoles(cast.org.name, target.username, [], assigner), 'FORBIDDEN', /unassign/i);
+    });
+
+    it('is BAD_USER_INPUT to give or take a role the caller may not assign', async () => {
+      const target = await newMember(['organization-auditor']);
+      // An organization user admin may assign organization-member only: neither add organization-admin nor remove organization-auditor.
+      await refusedUnchanged(
+        () => setRoles(cast.org.name, target.username, ['organization-auditor', 'organization-admin'], cast.userAdmin),
+        'BAD_USER_INPUT',
+        /not authorized to assign role/i,
+      );
+      await refusedUnchanged(() => setRoles(cast.org.name, target.username, [], cast.userAdmin), 'BAD_USER_INPUT', /not authorized to assign role/i);
+      await refusedUnchanged(
+        () => setRoles(cast.org.name, target.username, ['organization-auditor', 'organization-template-admin'], siteUserAdmin),
+        'BAD_USER_INPUT',
+        /not authorized to assign role/i,
+      );
+    });
+
+    it('is NOT_FOUND for a plain member changing someone else, whose membership they cannot see', async () => {
+      await refusedUnchanged(() => setRoles(cast.org.name, cast.auditor.username, [], cast.member), 'NOT_FOUND');
+    });
+
+    it('is NOT_FOUND for a user who is not a member or does not exist, and for an outsider', async () => {
+      await refusedUnchanged(() => setRoles(cast.org.name, cast.outsider.username, [], cast.owner), 'NOT_FOUND');
+      await refusedUnchanged(() => setRoles(cast.org.name, 'no-such-user', [], cast.owner), 'NOT_FOUND');
+      await refusedUnchanged(() => setRoles(cast.org.name, cast.member.username, [], cast.outsider), 'NOT_FOUND');
+    });
+
+    it('needs a session token', async () => {
+      const target = await newMember();
+      expectRefusal(await gw.gql(SET_ROLES, { org: cast.org.name, user: target.username, roles: ['organization-admin'] }), 'UNAUTHENTICATED');
+      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([]);
+    });
+  });
+});

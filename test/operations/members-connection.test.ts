@@ -1,0 +1,191 @@
+// `Organization.members`: a Relay connection over the members the caller may
+// see, in paginated members' order. Walking it forwards or backwards, with any
+// page size, gives the same members in the same order as paging through
+// `paginatedOrganizationMembers`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { addMembers, expectRefusal, makeCast, type Cast } from '../support/fixtures.js';
+import { makeOrganization, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+// 25 usernames of mixed case, in the order the API lists them (lower-cased username).
+const ORDERED = [
+  'alice', 'Bob', 'bobby', 'Carol', 'carol-2', 'dave', 'Dmitri', 'eve', 'Frank', 'george', 'Hana', 'ivan', 'Jules',
+  'kim', 'Liam', 'mia', 'Noah', 'olga', 'Pete', 'quinn', 'Rosa', 'sam', 'Tariq', 'uma', 'Vera',
+];
+const PAGE_SIZES = [1, 4, 7, 25, 30];
+
+const CONNECTION = `query ($org: String!, $first: Int, $after: String, $last: Int, $before: String) {
+  organization(organization: $org) {
+    members(first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      edges { cursor node { username organizationId } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+}`;
+const PAGINATED = `query ($org: String!, $limit: Int, $offset: Int) {
+  paginatedOrganizationMembers(organization: $org, limit: $limit, offset: $offset) { count members { username } }
+}`;
+
+interface Connection {
+  totalCount: number;
+  edges: { cursor: string; node: { username: string; organizationId: string } }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
+  let gw: TestGateway;
+  let cast: Cast;
+  let org: Awaited<ReturnType<typeof makeOrganization>>;
+
+  const connection = async (args: { first?: number; after?: string | null; last?: number; before?: string | null }, token = cast.owner.token, ref = org.name) => {
+    const response = await gw.gql(CONNECTION, { org: ref, ...args }, token);
+    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+    return response.data.organization.members as Connection;
+  };
+  const usernames = (c: Connection) => c.edges.map((e) => e.node.username);
+
+  /** Pages from the start, following endCursor while hasNextPage. */
+  const walkForward = async (size: number) => {
+    const pages: Connection[] = [];
+    let after: string | null = null;
+    do {
+      const page = await connection({ first: size, after });
+      pages.push(page);
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after && pages.length <= ORDERED.length);
+    return pages;
+  };
+
+  /** Pages from the end, following startCursor while hasPreviousPage; returned in list order. */
+  const walkBackward = async (size: number) => {
+    const pages: Connection[] = [];
+    let before: string | null = null;
+    let first = true;
+    while (first || before) {
+      first = false;
+      const page: Connection = await connection(before ? { last: size, before } : { last: size });
+      pages.unshift(page);
+      before = page.pageInfo.hasPreviousPage ? page.pageInfo.startCursor : null;
+      if (pages.length > ORDERED.length) break;
+    }
+    return pages;
+  };
+
+  /** paginatedOrganizationMembers pages of `size`, until one comes back short. */
+  const walkPaginated = async (size: number) => {
+    const pages: string[][] = [];
+    for (let offset = 0; ; offset += size) {
+      const response = await gw.gql(PAGINATED, { org: org.name, limit: size, offset }, cast.owner.token);
+      const { count, members } = response.data.paginatedOrganizationMembers;
+      expect(count).toBe(ORDERED.length);
+      if (members.length) pages.push(members.map((m: { username: string }) => m.username));
+      if (members.length < size) return pages;
+    }
+  };
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    cast = await makeCast(gw.database);
+    org = await makeOrganization(gw.database);
+    // Created out of order, so that insertion order cannot pass for the listing order.
+    const shuffled = [...ORDERED].sort((a, b) => [...b].reverse().join('').localeCompare([...a].reverse().join('')));
+    await addMembers(gw.database, org.id, shuffled);
+  });
+  afterAll(() => gw?.close());
+
+  it('gives every member in lower-cased username order when called without arguments', async () => {
+    const all = await connection({});
+    expect(usernames(all)).toEqual(ORDERED);
+    expect(all.totalCount).toBe(25);
+    expect(all.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: false });
+    expect(all.pageInfo.startCursor).toBe(all.edges[0]!.cursor);
+    expect(all.pageInfo.endCursor).toBe(all.edges[24]!.cursor);
+  });
+
+  it.each(PAGE_SIZES)('walked forwards %i at a time, pages exactly like paginatedOrganizationMembers', async (size) => {
+    const pages = await walkForward(size);
+    expect(pages.map(usernames)).toEqual(await walkPaginated(size));
+    expect(pages.flatMap(usernames)).toEqual(ORDERED);
+    expect(pages.every((p) => p.totalCount === 25)).toBe(true);
+    expect(pages[0]!.pageInfo.hasPreviousPage).toBe(false);
+    expect(pages.at(-1)!.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it.each(PAGE_SIZES)('walked backwards %i at a time, gives the same members in the same order', async (size) => {
+    const pages = await walkBackward(size);
+    expect(pages.flatMap(usernames)).toEqual(ORDERED);
+    expect(pages.every((p) => p.totalCount === 25)).toBe(true);
+    // Full pages from the end; what is left over comes first.
+    expect(pages.at(-1)!.edges).toHaveLength(Math.min(size, 25));
+    expect(pages[0]!.pageInfo.hasPreviousPage).toBe(false);
+  });
+
+  it("gives each member the same cursor whatever the page size, so a walk can resume from any member's cursor", async () => {
+    const cursors = (pages: Connection[]) => new Map(pages.flatMap((p) => p.edges.map((e) => [e.node.username, e.cursor] as const)));
+    const byOne = cursors(await walkForward(1));
+    expect(cursors(await walkForward(7))).toEqual(byOne);
+    expect(cursors(await walkBackward(4))).toEqual(byOne);
+    const resumed = await connection({ first: 3, after: byOne.get('Hana')! });
+    expect(usernames(resumed)).toEqual(['ivan', 'Jules', 'kim']);
+  });
+
+  it('gives the members strictly between `after` and `before`', async () => {
+    const all = await connection({});
+    const between = await connection({ after: all.edges[2]!.cursor, before: all.edges[6]!.cursor });
+    expect(usernames(between)).toEqual(ORDERED.slice(3, 6));
+    const lastTwo = await connection({ after: all.edges[2]!.cursor, before: all.edges[6]!.cursor, last: 2 });
+    expect(usernames(lastTwo)).toEqual(ORDERED.slice(4, 6));
+  });
+
+  it('applies `first` and then `last` when given both', async () => {
+    expect(usernames(await connection({ first: 10, last: 3 }))).toEqual(ORDERED.slice(7, 10));
+  });
+
+  it('gives the last members for `last` alone', async () => {
+    const tail = await connection({ last: 3 });
+    expect(usernames(tail)).toEqual(ORDERED.slice(22));
+    expect(tail.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+  });
+
+  it('gives no edges, but the total, for `first: 0` and after the last member', async () => {
+    const none = await connection({ first: 0 });
+    expect(none.edges).toEqual([]);
+    expect(none.totalCount).toBe(25);
+    const all = await connection({});
+    const past = await connection({ first: 5, after: all.edges[24]!.cursor });
+    expect(past.edges).toEqual([]);
+    expect(past.totalCount).toBe(25);
+    expect(past.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('takes the largest Int as a page size after a cursor', async () => {
+    const all = await connection({});
+    expect(usernames(await connection({ first: 2_147_483_647, after: all.edges[19]!.cursor }))).toEqual(ORDERED.slice(20));
+  });
+
+  it('shows a plain member only their own membership, and an admin every member', async () => {
+    const mine = await connection({}, cast.member.token, cast.org.name);
+    expect(usernames(mine)).toEqual([cast.member.username]);
+    expect(mine.totalCount).toBe(1);
+    const admins = await connection({ first: 2 }, cast.admin.token, cast.org.name);
+    expect(admins.totalCount).toBe(4);
+    expect(admins.edges).toHaveLength(2);
+  });
+
+  it("pages each organization's own members when several are asked for in one query", async () => {
+    const response = await gw.gql(
+      '{ organizations { id members(first: 2) { totalCount edges { node { organizationId } } } } }',
+      {},
+      cast.owner.token,
+    );
+    const organizations = response.data.organizations as { id: string; members: { totalCount: number; edges: { node: { organizationId: string } }[] } }[];
+    const sizes = Object.fromEntries(organizations.map((o) => [o.id, o.members.totalCount]));
+    expect(sizes).toEqual({ [org.id]: 25, [cast.org.id]: 4, [cast.otherOrg.id]: 1 });
+    for (const o of organizations) expect(o.members.edges.every((e) => e.node.organizationId === o.id)).toBe(true);
+  });
+
+  it('is unreachable for someone outside the organization', async () => {
+    expectRefusal(await gw.gql(CONNECTION, { org: cast.org.name }, cast.outsider.token), 'NOT_FOUND');
+  });
+});

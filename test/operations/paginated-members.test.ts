@@ -1,0 +1,112 @@
+// `paginatedOrganizationMembers` (GET /organizations/{organization}/paginated-members):
+// pages of every member by lower-cased username, with the total count; only
+// for callers who may read every member.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { addMembers, expectInvalidDocument, expectRefusal, makeCast, markUser, validationsOf, type Cast } from '../support/fixtures.js';
+import { makeOrganization, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+const PAGE = `query ($org: String!, $limit: Int, $offset: Int) {
+  paginatedOrganizationMembers(organization: $org, limit: $limit, offset: $offset) { count members { username } }
+}`;
+
+// Created shuffled; listed in this order (lower-cased username).
+const ORDERED = ['alice', 'Bob', 'bobby', 'Carol', 'carol-2', 'Dave', 'erin'];
+
+describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
+  let gw: TestGateway;
+  let cast: Cast;
+  let org: Awaited<ReturnType<typeof makeOrganization>>;
+
+  const page = async (args: { limit?: number; offset?: number }, token = cast.owner.token) => {
+    const response = await gw.gql(PAGE, { org: org.name, ...args }, token);
+    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+    const { count, members } = response.data.paginatedOrganizationMembers as { count: number; members: { username: string }[] };
+    return { count, usernames: members.map((m) => m.username) };
+  };
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    cast = await makeCast(gw.database);
+    org = await makeOrganization(gw.database);
+    await addMembers(gw.database, org.id, ['Dave', 'carol-2', 'alice', 'erin', 'Carol', 'bobby', 'Bob']);
+  });
+  afterAll(() => gw?.close());
+
+  it('gives every member and the count when called without paging arguments, and for limit 0', async () => {
+    expect(await page({})).toEqual({ count: 7, usernames: ORDERED });
+    expect(await page({ limit: 0, offset: 0 })).toEqual({ count: 7, usernames: ORDERED });
+  });
+
+  it('pages by limit and offset in lower-cased username order, with the total count on every page', async () => {
+    expect(await page({ limit: 3 })).toEqual({ count: 7, usernames: ['alice', 'Bob', 'bobby'] });
+    expect(await page({ limit: 3, offset: 3 })).toEqual({ count: 7, usernames: ['Carol', 'carol-2', 'Dave'] });
+    expect(await page({ limit: 3, offset: 6 })).toEqual({ count: 7, usernames: ['erin'] });
+    expect(await page({ offset: 5 })).toEqual({ count: 7, usernames: ['Dave', 'erin'] });
+  });
+
+  it('lists members in the same order as organizationMembers', async () => {
+    const list = await gw.gql(`query ($org: String!) { organizationMembers(organization: $org) { username } }`, { org: org.name }, cast.owner.token);
+    expect(list.data.organizationMembers.map((m: { username: string }) => m.username)).toEqual((await page({})).usernames);
+  });
+
+  it('gives an empty page with the true count for an offset at or past the end', async () => {
+    expect(await page({ limit: 3, offset: 7 })).toEqual({ count: 7, usernames: [] });
+    expect(await page({ offset: 1000 })).toEqual({ count: 7, usernames: [] });
+    expect(await page({ limit: 2_147_483_647, offset: 2_147_483_647 })).toEqual({ count: 7, usernames: [] });
+  });
+
+  it('takes the largest Int as a limit', async () => {
+    expect(await page({ limit: 2_147_483_647, offset: 1 })).toEqual({ count: 7, usernames: ORDERED.slice(1) });
+  });
+
+  it('leaves deleted and system users out of the page and the count', async () => {
+    const other = await makeOrganization(gw.database);
+    const [, deleted, , system] = await addMembers(gw.database, other.id, ['pa', 'pb', 'pc', 'pd']);
+    await markUser(gw.database, deleted!.id, { deleted: true });
+    await markUser(gw.database, system!.id, { isSystem: true });
+    const all = await gw.gql(PAGE, { org: other.id }, cast.owner.token);
+    expect(all.data.paginatedOrganizationMembers).toEqual({ count: 2, members: [{ username: 'pa' }, { username: 'pc' }] });
+    const second = await gw.gql(PAGE, { org: other.id, limit: 1, offset: 1 }, cast.owner.token);
+    expect(second.data.paginatedOrganizationMembers).toEqual({ count: 2, members: [{ username: 'pc' }] });
+  });
+
+  it('serves site owners and auditors, and organization admins, user admins and auditors', async () => {
+    for (const caller of [cast.owner, cast.siteAuditor, cast.admin, cast.userAdmin, cast.auditor]) {
+      const response = await gw.gql(PAGE, { org: cast.org.name }, caller.token);
+      expect(response.data?.paginatedOrganizationMembers.count, caller.username).toBe(4);
+    }
+  });
+
+  it('is NOT_FOUND for a plain member, who may read only their own membership', async () => {
+    expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, cast.member.token), 'NOT_FOUND');
+  });
+
+  it('is NOT_FOUND for someone outside the organization and for an unknown organization', async () => {
+    expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, cast.outsider.token), 'NOT_FOUND');
+    expectRefusal(await gw.gql(PAGE, { org: 'no-such-org' }, cast.owner.token), 'NOT_FOUND');
+  });
+
+  it('refuses a negative limit or offset with BAD_USER_INPUT naming each', async () => {
+    const limit = await gw.gql(PAGE, { org: org.name, limit: -1 }, cast.owner.token);
+    expectRefusal(limit, 'BAD_USER_INPUT', /paging/i);
+    expect(validationsOf(limit).map((v) => v.field)).toEqual(['limit']);
+    const offset = await gw.gql(PAGE, { org: org.name, offset: -5 }, cast.owner.token);
+    expectRefusal(offset, 'BAD_USER_INPUT');
+    expect(validationsOf(offset).map((v) => v.field)).toEqual(['offset']);
+    const both = await gw.gql(PAGE, { org: org.name, limit: -1, offset: -5 }, cast.owner.token);
+    expect(validationsOf(both).map((v) => v.field)).toEqual(['limit', 'offset']);
+  });
+
+  it('leaves a limit over 2^31 - 1 to GraphQL, which rejects it before anything runs', async () => {
+    expectInvalidDocument(await gw.gql(PAGE, { org: org.name, limit: 2_147_483_648 }, cast.owner.token), /Int/);
+    expectInvalidDocument(
+      await gw.gql(`{ paginatedOrganizationMembers(organization: "${org.name}", offset: 2147483648) { count } }`, {}, cast.owner.token),
+      /Int/,
+    );
+  });
+
+  it('needs a session token', async () => {
+    expectRefusal(await gw.gql(PAGE, { org: org.name }), 'UNAUTHENTICATED');
+  });
+});

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
+import { assertSchemaPresent } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { bootstrap, type BootstrapResult } from './operator/bootstrap.js';
 import { createGateway } from './yoga.js';
@@ -21,6 +22,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     if (config.migrate) {
       const applied = await database.migrate();
       logger.info({ applied }, applied.length ? 'applied database migrations' : 'database schema is up to date');
+    } else {
+      await assertSchemaPresent(database.prisma);
     }
     const bootstrapped = await bootstrap(database.prisma);
     const yoga = createGateway({ prisma: database.prisma, logger });

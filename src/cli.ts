@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { MigrationError } from './db/migrate.js';
 import { DataDirInUseError } from './db/pglite.js';
+import { isSiteRoleName, ROLE } from './rbac/index.js';
 import {
   addMember,
   createOrganization,
@@ -63,71 +64,88 @@ function parseDuration(value: string): number {
 
 const date = (value: Date) => value.toISOString();
 
-type Command = (db: Database, args: string[]) => Promise<string>;
+/** Checks its arguments without the database (so a typo costs nothing), then returns the work to do. */
+type Command = (args: string[]) => (db: Database) => Promise<string>;
 
 const commands: Record<string, Command> = {
-  async 'user create'(db, args) {
+  'user create'(args) {
     const { values } = parse(args, { username: text, email: text, name: text, role: many, status: text });
     const roles = values.role ?? [];
     const unknown = roles.find((role) => !SITE_ROLES.has(role));
     if (unknown) throw new UsageError(`--role "${unknown}" is not a site role (${[...SITE_ROLES].join(', ')})`);
     const status = values.status ?? 'active';
     if (!STATUSES.includes(status as (typeof STATUSES)[number])) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
-    const user = await createUser(db.prisma, {
+    const input = {
       username: required(values, 'username'),
       email: required(values, 'email'),
       name: values.name,
       siteRoles: roles,
       status: status as (typeof STATUSES)[number],
-    });
-    return `created user ${user.username} ${user.id}`;
+    };
+    return async (db) => {
+      const user = await createUser(db.prisma, input);
+      return `created user ${user.username} ${user.id}`;
+    };
   },
-  async 'user list'(db, args) {
+  'user list'(args) {
     parse(args, {});
-    const users = await db.prisma.user.findMany({ where: { deleted: false }, orderBy: { username: 'asc' } });
-    return table(['ID', 'USERNAME', 'EMAIL', 'STATUS', 'SITE ROLES'], users.map((u) => [u.id, u.username, u.email, u.status, u.rbacRoles.join(',')]));
+    return async (db) => {
+      const users = await db.prisma.user.findMany({ where: { deleted: false }, orderBy: { username: 'asc' } });
+      return table(['ID', 'USERNAME', 'EMAIL', 'STATUS', 'SITE ROLES'], users.map((u) => [u.id, u.username, u.email, u.status, u.rbacRoles.join(',')]));
+    };
   },
-  async 'org create'(db, args) {
+  'org create'(args) {
     const { values } = parse(args, { name: text, 'display-name': text, description: text, icon: text });
-    const organization = await createOrganization(db.prisma, {
-      name: required(values, 'name'),
-      displayName: values['display-name'],
-      description: values.description,
-      icon: values.icon,
-    });
-    return `created organization ${organization.name} ${organization.id}`;
+    const input = { name: required(values, 'name'), displayName: values['display-name'], description: values.description, icon: values.icon };
+    return async (db) => {
+      const organization = await createOrganization(db.prisma, input);
+      return `created organization ${organization.name} ${organization.id}`;
+    };
   },
-  async 'org list'(db, args) {
+  'org list'(args) {
     parse(args, {});
-    const organizations = await db.prisma.organization.findMany({ where: { deleted: false }, orderBy: { name: 'asc' } });
-    return table(['ID', 'NAME', 'DISPLAY NAME', 'DEFAULT'], organizations.map((o) => [o.id, o.name, o.displayName, o.isDefault ? 'yes' : '']));
+    return async (db) => {
+      const organizations = await db.prisma.organization.findMany({ where: { deleted: false }, orderBy: { name: 'asc' } });
+      return table(['ID', 'NAME', 'DISPLAY NAME', 'DEFAULT'], organizations.map((o) => [o.id, o.name, o.displayName, o.isDefault ? 'yes' : '']));
+    };
   },
-  async 'member add'(db, args) {
+  'member add'(args) {
     const { values } = parse(args, { org: text, user: text, role: many });
-    const member = await db.prisma.$transaction((tx) => addMember(tx, required(values, 'org'), required(values, 'user'), values.role));
-    return `added user ${member.userId} to organization ${member.organizationId}`;
+    const [org, user, roles] = [required(values, 'org'), required(values, 'user'), values.role ?? []];
+    const implicit = roles.find((role) => role === ROLE.orgMember || isSiteRoleName(role));
+    if (implicit) throw new UsageError(`--role "${implicit}" is not a role to store on a membership (organization-member is implied; site roles go on the user)`);
+    return async (db) => {
+      const member = await db.prisma.$transaction((tx) => addMember(tx, org, user, roles));
+      return `added user ${member.userId} to organization ${member.organizationId}`;
+    };
   },
-  async 'token create'(db, args) {
+  'token create'(args) {
     const { values } = parse(args, { user: text, name: text, lifetime: text });
+    const user = required(values, 'user');
     const lifetimeSeconds = values.lifetime ? parseDuration(values.lifetime) : undefined;
-    const { token, apiKey } = await db.prisma.$transaction((tx) =>
-      issueToken(tx, required(values, 'user'), { name: values.name, lifetimeSeconds }),
-    );
-    process.stderr.write(`token ${apiKey.id} "${apiKey.tokenName}" expires ${date(apiKey.expiresAt)}; it is shown only now:\n`);
-    return token;
+    return async (db) => {
+      const { token, apiKey } = await db.prisma.$transaction((tx) => issueToken(tx, user, { name: values.name, lifetimeSeconds }));
+      process.stderr.write(`token ${apiKey.id} "${apiKey.tokenName}" expires ${date(apiKey.expiresAt)}; it is shown only now:\n`);
+      return token;
+    };
   },
-  async 'token list'(db, args) {
+  'token list'(args) {
     const { values } = parse(args, { user: text });
-    const keys = await listTokens(db.prisma, values.user);
-    return table(
-      ['ID', 'USER', 'NAME', 'CREATED', 'EXPIRES', 'LAST USED'],
-      keys.map((k) => [k.id, k.user.username, k.tokenName, date(k.createdAt), date(k.expiresAt), date(k.lastUsed)]),
-    );
+    return async (db) => {
+      const keys = await listTokens(db.prisma, values.user);
+      return table(
+        ['ID', 'USER', 'NAME', 'CREATED', 'EXPIRES', 'LAST USED'],
+        keys.map((k) => [k.id, k.user.username, k.tokenName, date(k.createdAt), date(k.expiresAt), date(k.lastUsed)]),
+      );
+    };
   },
-  async 'token revoke'(db, args) {
+  'token revoke'(args) {
     const { positionals } = parse(args, {}, 1);
-    await revokeToken(db.prisma, positionals[0]!);
-    return `revoked token ${positionals[0]}`;
+    const id = positionals[0]!;
+    return async (db) => {
+      await revokeToken(db.prisma, id);
+      return `revoked token ${id}`;
+    };
   },
 };
 
@@ -148,10 +166,11 @@ async function main(argv: string[]): Promise<number> {
   }
   let db: Database | undefined;
   try {
+    const work = command(argv.slice(2));
     const config = loadConfig();
     db = await openDatabase(config);
     if (config.migrate) await db.migrate();
-    console.log(await command(db, argv.slice(2)));
+    console.log(await work(db));
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
@@ -168,4 +187,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit at once: Prisma's WebAssembly migration engine leaves a 10 s timer behind.
+process.exit(await main(process.argv.slice(2)));

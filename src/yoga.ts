@@ -1,6 +1,7 @@
 // The GraphQL server object. It does not listen: tests call `yoga.fetch`
 // directly, and src/server.ts puts it behind an HTTP server.
 import type { GraphQLError } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createRequestContext, type RequestContext } from './context.js';
@@ -19,6 +20,8 @@ export function createGateway({ prisma, logger }: GatewayOptions): Gateway {
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Coder members gateway' },
+    // GraphiQL's page from the npm package itself: Yoga's default loads it from a CDN at run time.
+    renderGraphiQL,
     landingPage: false,
     // Unexpected errors reach the client as INTERNAL_SERVER_ERROR with no internals; log them here.
     maskedErrors: {

@@ -5,7 +5,7 @@ import { parseToken, secretMatches } from './tokens.js';
 
 export const SESSION_COOKIE = 'coder_session_token';
 export const SESSION_HEADER = 'Coder-Session-Token';
-/** Coder refreshes `last_used` at most this often per key, to spare writes. */
+/** Coder refreshes a key's `last_used` and its user's `last_seen_at` at most this often, to spare writes. */
 const LAST_USED_REFRESH_MS = 60 * 60 * 1000;
 
 /** What authorization needs of the caller: its site roles and, per organization, its stored roles. */
@@ -47,6 +47,7 @@ interface KeyRow {
   expires_at: Date;
   last_used: Date;
   user_id: string;
+  last_seen_at: Date;
   status: 'active' | 'dormant' | 'suspended';
   deleted: boolean;
   rbac_roles: string[];
@@ -61,7 +62,7 @@ interface KeyRow {
  */
 function findKey(prisma: PrismaClient, id: string) {
   return prisma.$queryRaw<KeyRow[]>`
-    SELECT k.hashed_secret, k.expires_at, k.last_used, u.id AS user_id, u.status::text AS status, u.deleted, u.rbac_roles,
+    SELECT k.hashed_secret, k.expires_at, k.last_used, u.id AS user_id, u.last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
       (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
          FROM organization_members m WHERE m.user_id = u.id) AS memberships,
       (SELECT coalesce(json_agg(json_build_object(
@@ -89,10 +90,12 @@ export async function authenticate(prisma: PrismaClient, headers: Headers, now =
   if (key.deleted) return fail('The user of this API key has been deleted.');
   if (key.status === 'suspended') return fail('User is not active (status = "suspended"). Contact an admin to reactivate your account.');
 
-  if (key.status === 'dormant') {
-    await prisma.user.update({ where: { id: key.user_id }, data: { status: 'active', updatedAt: now } });
+  const stale = (seen: Date) => now.getTime() - seen.getTime() >= LAST_USED_REFRESH_MS;
+  // A dormant user becomes active; Coder's dormancy job reads last_seen_at.
+  if (key.status === 'dormant' || stale(key.last_seen_at)) {
+    await prisma.user.update({ where: { id: key.user_id }, data: { status: 'active', lastSeenAt: now, updatedAt: now } });
   }
-  if (now.getTime() - key.last_used.getTime() >= LAST_USED_REFRESH_MS) {
+  if (stale(key.last_used)) {
     await prisma.apiKey.update({ where: { id: parsed.id }, data: { lastUsed: now } });
   }
   return {

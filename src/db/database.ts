@@ -29,17 +29,35 @@ export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseP
  */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
+    const url = config.databaseUrl;
+    const pool = new pg.Pool({ connectionString: url, max: config.databasePoolSize });
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
-    const adapter = withWholeScripts(new PrismaPg(pool), (script) => pool.query(script));
-    return wrap('postgres', adapter, () => pool.end());
+    return wrap('postgres', new PrismaPg(pool), () => pool.end(), async (migrationsDir) => {
+      // The migration engine takes a session-level advisory lock and never
+      // releases it: the native engine's connection closes, ours would go back
+      // to the pool still holding it and stall every other replica's start.
+      // So migrations get a connection of their own, closed when they are done.
+      const session = new pg.Pool({ connectionString: url, max: 1 });
+      session.on('error', () => {});
+      try {
+        return await applyMigrations(withWholeScripts(new PrismaPg(session), (script) => session.query(script)), migrationsDir);
+      } finally {
+        await session.end();
+      }
+    });
   }
   const { pglite, close } = await openPGlite(config.dataDir);
-  return wrap('pglite', pgliteAdapterFactory(pglite), close);
+  const adapter = pgliteAdapterFactory(pglite);
+  return wrap('pglite', adapter, close, (migrationsDir) => applyMigrations(adapter, migrationsDir));
 }
 
-function wrap(kind: DatabaseKind, adapter: SqlMigrationAwareDriverAdapterFactory, closeDriver: () => Promise<void>): Database {
+function wrap(
+  kind: DatabaseKind,
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  closeDriver: () => Promise<void>,
+  migrate: Database['migrate'],
+): Database {
   const listeners = new Set<StatementListener>();
   const prisma = new PrismaClient({
     adapter: countStatements(adapter, (sql) => listeners.forEach((listener) => listener(sql))),
@@ -51,7 +69,7 @@ function wrap(kind: DatabaseKind, adapter: SqlMigrationAwareDriverAdapterFactory
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    migrate: (migrationsDir) => applyMigrations(adapter, migrationsDir),
+    migrate,
     async close() {
       await prisma.$disconnect();
       await closeDriver();

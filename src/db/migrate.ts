@@ -1,4 +1,5 @@
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { PrismaClient } from '../generated/prisma/client.js';
 import { DEFAULT_MIGRATIONS_DIR, readMigrations, readSchema } from './migrations.js';
 import { withSchemaEngine } from './schema-engine.js';
 
@@ -33,4 +34,21 @@ function engineMessage(error: unknown): string {
     .split(/\n\s+0: /)[0]!
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+const TABLES = ['organizations', 'users', 'organization_members', 'custom_roles', 'api_keys'];
+
+/**
+ * With MIGRATE=false the schema is someone else's (a Coder deployment's):
+ * say plainly if it is not there, rather than fail on the first query.
+ */
+export async function assertSchemaPresent(prisma: PrismaClient): Promise<void> {
+  const rows = await prisma.$queryRaw<{ name: string; present: boolean }[]>`
+    SELECT name, to_regclass(name) IS NOT NULL AS present FROM unnest(${TABLES}::text[]) AS name`;
+  const missing = rows.filter((row) => !row.present).map((row) => row.name);
+  if (missing.length) {
+    throw new MigrationError(
+      `the database lacks the tables ${missing.join(', ')}: start once with MIGRATE=true, or point DATABASE_URL at a Coder database`,
+    );
+  }
 }

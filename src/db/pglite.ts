@@ -44,7 +44,9 @@ function lockDataDir(dataDir: string): () => void {
     writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
   } catch {
     const holder = Number(readFileSync(lockFile, 'utf8'));
-    if (isAlive(holder)) {
+    // Our own pid in the file, for a folder we do not hold, is a previous run
+    // of a container whose process numbers start over (the gateway as pid 1).
+    if (holder !== process.pid && isAlive(holder)) {
       throw new DataDirInUseError(
         `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database serves one process at a time (stop it, or use DATABASE_URL)`,
       );

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { generateToken } from '../auth/tokens.js';
 import type { PrismaClient, Prisma, User, Organization, ApiKey } from '../generated/prisma/client.js';
-import { isUuid, isValidName } from '../schema/organization/lookup.js';
+import { ASSIGNABLE_ORG_ROLE_NAMES } from '../rbac/index.js';
+import { isUuid, isValidName } from '../names.js';
 
 export class OperatorError extends Error {
   override name = 'OperatorError';
@@ -121,6 +122,10 @@ export async function addMember(db: Db, organizationRef: string, userRef: string
     where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
   });
   if (existing) throw new OperatorError(`"${user.username}" is already a member of "${organization.name}"`);
+  // Only names that mean something here: a typo would be stored and grant nothing.
+  const custom = new Set((await db.customRole.findMany({ where: { organizationId: organization.id }, select: { name: true } })).map((r) => r.name));
+  const unknown = roles.find((role) => !(ASSIGNABLE_ORG_ROLE_NAMES.includes(role) || custom.has(role)));
+  if (unknown) throw new OperatorError(`"${unknown}" is not an organization role of "${organization.name}"`);
   const now = new Date();
   return db.organizationMember.create({
     data: { organizationId: organization.id, userId: user.id, roles: [...new Set(roles)], createdAt: now, updatedAt: now },

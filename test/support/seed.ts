@@ -33,11 +33,13 @@ export async function seedMembers(db: Database, rows: number): Promise<SeededDat
         email: `${usernames[i]}@example.com`,
         hashedPassword: new Uint8Array(),
         status: 'active' as const,
+        // Seen just now: the first request does not also record a sighting.
+        lastSeenAt: now,
         rbacRoles: i % 7 === 0 ? ['auditor'] : [],
         createdAt: now,
         updatedAt: now,
       })),
-      { id: uuid(3, 1), username: 'the-owner', email: 'owner@example.com', hashedPassword: new Uint8Array(), status: 'active' as const, rbacRoles: ['owner'], createdAt: now, updatedAt: now },
+      { id: uuid(3, 1), username: 'the-owner', email: 'owner@example.com', hashedPassword: new Uint8Array(), status: 'active' as const, lastSeenAt: now, rbacRoles: ['owner'], createdAt: now, updatedAt: now },
     ],
   });
   await db.prisma.customRole.createMany({

@@ -2,7 +2,7 @@ import { builder } from '../../builder.js';
 import type { Gate } from '../../access/gate.js';
 import { rbacObjects } from '../../rbac/index.js';
 import { requireAuthenticated } from '../shared/entity.js';
-import { isUuid } from '../organization/lookup.js';
+import { isUuid } from '../../names.js';
 import { SlimRole, slimOrganizationRoles, slimSiteRoles } from '../role/role.js';
 
 const userData = <K extends 'username' | 'name' | 'email' | 'avatarUrl' | 'rbacRoles'>(field: K) => ({

@@ -1,14 +1,9 @@
 import type { Context } from '../../context.js';
 import { badUserInput, notFound } from '../../errors.js';
 import type { Organization, Prisma } from '../../generated/prisma/client.js';
+import { isUuid, isValidName } from '../../names.js';
 import { rbacObjects } from '../../rbac/index.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Coder's name rule for organizations and users (codersdk.NameValid). */
-const NAME = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
-
-export const isUuid = (value: string) => UUID.test(value);
-export const isValidName = (value: string) => value.length <= 64 && NAME.test(value);
 
 /**
  * An `organization: String!` argument: an id, a name (case-insensitive) or

@@ -1,7 +1,7 @@
 import { builder } from '../../builder.js';
 import { rbacObjects } from '../../rbac/index.js';
 import { requireAuthenticated } from '../shared/entity.js';
-import { isUuid } from './lookup.js';
+import { isUuid } from '../../names.js';
 
 export const Organization = builder.prismaObject('Organization', {
   description: 'A Coder organization: a group of members with their own roles.',

@@ -1,7 +1,7 @@
 import { builder } from '../../builder.js';
 import { rbacObjects } from '../../rbac/index.js';
 import { requireAuthenticated } from '../shared/entity.js';
-import { isUuid } from '../organization/lookup.js';
+import { isUuid } from '../../names.js';
 
 export const UserStatus = builder.enumType('UserStatus', {
   description: "A user's account status. Dormant users become active on their next authenticated request.",

@@ -1,0 +1,227 @@
+// Session-token authentication (SPEC B.2), through the GraphQL endpoint:
+// where the token is read from, every way it is refused and what the message
+// says, the side effects of a good one, and what is stored of it.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASE_KINDS } from './support/databases.js';
+import { errorCode, makeUser, startTestGateway, type GraphQLResponse, type TestGateway, type TestUser } from './support/gateway.js';
+
+const ME = '{ me { username } }';
+const HOUR = 60 * 60 * 1000;
+
+const MISSING = /no session token/i;
+const MALFORMED = /malformed/i;
+const INVALID = 'API key is invalid.';
+
+const idOf = (token: string) => token.slice(0, 10);
+const secretOf = (token: string) => token.slice(11);
+
+/** A well-formed token whose id exists nowhere. */
+const UNKNOWN_TOKEN = `AAAAAAAAAA-${'B'.repeat(22)}`;
+
+/** The same id with a secret that differs in one character. */
+function wrongSecret(token: string): string {
+  const secret = secretOf(token);
+  return `${idOf(token)}-${secret[0] === 'a' ? 'b' : 'a'}${secret.slice(1)}`;
+}
+
+describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
+  let gw: TestGateway;
+  let alice: TestUser;
+  let bob: TestUser;
+
+  const me = (auth?: string | Record<string, string>) => gw.gql<{ me: { username: string } }>(ME, {}, auth);
+  const apiKey = (token: string) => gw.database.prisma.apiKey.findUniqueOrThrow({ where: { id: idOf(token) } });
+  const setKey = (token: string, data: { expiresAt?: Date; lastUsed?: Date }) =>
+    gw.database.prisma.apiKey.update({ where: { id: idOf(token) }, data });
+
+  /** Refused with UNAUTHENTICATED, no data, and a message matching `message`. */
+  function expectRefused(response: GraphQLResponse, message: RegExp | string) {
+    expect(errorCode(response)).toBe('UNAUTHENTICATED');
+    expect(response.errors).toHaveLength(1);
+    if (typeof message === 'string') expect(response.errors![0]!.message).toBe(message);
+    else expect(response.errors![0]!.message).toMatch(message);
+    expect(response.data ?? null).toBeNull();
+  }
+  const expectUser = (response: GraphQLResponse, user: TestUser) => expect(response).toEqual({ data: { me: { username: user.username } } });
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    alice = await makeUser(gw.database, { username: 'alice' });
+    bob = await makeUser(gw.database, { username: 'bob' });
+  });
+  afterAll(() => gw?.close());
+
+  describe('refusals', () => {
+    it('refuses a request with no token, saying how to send one', async () => {
+      expectRefused(await me(), MISSING);
+      expectRefused(await me({ cookie: 'other=1' }), MISSING);
+      expectRefused(await me({ authorization: 'Basic dXNlcjpwYXNz' }), MISSING);
+    });
+
+    it.each([
+      ['too short', 'abc'],
+      ['id of 9', 'AAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB'],
+      ['id of 11', 'AAAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB'],
+      ['secret of 21', 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBB'],
+      ['secret of 23', 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBBB'],
+      ['no separator', 'AAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBB'],
+      ['two separators', 'AAAAAAAAAA-BBBBBBBBBBB-BBBBBBBBBB'],
+      ['bad character in the id', 'AAAA!AAAAA-BBBBBBBBBBBBBBBBBBBBBB'],
+      ['bad character in the secret', 'AAAAAAAAAA-BBBBBBBBBBBB+BBBBBBBBB'],
+      ['base64 padding', 'AAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBB='],
+    ])('refuses a malformed token (%s)', async (_case, token) => {
+      expectRefused(await me(token), MALFORMED);
+    });
+
+    it('refuses a real token with characters around it', async () => {
+      expectRefused(await me(`${alice.token}x`), MALFORMED);
+      expectRefused(await me(`x${alice.token}`), MALFORMED);
+    });
+
+    it('gives one message for an unknown id and a wrong secret, so ids cannot be probed', async () => {
+      const unknown = await me(UNKNOWN_TOKEN);
+      const wrong = await me(wrongSecret(alice.token));
+      expectRefused(unknown, INVALID);
+      expect(wrong).toEqual(unknown);
+    });
+
+    it('refuses an expired token and says so', async () => {
+      const carol = await makeUser(gw.database, { username: 'carol' });
+      await setKey(carol.token, { expiresAt: new Date(Date.now() - 60_000) });
+      expectRefused(await me(carol.token), /expired/i);
+      // One that expires in a minute still works.
+      await setKey(carol.token, { expiresAt: new Date(Date.now() + 60_000) });
+      expectUser(await me(carol.token), carol);
+    });
+
+    it("refuses a deleted user's token", async () => {
+      const dave = await makeUser(gw.database, { username: 'dave' });
+      await gw.database.prisma.user.update({ where: { id: dave.id }, data: { deleted: true } });
+      expectRefused(await me(dave.token), /deleted/i);
+    });
+
+    it("refuses a suspended user's token and leaves the user suspended", async () => {
+      const erin = await makeUser(gw.database, { username: 'erin', status: 'suspended' });
+      expectRefused(await me(erin.token), /suspended/i);
+      const user = await gw.database.prisma.user.findUniqueOrThrow({ where: { id: erin.id } });
+      expect(user.status).toBe('suspended');
+    });
+  });
+
+  describe('where the token is read from', () => {
+    it('accepts the cookie, the Coder-Session-Token header and a bearer token', async () => {
+      expectUser(await me({ cookie: `coder_session_token=${alice.token}` }), alice);
+      expectUser(await me({ cookie: `theme=dark; coder_session_token=${alice.token}; lang=en` }), alice);
+      expectUser(await me({ 'Coder-Session-Token': alice.token }), alice);
+      expectUser(await me({ authorization: `Bearer ${alice.token}` }), alice);
+    });
+
+    it('prefers the cookie to the header, and the header to a bearer token', async () => {
+      // Two good tokens: the higher-priority place decides who the caller is.
+      expectUser(await me({ cookie: `coder_session_token=${alice.token}`, 'coder-session-token': bob.token }), alice);
+      expectUser(await me({ 'coder-session-token': bob.token, authorization: `Bearer ${alice.token}` }), bob);
+      expectUser(await me({ cookie: `coder_session_token=${bob.token}`, authorization: `Bearer ${alice.token}` }), bob);
+
+      // A bad token in the lower-priority place is ignored...
+      expectUser(await me({ cookie: `coder_session_token=${alice.token}`, 'coder-session-token': 'garbage' }), alice);
+      expectUser(await me({ 'coder-session-token': alice.token, authorization: `Bearer ${UNKNOWN_TOKEN}` }), alice);
+      // ...and a bad one in the higher-priority place is not rescued by a good one below it.
+      expectRefused(await me({ cookie: `coder_session_token=${UNKNOWN_TOKEN}`, 'coder-session-token': alice.token }), INVALID);
+      expectRefused(await me({ 'coder-session-token': 'garbage', authorization: `Bearer ${alice.token}` }), MALFORMED);
+      expectRefused(await me({ cookie: `coder_session_token=${wrongSecret(alice.token)}`, authorization: `Bearer ${alice.token}` }), INVALID);
+    });
+  });
+
+  describe('a successful request', () => {
+    it('makes a dormant user active', async () => {
+      const frank = await makeUser(gw.database, { username: 'frank', status: 'dormant' });
+      const status = () => gw.database.prisma.user.findUniqueOrThrow({ where: { id: frank.id } }).then((u) => u.status);
+      expect(await status()).toBe('dormant');
+      expect(await gw.gql('{ me { username status } }', {}, frank.token)).toEqual({ data: { me: { username: 'frank', status: 'ACTIVE' } } });
+      expect(await status()).toBe('active');
+    });
+
+    it('does not activate a dormant user whose token is refused', async () => {
+      const gina = await makeUser(gw.database, { username: 'gina', status: 'dormant' });
+      await setKey(gina.token, { expiresAt: new Date(Date.now() - 1000) });
+      expectRefused(await me(gina.token), /expired/i);
+      const user = await gw.database.prisma.user.findUniqueOrThrow({ where: { id: gina.id } });
+      expect(user.status).toBe('dormant');
+    });
+
+    it('refreshes last_used when it is over an hour old, and not when it is recent', async () => {
+      const harry = await makeUser(gw.database, { username: 'harry' });
+
+      const recent = new Date(Date.now() - 10 * 60 * 1000);
+      await setKey(harry.token, { lastUsed: recent });
+      expectUser(await me(harry.token), harry);
+      expect((await apiKey(harry.token)).lastUsed).toEqual(recent);
+
+      const old = new Date(Date.now() - 2 * HOUR);
+      await setKey(harry.token, { lastUsed: old });
+      const before = Date.now();
+      expectUser(await me(harry.token), harry);
+      const refreshed = (await apiKey(harry.token)).lastUsed.getTime();
+      expect(refreshed).toBeGreaterThanOrEqual(before - 1000);
+      expect(refreshed).toBeLessThanOrEqual(Date.now() + 1000);
+    });
+
+    // SPEC B.2 is silent here, so Coder's behaviour applies: its API-key
+    // middleware writes users.last_seen_at whenever it refreshes last_used
+    // (coderd/httpmw/apikey.go, UpdateUserLastSeenAt), and Coder's dormancy job
+    // reads last_seen_at. User.lastSeenAt is part of our schema too.
+    it("records when the user was last seen, when it refreshes last_used (as Coder does)", async () => {
+      const iris = await makeUser(gw.database, { username: 'iris' });
+      await setKey(iris.token, { lastUsed: new Date(Date.now() - 2 * HOUR) });
+      const before = Date.now();
+      expectUser(await me(iris.token), iris);
+      const user = await gw.database.prisma.user.findUniqueOrThrow({ where: { id: iris.id } });
+      expect(user.lastSeenAt.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(user.lastSeenAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    });
+
+    it('does not touch last_used for a refused token', async () => {
+      const old = new Date(Date.now() - 2 * HOUR);
+      await setKey(alice.token, { lastUsed: old });
+      expectRefused(await me(wrongSecret(alice.token)), INVALID);
+      expect((await apiKey(alice.token)).lastUsed).toEqual(old);
+    });
+  });
+
+  it('stores only the SHA-256 of the secret; the token appears nowhere in the api_keys row', async () => {
+    const key = await apiKey(bob.token);
+    const expected = createHash('sha256').update(secretOf(bob.token)).digest();
+    expect(Buffer.from(key.hashedSecret).equals(expected)).toBe(true);
+
+    const [row] = await gw.database.prisma.$queryRawUnsafe<{ row: string }[]>(
+      `SELECT row_to_json(k)::text AS row FROM api_keys k WHERE id = $1`,
+      idOf(bob.token),
+    );
+    expect(row!.row).toContain(idOf(bob.token));
+    expect(row!.row).not.toContain(secretOf(bob.token));
+    expect(row!.row).not.toContain(bob.token);
+  });
+
+  describe('introspection', () => {
+    it('needs no token', async () => {
+      expect(await gw.gql('{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+      const schema = await gw.gql('{ __schema { queryType { name } } __type(name: "User") { name } }');
+      expect(schema).toEqual({ data: { __schema: { queryType: { name: 'Query' } }, __type: { name: 'User' } } });
+    });
+
+    it('is not broken by a bad token', async () => {
+      const bad: (string | Record<string, string>)[] = ['garbage', UNKNOWN_TOKEN, { cookie: 'coder_session_token=garbage' }, { authorization: 'Bearer garbage' }];
+      for (const auth of bad) {
+        expect(await gw.gql('{ __typename __schema { queryType { name } } }', {}, auth)).toEqual({
+          data: { __typename: 'Query', __schema: { queryType: { name: 'Query' } } },
+        });
+      }
+    });
+
+    it('does not open the other fields of the same request', async () => {
+      const response = await gw.gql('{ __typename me { username } }');
+      expectRefused(response, MISSING);
+    });
+  });
+});

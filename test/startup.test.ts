@@ -1,0 +1,302 @@
+// Start-up as an operator sees it: `startGateway` over real HTTP on a free
+// port, the first-start bootstrap, restarts, GraphiQL, the embedded database's
+// one-process lock, and `src/server.ts` refusing bad configuration.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type RunningGateway } from '../src/app.js';
+import type { Config } from '../src/config.js';
+import { DataDirInUseError } from '../src/db/pglite.js';
+import type { DatabaseKind } from '../src/db/database.js';
+import { createLogger } from '../src/logger.js';
+import { createUser } from '../src/operator/operator.js';
+import { createServerDatabase, DATABASE_KINDS, dropServerDatabase } from './support/databases.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const TSX = join(REPO, 'node_modules/.bin/tsx');
+const TOKEN = /^[0-9A-Za-z]{10}-[0-9A-Za-z]{22}$/;
+const silent = createLogger('silent');
+
+type Target = Pick<Config, 'databaseUrl' | 'dataDir'>;
+
+const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
+  port: 0,
+  host: '127.0.0.1',
+  migrate: true,
+  databasePoolSize: 4,
+  logLevel: 'silent',
+  ...target,
+  ...overrides,
+});
+
+/** A GraphQL request over real HTTP. */
+async function gql(url: string, query: string, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { 'coder-session-token': token } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+const WHO_AND_WHERE = '{ me { username } organization(organization: "default") { name isDefault } }';
+const ADMIN_IN_CODER = { data: { me: { username: 'admin' }, organization: { name: 'coder', isDefault: true } } };
+
+/** A temp DATA_DIR (embedded) or a fresh database on the server; `drop` removes it. */
+async function newTarget(kind: DatabaseKind): Promise<Target & { drop(): Promise<void> }> {
+  if (kind === 'pglite') {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gateway-startup-'));
+    return { databaseUrl: undefined, dataDir, drop: () => rm(dataDir, { recursive: true, force: true }) };
+  }
+  const databaseUrl = await createServerDatabase();
+  return { databaseUrl, dataDir: 'unused', drop: () => dropServerDatabase(databaseUrl) };
+}
+
+/** The environment of a spawned process: ours, without DATABASE_URL unless given. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...extra };
+  if (!('DATABASE_URL' in extra)) delete env.DATABASE_URL;
+  return env;
+}
+
+interface Exited {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runServer(env: Record<string, string>): Promise<Exited> {
+  return new Promise((done, fail) => {
+    const child = spawn(TSX, ['src/server.ts'], { cwd: REPO, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
+  let target: Awaited<ReturnType<typeof newTarget>>;
+  const running = new Set<RunningGateway>();
+  let token: string;
+
+  async function start(overrides: Partial<Config> = {}) {
+    const gateway = await startGateway(config(target, overrides), silent);
+    running.add(gateway);
+    return gateway;
+  }
+  async function stop(gateway: RunningGateway) {
+    running.delete(gateway);
+    await gateway.close();
+  }
+
+  beforeAll(async () => {
+    target = await newTarget(kind);
+  });
+  afterAll(async () => {
+    for (const gateway of running) await gateway.close().catch(() => {});
+    await target?.drop();
+  });
+
+  let first: RunningGateway;
+
+  it('first start on an empty database creates the default organization and an owner with a working token', async () => {
+    first = await start();
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect(new URL(first.url).port).not.toBe('0');
+    expect(first.bootstrap.createdOrganization).toBe(true);
+    expect(first.bootstrap.owner?.username).toBe('admin');
+    token = first.bootstrap.owner!.token;
+    expect(token).toMatch(TOKEN);
+
+    expect(await gql(first.url, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
+    const owner = await first.database.prisma.user.findFirstOrThrow({ where: { username: 'admin' } });
+    expect(owner.rbacRoles).toEqual(['owner']);
+    // Without the token the same request is refused.
+    const anonymous = await gql(first.url, WHO_AND_WHERE);
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('serves GraphiQL to a browser', async () => {
+    const response = await fetch(first.url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    expect(html).toMatch(/graphiql/i);
+    expect(html).toContain('<title>Coder members gateway</title>');
+  });
+
+  it('a restart keeps the data, creates nothing and issues no token; the old token still works', async () => {
+    await createUser(first.database.prisma, { username: 'kept', email: 'kept@example.com' });
+    await stop(first);
+
+    const again = await start();
+    expect(again.bootstrap).toEqual({ createdOrganization: false });
+    expect(await gql(again.url, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
+    const users = await again.database.prisma.user.findMany({ orderBy: { username: 'asc' }, select: { username: true } });
+    expect(users).toEqual([{ username: 'admin' }, { username: 'kept' }]);
+    expect(await again.database.prisma.organization.count()).toBe(1);
+    expect(await again.database.prisma.apiKey.count()).toBe(1);
+    await stop(again);
+  });
+
+  it('starts with migrate: false on a database that is already migrated', async () => {
+    const unmigrated = await start({ migrate: false });
+    expect(unmigrated.bootstrap).toEqual({ createdOrganization: false });
+    expect(await gql(unmigrated.url, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
+    await stop(unmigrated);
+  });
+
+  // The lock file alone cannot tell two opens by one process apart: a second
+  // gateway here would run a second PGlite on the same files, and closing
+  // either would delete the lock while the other still runs.
+  it.runIf(kind === 'pglite')('refuses a second gateway on the same DATA_DIR in the same process', async () => {
+    const holder = await start();
+    const second = startGateway(config(target), silent);
+    const outcome = await second.then(
+      async (gateway) => {
+        await gateway.close();
+        return gateway;
+      },
+      (error: unknown) => error,
+    );
+    expect(outcome).toBeInstanceOf(DataDirInUseError);
+    await stop(holder);
+  });
+
+  // A gateway killed without cleanup (SIGKILL, OOM, power loss) leaves its lock
+  // file behind. Its pid is then dead, or, in a container where the gateway is
+  // always pid 1, it is this very process's pid: neither may lock DATA_DIR out.
+  it.runIf(kind === 'pglite')('takes over a lock file left by a gateway that died', async () => {
+    const lockFile = join(target.dataDir, 'gateway.lock');
+    const deadPid = await new Promise<number>((done) => {
+      const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+      child.on('exit', () => done(child.pid!));
+    });
+    await writeFile(lockFile, String(deadPid));
+    await stop(await start({ migrate: false }));
+    expect(existsSync(lockFile)).toBe(false);
+  });
+
+  it.runIf(kind === 'pglite')('takes over a lock file that names its own pid (a restarted container)', async () => {
+    const lockFile = join(target.dataDir, 'gateway.lock');
+    await writeFile(lockFile, String(process.pid));
+    const restarted = await start({ migrate: false }).catch((error: unknown) => error);
+    if (restarted instanceof Error) await rm(lockFile, { force: true });
+    expect(restarted).not.toBeInstanceOf(Error);
+    await stop(restarted as RunningGateway);
+  });
+
+  // Replicas on one PostgreSQL database (README: "run as many replicas as you
+  // like ... concurrent or repeated starts apply each migration once").
+  it.runIf(kind === 'postgres')('two gateways starting at once on one empty database both start promptly, with one owner', async () => {
+    const shared = await newTarget('postgres');
+    let started: RunningGateway[] = [];
+    try {
+      const began = Date.now();
+      const both = await Promise.allSettled([startGateway(config(shared), silent), startGateway(config(shared), silent)]);
+      const elapsed = Date.now() - began;
+      started = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(both.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started']);
+
+      const owners = started.flatMap((gateway) => (gateway.bootstrap.owner ? [gateway.bootstrap.owner] : []));
+      expect(owners).toHaveLength(1);
+      for (const gateway of started) expect(await gql(gateway.url, WHO_AND_WHERE, owners[0]!.token)).toEqual(ADMIN_IN_CODER);
+      const migrations = await started[0]!.database.prisma.$queryRawUnsafe<{ n: number }[]>('SELECT count(*)::int AS n FROM _prisma_migrations');
+      expect(migrations).toEqual([{ n: 1 }]);
+      // The second waits for the first's migration lock; it must not wait for
+      // the 10 s pool idle timeout that finally frees it (see migrations.test.ts).
+      expect(elapsed, 'the second start waited for a migration lock the first never released').toBeLessThan(5_000);
+    } finally {
+      for (const gateway of started) await gateway.close();
+      await shared.drop();
+    }
+  });
+});
+
+describe('src/server.ts', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'gateway-server-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('prints the first owner token once, holds DATA_DIR while it runs, and releases it on SIGTERM', async () => {
+    const child = spawn(TSX, ['src/server.ts'], {
+      cwd: REPO,
+      env: childEnv({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    try {
+      await new Promise<void>((ready, fail) => {
+        child.stdout.on('data', (chunk) => {
+          stdout += chunk;
+          if (/Coder-Session-Token: \S+\n/.test(stdout)) ready();
+        });
+        child.on('close', (code) => fail(new Error(`server exited with ${code} before serving:\n${stdout}\n${stderr}`)));
+      });
+      const url = /Open (http:\S+) and send/.exec(stdout)?.[1];
+      const printed = [...stdout.matchAll(/[0-9A-Za-z]{10}-[0-9A-Za-z]{22}/g)].map((m) => m[0]);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      expect(new Set(printed).size).toBe(1);
+      const token = printed[0]!;
+      expect(await gql(url!, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
+
+      // The embedded database serves one process at a time.
+      const second = startGateway(config({ databaseUrl: undefined, dataDir }), silent);
+      await expect(second).rejects.toBeInstanceOf(DataDirInUseError);
+      await expect(second).rejects.toThrow(dataDir);
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(existsSync(join(dataDir, 'gateway.lock'))).toBe(false);
+
+      // Now this process may open it: same data, no new owner or token.
+      const next = await startGateway(config({ databaseUrl: undefined, dataDir }), silent);
+      try {
+        expect(next.bootstrap).toEqual({ createdOrganization: false });
+        expect(await gql(next.url, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
+      } finally {
+        await next.close();
+      }
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses bad configuration with exit code 2 and one line naming the setting, starting nothing', async () => {
+    const unused = join(dataDir, 'never-created');
+    const secret = 's3cret-Passw0rd';
+    const cases: { env: Record<string, string>; setting: string }[] = [
+      { env: { PORT: 'abc' }, setting: 'PORT' },
+      { env: { DATABASE_URL: `mysql://admin:${secret}@db.example.com:3306/coder` }, setting: 'DATABASE_URL' },
+      { env: { MIGRATE: 'maybe' }, setting: 'MIGRATE' },
+    ];
+    const results = await Promise.all(cases.map(({ env }) => runServer({ DATA_DIR: unused, LOG_LEVEL: 'info', ...env })));
+    results.forEach((result, i) => {
+      const { setting } = cases[i]!;
+      expect(result.code, `${setting}: ${result.stderr}`).toBe(2);
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines, setting).toHaveLength(1);
+      expect(lines[0]).toContain(setting);
+      expect(result.stdout, setting).toBe('');
+    });
+    expect(results[0]!.stderr).toContain('abc');
+    expect(results[2]!.stderr).toContain('maybe');
+    // A database URL may carry a password: named, never echoed.
+    expect(results[1]!.stderr).not.toContain(secret);
+    expect(results[1]!.stderr).not.toContain('mysql://');
+    expect(results[1]!.stderr).not.toContain('db.example.com');
+    expect(existsSync(unused)).toBe(false);
+  });
+});

@@ -6,7 +6,8 @@ import { rbacObjects, type Permission } from '../../rbac/index.js';
 import { readableOrganization } from '../organization/lookup.js';
 import { PermissionInput } from '../permission/permission.js';
 import { fromCustomRole, Role } from './role.js';
-import { validateGrantedPermissions, validateRoleName, validateRoleRequest } from './role.validation.js';
+import { validateGrantedPermissions, validateRoleName, validateRoleRequest, type CustomRoleRequest } from './role.validation.js';
+import type { Context } from '../../context.js';
 
 const CustomRoleInput = builder.inputType('CustomRoleInput', {
   description: 'A custom organization role. Lists left out are empty; organization roles carry organization permissions only.',
@@ -19,9 +20,35 @@ const CustomRoleInput = builder.inputType('CustomRoleInput', {
   }),
 });
 
-const toPermissions = (list: { action: string; resourceType: string; negate?: boolean | null }[] | null | undefined): Permission[] =>
+type PermissionArgs = { action: string; resourceType: string; negate?: boolean | null }[] | null | undefined;
+type RoleArgs = CustomRoleRequest & { organizationPermissions?: PermissionArgs };
+
+const toPermissions = (list: PermissionArgs): Permission[] =>
   (list ?? []).map((p) => ({ action: p.action, resourceType: p.resourceType, negate: p.negate ?? false }));
 
+/**
+ * What creating and updating a custom role check, in SPEC D's order: the
+ * organization, the request, the caller's right to `action` roles there
+ * (else NOT_FOUND), then each permission against what the caller holds.
+ */
+async function checkRoleRequest(ctx: Context, organizationRef: string, role: RoleArgs, action: 'create' | 'update') {
+  const organization = await readableOrganization(ctx, organizationRef);
+  const name = validateRoleRequest(role);
+  const gate = await ctx.gate();
+  gate.require(action, rbacObjects.assignOrgRole(organization.id), notFound);
+  const permissions = toPermissions(role.organizationPermissions);
+  validateGrantedPermissions(gate, organization.id, permissions);
+  return {
+    organizationId: organization.id,
+    name,
+    fields: {
+      displayName: role.displayName ?? '',
+      orgPermissions: serializePermissions(permissions),
+      sitePermissions: [],
+      userPermissions: [],
+    },
+  };
+}
 
 builder.mutationFields((t) => ({
   createOrganizationRole: t.field({
@@ -32,25 +59,11 @@ builder.mutationFields((t) => ({
       role: t.arg({ type: CustomRoleInput, description: 'The role.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const organization = await readableOrganization(ctx, args.organization);
-      const name = validateRoleRequest(args.role);
-      const gate = await ctx.gate();
-      gate.require('create', rbacObjects.assignOrgRole(organization.id), notFound);
-      const permissions = toPermissions(args.role.organizationPermissions);
-      validateGrantedPermissions(gate, organization.id, permissions);
+      const { organizationId, name, fields } = await checkRoleRequest(ctx, args.organization, args.role, 'create');
       const now = new Date();
       try {
         const role = await ctx.prisma.customRole.create({
-          data: {
-            name,
-            displayName: args.role.displayName ?? '',
-            organizationId: organization.id,
-            orgPermissions: serializePermissions(permissions),
-            sitePermissions: [],
-            userPermissions: [],
-            createdAt: now,
-            updatedAt: now,
-          },
+          data: { name, organizationId, ...fields, createdAt: now, updatedAt: now },
         });
         return fromCustomRole(role);
       } catch (error) {
@@ -70,23 +83,12 @@ builder.mutationFields((t) => ({
       role: t.arg({ type: CustomRoleInput, description: 'The role, found by name.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const organization = await readableOrganization(ctx, args.organization);
-      const name = validateRoleRequest(args.role);
-      const gate = await ctx.gate();
-      gate.require('update', rbacObjects.assignOrgRole(organization.id), notFound);
-      const permissions = toPermissions(args.role.organizationPermissions);
-      validateGrantedPermissions(gate, organization.id, permissions);
+      const { organizationId, name, fields } = await checkRoleRequest(ctx, args.organization, args.role, 'update');
       try {
         // One statement: the role is changed and returned as it now is, or not found.
         const role = await ctx.prisma.customRole.update({
-          where: { name_organizationId: { name, organizationId: organization.id } },
-          data: {
-            displayName: args.role.displayName ?? '',
-            orgPermissions: serializePermissions(permissions),
-            sitePermissions: [],
-            userPermissions: [],
-            updatedAt: new Date(),
-          },
+          where: { name_organizationId: { name, organizationId } },
+          data: { ...fields, updatedAt: new Date() },
         });
         return fromCustomRole(role);
       } catch (error) {

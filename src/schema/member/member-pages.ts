@@ -4,7 +4,7 @@
 // selection the GraphQL query needs.
 import DataLoader from 'dataloader';
 import type { RequestContext } from '../../context.js';
-import type { OrganizationMember, Prisma } from '../../generated/prisma/client.js';
+import type { OrganizationMember, Prisma, User } from '../../generated/prisma/client.js';
 
 /**
  * Which rows, by 0-based index in the ordered list: those from `skip` up to
@@ -26,12 +26,18 @@ export interface PageRequest {
   withTotal: boolean;
 }
 
+/**
+ * A member row as the OrganizationMember type loads it: its type-level
+ * include brings the user's data along, in every query planned for it.
+ */
+export type MemberRow = OrganizationMember & { user: Pick<User, 'username' | 'name' | 'email' | 'avatarUrl' | 'rbacRoles'> };
+
 export interface MemberPage {
   /** Members in the (restricted) list, ignoring the window; null unless asked for. */
   total: number | null;
   /** Index of `rows[0]` in the ordered list. */
   start: number;
-  rows: OrganizationMember[];
+  rows: MemberRow[];
   /** Whether the list goes on after the last row. */
   hasMore: boolean;
 }
@@ -125,7 +131,7 @@ async function loadPages(ctx: RequestContext, query: MemberQuery, requests: read
         where: { OR: [...wanted].filter(([, ids]) => ids.size).map(([organizationId, ids]) => ({ organizationId, userId: { in: [...ids] } })) },
       })
     : [];
-  const byKey = new Map(members.map((m) => [`${m.organizationId}/${m.userId}`, m]));
+  const byKey = new Map((members as MemberRow[]).map((m) => [`${m.organizationId}/${m.userId}`, m]));
 
   return windows.map(({ userIds, hasMore }, i) => ({
     total: pages[i]!.total,

@@ -1,10 +1,9 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../../builder.js';
 import { badUserInput, notFound } from '../../errors.js';
-import type { OrganizationMember as MemberRow } from '../../generated/prisma/client.js';
 import { findUser, readableOrganization } from '../organization/lookup.js';
 import { canReadMember, memberVisibility, OrganizationMember } from './member.js';
-import { loadMemberPage, WHOLE_LIST } from './member-pages.js';
+import { loadMemberPage, WHOLE_LIST, type MemberRow } from './member-pages.js';
 import { selectsField } from '../shared/selection.js';
 
 interface PaginatedMembersView {

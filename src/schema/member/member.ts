@@ -5,12 +5,15 @@ import { requireAuthenticated } from '../shared/entity.js';
 import { isUuid } from '../../names.js';
 import { SlimRole, slimOrganizationRoles, slimSiteRoles } from '../role/role.js';
 
-const userData = <K extends 'username' | 'name' | 'email' | 'avatarUrl' | 'rbacRoles'>(field: K) => ({
-  user: { select: { [field]: true } as Record<K, true> },
-});
+/** The user data every member carries. */
+const withUserData = { user: { select: { username: true, name: true, email: true, avatarUrl: true, rbacRoles: true } } } as const;
 
 export const OrganizationMember = builder.prismaObject('OrganizationMember', {
   description: "A user's membership of an organization, with the member's roles and user data.",
+  // The user data every member carries, loaded with the member in the same
+  // statement. Cheaper than a selection per field: with 1,000 members in an
+  // answer, per-field selections cost more CPU than these five columns.
+  include: withUserData,
   fields: (t) => ({
     organizationId: t.exposeID('organizationId', { description: 'The organization id.' }),
     userId: t.exposeID('userId', { description: 'The user id.' }),
@@ -19,21 +22,19 @@ export const OrganizationMember = builder.prismaObject('OrganizationMember', {
     roles: t.field({
       type: [SlimRole],
       description: 'The organization roles stored for the member (the implicit `organization-member` is not listed).',
-      select: { roles: true },
       resolve: (member, _args, ctx) => slimOrganizationRoles(ctx, member.organizationId, member.roles),
     }),
     globalRoles: t.field({
       type: [SlimRole],
       description: "The member's site roles.",
-      select: userData('rbacRoles'),
       resolve: (member) => slimSiteRoles(member.user.rbacRoles),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user joined the organization.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the membership last changed.' }),
-    username: t.string({ description: "The member's username.", select: userData('username'), resolve: (m) => m.user.username }),
-    name: t.string({ description: "The member's full name; may be empty.", select: userData('name'), resolve: (m) => m.user.name }),
-    email: t.string({ description: "The member's email address.", select: userData('email'), resolve: (m) => m.user.email }),
-    avatarUrl: t.string({ description: "The member's avatar URL; may be empty.", select: userData('avatarUrl'), resolve: (m) => m.user.avatarUrl }),
+    username: t.string({ description: "The member's username.", resolve: (m) => m.user.username }),
+    name: t.string({ description: "The member's full name; may be empty.", resolve: (m) => m.user.name }),
+    email: t.string({ description: "The member's email address.", resolve: (m) => m.user.email }),
+    avatarUrl: t.string({ description: "The member's avatar URL; may be empty.", resolve: (m) => m.user.avatarUrl }),
   }),
 });
 
@@ -44,8 +45,10 @@ builder.asEntity(OrganizationMember, {
     if (!isUuid(organizationId) || !isUuid(userId)) return null;
     const gate = await ctx.gate();
     if (!canReadMember(gate, organizationId.toLowerCase(), userId.toLowerCase())) return null;
+    // Entities are loaded outside the planned query: bring the type-level include along.
     return ctx.prisma.organizationMember.findUnique({
       where: { organizationId_userId: { organizationId: organizationId.toLowerCase(), userId: userId.toLowerCase() } },
+      include: withUserData,
     });
   },
 });

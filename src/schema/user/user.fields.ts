@@ -1,6 +1,7 @@
 // User's fields that reach into other domains: roles and memberships.
 import { builder } from '../../builder.js';
 import { canReadMember, OrganizationMember } from '../member/member.js';
+import type { MemberRow } from '../member/member-pages.js';
 import { SlimRole, slimSiteRoles } from '../role/role.js';
 import { User } from './user.js';
 
@@ -22,7 +23,8 @@ builder.prismaObjectFields(User, (t) => ({
     }),
     resolve: async (user, _args, ctx) => {
       const gate = await ctx.gate();
-      return user.memberships.filter((member) => canReadMember(gate, member.organizationId, member.userId));
+      // nestedSelection plans OrganizationMember's own include (its user's data) too.
+      return (user.memberships as MemberRow[]).filter((member) => canReadMember(gate, member.organizationId, member.userId));
     },
   }),
 }));

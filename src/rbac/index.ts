@@ -13,6 +13,7 @@ export {
   ASSIGNABLE_ORG_ROLE_NAMES,
   ROLE,
   SITE_ROLE_NAMES,
+  builtInDisplayName,
   builtInOrgRole,
   builtInSiteRole,
   isBuiltInRoleName,

@@ -279,6 +279,12 @@ export function builtInOrgRole(name: string, organizationId: string): RoleDefini
   return role?.scope === 'org' ? definition(name, role, organizationId) : undefined;
 }
 
+/** The display name of a built-in role of that exact name and scope, without building the role. */
+export function builtInDisplayName(name: string, scope: 'site' | 'org'): string | undefined {
+  const role = BUILT_IN.get(name);
+  return role?.scope === scope ? role.displayName : undefined;
+}
+
 /** Case-insensitive, for reserving names: custom roles may not take any variant of these. */
 export function isBuiltInRoleName(name: string): boolean {
   return LOWERCASE_BUILT_IN_NAMES.has(name.toLowerCase());

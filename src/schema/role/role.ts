@@ -3,7 +3,7 @@ import { builder } from '../../builder.js';
 import type { RequestContext } from '../../context.js';
 import { parsePermissions } from '../../access/gate.js';
 import type { CustomRole } from '../../generated/prisma/client.js';
-import { builtInOrgRole, builtInSiteRole, type Permission, type RoleDefinition } from '../../rbac/index.js';
+import { builtInDisplayName, type Permission, type RoleDefinition } from '../../rbac/index.js';
 import { PermissionType, presentable } from '../permission/permission.js';
 
 /** A role as the API shows it: built-in or custom, site-wide or of one organization. */
@@ -63,20 +63,27 @@ export const siteCustomRoles = (ctx: RequestContext) =>
 
 /** Site roles by name; Coder shows an unknown name with an empty display name. */
 export const slimSiteRoles = (names: string[]): SlimRoleView[] =>
-  names.map((name) => ({ name, displayName: builtInSiteRole(name)?.displayName ?? '', organizationId: null }));
+  names.map((name) => ({ name, displayName: builtInDisplayName(name, 'site') ?? '', organizationId: null }));
 
 /**
  * Organization roles by name, with custom roles' display names. Looks custom
- * roles up only when a name is not built in, so most members cost no query.
+ * roles up only when a name is not built in, and answers synchronously
+ * otherwise: most members hold built-in roles, and a long list of members
+ * should not cost a promise each.
  */
-export async function slimOrganizationRoles(ctx: RequestContext, organizationId: string, names: string[]): Promise<SlimRoleView[]> {
-  const builtIn = names.map((name) => builtInOrgRole(name, organizationId));
-  const custom = builtIn.every(Boolean) ? [] : await ctx.perRequest(customRolesLoader).load(organizationId);
-  return names.map((name, i) => ({
-    name,
-    displayName: builtIn[i]?.displayName ?? custom.find((role) => role.name === name)?.displayName ?? '',
-    organizationId,
-  }));
+export function slimOrganizationRoles(
+  ctx: RequestContext,
+  organizationId: string,
+  names: string[],
+): SlimRoleView[] | Promise<SlimRoleView[]> {
+  const builtIn = names.map((name) => builtInDisplayName(name, 'org'));
+  const present = (custom: CustomRole[]) =>
+    names.map((name, i) => ({
+      name,
+      displayName: builtIn[i] ?? custom.find((role) => role.name === name)?.displayName ?? '',
+      organizationId,
+    }));
+  return builtIn.every((displayName) => displayName !== undefined) ? present([]) : ctx.perRequest(customRolesLoader).load(organizationId).then(present);
 }
 
 export const SlimRole = builder.objectRef<SlimRoleView>('SlimRole').implement({

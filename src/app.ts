@@ -16,16 +16,21 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** Migrations (or, with MIGRATE=false, a check that the schema is there), then the first-start bootstrap. */
+export async function prepareDatabase(database: Database, config: Config, logger: Logger): Promise<BootstrapResult> {
+  if (config.migrate) {
+    const applied = await database.migrate();
+    logger.info({ applied }, applied.length ? 'applied database migrations' : 'database schema is up to date');
+  } else {
+    await assertSchemaPresent(database.prisma);
+  }
+  return bootstrap(database.prisma);
+}
+
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
   const database = await openDatabase(config);
   try {
-    if (config.migrate) {
-      const applied = await database.migrate();
-      logger.info({ applied }, applied.length ? 'applied database migrations' : 'database schema is up to date');
-    } else {
-      await assertSchemaPresent(database.prisma);
-    }
-    const bootstrapped = await bootstrap(database.prisma);
+    const bootstrapped = await prepareDatabase(database, config, logger);
     const yoga = createGateway({ prisma: database.prisma, logger });
     const server = createServer(yoga);
     await new Promise<void>((resolve, reject) => {

@@ -13,6 +13,7 @@ const settings = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE: booleanSetting.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -24,6 +25,8 @@ export type Config = {
   dataDir: string;
   migrate: boolean;
   databasePoolSize: number;
+  /** Gateway processes sharing the port (PostgreSQL only: the embedded database serves one process). */
+  workers: number;
   logLevel: z.infer<typeof settings>['LOG_LEVEL'];
 };
 
@@ -43,6 +46,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${setting}${shown}: ${issue.message}`);
   }
   const s = parsed.data;
+  if (s.WORKERS > 1 && !s.DATABASE_URL) {
+    throw new ConfigError(`invalid configuration: WORKERS=${s.WORKERS}: more than one worker needs DATABASE_URL (the embedded database serves one process)`);
+  }
   return {
     port: s.PORT,
     host: s.HOST,
@@ -50,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: s.DATA_DIR.startsWith('memory://') ? s.DATA_DIR : resolve(s.DATA_DIR),
     migrate: s.MIGRATE,
     databasePoolSize: s.DATABASE_POOL_SIZE,
+    workers: s.WORKERS,
     logLevel: s.LOG_LEVEL,
   };
 }

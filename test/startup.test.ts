@@ -27,6 +27,7 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   host: '127.0.0.1',
   migrate: true,
   databasePoolSize: 4,
+  workers: 1,
   logLevel: 'silent',
   ...target,
   ...overrides,

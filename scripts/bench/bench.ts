@@ -8,6 +8,7 @@
 //
 //   npm run bench                          # both databases, 15 s per operation
 //   npm run bench -- --db postgres --duration 5
+//   npm run bench -- --db postgres --workers 2   # WORKERS=2: two gateway processes
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ const { values: options } = parseArgs({
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '16' },
+    workers: { type: 'string', default: '1' },
   },
 });
 const DURATION = Number(options.duration);
@@ -115,7 +117,7 @@ async function benchPostgres() {
     const statements = await statementsPerRequest(database, dataset);
     await database.close();
     const floor = await floorOnPostgres(url, dataset);
-    const gateway = await startGatewayProcess({ DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: '16' });
+    const gateway = await startGatewayProcess({ DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: '16', WORKERS: options.workers! });
     try {
       await report('PostgreSQL', POSTGRES_DATASET, dataset, gateway, statements, floor);
     } finally {
@@ -264,10 +266,12 @@ async function load(url: string, query: string, token: string, seconds: number):
   };
 }
 
-/** Peak resident set size of a process, from the kernel's high-water mark. */
+/** Peak resident set size of a process and its children (the workers), from the kernel's high-water marks. */
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const own = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  return own + children.reduce((sum, child) => sum + peakRssMb(child), 0);
 }
 
 async function report(
@@ -278,7 +282,8 @@ async function report(
   statements: Record<string, number>,
   floor: Record<string, Figures>,
 ) {
-  console.log(`## ${name}: ${size.organizations} organizations, ${size.users} users, ${dataset.memberships} memberships\n`);
+  const workers = name === 'PostgreSQL' ? Number(options.workers) : 1;
+  console.log(`## ${name}: ${size.organizations} organizations, ${size.users} users, ${dataset.memberships} memberships, ${workers} gateway process(es)\n`);
   console.log('| operation | req/s | p50 ms | p99 ms | errors | SQL/request | floor req/s | floor p99 ms | floor ÷ gateway req/s |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const op of OPERATIONS) {
@@ -291,7 +296,7 @@ async function report(
         `${f.rps.toFixed(0)} | ${f.p99.toFixed(1)} | ${(f.rps / g.rps).toFixed(2)} |`,
     );
   }
-  console.log(`\ngateway peak RSS: ${peakRssMb(gateway.process.pid!).toFixed(0)} MB\n`);
+  console.log(`\ngateway peak RSS (all its processes): ${peakRssMb(gateway.process.pid!).toFixed(0)} MB\n`);
 }
 
 await main();

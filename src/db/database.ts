@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -33,7 +34,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     const pool = new pg.Pool({ connectionString: url, max: config.databasePoolSize });
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
-    return wrap('postgres', new PrismaPg(pool), () => pool.end(), async (migrationsDir) => {
+    const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementName });
+    return wrap('postgres', adapter, () => pool.end(), async (migrationsDir) => {
       // The migration engine takes a session-level advisory lock and never
       // releases it: the native engine's connection closes, ours would go back
       // to the pool still holding it and stall every other replica's start.
@@ -50,6 +52,22 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const { pglite, close } = await openPGlite(config.dataDir);
   const adapter = pgliteAdapterFactory(pglite);
   return wrap('pglite', adapter, close, (migrationsDir) => applyMigrations(adapter, migrationsDir));
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * Names each distinct SQL text, so that pg prepares it once per connection
+ * and later runs only bind and execute: PostgreSQL shares the machine's CPU
+ * with the gateway, and parsing every statement again is work it can skip.
+ */
+function preparedStatementName({ sql }: { sql: string }): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `gw_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 function wrap(

@@ -1,0 +1,67 @@
+// The configuration as SPEC A gives it: defaults, and a one-line error naming
+// the setting for each bad value (the process-level exit code 2 is covered in
+// startup.test.ts).
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('defaults to 127.0.0.1:4000 on the embedded database in .data, migrating at start', () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      dataDir: resolve('.data'),
+      migrate: true,
+      databasePoolSize: 10,
+      workers: 1,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every setting, an empty one counting as unset', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '::1',
+      DATABASE_URL: 'postgres://gw:secret@db:5432/coder',
+      DATA_DIR: '',
+      MIGRATE: 'false',
+      DATABASE_POOL_SIZE: '32',
+      WORKERS: '4',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({ port: 0, host: '::1', migrate: false, databasePoolSize: 32, workers: 4, logLevel: 'warn' });
+    expect(config.databaseUrl).toBe('postgres://gw:secret@db:5432/coder');
+    expect(config.dataDir).toBe(resolve('.data'));
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ MIGRATE: 'maybe' }, 'MIGRATE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    [{ WORKERS: '2' }, 'WORKERS'],
+    [{ DATABASE_URL: 'mysql://root@db/coder' }, 'DATABASE_URL'],
+  ])('refuses %o with one line naming %s', (env, setting) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain(setting);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never echoes DATABASE_URL, which may hold a password', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/coder' })).toThrow(ConfigError);
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/coder' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+});

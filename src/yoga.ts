@@ -19,7 +19,25 @@ export function createGateway({ prisma, logger }: GatewayOptions): Gateway {
   return createYoga<Record<string, never>, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: { title: 'Coder members gateway' },
+    graphiql: {
+      title: 'Coder members gateway',
+      // Where the session token goes; the browser keeps what the user types.
+      headers: JSON.stringify({ 'Coder-Session-Token': 'paste the session token here' }, null, 2),
+      shouldPersistHeaders: true,
+      defaultQuery: [
+        '# The members of the default organization, with their roles.',
+        '{',
+        '  organization(organization: "default") {',
+        '    displayName',
+        '    members(first: 25) {',
+        '      totalCount',
+        '      edges { node { username email roles { name displayName } globalRoles { name } } }',
+        '    }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    },
     // GraphiQL's page from the npm package itself: Yoga's default loads it from a CDN at run time.
     renderGraphiQL,
     landingPage: false,

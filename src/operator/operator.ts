@@ -117,7 +117,9 @@ export async function findOrganization(db: Db, ref: string): Promise<Organizatio
 }
 
 export async function addMember(db: Db, organizationRef: string, userRef: string, roles: string[] = []) {
-  const [organization, user] = await Promise.all([findOrganization(db, organizationRef), findUser(db, userRef)]);
+  // One after the other: inside a transaction both would share one connection.
+  const organization = await findOrganization(db, organizationRef);
+  const user = await findUser(db, userRef);
   const existing = await db.organizationMember.findUnique({
     where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
   });

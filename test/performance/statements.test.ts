@@ -14,7 +14,7 @@ const SIZES = { small: 5, large: 200 };
 const cases: { name: string; budget: number; grows: boolean; query: (data: SeededData) => string; as?: 'owner' | 'member' }[] = [
   {
     name: "(a) one organization's page of 100 members with user fields, roles and global roles",
-    budget: 5,
+    budget: 4,
     grows: true,
     query: (d) => `{ paginatedOrganizationMembers(organization: "${d.organizationIds[0]}", limit: 100) {
       count members { userId username name email avatarUrl createdAt roles { name displayName } globalRoles { name displayName } } } }`,
@@ -42,7 +42,7 @@ const cases: { name: string; budget: number; grows: boolean; query: (data: Seede
   },
   {
     name: '(e) organizationMembers as a plain member (row filtering costs no query per row)',
-    budget: 5,
+    budget: 4,
     grows: false,
     as: 'member',
     query: (d) => `{ organizationMembers(organization: "${d.organizationIds[0]}") { username roles { name } } }`,

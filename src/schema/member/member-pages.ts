@@ -26,10 +26,10 @@ export interface PageRequest {
   withTotal: boolean;
 }
 
-/**
- * A member row as the OrganizationMember type loads it: its type-level
- * include brings the user's data along, in every query planned for it.
- */
+/** The user data every member carries: OrganizationMember's type-level include. */
+export const withUserData = { user: { select: { username: true, name: true, email: true, avatarUrl: true, rbacRoles: true } } } as const;
+
+/** A member row as the OrganizationMember type loads it, with its user's data. */
 export type MemberRow = OrganizationMember & { user: Pick<User, 'username' | 'name' | 'email' | 'avatarUrl' | 'rbacRoles'> };
 
 export interface MemberPage {
@@ -51,6 +51,15 @@ interface PageRow {
   start: bigint | number;
   stop: bigint | number | null;
   user_id: string | null;
+  // The member's own data, which is all most selections need.
+  roles: string[] | null;
+  created_at: Date | null;
+  updated_at: Date | null;
+  username: string | null;
+  name: string | null;
+  email: string | null;
+  avatar_url: string | null;
+  rbac_roles: string[] | null;
 }
 
 /**
@@ -73,7 +82,7 @@ async function findPages(ctx: RequestContext, requests: readonly PageRequest[]):
   const column = <T>(pick: (r: PageRequest) => T) => requests.map(pick);
   return ctx.prisma.$queryRaw<PageRow[]>`
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
-    SELECT p.page, t.total, w.start, w.stop, m.user_id
+    SELECT p.page, t.total, w.start, w.stop, m.*
     FROM unnest(
       ${column((r) => r.organizationId)}::uuid[], ${column((r) => r.onlyUserId)}::uuid[],
       ${column((r) => r.window.skip)}::bigint[], ${column((r) => r.window.before)}::bigint[],
@@ -96,10 +105,9 @@ async function findPages(ctx: RequestContext, requests: readonly PageRequest[]):
     ) w
     LEFT JOIN LATERAL (
       -- lower(username) is unique among live users, so it orders them completely.
-      SELECT u.id AS user_id
-      FROM users u
+      SELECT u.id AS user_id, om.roles, om.created_at, om.updated_at, u.username, u.name, u.email, u.avatar_url, u.rbac_roles
+      FROM users u JOIN organization_members om ON om.organization_id = p.organization_id AND om.user_id = u.id
       WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
-        AND EXISTS (SELECT 1 FROM organization_members om WHERE om.organization_id = p.organization_id AND om.user_id = u.id)
       ORDER BY lower(u.username)
       OFFSET w.start LIMIT CASE WHEN w.stop IS NULL THEN NULL ELSE GREATEST(w.stop - w.start, 0) + 1 END
     ) m ON true`;
@@ -108,38 +116,62 @@ async function findPages(ctx: RequestContext, requests: readonly PageRequest[]):
 async function loadPages(ctx: RequestContext, query: MemberQuery, requests: readonly PageRequest[]): Promise<MemberPage[]> {
   const rows = await findPages(ctx, requests);
   // Rows come back in page order, each page's members in list order.
-  const pages = requests.map(() => ({ total: null as number | null, start: 0, stop: null as number | null, userIds: [] as string[] }));
+  const pages = requests.map((request) => ({
+    organizationId: request.organizationId,
+    total: null as number | null,
+    start: 0,
+    stop: null as number | null,
+    members: [] as MemberRow[],
+  }));
   for (const row of rows) {
     const page = pages[Number(row.page) - 1]!;
     Object.assign(page, { total: row.total, start: Number(row.start), stop: row.stop === null ? null : Number(row.stop) });
-    if (row.user_id) page.userIds.push(row.user_id);
+    if (row.user_id) page.members.push(memberRow(page.organizationId, row));
   }
   const windows = pages.map((page) => {
-    const size = page.stop === null ? page.userIds.length : Math.max(page.stop - page.start, 0);
-    return { userIds: page.userIds.slice(0, size), hasMore: page.userIds.length > size };
+    const size = page.stop === null ? page.members.length : Math.max(page.stop - page.start, 0);
+    return { members: page.members.slice(0, size), hasMore: page.members.length > size };
   });
+  // A selection that needs more than the member's own data (its organization,
+  // all of its user) is loaded by Prisma, with the query planned for it.
+  const loaded = isOwnData(query) ? undefined : await loadSelection(ctx, query, windows.flatMap((w) => w.members));
 
-  const wanted = new Map<string, Set<string>>();
-  windows.forEach(({ userIds }, i) => {
-    const ids = wanted.get(requests[i]!.organizationId) ?? new Set();
-    userIds.forEach((id) => ids.add(id));
-    wanted.set(requests[i]!.organizationId, ids);
-  });
-  const members = [...wanted.values()].some((ids) => ids.size)
-    ? await ctx.prisma.organizationMember.findMany({
-        ...withKeys(query),
-        where: { OR: [...wanted].filter(([, ids]) => ids.size).map(([organizationId, ids]) => ({ organizationId, userId: { in: [...ids] } })) },
-      })
-    : [];
-  const byKey = new Map((members as MemberRow[]).map((m) => [`${m.organizationId}/${m.userId}`, m]));
-
-  return windows.map(({ userIds, hasMore }, i) => ({
+  return windows.map(({ members, hasMore }, i) => ({
     total: pages[i]!.total,
     start: pages[i]!.start,
     hasMore,
     // A member removed between the two statements is left out rather than failing the page.
-    rows: userIds.flatMap((id) => byKey.get(`${requests[i]!.organizationId}/${id}`) ?? []),
+    rows: loaded ? members.flatMap((m) => loaded.get(`${m.organizationId}/${m.userId}`) ?? []) : members,
   }));
+}
+
+function memberRow(organizationId: string, row: PageRow): MemberRow {
+  return {
+    organizationId,
+    userId: row.user_id!,
+    roles: row.roles!,
+    createdAt: row.created_at!,
+    updatedAt: row.updated_at!,
+    user: { username: row.username!, name: row.name!, email: row.email!, avatarUrl: row.avatar_url!, rbacRoles: row.rbac_roles! },
+  };
+}
+
+/** Whether the planned query asks for nothing beyond what the page statement returns. */
+function isOwnData(query: MemberQuery): boolean {
+  return JSON.stringify(query) === OWN_DATA_QUERY;
+}
+const OWN_DATA_QUERY = JSON.stringify({ include: withUserData });
+
+async function loadSelection(ctx: RequestContext, query: MemberQuery, members: MemberRow[]): Promise<Map<string, MemberRow>> {
+  const byOrganization = new Map<string, string[]>();
+  for (const m of members) byOrganization.set(m.organizationId, [...(byOrganization.get(m.organizationId) ?? []), m.userId]);
+  const rows = byOrganization.size
+    ? await ctx.prisma.organizationMember.findMany({
+        ...withKeys(query),
+        where: { OR: [...byOrganization].map(([organizationId, userIds]) => ({ organizationId, userId: { in: userIds } })) },
+      })
+    : [];
+  return new Map((rows as MemberRow[]).map((m) => [`${m.organizationId}/${m.userId}`, m]));
 }
 
 /** The rows must carry their key, whatever the GraphQL selection asked for. */

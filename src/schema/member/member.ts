@@ -1,12 +1,10 @@
 import { builder } from '../../builder.js';
+import { withUserData } from './member-pages.js';
 import type { Gate } from '../../access/gate.js';
 import { rbacObjects } from '../../rbac/index.js';
 import { requireAuthenticated } from '../shared/entity.js';
 import { isUuid } from '../../names.js';
 import { SlimRole, slimOrganizationRoles, slimSiteRoles } from '../role/role.js';
-
-/** The user data every member carries. */
-const withUserData = { user: { select: { username: true, name: true, email: true, avatarUrl: true, rbacRoles: true } } } as const;
 
 export const OrganizationMember = builder.prismaObject('OrganizationMember', {
   description: "A user's membership of an organization, with the member's roles and user data.",

@@ -1,7 +1,9 @@
-// Pages of an organization's members in Coder's order (lower-cased username), for every list of members the API serves. Prisma cannot order by
+// Pages of an organization's members in Coder's order (lower-cased username),
+// for every list of members the API serves. Prisma cannot order by
 // lower(username), so one SQL statement finds the page of every organization
-// a request asks for, and one Prisma query loads those rows with the
-// selection the GraphQL query needs.
+// a request asks for, with each member's own data; only a selection that needs
+// more (the member's organization, the whole user) costs a Prisma query for
+// those rows.
 import DataLoader from 'dataloader';
 import type { RequestContext } from '../../context.js';
 import type { OrganizationMember, Prisma, User } from '../../generated/prisma/client.js';

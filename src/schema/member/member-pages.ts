@@ -166,7 +166,11 @@ const OWN_DATA_QUERY = JSON.stringify({ include: withUserData });
 
 async function loadSelection(ctx: RequestContext, query: MemberQuery, members: MemberRow[]): Promise<Map<string, MemberRow>> {
   const byOrganization = new Map<string, string[]>();
-  for (const m of members) byOrganization.set(m.organizationId, [...(byOrganization.get(m.organizationId) ?? []), m.userId]);
+  for (const m of members) {
+    const userIds = byOrganization.get(m.organizationId);
+    if (userIds) userIds.push(m.userId);
+    else byOrganization.set(m.organizationId, [m.userId]);
+  }
   const rows = byOrganization.size
     ? await ctx.prisma.organizationMember.findMany({
         ...withKeys(query),

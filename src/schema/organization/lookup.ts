@@ -1,30 +1,8 @@
 import type { Context } from '../../context.js';
 import { badUserInput, notFound } from '../../errors.js';
 import type { Organization, Prisma } from '../../generated/prisma/client.js';
-import { isUuid, isValidName } from '../../names.js';
+import { isUuid, isValidName, organizationWhere } from '../../names.js';
 import { rbacObjects } from '../../rbac/index.js';
-
-
-/**
- * An `organization: String!` argument: an id, a name (case-insensitive) or
- * `default`. Returns `undefined` for something that can name no organization,
- * so that no query is made for it. The name pattern has no LIKE wildcards,
- * which makes Prisma's case-insensitive `equals` an exact match.
- */
-export function organizationWhere(ref: string): Prisma.OrganizationWhereInput | undefined {
-  if (isUuid(ref)) return { id: ref.toLowerCase(), deleted: false };
-  if (ref === 'default') return { isDefault: true, deleted: false };
-  if (isValidName(ref)) return { name: { equals: ref, mode: 'insensitive' }, deleted: false };
-  return undefined;
-}
-
-/** A `user: String!` argument: an id, a username (case-insensitive) or `me`. */
-export function userWhere(ctx: Context, ref: string): Prisma.UserWhereInput | undefined {
-  if (ref === 'me') return { id: ctx.session().user.id };
-  if (isUuid(ref)) return { id: ref.toLowerCase(), deleted: false };
-  if (isValidName(ref)) return { username: { equals: ref, mode: 'insensitive' }, deleted: false };
-  return undefined;
-}
 
 /**
  * The refusal for an argument that can name nothing: not an id, a name, nor
@@ -55,13 +33,6 @@ export async function readableOrganization(ctx: Context, ref: string, query: Org
   return organization;
 }
 
-/** The where clause of a `user: String!` argument; BAD_USER_INPUT if it can name no user. */
-export function requireUserWhere(ctx: Context, ref: string): Prisma.UserWhereInput {
-  const where = userWhere(ctx, ref);
-  if (!where) throw unusableReference('user');
-  return where;
-}
-
 /**
  * The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can
  * name no user. By SQL rather than Prisma: Prisma's case-insensitive match is
@@ -69,8 +40,8 @@ export function requireUserWhere(ctx: Context, ref: string): Prisma.UserWhereInp
  * every user (5 ms at 20,000 users, against 0.1 ms).
  */
 export async function findUser(ctx: Context, ref: string): Promise<{ id: string } | null> {
-  requireUserWhere(ctx, ref);
   if (ref === 'me') return { id: ctx.session().user.id };
+  if (!isUuid(ref) && !isValidName(ref)) throw unusableReference('user');
   const [user] = isUuid(ref)
     ? await ctx.prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE id = ${ref.toLowerCase()}::uuid AND NOT deleted`
     : await ctx.prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(username) = lower(${ref}) AND NOT deleted`;

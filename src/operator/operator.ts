@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { generateToken } from '../auth/tokens.js';
 import type { PrismaClient, Prisma, User, Organization, ApiKey } from '../generated/prisma/client.js';
 import { ASSIGNABLE_ORG_ROLE_NAMES } from '../rbac/index.js';
-import { isUuid, isValidName } from '../names.js';
+import { isValidName, organizationWhere, userWhere } from '../names.js';
 
 export class OperatorError extends Error {
   override name = 'OperatorError';
@@ -95,23 +95,15 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
 }
 
 export async function findUser(db: Db, ref: string): Promise<User> {
-  const user = await db.user.findFirst({
-    where: isUuid(ref)
-      ? { id: ref.toLowerCase(), deleted: false }
-      : { username: { equals: ref, mode: 'insensitive' }, deleted: false },
-  });
+  const where = userWhere(ref);
+  const user = where && (await db.user.findFirst({ where }));
   if (!user) throw new OperatorError(`no user "${ref}"`);
   return user;
 }
 
 export async function findOrganization(db: Db, ref: string): Promise<Organization> {
-  const organization = await db.organization.findFirst({
-    where: isUuid(ref)
-      ? { id: ref.toLowerCase(), deleted: false }
-      : ref === 'default'
-        ? { isDefault: true, deleted: false }
-        : { name: { equals: ref, mode: 'insensitive' }, deleted: false },
-  });
+  const where = organizationWhere(ref);
+  const organization = where && (await db.organization.findFirst({ where }));
   if (!organization) throw new OperatorError(`no organization "${ref}"`);
   return organization;
 }

@@ -1,6 +1,8 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import { createGate, type Gate } from './access/gate.js';
 import { authenticate, type Authentication, type Session } from './auth/session.js';
+import type { Database } from './db/database.js';
+import type { Sql } from './db/sql.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
 /**
@@ -10,6 +12,8 @@ import type { PrismaClient } from './generated/prisma/client.js';
  */
 export interface RequestContext {
   prisma: PrismaClient;
+  /** Hand-written SQL for the hottest reads (src/db/sql.ts). */
+  sql: Sql;
   /** Checks the session token on first call; introspection-only requests never call it. */
   authenticate(): Promise<Authentication>;
   /** Why the request is not authenticated, once `authenticate()` has said so. */
@@ -24,15 +28,19 @@ export interface RequestContext {
 
 export type Context = RequestContext & YogaInitialContext;
 
-export function createRequestContext(prisma: PrismaClient, request: Request): RequestContext {
+/** What a request needs of the database. */
+export type DataAccess = Pick<Database, 'prisma' | 'sql'>;
+
+export function createRequestContext({ prisma, sql }: DataAccess, request: Request): RequestContext {
   let authentication: Promise<Authentication> | undefined;
   let result: Authentication | undefined;
   let gate: Promise<Gate> | undefined;
   const instances = new Map<unknown, unknown>();
   const context: RequestContext = {
     prisma,
+    sql,
     authenticate() {
-      authentication ??= authenticate(prisma, request.headers).then((outcome) => (result = outcome));
+      authentication ??= authenticate({ sql, prisma }, request.headers).then((outcome) => (result = outcome));
       return authentication;
     },
     authFailure: () => (result && !result.ok ? result.reason : undefined),

@@ -106,7 +106,7 @@ function expectOneLineError(result: Run, code: number): string {
 const lines = (output: string) => output.replace(/\n$/, '').split('\n');
 
 const authenticateWith = (target: Target, token: string) =>
-  withDatabase(target, (db) => authenticate(db.prisma, new Headers({ 'coder-session-token': token })));
+  withDatabase(target, (db) => authenticate(db, new Headers({ 'coder-session-token': token })));
 
 describe.each(DATABASE_KINDS)('operator CLI on %s', (kind) => {
   let target: Target;
@@ -175,7 +175,7 @@ describe.each(DATABASE_KINDS)('operator CLI on %s', (kind) => {
     expect(created.stderr).not.toContain(secret);
 
     const { auth, key } = await withDatabase(target, async (db) => ({
-      auth: await authenticate(db.prisma, new Headers({ 'coder-session-token': token })),
+      auth: await authenticate(db, new Headers({ 'coder-session-token': token })),
       key: await db.prisma.apiKey.findUniqueOrThrow({ where: { id }, include: { user: true } }),
     }));
     expect(key.user.username).toBe('alice');

@@ -153,7 +153,7 @@ async function benchPGlite() {
 
 /** Statements one request of each operation runs, counted in process through the same code. */
 async function statementsPerRequest(database: Database, dataset: Dataset): Promise<Record<string, number>> {
-  const yoga = createGateway({ prisma: database.prisma });
+  const yoga = createGateway({ database });
   const counts: Record<string, number> = {};
   for (const op of OPERATIONS) {
     const fetchIn: Fetch = (url, init) => yoga.fetch(url, init);

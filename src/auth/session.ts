@@ -1,6 +1,7 @@
 // Session-token authentication as Coder does it (SPEC B.2).
 import { parse as parseCookies } from 'cookie';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { DataAccess } from '../context.js';
+import type { Sql } from '../db/sql.js';
 import { parseToken, secretMatches } from './tokens.js';
 
 export const SESSION_COOKIE = 'coder_session_token';
@@ -60,8 +61,8 @@ interface KeyRow {
  * one statement: every authenticated request pays it, so it is one round trip
  * and not four.
  */
-function findKey(prisma: PrismaClient, id: string) {
-  return prisma.$queryRaw<KeyRow[]>`
+function findKey(sql: Sql, id: string) {
+  return sql.rows<KeyRow>`
     SELECT k.hashed_secret, k.expires_at, k.last_used, u.id AS user_id, u.last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
       (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
          FROM organization_members m WHERE m.user_id = u.id) AS memberships,
@@ -75,7 +76,7 @@ function findKey(prisma: PrismaClient, id: string) {
     WHERE k.id = ${id}`;
 }
 
-export async function authenticate(prisma: PrismaClient, headers: Headers, now = new Date()): Promise<Authentication> {
+export async function authenticate({ sql, prisma }: DataAccess, headers: Headers, now = new Date()): Promise<Authentication> {
   const token = sessionTokenFrom(headers);
   if (!token) {
     return fail(`No session token provided: send the "${SESSION_COOKIE}" cookie, the "${SESSION_HEADER}" header or "Authorization: Bearer <token>".`);
@@ -83,7 +84,7 @@ export async function authenticate(prisma: PrismaClient, headers: Headers, now =
   const parsed = parseToken(token);
   if (!parsed) return fail('Session token is malformed: expected "<10 character id>-<22 character secret>".');
 
-  const [key] = await findKey(prisma, parsed.id);
+  const [key] = await findKey(sql, parsed.id);
   // One message for an unknown id and a wrong secret, so ids cannot be probed.
   if (!key || !secretMatches(parsed.secret, key.hashed_secret)) return fail('API key is invalid.');
   if (key.expires_at.getTime() <= now.getTime()) return fail(`API key expired at ${key.expires_at.toISOString()}.`);

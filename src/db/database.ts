@@ -7,6 +7,7 @@ import { PrismaClient } from '../generated/prisma/client.js';
 import { applyMigrations } from './migrate.js';
 import { countStatements, type StatementListener } from './statement-counter.js';
 import { openPGlite, pgliteAdapterFactory } from './pglite.js';
+import { createSql, type RunStatement, type Sql } from './sql.js';
 import { withWholeScripts } from './whole-scripts.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -14,7 +15,9 @@ export type DatabaseKind = 'postgres' | 'pglite';
 export interface Database {
   kind: DatabaseKind;
   prisma: PrismaClient;
-  /** Calls `listener` with every SQL statement the Prisma client runs; returns a function that stops it. */
+  /** The hottest reads' hand-written SQL, on the same connections (see sql.ts). */
+  sql: Sql;
+  /** Calls `listener` with every SQL statement the gateway runs (Prisma's and `sql`'s); returns a function that stops it. */
   onStatement(listener: StatementListener): () => void;
   /** Runs the migrations not yet applied; returns their names. */
   migrate(migrationsDir?: string): Promise<string[]>;
@@ -35,7 +38,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
     const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementName });
-    return wrap('postgres', adapter, () => pool.end(), async (migrationsDir) => {
+    const run: RunStatement = async (text, values) => (await pool.query({ name: preparedStatementName({ sql: text }), text, values })).rows;
+    return wrap('postgres', adapter, run, () => pool.end(), async (migrationsDir) => {
       // The migration engine takes a session-level advisory lock and never
       // releases it: the native engine's connection closes, ours would go back
       // to the pool still holding it and stall every other replica's start.
@@ -51,7 +55,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   }
   const { pglite, close } = await openPGlite(config.dataDir);
   const adapter = pgliteAdapterFactory(pglite);
-  return wrap('pglite', adapter, close, (migrationsDir) => applyMigrations(adapter, migrationsDir));
+  const run: RunStatement = async (text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows;
+  return wrap('pglite', adapter, run, close, (migrationsDir) => applyMigrations(adapter, migrationsDir));
 }
 
 const statementNames = new Map<string, string>();
@@ -73,16 +78,17 @@ function preparedStatementName({ sql }: { sql: string }): string {
 function wrap(
   kind: DatabaseKind,
   adapter: SqlMigrationAwareDriverAdapterFactory,
+  run: RunStatement,
   closeDriver: () => Promise<void>,
   migrate: Database['migrate'],
 ): Database {
   const listeners = new Set<StatementListener>();
-  const prisma = new PrismaClient({
-    adapter: countStatements(adapter, (sql) => listeners.forEach((listener) => listener(sql))),
-  });
+  const report = (sql: string) => listeners.forEach((listener) => listener(sql));
+  const prisma = new PrismaClient({ adapter: countStatements(adapter, report) });
   return {
     kind,
     prisma,
+    sql: createSql(run, report),
     onStatement(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -22,7 +22,7 @@ export interface TestGateway {
 export async function startTestGateway(kind: DatabaseKind): Promise<TestGateway> {
   const database = await freshDatabase(kind);
   await database.migrate();
-  const yoga = createGateway({ prisma: database.prisma });
+  const yoga = createGateway({ database });
   return {
     kind,
     database,

@@ -44,14 +44,15 @@ export interface MemberPage {
   hasMore: boolean;
 }
 
-type MemberQuery = Omit<Prisma.OrganizationMemberFindManyArgs, 'where' | 'orderBy' | 'skip' | 'take' | 'cursor'>;
+export type MemberQuery = Omit<Prisma.OrganizationMemberFindManyArgs, 'where' | 'orderBy' | 'skip' | 'take' | 'cursor'>;
 
 interface PageRow {
-  page: bigint | number;
+  // bigint columns: pg gives strings, PGlite numbers or bigints; read with Number().
+  page: bigint | number | string;
   total: number | null;
   // bigint: the window is computed in bigint, as skip + first can pass 2^31 - 1.
-  start: bigint | number;
-  stop: bigint | number | null;
+  start: bigint | number | string;
+  stop: bigint | number | string | null;
   user_id: string | null;
   // The member's own data, which is all most selections need.
   roles: string[] | null;
@@ -82,7 +83,7 @@ interface PageRow {
  */
 async function findPages(ctx: RequestContext, requests: readonly PageRequest[]): Promise<PageRow[]> {
   const column = <T>(pick: (r: PageRequest) => T) => requests.map(pick);
-  return ctx.prisma.$queryRaw<PageRow[]>`
+  return ctx.sql.rows<PageRow>`
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
     SELECT p.page, t.total, w.start, w.stop, m.*
     FROM unnest(
@@ -147,7 +148,10 @@ async function loadPages(ctx: RequestContext, query: MemberQuery, requests: read
   }));
 }
 
-function memberRow(organizationId: string, row: PageRow): MemberRow {
+/** The member's own data as the statements return it. */
+export type OwnDataRow = Pick<PageRow, 'user_id' | 'roles' | 'created_at' | 'updated_at' | 'username' | 'name' | 'email' | 'avatar_url' | 'rbac_roles'>;
+
+export function memberRow(organizationId: string, row: OwnDataRow): MemberRow {
   return {
     organizationId,
     userId: row.user_id!,
@@ -159,7 +163,7 @@ function memberRow(organizationId: string, row: PageRow): MemberRow {
 }
 
 /** Whether the planned query asks for nothing beyond what the page statement returns. */
-function isOwnData(query: MemberQuery): boolean {
+export function isOwnData(query: MemberQuery): boolean {
   return JSON.stringify(query) === OWN_DATA_QUERY;
 }
 const OWN_DATA_QUERY = JSON.stringify({ include: withUserData });

@@ -1,7 +1,8 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../../builder.js';
 import { badUserInput, notFound } from '../../errors.js';
-import { findUser, readableOrganization } from '../organization/lookup.js';
+import { readableOrganization } from '../organization/lookup.js';
+import { readableMember } from './member-lookup.js';
 import { canReadMember, memberVisibility, OrganizationMember } from './member.js';
 import { loadMemberPage, WHOLE_LIST, type MemberRow } from './member-pages.js';
 import { selectsField } from '../shared/selection.js';
@@ -83,18 +84,6 @@ builder.queryFields((t) => ({
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
       user: t.arg.string({ description: 'A user id, username, or `me`.' }),
     },
-    resolve: async (query, _root, args, ctx) => {
-      const selection = { ...query };
-      const [organization, user, gate] = await Promise.all([
-        readableOrganization(ctx, args.organization),
-        findUser(ctx, args.user),
-        ctx.gate(),
-      ]);
-      if (!user || !canReadMember(gate, organization.id, user.id)) return null;
-      return ctx.prisma.organizationMember.findUnique({
-        ...selection,
-        where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
-      });
-    },
+    resolve: (query, _root, args, ctx) => readableMember(ctx, args.organization, args.user, query),
   }),
 }));

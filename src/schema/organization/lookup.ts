@@ -8,7 +8,7 @@ import { rbacObjects } from '../../rbac/index.js';
  * The refusal for an argument that can name nothing: not an id, a name, nor
  * `default` / `me` (an empty string, say). Given before any query is made.
  */
-function unusableReference(field: 'organization' | 'user') {
+export function unusableReference(field: 'organization' | 'user') {
   return field === 'organization'
     ? badUserInput('Organization must be an existing uuid or name, or "default".', {
         validations: [{ field, detail: 'is not an organization id, an organization name or "default"' }],
@@ -18,32 +18,70 @@ function unusableReference(field: 'organization' | 'user') {
       });
 }
 
+/** A condition on `alias` (organizations) and its one parameter, $n: how a reference finds its row. */
+export interface Condition {
+  sql: (alias: string, n: number) => string;
+  value: string;
+}
+
+/**
+ * How an organization reference (an id, a name, or `default`) finds its
+ * non-deleted row in SQL; undefined if it can name none. Names match through
+ * Coder's unique index on lower(name).
+ */
+export function organizationCondition(ref: string): Condition | undefined {
+  if (isUuid(ref)) return { sql: (a, n) => `${a}.id = $${n}::uuid AND NOT ${a}.deleted`, value: ref.toLowerCase() };
+  // The parameter is unused but typed, so that every form takes one.
+  if (ref === 'default') return { sql: (a, n) => `${a}.is_default AND $${n}::text IS NOT NULL AND NOT ${a}.deleted`, value: ref };
+  if (isValidName(ref)) return { sql: (a, n) => `lower(${a}.name) = lower($${n}::text) AND NOT ${a}.deleted`, value: ref };
+  return undefined;
+}
+
+/**
+ * How a user reference (an id, a username or `me`) finds its non-deleted row;
+ * undefined if it can name none. Usernames match through Coder's unique index
+ * on lower(username): Prisma's case-insensitive match is ILIKE, which reads
+ * every user (5 ms at 20,000 users, against 0.1 ms).
+ */
+export function userCondition(ctx: Context, ref: string): Condition | undefined {
+  const byId = (id: string): Condition => ({ sql: (a, n) => `${a}.id = $${n}::uuid AND NOT ${a}.deleted`, value: id });
+  if (ref === 'me') return byId(ctx.session().user.id);
+  if (isUuid(ref)) return byId(ref.toLowerCase());
+  if (isValidName(ref)) return { sql: (a, n) => `lower(${a}.username) = lower($${n}::text) AND NOT ${a}.deleted`, value: ref };
+  return undefined;
+}
+
+/** Every column of an organization, named as Prisma names them, so that the row serves the Organization type. */
+export const ORGANIZATION_COLUMNS = (a: string) =>
+  `${a}.id, ${a}.name, ${a}.display_name AS "displayName", ${a}.description, ${a}.icon, ${a}.is_default AS "isDefault",
+   ${a}.created_at AS "createdAt", ${a}.updated_at AS "updatedAt", ${a}.deleted`;
+
 type OrganizationQuery = Omit<Prisma.OrganizationFindFirstArgs, 'where'>;
 
 /**
  * The organization an argument names, if the caller may read it. An argument
  * that can name none is BAD_USER_INPUT; anything else is NOT_FOUND: a caller
- * cannot tell a hidden organization from none.
+ * cannot tell a hidden organization from none. A Pothos selection (`query`)
+ * is loaded through Prisma; without one, the row comes by plain SQL.
  */
 export async function readableOrganization(ctx: Context, ref: string, query: OrganizationQuery = {}): Promise<Organization> {
-  const where = organizationWhere(ref);
-  if (!where) throw unusableReference('organization');
-  const [organization, gate] = await Promise.all([ctx.prisma.organization.findFirst({ ...query, where }), ctx.gate()]);
+  const condition = organizationCondition(ref);
+  if (!condition) throw unusableReference('organization');
+  const find = Object.keys(query).length
+    ? ctx.prisma.organization.findFirst({ ...query, where: organizationWhere(ref) })
+    : ctx.sql
+        .query<Organization>(`SELECT ${ORGANIZATION_COLUMNS('o')} FROM organizations o WHERE ${condition.sql('o', 1)}`, [condition.value])
+        .then(([row]) => row);
+  const [organization, gate] = await Promise.all([find, ctx.gate()]);
   if (!organization || !gate.can('read', rbacObjects.organization(organization.id))) throw notFound();
   return organization;
 }
 
-/**
- * The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can
- * name no user. By SQL rather than Prisma: Prisma's case-insensitive match is
- * ILIKE, which cannot use Coder's unique index on lower(username) and so reads
- * every user (5 ms at 20,000 users, against 0.1 ms).
- */
+/** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
 export async function findUser(ctx: Context, ref: string): Promise<{ id: string } | null> {
   if (ref === 'me') return { id: ctx.session().user.id };
-  if (!isUuid(ref) && !isValidName(ref)) throw unusableReference('user');
-  const [user] = isUuid(ref)
-    ? await ctx.prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE id = ${ref.toLowerCase()}::uuid AND NOT deleted`
-    : await ctx.prisma.$queryRaw<{ id: string }[]>`SELECT id FROM users WHERE lower(username) = lower(${ref}) AND NOT deleted`;
+  const condition = userCondition(ctx, ref);
+  if (!condition) throw unusableReference('user');
+  const [user] = await ctx.sql.query<{ id: string }>(`SELECT u.id FROM users u WHERE ${condition.sql('u', 1)}`, [condition.value]);
   return user ?? null;
 }

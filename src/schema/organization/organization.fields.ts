@@ -5,11 +5,11 @@ import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
 import { badUserInput, type FieldValidation } from '../../errors.js';
 import { canReadMember, memberVisibility, OrganizationMember } from '../member/member.js';
+import { readableMember } from '../member/member-lookup.js';
 import { loadMemberPage, type MemberWindow } from '../member/member-pages.js';
 import { AssignableRole, Role } from '../role/role.js';
 import { assignableOrganizationRoles, organizationCustomRoles } from '../role/role.query.js';
 import { selectsField } from '../shared/selection.js';
-import { findUser } from './lookup.js';
 import { Organization } from './organization.js';
 
 interface ConnectionArgs {
@@ -93,15 +93,7 @@ builder.prismaObjectFields(Organization, (t) => ({
     nullable: true,
     description: "One user's membership; null if the user is not a member or the caller may not see it.",
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
-    resolve: async (query, organization, args, ctx) => {
-      const selection = { ...query };
-      const [user, gate] = await Promise.all([findUser(ctx, args.user), ctx.gate()]);
-      if (!user || !canReadMember(gate, organization.id, user.id)) return null;
-      return ctx.prisma.organizationMember.findUnique({
-        ...selection,
-        where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
-      });
-    },
+    resolve: (query, organization, args, ctx) => readableMember(ctx, organization.id, args.user, query),
   }),
 
   assignableRoles: t.field({

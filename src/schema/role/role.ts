@@ -3,6 +3,12 @@ import { builder } from '../../builder.js';
 import type { RequestContext } from '../../context.js';
 import { parsePermissions } from '../../access/gate.js';
 import type { CustomRole } from '../../generated/prisma/client.js';
+
+/** What the API shows of a stored custom role. */
+export type StoredCustomRole = Pick<
+  CustomRole,
+  'name' | 'displayName' | 'organizationId' | 'sitePermissions' | 'orgPermissions' | 'userPermissions'
+>;
 import { builtInDisplayName, type Permission, type RoleDefinition } from '../../rbac/index.js';
 import { PermissionType, presentable } from '../permission/permission.js';
 
@@ -37,7 +43,7 @@ export const fromDefinition = (role: RoleDefinition): RoleView => ({
   builtIn: true,
 });
 
-export const fromCustomRole = (role: CustomRole): RoleView => ({
+export const fromCustomRole = (role: StoredCustomRole): RoleView => ({
   name: role.name,
   displayName: role.displayName,
   organizationId: role.organizationId,
@@ -47,13 +53,17 @@ export const fromCustomRole = (role: CustomRole): RoleView => ({
   builtIn: false,
 });
 
-/** Custom roles of each organization, by name: one query for every organization a request touches. */
+/**
+ * Custom roles of each organization, by name: one statement for every
+ * organization a request touches. Read on the driver (src/db/sql.ts): members'
+ * role names need it on most reads.
+ */
 export const customRolesLoader = (ctx: RequestContext) =>
-  new DataLoader<string, CustomRole[]>(async (organizationIds) => {
-    const roles = await ctx.prisma.customRole.findMany({
-      where: { organizationId: { in: [...organizationIds] } },
-      orderBy: [{ name: 'asc' }],
-    });
+  new DataLoader<string, StoredCustomRole[]>(async (organizationIds) => {
+    const roles = await ctx.sql.rows<StoredCustomRole>`
+      SELECT name, display_name AS "displayName", organization_id AS "organizationId", site_permissions AS "sitePermissions",
+             org_permissions AS "orgPermissions", user_permissions AS "userPermissions"
+      FROM custom_roles WHERE organization_id = ANY(${organizationIds}::uuid[]) ORDER BY name`;
     return organizationIds.map((id) => roles.filter((role) => role.organizationId === id));
   });
 
@@ -77,7 +87,7 @@ export function slimOrganizationRoles(
   names: string[],
 ): SlimRoleView[] | Promise<SlimRoleView[]> {
   const builtIn = names.map((name) => builtInDisplayName(name, 'org'));
-  const present = (custom: CustomRole[]) =>
+  const present = (custom: StoredCustomRole[]) =>
     names.map((name, i) => ({
       name,
       displayName: builtIn[i] ?? custom.find((role) => role.name === name)?.displayName ?? '',

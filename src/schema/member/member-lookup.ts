@@ -1,0 +1,61 @@
+// One member by organization and user references: the hottest single read
+// (organizationMember, Organization.member), in one statement that finds the
+// organization, the user, the membership with the member's own data, and the
+// organization's custom roles (for role display names).
+import type { Context } from '../../context.js';
+import { notFound } from '../../errors.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import { rbacObjects } from '../../rbac/index.js';
+import { organizationCondition, unusableReference, userCondition } from '../organization/lookup.js';
+import { customRolesLoader, type StoredCustomRole } from '../role/role.js';
+import { canReadMember } from './member.js';
+import { isOwnData, memberRow, type MemberQuery, type MemberRow, type OwnDataRow } from './member-pages.js';
+
+interface LookupRow extends Partial<OwnDataRow> {
+  organization_id: string;
+  custom_roles: StoredCustomRole[];
+}
+
+/**
+ * The membership of the user `userRef` names in the organization
+ * `organizationRef` names. The organization must be readable (NOT_FOUND
+ * otherwise, as for every read by organization); an unknown user, a
+ * non-member or a member the caller may not see is null.
+ */
+export async function readableMember(ctx: Context, organizationRef: string, userRef: string, query: MemberQuery): Promise<MemberRow | null> {
+  // Decided first: it reads the whole planned query, which tells Pothos that it was used.
+  const ownData = isOwnData(query);
+  const organization = organizationCondition(organizationRef);
+  if (!organization) throw unusableReference('organization');
+  const user = userCondition(ctx, userRef);
+  if (!user) throw unusableReference('user');
+
+  const [[row], gate] = await Promise.all([
+    ctx.sql.query<LookupRow>(
+      `SELECT o.id AS organization_id, u.id AS user_id, om.roles, om.created_at, om.updated_at,
+              u.username, u.name, u.email, u.avatar_url, u.rbac_roles,
+              (SELECT coalesce(json_agg(json_build_object(
+                        'name', c.name, 'displayName', c.display_name, 'organizationId', c.organization_id,
+                        'sitePermissions', c.site_permissions, 'orgPermissions', c.org_permissions,
+                        'userPermissions', c.user_permissions) ORDER BY c.name), '[]'::json)
+                 FROM custom_roles c WHERE c.organization_id = o.id) AS custom_roles
+       FROM organizations o
+       LEFT JOIN users u ON ${user.sql('u', 2)}
+       LEFT JOIN organization_members om ON om.organization_id = o.id AND om.user_id = u.id
+       WHERE ${organization.sql('o', 1)}`,
+      [organization.value, user.value],
+    ),
+    ctx.gate(),
+  ]);
+  if (!row || !gate.can('read', rbacObjects.organization(row.organization_id))) throw notFound();
+  // Loaded anyway: the members' role names need them, and later reads of this organization's roles reuse them.
+  ctx.perRequest(customRolesLoader).prime(row.organization_id, row.custom_roles);
+  if (!row.user_id || !row.roles || !canReadMember(gate, row.organization_id, row.user_id)) return null;
+  if (ownData) return memberRow(row.organization_id, row as OwnDataRow);
+  // A selection that needs more (the organization, the whole user) is loaded by Prisma.
+  const args: Prisma.OrganizationMemberFindUniqueArgs = {
+    ...(query.select ? { select: query.select } : { include: query.include }),
+    where: { organizationId_userId: { organizationId: row.organization_id, userId: row.user_id } },
+  };
+  return ctx.prisma.organizationMember.findUnique(args) as Promise<MemberRow | null>;
+}

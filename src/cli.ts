@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { MigrationError } from './db/migrate.js';
-import { DataDirInUseError } from './db/pglite.js';
+import { DataDirInUseError } from './db/data-dir.js';
 import { isSiteRoleName, ROLE } from './rbac/index.js';
 import {
   addMember,

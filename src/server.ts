@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { prepareDatabase, startGateway } from './app.js';
 import { openDatabase } from './db/database.js';
 import { MigrationError } from './db/migrate.js';
-import { DataDirInUseError } from './db/pglite.js';
+import { DataDirInUseError } from './db/data-dir.js';
 import { createLogger, type Logger } from './logger.js';
 import type { BootstrapResult } from './operator/bootstrap.js';
 

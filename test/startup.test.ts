@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../src/app.js';
 import type { Config } from '../src/config.js';
-import { DataDirInUseError } from '../src/db/pglite.js';
+import { DataDirInUseError } from '../src/db/data-dir.js';
 import type { DatabaseKind } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { createUser } from '../src/operator/operator.js';

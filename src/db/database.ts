@@ -6,7 +6,6 @@ import type { Config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { applyMigrations } from './migrate.js';
 import { countStatements, type StatementListener } from './statement-counter.js';
-import { openPGlite, pgliteAdapterFactory } from './pglite.js';
 import { createSql, type RunStatement, type Sql } from './sql.js';
 import { withWholeScripts } from './whole-scripts.js';
 
@@ -53,6 +52,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       }
     });
   }
+  // Loaded only for the embedded database: PGlite costs 40 MB of memory to import.
+  const { openPGlite, pgliteAdapterFactory } = await import('./pglite.js');
   const { pglite, close } = await openPGlite(config.dataDir);
   const adapter = pgliteAdapterFactory(pglite);
   const run: RunStatement = async (text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows;

@@ -14,6 +14,7 @@ const settings = z.object({
   MIGRATE: booleanSetting.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -27,6 +28,8 @@ export type Config = {
   databasePoolSize: number;
   /** Gateway processes sharing the port (PostgreSQL only: the embedded database serves one process). */
   workers: number;
+  /** How long a session token's row may be reused (0: read it on every request); see src/auth/session-cache.ts. */
+  sessionCacheMs: number;
   logLevel: z.infer<typeof settings>['LOG_LEVEL'];
 };
 
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrate: s.MIGRATE,
     databasePoolSize: s.DATABASE_POOL_SIZE,
     workers: s.WORKERS,
+    sessionCacheMs: s.SESSION_CACHE_MS,
     logLevel: s.LOG_LEVEL,
   };
 }

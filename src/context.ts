@@ -1,6 +1,7 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import { createGate, type Gate } from './access/gate.js';
-import { authenticate, type Authentication, type Session } from './auth/session.js';
+import type { SessionCache } from './auth/session-cache.js';
+import { authenticate, type Authentication, type KeyRow, type Session } from './auth/session.js';
 import type { Database } from './db/database.js';
 import type { Sql } from './db/sql.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -31,7 +32,11 @@ export type Context = RequestContext & YogaInitialContext;
 /** What a request needs of the database. */
 export type DataAccess = Pick<Database, 'prisma' | 'sql'>;
 
-export function createRequestContext({ prisma, sql }: DataAccess, request: Request): RequestContext {
+export function createRequestContext(
+  { prisma, sql }: DataAccess,
+  request: Request,
+  sessionCache?: SessionCache<KeyRow>,
+): RequestContext {
   let authentication: Promise<Authentication> | undefined;
   let result: Authentication | undefined;
   let gate: Promise<Gate> | undefined;
@@ -40,7 +45,7 @@ export function createRequestContext({ prisma, sql }: DataAccess, request: Reque
     prisma,
     sql,
     authenticate() {
-      authentication ??= authenticate({ sql, prisma }, request.headers).then((outcome) => (result = outcome));
+      authentication ??= authenticate({ sql, prisma }, request.headers, { cache: sessionCache }).then((outcome) => (result = outcome));
       return authentication;
     },
     authFailure: () => (result && !result.ok ? result.reason : undefined),

@@ -1,20 +1,25 @@
 // The GraphQL server object. It does not listen: tests call `yoga.fetch`
 // directly, and src/server.ts puts it behind an HTTP server.
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import type { GraphQLError } from 'graphql';
-import { createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST, type GraphQLError } from 'graphql';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { SessionCache } from './auth/session-cache.js';
+import type { KeyRow } from './auth/session.js';
 import { createRequestContext, type DataAccess, type RequestContext } from './context.js';
 import { schema } from './schema/index.js';
 
 export interface GatewayOptions {
   database: DataAccess;
   logger?: Logger;
+  /** Reuse a session token's row for this long (SESSION_CACHE_MS); 0, the default, reads it on every request. */
+  sessionCacheMs?: number;
 }
 
 export type Gateway = YogaServerInstance<Record<string, never>, RequestContext>;
 
-export function createGateway({ database, logger }: GatewayOptions): Gateway {
+export function createGateway({ database, logger, sessionCacheMs = 0 }: GatewayOptions): Gateway {
+  const sessionCache = sessionCacheMs > 0 ? new SessionCache<KeyRow>(sessionCacheMs) : undefined;
   return createYoga<Record<string, never>, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -44,7 +49,10 @@ export function createGateway({ database, logger }: GatewayOptions): Gateway {
     // Each distinct operation is compiled to JavaScript once (cached with the
     // parsed document): a page of 1,000 members costs half the CPU that
     // graphql-js's interpreter spends on it (npm run bench, README "Performance").
-    plugins: [useGraphQlJit()],
+    plugins: [
+      useGraphQlJit(),
+      ...(sessionCache ? [forgetSessionsAfterWrites(sessionCache)] : []),
+    ],
     // Unexpected errors reach the client as INTERNAL_SERVER_ERROR with no internals; log them here.
     maskedErrors: {
       maskError: (error, message, isDev) => {
@@ -63,6 +71,16 @@ export function createGateway({ database, logger }: GatewayOptions): Gateway {
           error: (...args) => logger.error(args),
         }
       : false,
-    context: ({ request }) => createRequestContext(database, request),
+    context: ({ request }) => createRequestContext(database, request, sessionCache),
   });
+}
+
+/** Any write may change someone's roles or keys: after one, every session's row is read again. */
+function forgetSessionsAfterWrites(cache: SessionCache<KeyRow>): Plugin {
+  return {
+    onExecute({ args }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation === 'mutation') return { onExecuteDone: () => cache.clear() };
+    },
+  };
 }

@@ -15,6 +15,7 @@ describe('configuration', () => {
       migrate: true,
       databasePoolSize: 10,
       workers: 1,
+      sessionCacheMs: 1000,
       logLevel: 'info',
     });
   });
@@ -28,9 +29,10 @@ describe('configuration', () => {
       MIGRATE: 'false',
       DATABASE_POOL_SIZE: '32',
       WORKERS: '4',
+      SESSION_CACHE_MS: '0',
       LOG_LEVEL: 'warn',
     });
-    expect(config).toMatchObject({ port: 0, host: '::1', migrate: false, databasePoolSize: 32, workers: 4, logLevel: 'warn' });
+    expect(config).toMatchObject({ port: 0, host: '::1', migrate: false, databasePoolSize: 32, workers: 4, sessionCacheMs: 0, logLevel: 'warn' });
     expect(config.databaseUrl).toBe('postgres://gw:secret@db:5432/coder');
     expect(config.dataDir).toBe(resolve('.data'));
   });
@@ -42,6 +44,7 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
     [{ WORKERS: '2' }, 'WORKERS'],
+    [{ SESSION_CACHE_MS: '-1' }, 'SESSION_CACHE_MS'],
     [{ DATABASE_URL: 'mysql://root@db/coder' }, 'DATABASE_URL'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;

@@ -28,6 +28,7 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   migrate: true,
   databasePoolSize: 4,
   workers: 1,
+  sessionCacheMs: 1000,
   logLevel: 'silent',
   ...target,
   ...overrides,

@@ -2,6 +2,7 @@
 import { parse as parseCookies } from 'cookie';
 import type { DataAccess } from '../context.js';
 import type { Sql } from '../db/sql.js';
+import type { SessionCache } from './session-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
 
 export const SESSION_COOKIE = 'coder_session_token';
@@ -43,7 +44,7 @@ export function sessionTokenFrom(headers: Headers): string | undefined {
   return bearer ? bearer[1] : undefined;
 }
 
-interface KeyRow {
+export interface KeyRow {
   hashed_secret: Uint8Array;
   expires_at: Date;
   last_used: Date;
@@ -76,7 +77,16 @@ function findKey(sql: Sql, id: string) {
     WHERE k.id = ${id}`;
 }
 
-export async function authenticate({ sql, prisma }: DataAccess, headers: Headers, now = new Date()): Promise<Authentication> {
+/**
+ * Authenticates a request by its session token. With a `cache`, the key's row
+ * may be reused for a short while (see session-cache.ts); every check below
+ * still runs on each request.
+ */
+export async function authenticate(
+  { sql, prisma }: DataAccess,
+  headers: Headers,
+  { now = new Date(), cache }: { now?: Date; cache?: SessionCache<KeyRow> | undefined } = {},
+): Promise<Authentication> {
   const token = sessionTokenFrom(headers);
   if (!token) {
     return fail(`No session token provided: send the "${SESSION_COOKIE}" cookie, the "${SESSION_HEADER}" header or "Authorization: Bearer <token>".`);
@@ -84,7 +94,8 @@ export async function authenticate({ sql, prisma }: DataAccess, headers: Headers
   const parsed = parseToken(token);
   if (!parsed) return fail('Session token is malformed: expected "<10 character id>-<22 character secret>".');
 
-  const [key] = await findKey(sql, parsed.id);
+  const find = async () => (await findKey(sql, parsed.id))[0];
+  const key = cache ? await cache.get(parsed.id, find) : await find();
   // One message for an unknown id and a wrong secret, so ids cannot be probed.
   if (!key || !secretMatches(parsed.secret, key.hashed_secret)) return fail('API key is invalid.');
   if (key.expires_at.getTime() <= now.getTime()) return fail(`API key expired at ${key.expires_at.toISOString()}.`);
@@ -95,9 +106,12 @@ export async function authenticate({ sql, prisma }: DataAccess, headers: Headers
   // A dormant user becomes active; Coder's dormancy job reads last_seen_at.
   if (key.status === 'dormant' || stale(key.last_seen_at)) {
     await prisma.user.update({ where: { id: key.user_id }, data: { status: 'active', lastSeenAt: now, updatedAt: now } });
+    // The row may be cached: record the write, so that the next request does not repeat it.
+    Object.assign(key, { status: 'active', last_seen_at: now });
   }
   if (stale(key.last_used)) {
     await prisma.apiKey.update({ where: { id: parsed.id }, data: { lastUsed: now } });
+    key.last_used = now;
   }
   return {
     ok: true,

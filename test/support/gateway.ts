@@ -2,7 +2,7 @@
 // `yoga.fetch` (real HTTP handling, no socket), plus factories for its data.
 import type { Database, DatabaseKind } from '../../src/db/database.js';
 import { addMember, createOrganization, createUser, issueToken, type CreateUserInput } from '../../src/operator/operator.js';
-import { createGateway, type Gateway } from '../../src/yoga.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/yoga.js';
 import { freshDatabase } from './databases.js';
 
 export interface GraphQLResponse<TData = any> {
@@ -19,10 +19,11 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(kind: DatabaseKind): Promise<TestGateway> {
+/** A gateway on a fresh database; by default with no session cache, so that each request reads what the test just wrote. */
+export async function startTestGateway(kind: DatabaseKind, options: Omit<GatewayOptions, 'database'> = {}): Promise<TestGateway> {
   const database = await freshDatabase(kind);
   await database.migrate();
-  const yoga = createGateway({ database });
+  const yoga = createGateway({ database, ...options });
   return {
     kind,
     database,

@@ -7,7 +7,7 @@ import { notFound } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { rbacObjects } from '../../rbac/index.js';
 import { organizationCondition, unusableReference, userCondition } from '../organization/lookup.js';
-import { customRolesLoader, type StoredCustomRole } from '../role/role.js';
+import { CUSTOM_ROLES_JSON, customRoles, type StoredCustomRole } from '../role/role.js';
 import { canReadMember } from './member.js';
 import { isOwnData, memberRow, type MemberQuery, type MemberRow, type OwnDataRow } from './member-pages.js';
 
@@ -34,11 +34,7 @@ export async function readableMember(ctx: Context, organizationRef: string, user
     ctx.sql.query<LookupRow>(
       `SELECT o.id AS organization_id, u.id AS user_id, om.roles, om.created_at, om.updated_at,
               u.username, u.name, u.email, u.avatar_url, u.rbac_roles,
-              (SELECT coalesce(json_agg(json_build_object(
-                        'name', c.name, 'displayName', c.display_name, 'organizationId', c.organization_id,
-                        'sitePermissions', c.site_permissions, 'orgPermissions', c.org_permissions,
-                        'userPermissions', c.user_permissions) ORDER BY c.name), '[]'::json)
-                 FROM custom_roles c WHERE c.organization_id = o.id) AS custom_roles
+              ${CUSTOM_ROLES_JSON('o.id')} AS custom_roles
        FROM organizations o
        LEFT JOIN users u ON ${user.sql('u', 2)}
        LEFT JOIN organization_members om ON om.organization_id = o.id AND om.user_id = u.id
@@ -49,7 +45,7 @@ export async function readableMember(ctx: Context, organizationRef: string, user
   ]);
   if (!row || !gate.can('read', rbacObjects.organization(row.organization_id))) throw notFound();
   // Loaded anyway: the members' role names need them, and later reads of this organization's roles reuse them.
-  ctx.perRequest(customRolesLoader).prime(row.organization_id, row.custom_roles);
+  ctx.perRequest(customRoles).remember(row.organization_id, row.custom_roles);
   if (!row.user_id || !row.roles || !canReadMember(gate, row.organization_id, row.user_id)) return null;
   if (ownData) return memberRow(row.organization_id, row as OwnDataRow);
   // A selection that needs more (the organization, the whole user) is loaded by Prisma.

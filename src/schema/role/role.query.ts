@@ -6,7 +6,7 @@ import { ASSIGNABLE_ORG_ROLE_NAMES, builtInOrgRole, builtInSiteRole, rbacObjects
 import { readableOrganization } from '../organization/lookup.js';
 import {
   AssignableRole,
-  customRolesLoader,
+  customRoles,
   fromCustomRole,
   fromDefinition,
   siteCustomRoles,
@@ -18,7 +18,7 @@ import {
 export async function organizationCustomRoles(ctx: Context, organization: Organization): Promise<RoleView[]> {
   const gate = await ctx.gate();
   gate.require('read', rbacObjects.assignOrgRole(organization.id), notFound);
-  const roles = await ctx.perRequest(customRolesLoader).load(organization.id);
+  const roles = await ctx.perRequest(customRoles).of(organization.id);
   return roles.map(fromCustomRole);
 }
 

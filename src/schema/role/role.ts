@@ -53,19 +53,48 @@ export const fromCustomRole = (role: StoredCustomRole): RoleView => ({
   builtIn: false,
 });
 
+/** The columns of `custom_roles` the API shows, as one JSON array per organization: how statements that load members bring them along. */
+export const CUSTOM_ROLES_JSON = (organizationId: string) => `
+  (SELECT coalesce(json_agg(json_build_object(
+            'name', c.name, 'displayName', c.display_name, 'organizationId', c.organization_id,
+            'sitePermissions', c.site_permissions, 'orgPermissions', c.org_permissions,
+            'userPermissions', c.user_permissions) ORDER BY c.name), '[]'::json)
+     FROM custom_roles c WHERE c.organization_id = ${organizationId})`;
+
 /**
- * Custom roles of each organization, by name: one statement for every
- * organization a request touches. Read on the driver (src/db/sql.ts): members'
- * role names need it on most reads.
+ * Each organization's custom roles, by name, for one request. Statements that
+ * load members bring their organization's roles along (`remember`), so that
+ * role display names are then answered synchronously: a page of 1,000
+ * members must not cost a promise per member. Others are loaded in one
+ * statement for every organization asked for in the same tick.
  */
-export const customRolesLoader = (ctx: RequestContext) =>
-  new DataLoader<string, StoredCustomRole[]>(async (organizationIds) => {
-    const roles = await ctx.sql.rows<StoredCustomRole>`
-      SELECT name, display_name AS "displayName", organization_id AS "organizationId", site_permissions AS "sitePermissions",
-             org_permissions AS "orgPermissions", user_permissions AS "userPermissions"
-      FROM custom_roles WHERE organization_id = ANY(${organizationIds}::uuid[]) ORDER BY name`;
-    return organizationIds.map((id) => roles.filter((role) => role.organizationId === id));
-  });
+export class CustomRoles {
+  readonly #known = new Map<string, StoredCustomRole[]>();
+  readonly #loader: DataLoader<string, StoredCustomRole[]>;
+
+  constructor(ctx: RequestContext) {
+    this.#loader = new DataLoader(async (organizationIds) => {
+      const roles = await ctx.sql.rows<StoredCustomRole>`
+        SELECT name, display_name AS "displayName", organization_id AS "organizationId", site_permissions AS "sitePermissions",
+               org_permissions AS "orgPermissions", user_permissions AS "userPermissions"
+        FROM custom_roles WHERE organization_id = ANY(${organizationIds}::uuid[]) ORDER BY name`;
+      return organizationIds.map((id) => this.remember(id, roles.filter((role) => role.organizationId === id)));
+    });
+  }
+
+  /** Records an organization's roles read by another statement; returns them. */
+  remember(organizationId: string, roles: StoredCustomRole[]): StoredCustomRole[] {
+    this.#known.set(organizationId, roles);
+    return roles;
+  }
+
+  /** The organization's roles: at once if already read in this request. */
+  of(organizationId: string): StoredCustomRole[] | Promise<StoredCustomRole[]> {
+    return this.#known.get(organizationId) ?? this.#loader.load(organizationId);
+  }
+}
+
+export const customRoles = (ctx: RequestContext) => new CustomRoles(ctx);
 
 /** Site-wide custom roles (organization_id null), by name. */
 export const siteCustomRoles = (ctx: RequestContext) =>
@@ -93,7 +122,9 @@ export function slimOrganizationRoles(
       displayName: builtIn[i] ?? custom.find((role) => role.name === name)?.displayName ?? '',
       organizationId,
     }));
-  return builtIn.every((displayName) => displayName !== undefined) ? present([]) : ctx.perRequest(customRolesLoader).load(organizationId).then(present);
+  if (builtIn.every((displayName) => displayName !== undefined)) return present([]);
+  const custom = ctx.perRequest(customRoles).of(organizationId);
+  return Array.isArray(custom) ? present(custom) : custom.then(present);
 }
 
 export const SlimRole = builder.objectRef<SlimRoleView>('SlimRole').implement({

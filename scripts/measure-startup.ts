@@ -1,5 +1,5 @@
 // `npm run measure:startup`: time from launching the gateway (as `npm start`
-// runs it, less the client generation step) to its first answered query, on
+// runs it, less its build step) to its first answered query, on
 // the embedded database and on PostgreSQL, for a first start (migrations and
 // bootstrap included) and for a restart. Prints the median of a few runs.
 import { spawn } from 'node:child_process';
@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServerDatabase, dropServerDatabase } from '../test/support/databases.js';
+import { startArguments } from './start-command.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
@@ -15,7 +16,7 @@ const RUNS = Number(process.argv[2] ?? 3);
 /** Milliseconds from spawn to a `{ __typename }` answered over HTTP. */
 async function timeToFirstAnswer(env: Record<string, string>): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, startArguments(), {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -9,6 +9,7 @@
 //   npm run bench                          # both databases, 15 s per operation
 //   npm run bench -- --db postgres --duration 5
 //   npm run bench -- --db postgres --workers 2   # WORKERS=2: two gateway processes
+//   SESSION_CACHE_MS=0 npm run bench               # no session cache: every request reads its token
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +17,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createGateway } from '../../src/yoga.js';
 import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
+import { startArguments } from '../start-command.js';
 import { PGLITE_DATASET, POSTGRES_DATASET, seedDataset, type Dataset, type DatasetSize } from './dataset.js';
 
 const { values: options } = parseArgs({
@@ -35,6 +38,7 @@ const WARMUP = Number(options.warmup);
 const CONNECTIONS = Number(options.connections);
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+const { sessionCacheMs: SESSION_CACHE_MS } = loadConfig({ SESSION_CACHE_MS: process.env.SESSION_CACHE_MS });
 
 interface Operation {
   key: string;
@@ -100,7 +104,10 @@ interface Figures {
 async function main() {
   const kinds = options.db === 'all' ? ['postgres', 'pglite'] : [options.db!];
   console.log(`# members gateway benchmark, ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`node ${process.version}, ${CONNECTIONS} connections, ${WARMUP} s warm-up, ${DURATION} s per operation\n`);
+  console.log(
+    `node ${process.version}, ${CONNECTIONS} connections, ${WARMUP} s warm-up, ${DURATION} s per operation, ` +
+      `session cache ${SESSION_CACHE_MS} ms\n`,
+  );
   for (const kind of kinds) {
     if (kind === 'postgres') await benchPostgres();
     else if (kind === 'pglite') await benchPGlite();
@@ -151,9 +158,13 @@ async function benchPGlite() {
   }
 }
 
-/** Statements one request of each operation runs, counted in process through the same code. */
+/**
+ * Statements one request of each operation runs, counted in process through
+ * the same code and the same session cache as the gateway (SESSION_CACHE_MS
+ * from the environment, as the gateway process reads it).
+ */
 async function statementsPerRequest(database: Database, dataset: Dataset): Promise<Record<string, number>> {
-  const yoga = createGateway({ database });
+  const yoga = createGateway({ database, sessionCacheMs: SESSION_CACHE_MS });
   const counts: Record<string, number> = {};
   for (const op of OPERATIONS) {
     const fetchIn: Fetch = (url, init) => yoga.fetch(url, init);
@@ -227,9 +238,9 @@ interface GatewayProcess {
   process: ChildProcess;
 }
 
-/** The gateway in its own process, as `npm start` runs it (tsx, production mode). */
+/** The gateway in its own process, as `npm start` runs it (`npm run bench` builds it first), in production mode. */
 function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, startArguments(), {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -9,7 +9,7 @@ import { rbacObjects } from '../../rbac/index.js';
 import { organizationCondition, unusableReference, userCondition } from '../organization/lookup.js';
 import { CUSTOM_ROLES_JSON, customRoles, type StoredCustomRole } from '../role/role.js';
 import { canReadMember } from './member.js';
-import { isOwnData, memberRow, type MemberQuery, type MemberRow, type OwnDataRow } from './member-pages.js';
+import { isOwnData, memberRow, OWN_DATA_COLUMNS, type MemberQuery, type MemberRow, type OwnDataRow } from './member-pages.js';
 
 interface LookupRow extends Partial<OwnDataRow> {
   organization_id: string;
@@ -32,8 +32,7 @@ export async function readableMember(ctx: Context, organizationRef: string, user
 
   const [[row], gate] = await Promise.all([
     ctx.sql.query<LookupRow>(
-      `SELECT o.id AS organization_id, u.id AS user_id, om.roles, om.created_at, om.updated_at,
-              u.username, u.name, u.email, u.avatar_url, u.rbac_roles,
+      `SELECT o.id AS organization_id, ${OWN_DATA_COLUMNS},
               ${CUSTOM_ROLES_JSON('o.id')} AS custom_roles
        FROM organizations o
        LEFT JOIN users u ON ${user.sql('u', 2)}

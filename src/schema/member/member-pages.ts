@@ -57,8 +57,9 @@ interface PageRow {
   user_id: string | null;
   // The member's own data, which is all most selections need.
   roles: string[] | null;
-  created_at: Date | null;
-  updated_at: Date | null;
+  // Epoch milliseconds (see OWN_DATA_COLUMNS).
+  created_ms: number | null;
+  updated_ms: number | null;
   username: string | null;
   name: string | null;
   email: string | null;
@@ -84,6 +85,17 @@ interface PageRow {
  *   is deleted or a system user (few, found once per statement), instead of a
  *   user lookup per member (1 ms against 8 ms).
  */
+/**
+ * The member's own data (membership `om`, user `u`), as the member statements
+ * return it. Timestamps come as epoch milliseconds: the driver's parser for
+ * timestamp text was the largest single cost of a 1,000-member answer (8% of
+ * its CPU, in a profile), where `new Date(ms)` costs next to nothing.
+ */
+export const OWN_DATA_COLUMNS = `u.id AS user_id, om.roles,
+  floor(extract(epoch FROM om.created_at) * 1000)::float8 AS created_ms,
+  floor(extract(epoch FROM om.updated_at) * 1000)::float8 AS updated_ms,
+  u.username, u.name, u.email, u.avatar_url, u.rbac_roles`;
+
 const PAGES_STATEMENT = `
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
     SELECT p.page, t.total, w.start, w.stop, m.*,
@@ -108,7 +120,7 @@ const PAGES_STATEMENT = `
     LEFT JOIN LATERAL (
       SELECT row_number() OVER () AS position, l.* FROM (
         -- lower(username) is unique among live users, so it orders them completely.
-        SELECT u.id AS user_id, om.roles, om.created_at, om.updated_at, u.username, u.name, u.email, u.avatar_url, u.rbac_roles
+        SELECT ${OWN_DATA_COLUMNS}
         FROM users u JOIN organization_members om ON om.organization_id = p.organization_id AND om.user_id = u.id
         WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
         ORDER BY lower(u.username)
@@ -164,15 +176,15 @@ async function loadPages(ctx: RequestContext, query: MemberQuery, requests: read
 }
 
 /** The member's own data as the statements return it. */
-export type OwnDataRow = Pick<PageRow, 'user_id' | 'roles' | 'created_at' | 'updated_at' | 'username' | 'name' | 'email' | 'avatar_url' | 'rbac_roles'>;
+export type OwnDataRow = Pick<PageRow, 'user_id' | 'roles' | 'created_ms' | 'updated_ms' | 'username' | 'name' | 'email' | 'avatar_url' | 'rbac_roles'>;
 
 export function memberRow(organizationId: string, row: OwnDataRow): MemberRow {
   return {
     organizationId,
     userId: row.user_id!,
     roles: row.roles!,
-    createdAt: row.created_at!,
-    updatedAt: row.updated_at!,
+    createdAt: new Date(row.created_ms!),
+    updatedAt: new Date(row.updated_ms!),
     user: { username: row.username!, name: row.name!, email: row.email!, avatarUrl: row.avatar_url!, rbacRoles: row.rbac_roles! },
   };
 }

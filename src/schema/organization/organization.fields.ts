@@ -6,7 +6,7 @@ import { builder } from '../../builder.js';
 import { badUserInput, type FieldValidation } from '../../errors.js';
 import { canReadMember, memberVisibility, OrganizationMember } from '../member/member.js';
 import { readableMember } from '../member/member-lookup.js';
-import { loadMemberPage, type MemberWindow } from '../member/member-pages.js';
+import { loadMemberPage, type MemberRow, type MemberWindow } from '../member/member-pages.js';
 import { AssignableRole, Role } from '../role/role.js';
 import { assignableOrganizationRoles, organizationCustomRoles } from '../role/role.query.js';
 import { selectsField } from '../shared/selection.js';
@@ -42,6 +42,18 @@ function connectionWindow(args: ConnectionArgs): MemberWindow {
   return { skip: after === null ? 0 : after + 1, before, first: args.first ?? null, last: args.last ?? null };
 }
 
+/** An edge whose cursor is encoded only if asked for: most pages of members are read without cursors. */
+class MemberEdge {
+  constructor(
+    readonly node: MemberRow,
+    readonly index: number,
+  ) {}
+
+  get cursor(): string {
+    return offsetToCursor(this.index);
+  }
+}
+
 builder.prismaObjectFields(Organization, (t) => ({
   members: t.connection(
     {
@@ -61,15 +73,19 @@ builder.prismaObjectFields(Organization, (t) => ({
               withTotal: selectsField(info, 'totalCount'),
             })
           : { total: 0, start: 0, rows: [], hasMore: false };
-        const edges = page.rows.map((node, i) => ({ cursor: offsetToCursor(page.start + i), node }));
+        const edges = page.rows.map((node, i) => new MemberEdge(node, page.start + i));
         return {
           edges,
           totalCount: page.total,
           pageInfo: {
             hasPreviousPage: page.start > 0,
             hasNextPage: page.hasMore,
-            startCursor: edges[0]?.cursor ?? null,
-            endCursor: edges.at(-1)?.cursor ?? null,
+            get startCursor() {
+              return edges[0]?.cursor ?? null;
+            },
+            get endCursor() {
+              return edges.at(-1)?.cursor ?? null;
+            },
           },
         };
       },

@@ -101,8 +101,11 @@ export const siteCustomRoles = (ctx: RequestContext) =>
   ctx.prisma.customRole.findMany({ where: { organizationId: null }, orderBy: [{ name: 'asc' }] });
 
 /** Site roles by name; Coder shows an unknown name with an empty display name. */
-export const slimSiteRoles = (names: string[]): SlimRoleView[] =>
-  names.map((name) => ({ name, displayName: builtInDisplayName(name, 'site') ?? '', organizationId: null }));
+/** Shared by every member and user without roles (most of them): one allocation fewer per row of a long list. */
+const NO_ROLES: readonly SlimRoleView[] = Object.freeze([]);
+
+export const slimSiteRoles = (names: string[]): readonly SlimRoleView[] =>
+  names.length === 0 ? NO_ROLES : names.map((name) => ({ name, displayName: builtInDisplayName(name, 'site') ?? '', organizationId: null }));
 
 /**
  * Organization roles by name, with custom roles' display names. Looks custom
@@ -114,7 +117,8 @@ export function slimOrganizationRoles(
   ctx: RequestContext,
   organizationId: string,
   names: string[],
-): SlimRoleView[] | Promise<SlimRoleView[]> {
+): readonly SlimRoleView[] | Promise<readonly SlimRoleView[]> {
+  if (names.length === 0) return NO_ROLES;
   const builtIn = names.map((name) => builtInDisplayName(name, 'org'));
   const present = (custom: StoredCustomRole[]) =>
     names.map((name, i) => ({

@@ -54,19 +54,24 @@ interface PageRow {
   // bigint: the window is computed in bigint, as skip + first can pass 2^31 - 1.
   start: bigint | number | string;
   stop: bigint | number | string | null;
-  user_id: string | null;
-  // The member's own data, which is all most selections need.
-  roles: string[] | null;
-  // Epoch milliseconds (see OWN_DATA_COLUMNS).
-  created_ms: number | null;
-  updated_ms: number | null;
-  username: string | null;
-  name: string | null;
-  email: string | null;
-  avatar_url: string | null;
-  rbac_roles: string[] | null;
-  /** The page's organization's custom roles, on one row of each page. */
-  custom_roles: StoredCustomRole[] | null;
+  /** The window's members and one more, if any, in list order, with their own data. */
+  members: OwnDataRow[];
+  /** The page's organization's custom roles, for the members' role names. */
+  custom_roles: StoredCustomRole[];
+}
+
+/** A member's own data, which is all most selections need. */
+export interface OwnDataRow {
+  user_id: string;
+  roles: string[];
+  /** Epoch milliseconds (see OWN_DATA_COLUMNS). */
+  created_ms: number;
+  updated_ms: number;
+  username: string;
+  name: string;
+  email: string;
+  avatar_url: string;
+  rbac_roles: string[];
 }
 
 /**
@@ -98,9 +103,7 @@ export const OWN_DATA_COLUMNS = `u.id AS user_id, om.roles,
 
 const PAGES_STATEMENT = `
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
-    SELECT p.page, t.total, w.start, w.stop, m.*,
-      -- The organization's custom roles, once per page, for the members' role names.
-      CASE WHEN m.position IS NULL OR m.position = 1 THEN ${CUSTOM_ROLES_JSON('p.organization_id')} END AS custom_roles
+    SELECT p.page, t.total, w.start, w.stop, m.members, ${CUSTOM_ROLES_JSON('p.organization_id')} AS custom_roles
     FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
       WITH ORDINALITY AS p(organization_id, only_user, skip, before, first, last, with_total, page)
     CROSS JOIN LATERAL (
@@ -117,8 +120,10 @@ const PAGES_STATEMENT = `
     CROSS JOIN LATERAL (
       SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop
     ) w
-    LEFT JOIN LATERAL (
-      SELECT row_number() OVER () AS position, l.* FROM (
+    CROSS JOIN LATERAL (
+      -- One JSON array per page: parsing it natively costs the gateway a third
+      -- of what the driver's per-column parsers cost for the same rows.
+      SELECT coalesce(json_agg(l ORDER BY lower(l.username)), '[]'::json) AS members FROM (
         -- lower(username) is unique among live users, so it orders them completely.
         SELECT ${OWN_DATA_COLUMNS}
         FROM users u JOIN organization_members om ON om.organization_id = p.organization_id AND om.user_id = u.id
@@ -126,7 +131,7 @@ const PAGES_STATEMENT = `
         ORDER BY lower(u.username)
         OFFSET w.start LIMIT CASE WHEN w.stop IS NULL THEN NULL ELSE GREATEST(w.stop - w.start, 0) + 1 END
       ) l
-    ) m ON true`;
+    ) m`;
 
 function findPages(ctx: RequestContext, requests: readonly PageRequest[]): Promise<PageRow[]> {
   const column = <T>(pick: (r: PageRequest) => T) => requests.map(pick);
@@ -143,20 +148,18 @@ function findPages(ctx: RequestContext, requests: readonly PageRequest[]): Promi
 
 async function loadPages(ctx: RequestContext, query: MemberQuery, requests: readonly PageRequest[]): Promise<MemberPage[]> {
   const rows = await findPages(ctx, requests);
-  // Rows come back in page order, each page's members in list order.
-  const pages = requests.map((request) => ({
-    organizationId: request.organizationId,
-    total: null as number | null,
-    start: 0,
-    stop: null as number | null,
-    members: [] as MemberRow[],
-  }));
+  // One row per page, in any order.
+  const pages: { total: number | null; start: number; stop: number | null; members: MemberRow[] }[] = [];
   const roles = ctx.perRequest(customRoles);
   for (const row of rows) {
-    const page = pages[Number(row.page) - 1]!;
-    if (row.custom_roles) roles.remember(page.organizationId, row.custom_roles);
-    Object.assign(page, { total: row.total, start: Number(row.start), stop: row.stop === null ? null : Number(row.stop) });
-    if (row.user_id) page.members.push(memberRow(page.organizationId, row));
+    const { organizationId } = requests[Number(row.page) - 1]!;
+    roles.remember(organizationId, row.custom_roles);
+    pages[Number(row.page) - 1] = {
+      total: row.total,
+      start: Number(row.start),
+      stop: row.stop === null ? null : Number(row.stop),
+      members: row.members.map((member) => memberRow(organizationId, member)),
+    };
   }
   const windows = pages.map((page) => {
     const size = page.stop === null ? page.members.length : Math.max(page.stop - page.start, 0);
@@ -175,17 +178,14 @@ async function loadPages(ctx: RequestContext, query: MemberQuery, requests: read
   }));
 }
 
-/** The member's own data as the statements return it. */
-export type OwnDataRow = Pick<PageRow, 'user_id' | 'roles' | 'created_ms' | 'updated_ms' | 'username' | 'name' | 'email' | 'avatar_url' | 'rbac_roles'>;
-
 export function memberRow(organizationId: string, row: OwnDataRow): MemberRow {
   return {
     organizationId,
-    userId: row.user_id!,
-    roles: row.roles!,
-    createdAt: new Date(row.created_ms!),
-    updatedAt: new Date(row.updated_ms!),
-    user: { username: row.username!, name: row.name!, email: row.email!, avatarUrl: row.avatar_url!, rbacRoles: row.rbac_roles! },
+    userId: row.user_id,
+    roles: row.roles,
+    createdAt: new Date(row.created_ms),
+    updatedAt: new Date(row.updated_ms),
+    user: { username: row.username, name: row.name, email: row.email, avatarUrl: row.avatar_url, rbacRoles: row.rbac_roles },
   };
 }
 

@@ -1,5 +1,5 @@
 // The one place resolvers ask permission. It builds the RBAC subject from the
-// roles loaded with the session (src/auth/session.ts), once per request, and
+// roles loaded with the session (src/auth/session.ts), once per session, and
 // answers every question through the pure evaluator in src/rbac, which
 // memoises decisions.
 import { z } from 'zod';
@@ -25,8 +25,24 @@ export interface Gate {
   canAssign(roleName: string, organizationId: string | null): boolean;
 }
 
+/**
+ * Permissions per session. A session is shared by the requests that reuse its
+ * cached row (SESSION_CACHE_MS), and a decision depends on nothing else, so
+ * they share the subject and the memoised decisions too.
+ */
+const gates = new WeakMap<Session, Gate>();
+
 /** The caller's gate, from the roles loaded with its session (no further query). */
 export function createGate(session: Session): Gate {
+  let gate = gates.get(session);
+  if (!gate) {
+    gate = buildGate(session);
+    gates.set(session, gate);
+  }
+  return gate;
+}
+
+function buildGate(session: Session): Gate {
   const subject = buildSubject({
     userId: session.user.id,
     siteRoles: session.user.rbacRoles,

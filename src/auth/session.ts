@@ -113,14 +113,26 @@ export async function authenticate(
     await prisma.apiKey.update({ where: { id: parsed.id }, data: { lastUsed: now } });
     key.last_used = now;
   }
-  return {
-    ok: true,
-    session: {
-      apiKeyId: parsed.id,
+  return { ok: true, session: sessionOf(parsed.id, key) };
+}
+
+/**
+ * One Session per key row: while the row is cached, its requests share the
+ * session, and with it the permissions built from it (src/access/gate.ts).
+ */
+const sessions = new WeakMap<KeyRow, Session>();
+
+function sessionOf(apiKeyId: string, key: KeyRow): Session {
+  let session = sessions.get(key);
+  if (!session) {
+    session = {
+      apiKeyId,
       user: { id: key.user_id, rbacRoles: key.rbac_roles },
       roles: { memberships: key.memberships, customRoles: key.custom_roles },
-    },
-  };
+    };
+    sessions.set(key, session);
+  }
+  return session;
 }
 
 function fail(reason: string): Authentication {

@@ -98,8 +98,9 @@ export const OWN_DATA_COLUMNS = `u.id AS user_id, om.roles,
  *   to its user and sorting costs a lookup per member (0.4 ms against 15 ms
  *   for a page of 50);
  * - total: members counted from the primary key alone, less those whose user
- *   is deleted or a system user (few, found once per statement), instead of a
- *   user lookup per member (1 ms against 8 ms).
+ *   is deleted or a system user (few, found once per statement through the
+ *   gateway's own partial index, see its migration), instead of a user lookup
+ *   per member (1 ms against 8 ms; the index takes 1.2 ms more off).
  */
 const PAGES_STATEMENT = `
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)

@@ -1,6 +1,7 @@
 // Session-token authentication as Coder does it (SPEC B.2).
 import { parse as parseCookies } from 'cookie';
 import type { DataAccess } from '../context.js';
+import { customRoleJson, type StoredCustomRole } from '../db/custom-roles.js';
 import type { Sql } from '../db/sql.js';
 import type { SessionCache } from './session-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
@@ -14,14 +15,7 @@ const LAST_USED_REFRESH_MS = 60 * 60 * 1000;
 export interface CallerRoles {
   memberships: { organizationId: string; roles: string[] }[];
   /** Site-wide custom roles and those of the caller's organizations, as stored. */
-  customRoles: {
-    name: string;
-    displayName: string;
-    organizationId: string | null;
-    sitePermissions: unknown;
-    orgPermissions: unknown;
-    userPermissions: unknown;
-  }[];
+  customRoles: StoredCustomRole[];
 }
 
 export interface Session {
@@ -62,20 +56,18 @@ export interface KeyRow {
  * one statement: every authenticated request pays it, so it is one round trip
  * and not four.
  */
-function findKey(sql: Sql, id: string) {
-  return sql.rows<KeyRow>`
+const KEY_STATEMENT = `
     SELECT k.hashed_secret, k.expires_at, k.last_used, u.id AS user_id, u.last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
       (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
          FROM organization_members m WHERE m.user_id = u.id) AS memberships,
-      (SELECT coalesce(json_agg(json_build_object(
-                'name', c.name, 'displayName', c.display_name, 'organizationId', c.organization_id,
-                'sitePermissions', c.site_permissions, 'orgPermissions', c.org_permissions, 'userPermissions', c.user_permissions)), '[]'::json)
+      (SELECT coalesce(json_agg(${customRoleJson('c')}), '[]'::json)
          FROM custom_roles c
          WHERE c.organization_id IS NULL
             OR c.organization_id IN (SELECT m.organization_id FROM organization_members m WHERE m.user_id = u.id)) AS custom_roles
     FROM api_keys k JOIN users u ON u.id = k.user_id
-    WHERE k.id = ${id}`;
-}
+    WHERE k.id = $1`;
+
+const findKey = (sql: Sql, id: string) => sql.query<KeyRow>(KEY_STATEMENT, [id]);
 
 /**
  * Authenticates a request by its session token. With a `cache`, the key's row

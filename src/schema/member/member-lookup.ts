@@ -7,7 +7,8 @@ import { notFound } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { rbacObjects } from '../../rbac/index.js';
 import { organizationCondition, unusableReference, userCondition } from '../organization/lookup.js';
-import { CUSTOM_ROLES_JSON, customRoles, type StoredCustomRole } from '../role/role.js';
+import { organizationCustomRolesJson, type StoredCustomRole } from '../../db/custom-roles.js';
+import { customRoles } from '../role/role.js';
 import { canReadMember } from './member.js';
 import { isOwnData, memberRow, OWN_DATA_COLUMNS, type MemberQuery, type MemberRow, type OwnDataRow } from './member-pages.js';
 
@@ -33,7 +34,7 @@ export async function readableMember(ctx: Context, organizationRef: string, user
   const [[row], gate] = await Promise.all([
     ctx.sql.query<LookupRow>(
       `SELECT o.id AS organization_id, ${OWN_DATA_COLUMNS},
-              ${CUSTOM_ROLES_JSON('o.id')} AS custom_roles
+              ${organizationCustomRolesJson('o.id')} AS custom_roles
        FROM organizations o
        LEFT JOIN users u ON ${user.sql('u', 2)}
        LEFT JOIN organization_members om ON om.organization_id = o.id AND om.user_id = u.id

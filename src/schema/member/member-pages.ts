@@ -7,7 +7,8 @@
 import DataLoader from 'dataloader';
 import type { RequestContext } from '../../context.js';
 import type { OrganizationMember, Prisma, User } from '../../generated/prisma/client.js';
-import { CUSTOM_ROLES_JSON, customRoles, type StoredCustomRole } from '../role/role.js';
+import { organizationCustomRolesJson, type StoredCustomRole } from '../../db/custom-roles.js';
+import { customRoles } from '../role/role.js';
 
 /**
  * Which rows, by 0-based index in the ordered list: those from `skip` up to
@@ -104,7 +105,7 @@ export const OWN_DATA_COLUMNS = `u.id AS user_id, om.roles,
  */
 const PAGES_STATEMENT = `
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
-    SELECT p.page, t.total, w.start, w.stop, m.members, ${CUSTOM_ROLES_JSON('p.organization_id')} AS custom_roles
+    SELECT p.page, t.total, w.start, w.stop, m.members, ${organizationCustomRolesJson('p.organization_id')} AS custom_roles
     FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
       WITH ORDINALITY AS p(organization_id, only_user, skip, before, first, last, with_total, page)
     CROSS JOIN LATERAL (

@@ -2,13 +2,7 @@ import DataLoader from 'dataloader';
 import { builder } from '../../builder.js';
 import type { RequestContext } from '../../context.js';
 import { parsePermissions } from '../../access/gate.js';
-import type { CustomRole } from '../../generated/prisma/client.js';
-
-/** What the API shows of a stored custom role. */
-export type StoredCustomRole = Pick<
-  CustomRole,
-  'name' | 'displayName' | 'organizationId' | 'sitePermissions' | 'orgPermissions' | 'userPermissions'
->;
+import { customRoleJson, type StoredCustomRole } from '../../db/custom-roles.js';
 import { builtInDisplayName, type Permission, type RoleDefinition } from '../../rbac/index.js';
 import { PermissionType, presentable } from '../permission/permission.js';
 
@@ -53,14 +47,6 @@ export const fromCustomRole = (role: StoredCustomRole): RoleView => ({
   builtIn: false,
 });
 
-/** The columns of `custom_roles` the API shows, as one JSON array per organization: how statements that load members bring them along. */
-export const CUSTOM_ROLES_JSON = (organizationId: string) => `
-  (SELECT coalesce(json_agg(json_build_object(
-            'name', c.name, 'displayName', c.display_name, 'organizationId', c.organization_id,
-            'sitePermissions', c.site_permissions, 'orgPermissions', c.org_permissions,
-            'userPermissions', c.user_permissions) ORDER BY c.name), '[]'::json)
-     FROM custom_roles c WHERE c.organization_id = ${organizationId})`;
-
 /**
  * Each organization's custom roles, by name, for one request. Statements that
  * load members bring their organization's roles along (`remember`), so that
@@ -74,10 +60,11 @@ export class CustomRoles {
 
   constructor(ctx: RequestContext) {
     this.#loader = new DataLoader(async (organizationIds) => {
-      const roles = await ctx.sql.rows<StoredCustomRole>`
-        SELECT name, display_name AS "displayName", organization_id AS "organizationId", site_permissions AS "sitePermissions",
-               org_permissions AS "orgPermissions", user_permissions AS "userPermissions"
-        FROM custom_roles WHERE organization_id = ANY(${organizationIds}::uuid[]) ORDER BY name`;
+      const rows = await ctx.sql.query<{ role: StoredCustomRole }>(
+        `SELECT ${customRoleJson('c')} AS role FROM custom_roles c WHERE c.organization_id = ANY($1::uuid[]) ORDER BY c.name`,
+        [organizationIds],
+      );
+      const roles = rows.map((row) => row.role);
       return organizationIds.map((id) => this.remember(id, roles.filter((role) => role.organizationId === id)));
     });
   }

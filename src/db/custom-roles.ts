@@ -1,0 +1,20 @@
+// How statements read `custom_roles`: each role as one JSON object keyed by
+// the names the code uses (StoredCustomRole), so that the session, member
+// pages, the one-member lookup and the roles loader agree on them.
+import type { CustomRole } from '../generated/prisma/client.js';
+
+/** What the API and authorization use of a stored custom role. */
+export type StoredCustomRole = Pick<
+  CustomRole,
+  'name' | 'displayName' | 'organizationId' | 'sitePermissions' | 'orgPermissions' | 'userPermissions'
+>;
+
+/** The custom role row `c` as a JSON object. */
+export const customRoleJson = (c: string) => `json_build_object(
+  'name', ${c}.name, 'displayName', ${c}.display_name, 'organizationId', ${c}.organization_id,
+  'sitePermissions', ${c}.site_permissions, 'orgPermissions', ${c}.org_permissions, 'userPermissions', ${c}.user_permissions)`;
+
+/** An organization's custom roles, by name, as one JSON array: `organizationId` is an SQL expression. */
+export const organizationCustomRolesJson = (organizationId: string) => `
+  (SELECT coalesce(json_agg(${customRoleJson('c')} ORDER BY c.name), '[]'::json)
+     FROM custom_roles c WHERE c.organization_id = ${organizationId})`;

@@ -5,6 +5,7 @@ import { getOperationAST, type GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { SessionCache } from './auth/session-cache.js';
+import { limitRequestBodies } from './http/body-limit.js';
 import type { KeyRow } from './auth/session.js';
 import { createRequestContext, type DataAccess, type RequestContext } from './context.js';
 import { schema } from './schema/index.js';
@@ -23,6 +24,8 @@ export function createGateway({ database, logger, sessionCacheMs = 0 }: GatewayO
   return createYoga<Record<string, never>, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
+    // Our own limit, which reads Content-Length rather than counting every body (src/http/body-limit.ts).
+    maxRequestBodySize: false,
     graphiql: {
       title: 'Coder members gateway',
       // Where the session token goes; the browser keeps what the user types.
@@ -50,6 +53,7 @@ export function createGateway({ database, logger, sessionCacheMs = 0 }: GatewayO
     // parsed document): a page of 1,000 members costs half the CPU that
     // graphql-js's interpreter spends on it (npm run bench, README "Performance").
     plugins: [
+      limitRequestBodies(),
       useGraphQlJit(),
       ...(sessionCache ? [forgetSessionsAfterWrites(sessionCache)] : []),
     ],

@@ -3,7 +3,16 @@
 // for callers who may read every member.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { addMembers, expectInvalidDocument, expectRefusal, makeCast, markUser, validationsOf, type Cast } from '../support/fixtures.js';
+import {
+  addMembers,
+  expectInvalidDocument,
+  expectRefusal,
+  makeCast,
+  makeDefaultOrganization,
+  markUser,
+  validationsOf,
+  type Cast,
+} from '../support/fixtures.js';
 import { makeOrganization, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const PAGE = `query ($org: String!, $limit: Int, $offset: Int) {
@@ -85,6 +94,22 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
   it('is NOT_FOUND for someone outside the organization and for an unknown organization', async () => {
     expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, cast.outsider.token), 'NOT_FOUND');
     expectRefusal(await gw.gql(PAGE, { org: 'no-such-org' }, cast.owner.token), 'NOT_FOUND');
+  });
+
+  it('finds the organization by id in either case, by name in any case, and as `default`', async () => {
+    const home = await makeDefaultOrganization(gw.database, 'home-org');
+    await addMembers(gw.database, home.id, ['Zed', 'yan']);
+    for (const ref of [home.id, home.id.toUpperCase(), 'home-org', 'HOME-ORG', 'default']) {
+      const response = await gw.gql(PAGE, { org: ref, limit: 1 }, cast.owner.token);
+      expect(response.data?.paginatedOrganizationMembers, ref).toEqual({ count: 2, members: [{ username: 'yan' }] });
+    }
+  });
+
+  it('is NOT_FOUND for a deleted organization, by id and by name', async () => {
+    const gone = await makeOrganization(gw.database);
+    await addMembers(gw.database, gone.id, ['left-behind']);
+    await gw.database.prisma.organization.update({ where: { id: gone.id }, data: { deleted: true } });
+    for (const ref of [gone.id, gone.name]) expectRefusal(await gw.gql(PAGE, { org: ref }, cast.owner.token), 'NOT_FOUND');
   });
 
   it('refuses a negative limit or offset with BAD_USER_INPUT naming each', async () => {

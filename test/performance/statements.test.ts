@@ -16,7 +16,7 @@ const SIZES = { small: 5, large: 200 };
 const cases: { name: string; budget: number; grows: boolean; query: (data: SeededData) => string; as?: 'owner' | 'member' }[] = [
   {
     name: "(a) one organization's page of 100 members with user fields, roles and global roles",
-    budget: 3,
+    budget: 2,
     grows: true,
     query: (d) => `{ paginatedOrganizationMembers(organization: "${d.organizationIds[0]}", limit: 100) {
       count members { userId username name email avatarUrl createdAt roles { name displayName } globalRoles { name displayName } } } }`,

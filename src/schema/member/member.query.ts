@@ -1,10 +1,11 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../../builder.js';
 import { badUserInput, notFound } from '../../errors.js';
-import { readableOrganization } from '../organization/lookup.js';
+import { organizationCondition, readableOrganization, unusableReference } from '../organization/lookup.js';
+import { rbacObjects } from '../../rbac/index.js';
 import { readableMember } from './member-lookup.js';
 import { canReadMember, memberVisibility, OrganizationMember } from './member.js';
-import { loadMemberPage, WHOLE_LIST, type MemberRow } from './member-pages.js';
+import { loadMemberPage, loadMemberPageOf, WHOLE_LIST, type MemberRow } from './member-pages.js';
 import { selectsField } from '../shared/selection.js';
 
 interface PaginatedMembersView {
@@ -62,15 +63,25 @@ builder.queryFields((t) => ({
       ];
       if (validations.length) throw badUserInput('Invalid paging arguments.', { validations });
 
-      const organization = await readableOrganization(ctx, args.organization);
-      const gate = await ctx.gate();
-      if (memberVisibility(gate, organization.id)?.onlyUserId !== null) throw notFound();
-      const page = await loadMemberPage(ctx, queryFromInfo({ context: ctx, info, path: ['members'] }), {
-        organizationId: organization.id,
-        onlyUserId: null,
-        window: { skip: offset, before: null, first: limit === 0 ? null : limit, last: null },
-        withTotal: selectsField(info, 'count'),
-      });
+      const organization = organizationCondition(args.organization);
+      if (!organization) throw unusableReference('organization');
+      // The organization and its page in one statement, and the caller's
+      // permissions alongside; the page is thrown away if the caller may not
+      // read the organization's every member.
+      const [page, gate] = await Promise.all([
+        loadMemberPageOf(ctx, queryFromInfo({ context: ctx, info, path: ['members'] }), organization, {
+          window: { skip: offset, before: null, first: limit === 0 ? null : limit, last: null },
+          withTotal: selectsField(info, 'count'),
+        }),
+        ctx.gate(),
+      ]);
+      if (
+        !page ||
+        !gate.can('read', rbacObjects.organization(page.organizationId)) ||
+        memberVisibility(gate, page.organizationId)?.onlyUserId !== null
+      ) {
+        throw notFound();
+      }
       // Without `count` selected, the total is not computed and not read.
       return { count: page.total ?? 0, members: page.rows };
     },

@@ -33,7 +33,7 @@ export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseP
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.databaseUrl) {
     const url = config.databaseUrl;
-    const pool = new pg.Pool({ connectionString: withGenericPlans(url), max: config.databasePoolSize });
+    const pool = new pg.Pool({ connectionString: url, max: config.databasePoolSize, onConnect: planOnce });
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
     const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementName });
@@ -61,24 +61,18 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 }
 
 /**
- * `url` with `plan_cache_mode=force_generic_plan` added to the startup options
- * it (or PGOPTIONS) may already give. Every statement is prepared once per
- * connection (see preparedStatementName), and PostgreSQL goes over to one plan
- * per statement after five runs, except where it cannot estimate the rows
- * without the values: our unnest()-shaped member pages, which it planned
- * afresh on every run: 0.4 to 0.5 ms of a page's 2 ms (one prepared page
- * statement run 100 times each way, alternately; README "Performance").
+ * Every statement is prepared once per connection (see preparedStatementName),
+ * and PostgreSQL goes over to one plan per statement after five runs, except
+ * where it cannot estimate the rows without the values: our unnest()-shaped
+ * member pages, which it planned afresh on every run, 0.4 to 0.5 ms of a
+ * page's 2 ms (one prepared page statement run 100 times each way,
+ * alternately; README "Performance"). So each new connection asks for one
+ * plan per statement, before its first statement. A SET rather than a startup
+ * option, which poolers such as PgBouncer refuse; if the server refuses it,
+ * the connection still serves, with PostgreSQL's own choice of plans.
  */
-export function withGenericPlans(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url; // a form only pg understands: left as it is
-  }
-  const given = parsed.searchParams.get('options') ?? process.env.PGOPTIONS ?? '';
-  parsed.searchParams.set('options', `${given} -c plan_cache_mode=force_generic_plan`.trim());
-  return parsed.toString();
+async function planOnce(client: pg.ClientBase): Promise<void> {
+  await client.query('SET plan_cache_mode = force_generic_plan').catch(() => {});
 }
 
 const statementNames = new Map<string, string>();

@@ -49,11 +49,11 @@ export function createGateway({ database, logger, sessionCacheMs = 0 }: GatewayO
     // Imported on the first visit: the bundle is 9 MB of JavaScript that API traffic never needs.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
-    // Each distinct operation is compiled to JavaScript once (cached with the
-    // parsed document): a page of 1,000 members costs half the CPU that
-    // graphql-js's interpreter spends on it (npm run bench, README "Performance").
     plugins: [
       limitRequestBodies(),
+      // Each distinct operation is compiled to JavaScript once (cached with the
+      // parsed document): a page of 1,000 members costs half the CPU that
+      // graphql-js's interpreter spends on it (npm run bench, README "Performance").
       useGraphQlJit(),
       ...(sessionCache ? [forgetSessionsAfterWrites(sessionCache)] : []),
     ],

@@ -1,8 +1,7 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../../builder.js';
 import { badUserInput, notFound } from '../../errors.js';
-import { organizationCondition, readableOrganization, unusableReference } from '../organization/lookup.js';
-import { rbacObjects } from '../../rbac/index.js';
+import { canReadOrganization, organizationCondition, readableOrganization, unusableReference } from '../organization/lookup.js';
 import { readableMember } from './member-lookup.js';
 import { canReadMember, memberVisibility, OrganizationMember } from './member.js';
 import { loadMemberPage, loadMemberPageOf, WHOLE_LIST, type MemberRow } from './member-pages.js';
@@ -77,7 +76,7 @@ builder.queryFields((t) => ({
       ]);
       if (
         !page ||
-        !gate.can('read', rbacObjects.organization(page.organizationId)) ||
+        !canReadOrganization(gate, page.organizationId) ||
         memberVisibility(gate, page.organizationId)?.onlyUserId !== null
       ) {
         throw notFound();

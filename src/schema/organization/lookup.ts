@@ -1,3 +1,4 @@
+import type { Gate } from '../../access/gate.js';
 import type { Context } from '../../context.js';
 import { badUserInput, notFound } from '../../errors.js';
 import type { Organization, Prisma } from '../../generated/prisma/client.js';
@@ -73,9 +74,11 @@ export async function readableOrganization(ctx: Context, ref: string, query: Org
         .query<Organization>(`SELECT ${ORGANIZATION_COLUMNS('o')} FROM organizations o WHERE ${condition.sql('o', 1)}`, [condition.value])
         .then(([row]) => row);
   const [organization, gate] = await Promise.all([find, ctx.gate()]);
-  if (!organization || !gate.can('read', rbacObjects.organization(organization.id))) throw notFound();
+  if (!organization || !canReadOrganization(gate, organization.id)) throw notFound();
   return organization;
 }
+
+export const canReadOrganization = (gate: Gate, organizationId: string) => gate.can('read', rbacObjects.organization(organizationId));
 
 /** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
 export async function findUser(ctx: Context, ref: string): Promise<{ id: string } | null> {

@@ -138,10 +138,16 @@ const pagesStatement = (pages: string) => `
       ) l
     ) m`;
 
+/** What each source of pages gives, in order: the statement reads these. */
+const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, with_total, page)';
+
 /** Every page a batch asks for, one per element of the parameter arrays. */
 const PAGES_STATEMENT = pagesStatement(`
     unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
-      WITH ORDINALITY AS p(organization_id, only_user, skip, before, first, last, with_total, page)`);
+      WITH ORDINALITY AS ${PAGE_COLUMNS}`);
+
+/** One text per form of reference (id, name, `default`), built once rather than on every request. */
+const referenceStatements = new Map<string, string>();
 
 /**
  * The one page of the organization that `organization` ($1) finds; if it
@@ -151,11 +157,18 @@ const PAGES_STATEMENT = pagesStatement(`
  * organization, it reckoned on thousands of members, joined them all and
  * sorted them (26 ms in place of 2 for (a) of npm run bench).
  */
-const pageOfReferenceStatement = (organization: Condition) =>
-  pagesStatement(`
-    unnest(ARRAY(SELECT o.id FROM organizations o WHERE ${organization.sql('o', 1)}), ARRAY[NULL::uuid],
+function pageOfReferenceStatement(organization: Condition): string {
+  const where = organization.sql('o', 1);
+  let text = referenceStatements.get(where);
+  if (!text) {
+    text = pagesStatement(`
+    unnest(ARRAY(SELECT o.id FROM organizations o WHERE ${where}), ARRAY[NULL::uuid],
       ARRAY[$2::bigint], ARRAY[$3::bigint], ARRAY[$4::bigint], ARRAY[$5::bigint], ARRAY[$6::boolean])
-      WITH ORDINALITY AS p(organization_id, only_user, skip, before, first, last, with_total, page)`);
+      WITH ORDINALITY AS ${PAGE_COLUMNS}`);
+    referenceStatements.set(where, text);
+  }
+  return text;
+}
 
 /** `last` without `before` counts back from the end, so it needs the total too. */
 const countsTotal = ({ withTotal, window }: Pick<PageRequest, 'withTotal' | 'window'>) =>

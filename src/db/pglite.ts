@@ -6,13 +6,13 @@ import { withWholeScripts } from './whole-scripts.js';
 
 /**
  * PostgreSQL's default 128 MB of shared buffers is memory the WebAssembly
- * build touches at start, whatever the data: 32 MB holds the embedded
- * database's working set at the sizes it is meant for, and PGlite's share of
- * the process's resident memory falls from about 220 to 120 MB (measured
- * right after opening a database; README "Performance"). Pages beyond that
- * are read again from the files, which the operating system caches.
+ * build touches at start, whatever the data. 16 MB holds the embedded
+ * database's working set at the sizes it is meant for; pages beyond that are
+ * read again from the files, which the operating system caches. Each halving
+ * from 128 MB took its size off the process's resident memory, and 32 and
+ * 16 MB served the bench at the same rates (README "Performance").
  */
-const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=32MB'];
+const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
 /**
  * Opens the embedded PostgreSQL, persisted in `dataDir` (in memory for

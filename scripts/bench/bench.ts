@@ -5,7 +5,9 @@
 // timed run), printing requests per second, p50/p99 latency, errors, SQL
 // statements per request and the gateway's peak RSS. The same reads as plain
 // SQL (no HTTP, no GraphQL) give the floor each operation is compared with;
-// on PostgreSQL, both sent as they are and prepared once per connection.
+// on PostgreSQL, both sent as they are and prepared once per connection, and
+// a bare Node HTTP server answering (c)'s response as a constant shows what
+// HTTP alone allows on this machine.
 //
 //   npm run bench                          # both databases, 15 s per operation
 //   npm run bench -- --db postgres --duration 5
@@ -185,12 +187,16 @@ async function statementsPerRequest(database: Database, dataset: Dataset): Promi
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response> | Response;
 
-async function graphql(fetchFn: Fetch, query: string, token: string) {
-  const response = await fetchFn('http://bench/graphql', {
+function graphqlRequest(query: string, token: string): RequestInit {
+  return {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'coder-session-token': token },
     body: JSON.stringify({ query }),
-  });
+  };
+}
+
+async function graphql(fetchFn: Fetch, query: string, token: string) {
+  const response = await fetchFn('http://bench/graphql', graphqlRequest(query, token));
   const body = (await response.json()) as { errors?: unknown[] };
   if (body.errors) throw new Error(`benchmark query failed: ${JSON.stringify(body.errors)}`);
   return body;
@@ -313,10 +319,11 @@ async function report(
       '| prepared floor req/s | prepared floor ÷ gateway req/s |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  const gatewayFigures: Record<string, Figures> = {};
   for (const op of OPERATIONS) {
     await graphql((_, init) => fetch(gateway.url, init), op.query(dataset), dataset.ownerToken); // fails loudly if the query is wrong
     await load(gateway.url, op.query(dataset), dataset.ownerToken, WARMUP);
-    const g = await load(gateway.url, op.query(dataset), dataset.ownerToken, DURATION);
+    const g = (gatewayFigures[op.key] = await load(gateway.url, op.query(dataset), dataset.ownerToken, DURATION));
     const f = floor[op.key]!;
     const p = preparedFloor?.[op.key];
     console.log(
@@ -326,6 +333,40 @@ async function report(
     );
   }
   console.log(`\ngateway peak RSS (all its processes): ${peakRssMb(gateway.process.pid!).toFixed(0)} MB\n`);
+  if (!preparedFloor) return;
+  const c = OPERATIONS.find((op) => op.key === 'c')!;
+  const answer = await (await fetch(gateway.url, graphqlRequest(c.query(dataset), dataset.ownerToken))).text();
+  const ceiling = await httpCeiling(answer, c.query(dataset), dataset.ownerToken);
+  console.log(
+    `HTTP ceiling: ${ceiling.rps.toFixed(0)} req/s, p99 ${ceiling.p99.toFixed(1)} ms, from a bare Node server answering (c)'s ` +
+      `${answer.length}-byte response as a constant (no GraphQL, no database); gateway (c) ÷ ceiling ${(gatewayFigures.c!.rps / ceiling.rps).toFixed(2)}\n`,
+  );
+}
+
+/** A Node HTTP server that reads each request and answers BODY: no server on this machine answers faster. */
+const CONSTANT_SERVER = `
+  const body = process.env.BODY;
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+  const server = require('node:http').createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, headers).end(body));
+  });
+  server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+
+/** `answer` served as a constant, driven with the same requests as the gateway. */
+async function httpCeiling(answer: string, query: string, token: string): Promise<Figures> {
+  const child = spawn(process.execPath, ['-e', CONSTANT_SERVER], { env: { BODY: answer }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`constant server exited with ${code}`)));
+      child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    });
+    const url = `http://127.0.0.1:${port}/graphql`;
+    await load(url, query, token, WARMUP);
+    return await load(url, query, token, DURATION);
+  } finally {
+    child.kill('SIGTERM');
+  }
 }
 
 await main();

@@ -3,12 +3,12 @@
 // they create match SPEC B.1 and Coder's dump.sql, the constraints Prisma
 // cannot declare behave, and a failing migration leaves everything as it was.
 import { randomUUID } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationError } from '../src/db/migrate.js';
-import { DEFAULT_MIGRATIONS_DIR } from '../src/db/migrations.js';
+import { DEFAULT_MIGRATIONS_DIR, pendingSchemaChanges } from '../src/db/migrations.js';
 import { DATABASE_KINDS, freshDatabase, type TestDatabase } from './support/databases.js';
 
 const INIT = '20261201144650_init';
@@ -490,5 +490,29 @@ SELECT 1 / 0;
     await expect(db.migrate()).rejects.toBeInstanceOf(MigrationError);
     expect(await schemaSnapshot(db)).toEqual(schemaBefore);
     expect(await dataSnapshot(db)).toEqual(dataBefore);
+  });
+});
+
+// prisma/schema.prisma feeds the Prisma client and `npm run migration:new`; the
+// migrations build the database. When they disagree, the next migration
+// written would carry changes nobody asked for.
+describe('prisma/schema.prisma and the migrations', () => {
+  it('agree: Prisma finds nothing to change', async () => {
+    expect(await pendingSchemaChanges()).toBe('');
+  });
+
+  it('disagree, and the change is named, when a migration leaves out a default the schema declares', async () => {
+    const migrationsDir = await mkdtemp(join(tmpdir(), 'gateway-migrations-'));
+    try {
+      await cp(DEFAULT_MIGRATIONS_DIR, migrationsDir, { recursive: true });
+      const init = join(migrationsDir, INIT, 'migration.sql');
+      const sql = await readFile(init, 'utf8');
+      const withoutDefault = sql.replace(`"ip_address" INET NOT NULL DEFAULT '0.0.0.0'::inet`, `"ip_address" INET NOT NULL`);
+      expect(withoutDefault).not.toBe(sql);
+      await writeFile(init, withoutDefault);
+      expect(await pendingSchemaChanges(migrationsDir)).toMatch(/ALTER TABLE "api_keys" ALTER COLUMN "ip_address" SET DEFAULT '0\.0\.0\.0'/);
+    } finally {
+      await rm(migrationsDir, { recursive: true, force: true });
+    }
   });
 });

@@ -46,3 +46,34 @@ export async function readMigrations(baseDir = DEFAULT_MIGRATIONS_DIR): Promise<
     ),
   };
 }
+
+/**
+ * The SQL that would take a database made by the migrations in `baseDir` to
+ * prisma/schema.prisma, as `prisma migrate diff` prints it: empty when the two
+ * agree. Prisma's engine works it out on a throw-away in-memory PGlite.
+ */
+export async function pendingSchemaChanges(baseDir = DEFAULT_MIGRATIONS_DIR): Promise<string> {
+  const [schema, migrations] = await Promise.all([readSchema(), readMigrations(baseDir)]);
+  // Loaded here only: the gateway itself never diffs, and PGlite is 40 MB to import.
+  const [{ PGlite }, { PrismaPGlite }, { withSchemaEngine }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('pglite-prisma-adapter'),
+    import('./schema-engine.js'),
+  ]);
+  const pglite = new PGlite();
+  try {
+    const result = await withSchemaEngine(new PrismaPGlite(pglite), schema, (engine) =>
+      engine.diff({
+        from: migrations.migrationDirectories.length ? { tag: 'migrations', ...migrations } : { tag: 'empty' },
+        to: { tag: 'schemaDatamodel', files: [schema] },
+        script: true,
+        exitCode: null,
+        filters: { externalTables: [], externalEnums: [] },
+      }),
+    );
+    const sql = (result.stdout ?? '').trim();
+    return sql.startsWith('-- This is an empty migration') ? '' : sql;
+  } finally {
+    await pglite.close();
+  }
+}

@@ -7,7 +7,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MigrationError } from '../src/db/migrate.js';
+import { allMigrationsApplied, MigrationError } from '../src/db/migrate.js';
 import { DEFAULT_MIGRATIONS_DIR, pendingSchemaChanges } from '../src/db/migrations.js';
 import { DATABASE_KINDS, freshDatabase, type TestDatabase } from './support/databases.js';
 
@@ -124,6 +124,28 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
          FROM _prisma_migrations ORDER BY migration_name`,
     );
     expect(recorded).toEqual(ALL_MIGRATIONS.map((name) => ({ migration_name: name, finished: true, rolled_back: false })));
+  });
+
+  it('skips the engine only when every migration is applied, and still applies a new one', async () => {
+    const other = await freshDatabase(kind);
+    const dir = await mkdtemp(join(tmpdir(), 'gateway-migrations-'));
+    try {
+      const run = (text: string, values: unknown[]) => other.sql.query<Record<string, unknown>>(text, values);
+      expect(await allMigrationsApplied(run)).toBe(false); // no migrations table yet
+      await other.migrate();
+      expect(await allMigrationsApplied(run)).toBe(true);
+
+      await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+      await mkdir(join(dir, '29991231000000_later'));
+      await writeFile(join(dir, '29991231000000_later', 'migration.sql'), 'CREATE TABLE "later" ("id" INTEGER);\n');
+      expect(await allMigrationsApplied(run, dir)).toBe(false);
+      expect(await other.migrate(dir)).toEqual(['29991231000000_later']);
+      expect(await allMigrationsApplied(run, dir)).toBe(true);
+      expect(await rows(other, `SELECT to_regclass('later') IS NOT NULL AS present`)).toEqual([{ present: true }]);
+    } finally {
+      await other.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   // Prisma's engine takes the session lock pg_advisory_lock(72707369) and relies

@@ -4,7 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { applyMigrations } from './migrate.js';
+import { allMigrationsApplied, applyMigrations } from './migrate.js';
 import { countStatements, type StatementListener } from './statement-counter.js';
 import { createSql, type RunStatement, type Sql } from './sql.js';
 import { withWholeScripts } from './whole-scripts.js';
@@ -109,7 +109,7 @@ function wrap(
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    migrate,
+    migrate: async (migrationsDir) => ((await allMigrationsApplied(run, migrationsDir)) ? [] : migrate(migrationsDir)),
     async close() {
       await prisma.$disconnect();
       await closeDriver();

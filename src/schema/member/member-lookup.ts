@@ -5,8 +5,7 @@
 import type { Context } from '../../context.js';
 import { notFound } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { rbacObjects } from '../../rbac/index.js';
-import { organizationCondition, unusableReference, userCondition } from '../organization/lookup.js';
+import { canReadOrganization, organizationCondition, unusableReference, userCondition } from '../organization/lookup.js';
 import { organizationCustomRolesJson, type StoredCustomRole } from '../../db/custom-roles.js';
 import { customRoles } from '../role/role.js';
 import { canReadMember } from './member.js';
@@ -43,7 +42,7 @@ export async function readableMember(ctx: Context, organizationRef: string, user
     ),
     ctx.gate(),
   ]);
-  if (!row || !gate.can('read', rbacObjects.organization(row.organization_id))) throw notFound();
+  if (!row || !canReadOrganization(gate, row.organization_id)) throw notFound();
   // Loaded anyway: the members' role names need them, and later reads of this organization's roles reuse them.
   ctx.perRequest(customRoles).remember(row.organization_id, row.custom_roles);
   if (!row.user_id || !row.roles || !canReadMember(gate, row.organization_id, row.user_id)) return null;

@@ -1,6 +1,5 @@
 import { builder } from '../../builder.js';
-import { rbacObjects } from '../../rbac/index.js';
-import { readableOrganization } from './lookup.js';
+import { canReadOrganization, readableOrganization } from './lookup.js';
 
 builder.queryFields((t) => ({
   organizations: t.prismaField({
@@ -11,7 +10,7 @@ builder.queryFields((t) => ({
         ctx.prisma.organization.findMany({ ...query, where: { deleted: false }, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
         ctx.gate(),
       ]);
-      return organizations.filter((organization) => gate.can('read', rbacObjects.organization(organization.id)));
+      return organizations.filter((organization) => canReadOrganization(gate, organization.id));
     },
   }),
 

@@ -1,5 +1,5 @@
 import { builder } from '../../builder.js';
-import { rbacObjects } from '../../rbac/index.js';
+import { canReadOrganization } from './lookup.js';
 import { requireAuthenticated } from '../shared/entity.js';
 import { isUuid } from '../../names.js';
 
@@ -21,7 +21,7 @@ builder.asEntity(Organization, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: async ({ id }, ctx) => {
     await requireAuthenticated(ctx);
-    if (!isUuid(id) || !(await ctx.gate()).can('read', rbacObjects.organization(id.toLowerCase()))) return null;
+    if (!isUuid(id) || !canReadOrganization(await ctx.gate(), id.toLowerCase())) return null;
     return ctx.prisma.organization.findUnique({ where: { id: id.toLowerCase(), deleted: false } });
   },
 });

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { makeCast, makeDefaultOrganization, markUser, expectRefusal, type Cast } from '../support/fixtures.js';
+import { insertCustomRole, makeCast, makeDefaultOrganization, markUser, expectRefusal, type Cast } from '../support/fixtures.js';
 import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const USER = `query ($user: String!) { user(user: $user) { id username organizationMemberships { organizationId } } }`;
@@ -198,6 +198,44 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
 
     it('is NOT_FOUND when the caller cannot see the organization', async () => {
       expectRefusal(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.outsider.token), 'NOT_FOUND');
+    });
+
+    it("show the display names of the member's roles, built in and custom, next to the organization's whole list of custom roles", async () => {
+      const org = await makeOrganization(gw.database);
+      await insertCustomRole(gw.database, { name: 'release-manager', displayName: 'Release Manager', organizationId: org.id });
+      await insertCustomRole(gw.database, { name: 'qa', displayName: 'Quality', organizationId: org.id });
+      const member = await makeUser(gw.database, { orgs: { [org.id]: [] } });
+      // Stored as Coder's database may hold it: a name that is no role (and is an Object property) shows an empty display name.
+      await gw.database.prisma.organizationMember.update({
+        where: { organizationId_userId: { organizationId: org.id, userId: member.id } },
+        data: { roles: ['release-manager', 'organization-auditor', 'constructor'] },
+      });
+      const response = await gw.gql(
+        `query ($org: String!, $user: String!) {
+          organizationMember(organization: $org, user: $user) { roles { name displayName organizationId } }
+          organization(organization: $org) { customRoles { name displayName } member(user: $user) { roles { displayName } } }
+        }`,
+        { org: org.name, user: member.username },
+        cast.owner.token,
+      );
+      expect(response).toEqual({
+        data: {
+          organizationMember: {
+            roles: [
+              { name: 'release-manager', displayName: 'Release Manager', organizationId: org.id },
+              { name: 'organization-auditor', displayName: 'Organization Auditor', organizationId: org.id },
+              { name: 'constructor', displayName: '', organizationId: org.id },
+            ],
+          },
+          organization: {
+            customRoles: [
+              { name: 'qa', displayName: 'Quality' },
+              { name: 'release-manager', displayName: 'Release Manager' },
+            ],
+            member: { roles: [{ displayName: 'Release Manager' }, { displayName: 'Organization Auditor' }, { displayName: '' }] },
+          },
+        },
+      });
     });
   });
 });

@@ -56,6 +56,7 @@ export const fromCustomRole = (role: StoredCustomRole): RoleView => ({
  */
 export class CustomRoles {
   readonly #known = new Map<string, StoredCustomRole[]>();
+  readonly #displayNames = new Map<string, Map<string, string>>();
   readonly #loader: DataLoader<string, StoredCustomRole[]>;
 
   constructor(ctx: RequestContext) {
@@ -73,6 +74,25 @@ export class CustomRoles {
   remember(organizationId: string, roles: StoredCustomRole[]): StoredCustomRole[] {
     this.#known.set(organizationId, roles);
     return roles;
+  }
+
+  /**
+   * Records the display names of some of an organization's roles, read with
+   * one member (member-lookup.ts): `names`, of which those that are custom
+   * roles are in `customDisplayNames`.
+   */
+  rememberDisplayNames(organizationId: string, names: readonly string[], customDisplayNames: Record<string, string>): void {
+    let known = this.#displayNames.get(organizationId);
+    if (!known) this.#displayNames.set(organizationId, (known = new Map()));
+    // hasOwn: a role may be named `constructor`.
+    for (const name of names) known.set(name, Object.hasOwn(customDisplayNames, name) ? customDisplayNames[name]! : '');
+  }
+
+  /** A custom role's display name if this request has read it ('' for a name that is no custom role), else undefined. */
+  knownDisplayName(organizationId: string, name: string): string | undefined {
+    const all = this.#known.get(organizationId);
+    if (all) return all.find((role) => role.name === name)?.displayName ?? '';
+    return this.#displayNames.get(organizationId)?.get(name);
   }
 
   /** The organization's roles: at once if already read in this request. */
@@ -95,10 +115,10 @@ export const slimSiteRoles = (names: string[]): readonly SlimRoleView[] =>
   names.length === 0 ? NO_ROLES : names.map((name) => ({ name, displayName: builtInDisplayName(name, 'site') ?? '', organizationId: null }));
 
 /**
- * Organization roles by name, with custom roles' display names. Looks custom
- * roles up only when a name is not built in, and answers synchronously
- * otherwise: most members hold built-in roles, and a long list of members
- * should not cost a promise each.
+ * Organization roles by name, with custom roles' display names. Answers
+ * synchronously when every name is built in or already read in this request,
+ * and loads the organization's custom roles otherwise: most members hold
+ * built-in roles, and a long list of members should not cost a promise each.
  */
 export function slimOrganizationRoles(
   ctx: RequestContext,
@@ -106,16 +126,18 @@ export function slimOrganizationRoles(
   names: string[],
 ): readonly SlimRoleView[] | Promise<readonly SlimRoleView[]> {
   if (names.length === 0) return NO_ROLES;
-  const builtIn = names.map((name) => builtInDisplayName(name, 'org'));
-  const present = (custom: StoredCustomRole[]) =>
-    names.map((name, i) => ({
-      name,
-      displayName: builtIn[i] ?? custom.find((role) => role.name === name)?.displayName ?? '',
-      organizationId,
-    }));
-  if (builtIn.every((displayName) => displayName !== undefined)) return present([]);
-  const custom = ctx.perRequest(customRoles).of(organizationId);
-  return Array.isArray(custom) ? present(custom) : custom.then(present);
+  let roles: CustomRoles | undefined;
+  const displayNames = names.map(
+    (name) => builtInDisplayName(name, 'org') ?? (roles ??= ctx.perRequest(customRoles)).knownDisplayName(organizationId, name),
+  );
+  const present = () => names.map((name, i) => ({ name, displayName: displayNames[i]!, organizationId }));
+  if (!roles || displayNames.every((displayName) => displayName !== undefined)) return present();
+  return Promise.resolve(roles.of(organizationId)).then((custom) => {
+    displayNames.forEach((displayName, i) => {
+      displayNames[i] = displayName ?? custom.find((role) => role.name === names[i])?.displayName ?? '';
+    });
+    return present();
+  });
 }
 
 export const SlimRole = builder.objectRef<SlimRoleView>('SlimRole').implement({

@@ -200,6 +200,36 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
       expectRefusal(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.outsider.token), 'NOT_FOUND');
     });
 
+    it('load the organization and the whole user when the selection asks for them, through fragments too', async () => {
+      await gw.gql('{ me { id } }', {}, cast.owner.token); // the session's first use may refresh its last_used: not counted
+      const statements: string[] = [];
+      const stop = gw.database.onStatement((sql) => statements.push(sql));
+      const response = await gw.gql(
+        `query ($org: String!, $user: String!) {
+          organizationMember(organization: $org, user: $user) { username ...Reaches }
+          organization(organization: $org) { member(user: $user) { ... on OrganizationMember { user { id email } } roles { name } } }
+        }
+        fragment Reaches on OrganizationMember { organization { id name } user { id username } }`,
+        { org: cast.org.name, user: cast.admin.username },
+        cast.owner.token,
+      );
+      expect(response).toEqual({
+        data: {
+          organizationMember: {
+            username: cast.admin.username,
+            organization: { id: cast.org.id, name: cast.org.name },
+            user: { id: cast.admin.id, username: cast.admin.username },
+          },
+          organization: {
+            member: { user: { id: cast.admin.id, email: `${cast.admin.username}@example.com` }, roles: [{ name: 'organization-admin' }] },
+          },
+        },
+      });
+      stop();
+      // The session, the organization, the two lookups, and one query per member for its organization and whole user.
+      expect(statements).toHaveLength(6);
+    });
+
     it("show the display names of the member's roles, built in and custom, next to the organization's whole list of custom roles", async () => {
       const org = await makeOrganization(gw.database);
       await insertCustomRole(gw.database, { name: 'release-manager', displayName: 'Release Manager', organizationId: org.id });

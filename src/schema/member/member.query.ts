@@ -86,14 +86,14 @@ builder.queryFields((t) => ({
     },
   }),
 
-  organizationMember: t.prismaField({
-    type: 'OrganizationMember',
+  organizationMember: t.field({
+    type: OrganizationMember,
     nullable: true,
     description: "One user's membership of an organization; null if the user is not a member, or the caller may not see it.",
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
       user: t.arg.string({ description: 'A user id, username, or `me`.' }),
     },
-    resolve: (query, _root, args, ctx) => readableMember(ctx, args.organization, args.user, query),
+    resolve: (_root, args, ctx, info) => readableMember(ctx, args.organization, args.user, info),
   }),
 }));

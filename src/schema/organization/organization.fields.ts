@@ -104,12 +104,12 @@ builder.prismaObjectFields(Organization, (t) => ({
     { name: 'OrganizationMemberEdge', description: 'A member, and its cursor.' },
   ),
 
-  member: t.prismaField({
-    type: 'OrganizationMember',
+  member: t.field({
+    type: OrganizationMember,
     nullable: true,
     description: "One user's membership; null if the user is not a member or the caller may not see it.",
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
-    resolve: (query, organization, args, ctx) => readableMember(ctx, organization.id, args.user, query),
+    resolve: (organization, args, ctx, info) => readableMember(ctx, organization.id, args.user, info),
   }),
 
   assignableRoles: t.field({

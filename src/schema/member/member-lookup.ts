@@ -21,8 +21,8 @@ interface LookupRow extends Partial<OwnDataRow> {
 
 /**
  * Only the member's own roles are looked up, not the organization's whole
- * list with its permissions: that list doubled PostgreSQL's time for the
- * statement (npm run bench, (c)).
+ * list with its permissions: with that list, PostgreSQL spent about 115 µs
+ * of CPU on the statement rather than 85 (the bench's data, prepared).
  */
 function lookupStatement(organization: Condition, user: Condition): string {
   const key = organization.sql('o', 1) + user.sql('u', 2);

@@ -117,6 +117,21 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
       }
     });
 
+    it('lists each organization with its stored fields', async () => {
+      const listed = await gw.gql('{ organizations { id name displayName description icon isDefault createdAt updatedAt } }', {}, cast.owner.token);
+      const stored = await gw.database.prisma.organization.findUniqueOrThrow({ where: { id: cast.org.id } });
+      expect(listed.data.organizations.find((o: { id: string }) => o.id === cast.org.id)).toEqual({
+        id: stored.id,
+        name: stored.name,
+        displayName: stored.displayName,
+        description: stored.description,
+        icon: stored.icon,
+        isDefault: stored.isDefault,
+        createdAt: stored.createdAt.toISOString(),
+        updatedAt: stored.updatedAt.toISOString(),
+      });
+    });
+
     it('gives everyone else the organizations they belong to', async () => {
       expect(names(await gw.gql('{ organizations { name } }', {}, cast.member.token))).toEqual([cast.org.name]);
       expect(names(await gw.gql('{ organizations { name } }', {}, cast.outsider.token))).toEqual([cast.otherOrg.name]);

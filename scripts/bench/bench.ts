@@ -5,9 +5,11 @@
 // timed run), printing requests per second, p50/p99 latency, errors, SQL
 // statements per request and the gateway's peak RSS. The same reads as plain
 // SQL (no HTTP, no GraphQL) give the floor each operation is compared with;
-// on PostgreSQL, both sent as they are and prepared once per connection, and
-// a bare Node HTTP server answering (c)'s response as a constant shows what
-// HTTP alone allows on this machine.
+// on PostgreSQL, both sent as they are and prepared once per connection, each
+// measured half just before and half just after the gateway's run of that
+// operation (the machine is shared: a floor taken minutes earlier may have
+// seen another load), and a bare Node HTTP server answering (c)'s response as
+// a constant shows what HTTP alone allows on this machine.
 //
 //   npm run bench                          # both databases, 15 s per operation
 //   npm run bench -- --db postgres --duration 5
@@ -129,13 +131,13 @@ async function benchPostgres() {
     const dataset = await seedDataset(database, POSTGRES_DATASET);
     const statements = await statementsPerRequest(database, dataset);
     await database.close();
-    const floor = await floorOnPostgres(url, dataset, false);
-    const preparedFloor = await floorOnPostgres(url, dataset, true);
     const gateway = await startGatewayProcess({ DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: '16', WORKERS: options.workers! });
+    const floors = postgresFloors(url, dataset);
     try {
-      await report('PostgreSQL', POSTGRES_DATASET, dataset, gateway, statements, floor, preparedFloor);
+      await report('PostgreSQL', POSTGRES_DATASET, dataset, gateway, statements, floors.measure);
     } finally {
       gateway.process.kill('SIGTERM');
+      await floors.close();
     }
   } finally {
     await dropServerDatabase(url, SERVER_URL);
@@ -149,9 +151,11 @@ async function benchPGlite() {
     await database.migrate();
     const dataset = await seedDataset(database, PGLITE_DATASET);
     const statements = await statementsPerRequest(database, dataset);
-    const floorFigures = await floor(async (text, values) => {
-      await database.prisma.$queryRawUnsafe(text, ...values);
-    }, dataset);
+    // Measured before the gateway starts: PGlite serves one process at a time.
+    const floorFigures: Record<string, Floors> = {};
+    for (const op of OPERATIONS) {
+      floorFigures[op.key] = { plain: await floorOf(op, dataset, DURATION, (text, values) => database.prisma.$queryRawUnsafe(text, ...values)) };
+    }
     await database.close(); // PGlite serves one process: hand the folder to the gateway
     const gateway = await startGatewayProcess({ DATA_DIR: dataDir, MIGRATE: 'false' });
     try {
@@ -202,54 +206,71 @@ async function graphql(fetchFn: Fetch, query: string, token: string) {
   return body;
 }
 
-/**
- * The floor on PostgreSQL: each statement sent as it is, parsed and planned
- * every time, or (`prepared`) prepared once per connection as the gateway
- * prepares its own, which is the cheapest way pg can run it.
- */
-async function floorOnPostgres(url: string, dataset: Dataset, prepared: boolean) {
-  const pool = new pg.Pool({ connectionString: url, max: CONNECTIONS });
-  const names = new Map<string, string>();
-  const nameOf = (text: string) => names.get(text) ?? names.set(text, `floor_${names.size}`).get(text)!;
-  try {
-    return await floor(async (text, values) => {
-      await pool.query(prepared ? { name: nameOf(text), text, values } : { text, values });
-    }, dataset);
-  } finally {
-    await pool.end();
-  }
+/** One operation's floor: the read as plain SQL, and on PostgreSQL also prepared once per connection. */
+interface Floors {
+  plain: Figures;
+  prepared?: Figures;
 }
 
-/** Each operation's SQL run by CONNECTIONS concurrent callers for the warm-up, then the timed run. */
-async function floor(run: (text: string, values: unknown[]) => Promise<void>, dataset: Dataset): Promise<Record<string, Figures>> {
-  const figures: Record<string, Figures> = {};
-  for (const op of OPERATIONS) {
-    const { text, values } = op.sql(dataset);
-    const drive = async (seconds: number) => {
-      const latencies: number[] = [];
-      const end = performance.now() + seconds * 1000;
-      await Promise.all(
-        Array.from({ length: CONNECTIONS }, async () => {
-          while (performance.now() < end) {
-            const start = performance.now();
-            await run(text, values);
-            latencies.push(performance.now() - start);
-          }
-        }),
-      );
-      return latencies;
-    };
-    await drive(WARMUP);
-    const latencies = (await drive(DURATION)).sort((a, b) => a - b);
-    figures[op.key] = {
-      rps: latencies.length / DURATION,
-      p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
-      p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
-      errors: 0,
-    };
-  }
-  return figures;
+/** Measures one operation's floors for `seconds` each. */
+type FloorMeasure = (op: Operation, seconds: number) => Promise<Floors>;
+
+/**
+ * The floors on PostgreSQL: each statement sent as it is, parsed and planned
+ * every time, or prepared once per connection as the gateway prepares its
+ * own, which is the cheapest way pg can run it.
+ */
+function postgresFloors(url: string, dataset: Dataset): { measure: FloorMeasure; close: () => Promise<void> } {
+  const plain = new pg.Pool({ connectionString: url, max: CONNECTIONS });
+  const prepared = new pg.Pool({ connectionString: url, max: CONNECTIONS });
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => names.get(text) ?? names.set(text, `floor_${names.size}`).get(text)!;
+  return {
+    measure: async (op, seconds) => ({
+      plain: await floorOf(op, dataset, seconds, (text, values) => plain.query({ text, values })),
+      prepared: await floorOf(op, dataset, seconds, (text, values) => prepared.query({ name: nameOf(text), text, values })),
+    }),
+    close: async () => {
+      await plain.end();
+      await prepared.end();
+    },
+  };
 }
+
+/** The operation's SQL run by CONNECTIONS concurrent callers for the warm-up, then for `seconds`. */
+async function floorOf(op: Operation, dataset: Dataset, seconds: number, run: (text: string, values: unknown[]) => Promise<unknown>): Promise<Figures> {
+  const { text, values } = op.sql(dataset);
+  const drive = async (seconds: number) => {
+    const latencies: number[] = [];
+    const end = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (performance.now() < end) {
+          const start = performance.now();
+          await run(text, values);
+          latencies.push(performance.now() - start);
+        }
+      }),
+    );
+    return latencies;
+  };
+  await drive(WARMUP);
+  const latencies = (await drive(seconds)).sort((a, b) => a - b);
+  return {
+    rps: latencies.length / seconds,
+    p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+    errors: 0,
+  };
+}
+
+/** Two measurements of one floor, each over half the time, as one. */
+const meanOf = (a: Figures, b: Figures): Figures => ({
+  rps: (a.rps + b.rps) / 2,
+  p50: (a.p50 + b.p50) / 2,
+  p99: (a.p99 + b.p99) / 2,
+  errors: a.errors + b.errors,
+});
 
 interface GatewayProcess {
   url: string;
@@ -303,14 +324,19 @@ function peakRssMb(pid: number): number {
   return own + children.reduce((sum, child) => sum + peakRssMb(child), 0);
 }
 
+/**
+ * Drives each operation through the gateway and prints it beside its floor.
+ * `floors` is either measured around each gateway run, half before and half
+ * after (PostgreSQL), so that a ratio compares the same stretch of time on
+ * this shared machine, or given, measured earlier (PGlite).
+ */
 async function report(
   name: string,
   size: DatasetSize,
   dataset: Dataset,
   gateway: GatewayProcess,
   statements: Record<string, number>,
-  floor: Record<string, Figures>,
-  preparedFloor?: Record<string, Figures>,
+  floors: FloorMeasure | Record<string, Floors>,
 ) {
   const workers = name === 'PostgreSQL' ? Number(options.workers) : 1;
   console.log(`## ${name}: ${size.organizations} organizations, ${size.users} users, ${dataset.memberships} memberships, ${workers} gateway process(es)\n`);
@@ -322,10 +348,12 @@ async function report(
   const gatewayFigures: Record<string, Figures> = {};
   for (const op of OPERATIONS) {
     await graphql((_, init) => fetch(gateway.url, init), op.query(dataset), dataset.ownerToken); // fails loudly if the query is wrong
+    const before = typeof floors === 'function' ? await floors(op, DURATION / 2) : floors[op.key]!;
     await load(gateway.url, op.query(dataset), dataset.ownerToken, WARMUP);
     const g = (gatewayFigures[op.key] = await load(gateway.url, op.query(dataset), dataset.ownerToken, DURATION));
-    const f = floor[op.key]!;
-    const p = preparedFloor?.[op.key];
+    const after = typeof floors === 'function' ? await floors(op, DURATION / 2) : undefined;
+    const f = after ? meanOf(before.plain, after.plain) : before.plain;
+    const p = before.prepared && after?.prepared ? meanOf(before.prepared, after.prepared) : before.prepared;
     console.log(
       `| (${op.key}) ${op.title} | ${g.rps.toFixed(0)} | ${g.p50.toFixed(1)} | ${g.p99.toFixed(1)} | ${g.errors} | ${statements[op.key]} | ` +
         `${f.rps.toFixed(0)} | ${f.p99.toFixed(1)} | ${(f.rps / g.rps).toFixed(2)} | ` +
@@ -333,7 +361,7 @@ async function report(
     );
   }
   console.log(`\ngateway peak RSS (all its processes): ${peakRssMb(gateway.process.pid!).toFixed(0)} MB\n`);
-  if (!preparedFloor) return;
+  if (typeof floors !== 'function') return;
   const c = OPERATIONS.find((op) => op.key === 'c')!;
   const answer = await (await fetch(gateway.url, graphqlRequest(c.query(dataset), dataset.ownerToken))).text();
   const ceiling = await httpCeiling(answer, c.query(dataset), dataset.ownerToken);

@@ -130,14 +130,14 @@ export function slimOrganizationRoles(
   const displayNames = names.map(
     (name) => builtInDisplayName(name, 'org') ?? (roles ??= ctx.perRequest(customRoles)).knownDisplayName(organizationId, name),
   );
-  const present = () => names.map((name, i) => ({ name, displayName: displayNames[i]!, organizationId }));
+  const present = (custom: readonly StoredCustomRole[] = []) =>
+    names.map((name, i) => ({
+      name,
+      displayName: displayNames[i] ?? custom.find((role) => role.name === name)?.displayName ?? '',
+      organizationId,
+    }));
   if (!roles || displayNames.every((displayName) => displayName !== undefined)) return present();
-  return Promise.resolve(roles.of(organizationId)).then((custom) => {
-    displayNames.forEach((displayName, i) => {
-      displayNames[i] = displayName ?? custom.find((role) => role.name === names[i])?.displayName ?? '';
-    });
-    return present();
-  });
+  return Promise.resolve(roles.of(organizationId)).then(present);
 }
 
 export const SlimRole = builder.objectRef<SlimRoleView>('SlimRole').implement({

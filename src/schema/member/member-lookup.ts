@@ -8,7 +8,14 @@ import type { Context } from '../../context.js';
 import { notFound } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { selectsField } from '../shared/selection.js';
-import { canReadOrganization, organizationCondition, unusableReference, userCondition, type Condition } from '../organization/lookup.js';
+import {
+  canReadOrganization,
+  organizationCondition,
+  statementPerForm,
+  unusableReference,
+  userCondition,
+  type Condition,
+} from '../organization/lookup.js';
 import { customRoles } from '../role/role.js';
 import { canReadMember } from './member.js';
 import { memberRow, OWN_DATA_COLUMNS, type MemberQuery, type MemberRow, type OwnDataRow } from './member-pages.js';
@@ -24,24 +31,15 @@ interface LookupRow extends Partial<OwnDataRow> {
  * list with its permissions: with that list, PostgreSQL spent about 115 µs
  * of CPU on the statement rather than 85 (the bench's data, prepared).
  */
-function lookupStatement(organization: Condition, user: Condition): string {
-  const key = organization.sql('o', 1) + user.sql('u', 2);
-  let text = lookupStatements.get(key);
-  if (!text) {
-    text = `SELECT o.id AS organization_id, ${OWN_DATA_COLUMNS},
+const lookupStatement = statementPerForm(
+  (organization: Condition, user: Condition) => `SELECT o.id AS organization_id, ${OWN_DATA_COLUMNS},
          (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
            WHERE c.organization_id = o.id AND c.name = ANY(om.roles)) AS custom_role_names
        FROM organizations o
        LEFT JOIN users u ON ${user.sql('u', 2)}
        LEFT JOIN organization_members om ON om.organization_id = o.id AND om.user_id = u.id
-       WHERE ${organization.sql('o', 1)}`;
-    lookupStatements.set(key, text);
-  }
-  return text;
-}
-
-/** One text per pair of reference forms (id, name, `default`, `me`), built once rather than on every request. */
-const lookupStatements = new Map<string, string>();
+       WHERE ${organization.sql('o', 1)}`,
+);
 
 /**
  * The membership of the user `userRef` names in the organization

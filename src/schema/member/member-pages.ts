@@ -8,7 +8,7 @@ import DataLoader from 'dataloader';
 import type { RequestContext } from '../../context.js';
 import type { OrganizationMember, Prisma, User } from '../../generated/prisma/client.js';
 import { organizationCustomRolesJson, type StoredCustomRole } from '../../db/custom-roles.js';
-import type { Condition } from '../organization/lookup.js';
+import { statementPerForm, type Condition } from '../organization/lookup.js';
 import { customRoles } from '../role/role.js';
 
 /**
@@ -146,9 +146,6 @@ const PAGES_STATEMENT = pagesStatement(`
     unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
       WITH ORDINALITY AS ${PAGE_COLUMNS}`);
 
-/** One text per form of reference (id, name, `default`), built once rather than on every request. */
-const referenceStatements = new Map<string, string>();
-
 /**
  * The one page of the organization that `organization` ($1) finds; if it
  * finds none, a row with no organization. Written as the batch is, through
@@ -157,18 +154,12 @@ const referenceStatements = new Map<string, string>();
  * organization, it reckoned on thousands of members, joined them all and
  * sorted them (26 ms in place of 2 for (a) of npm run bench).
  */
-function pageOfReferenceStatement(organization: Condition): string {
-  const where = organization.sql('o', 1);
-  let text = referenceStatements.get(where);
-  if (!text) {
-    text = pagesStatement(`
-    unnest(ARRAY(SELECT o.id FROM organizations o WHERE ${where}), ARRAY[NULL::uuid],
+const pageOfReferenceStatement = statementPerForm((organization: Condition) =>
+  pagesStatement(`
+    unnest(ARRAY(SELECT o.id FROM organizations o WHERE ${organization.sql('o', 1)}), ARRAY[NULL::uuid],
       ARRAY[$2::bigint], ARRAY[$3::bigint], ARRAY[$4::bigint], ARRAY[$5::bigint], ARRAY[$6::boolean])
-      WITH ORDINALITY AS ${PAGE_COLUMNS}`);
-    referenceStatements.set(where, text);
-  }
-  return text;
-}
+      WITH ORDINALITY AS ${PAGE_COLUMNS}`),
+);
 
 /** `last` without `before` counts back from the end, so it needs the total too. */
 const countsTotal = ({ withTotal, window }: Pick<PageRequest, 'withTotal' | 'window'>) =>

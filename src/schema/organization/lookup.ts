@@ -26,6 +26,21 @@ export interface Condition {
 }
 
 /**
+ * A statement built from reference conditions, with one text per combination
+ * of their forms (id, name, `default`, `me`): built on first use rather than
+ * on every request, and the same text each time, which pg prepares once.
+ */
+export function statementPerForm<C extends Condition[]>(build: (...conditions: C) => string): (...conditions: C) => string {
+  const texts = new Map<string, string>();
+  return (...conditions) => {
+    const forms = conditions.map((condition, i) => condition.sql('x', i + 1)).join(' AND ');
+    let text = texts.get(forms);
+    if (text === undefined) texts.set(forms, (text = build(...conditions)));
+    return text;
+  };
+}
+
+/**
  * How an organization reference (an id, a name, or `default`) finds its
  * non-deleted row in SQL; undefined if it can name none. Names match through
  * Coder's unique index on lower(name).

@@ -1,11 +1,11 @@
 // Starts the gateway: configuration, database, migrations, first-start
 // bootstrap, HTTP. src/server.ts calls it; tests and the benchmark do too.
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { assertSchemaPresent } from './db/migrate.js';
 import type { Logger } from './logger.js';
+import { createStoppableServer } from './http/shutdown.js';
 import { bootstrap, type BootstrapResult } from './operator/bootstrap.js';
 import { createGateway } from './yoga.js';
 
@@ -32,7 +32,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   try {
     const bootstrapped = await prepareDatabase(database, config, logger);
     const yoga = createGateway({ database, logger, sessionCacheMs: config.sessionCacheMs });
-    const server = createServer(yoga);
+    const { server, stop } = createStoppableServer(yoga);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);
@@ -44,7 +44,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       database,
       bootstrap: bootstrapped,
       close: async () => {
-        await closeServer(server);
+        await stop(config.shutdownTimeoutMs);
         await database.close();
       },
     };
@@ -52,11 +52,4 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     await database.close().catch(() => {});
     throw error;
   }
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -16,6 +16,7 @@ describe('configuration', () => {
       databasePoolSize: 10,
       workers: 1,
       sessionCacheMs: 1000,
+      shutdownTimeoutMs: 10_000,
       logLevel: 'info',
     });
   });
@@ -30,9 +31,19 @@ describe('configuration', () => {
       DATABASE_POOL_SIZE: '32',
       WORKERS: '4',
       SESSION_CACHE_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '2500',
       LOG_LEVEL: 'warn',
     });
-    expect(config).toMatchObject({ port: 0, host: '::1', migrate: false, databasePoolSize: 32, workers: 4, sessionCacheMs: 0, logLevel: 'warn' });
+    expect(config).toMatchObject({
+      port: 0,
+      host: '::1',
+      migrate: false,
+      databasePoolSize: 32,
+      workers: 4,
+      sessionCacheMs: 0,
+      shutdownTimeoutMs: 2500,
+      logLevel: 'warn',
+    });
     expect(config.databaseUrl).toBe('postgres://gw:secret@db:5432/coder');
     expect(config.dataDir).toBe(resolve('.data'));
   });
@@ -45,6 +56,7 @@ describe('configuration', () => {
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
     [{ WORKERS: '2' }, 'WORKERS'],
     [{ SESSION_CACHE_MS: '-1' }, 'SESSION_CACHE_MS'],
+    [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS'],
     [{ DATABASE_URL: 'mysql://root@db/coder' }, 'DATABASE_URL'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;

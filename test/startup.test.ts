@@ -1,9 +1,11 @@
 // Start-up as an operator sees it: `startGateway` over real HTTP on a free
-// port, the first-start bootstrap, restarts, GraphiQL, the embedded database's
-// one-process lock, and `src/server.ts` refusing bad configuration.
+// port, the first-start bootstrap, restarts, GraphiQL, stopping without
+// dropping requests, the embedded database's one-process lock, and
+// `src/server.ts` refusing bad configuration.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +32,7 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   databasePoolSize: 4,
   workers: 1,
   sessionCacheMs: 1000,
+  shutdownTimeoutMs: 10_000,
   logLevel: 'silent',
   ...target,
   ...overrides,
@@ -44,6 +47,43 @@ async function gql(url: string, query: string, token?: string) {
   });
   expect(response.status).toBe(200);
   return (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
+}
+
+/**
+ * A POST over a raw connection that stops after its headers: `headersRead`
+ * settles once the gateway has read them and started the request (its
+ * 100 Continue), and the body goes only when `sendBody()` is called.
+ */
+function startRequest(url: string, body: string, token: string) {
+  let read!: () => void;
+  const headersRead = new Promise<void>((resolve) => (read = resolve));
+  let outgoing!: ClientRequest;
+  const response = new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    outgoing = httpRequest(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'coder-session-token': token,
+          expect: '100-continue',
+        },
+      },
+      (incoming) => {
+        let text = '';
+        incoming.setEncoding('utf8');
+        incoming.on('data', (chunk: string) => (text += chunk));
+        incoming.on('end', () => resolve({ status: incoming.statusCode!, headers: incoming.headers, body: text }));
+        incoming.on('error', reject);
+      },
+    );
+    outgoing.on('continue', read);
+    outgoing.on('error', reject);
+    outgoing.flushHeaders();
+  });
+  response.catch(() => {}); // awaited by the test; a rejection before that is not unhandled
+  return { headersRead, response, sendBody: () => outgoing.end(body) };
 }
 
 const WHO_AND_WHERE = '{ me { username } organization(organization: "default") { name isDefault } }';
@@ -154,6 +194,34 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
     expect(unmigrated.bootstrap).toEqual({ createdOrganization: false });
     expect(await gql(unmigrated.url, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
     await stop(unmigrated);
+  });
+
+  // A rolling deploy sends SIGTERM (src/server.ts: gateway.close()) to a
+  // replica that is still answering: what it was asked, it answers.
+  it('stopping lets a request in progress finish, refuses new connections, and closes the database after it', async () => {
+    const gateway = await start({ migrate: false });
+    const request = startRequest(gateway.url, JSON.stringify({ query: WHO_AND_WHERE }), token);
+    await request.headersRead;
+
+    running.delete(gateway);
+    const stopped = gateway.close();
+    await expect(fetch(gateway.url, { method: 'POST' }), 'a new connection while stopping').rejects.toThrow();
+    request.sendBody();
+    const response = await request.response;
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual(ADMIN_IN_CODER);
+    expect(response.headers.connection, 'the client is told to reconnect elsewhere').toBe('close');
+    await stopped;
+  });
+
+  it('stopping cuts a request that outlasts SHUTDOWN_TIMEOUT_MS, and still closes', async () => {
+    const gateway = await start({ migrate: false, shutdownTimeoutMs: 200 });
+    const request = startRequest(gateway.url, JSON.stringify({ query: WHO_AND_WHERE }), token);
+    await request.headersRead;
+
+    running.delete(gateway);
+    await gateway.close(); // the body never comes
+    await expect(request.response).rejects.toThrow();
   });
 
   // The lock file alone cannot tell two opens by one process apart: a second

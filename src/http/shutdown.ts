@@ -1,0 +1,47 @@
+// Stopping without dropping requests. A replica that gets SIGTERM (a rolling
+// deploy, a scale-down) finishes what it was asked before it closes its
+// database: a request still executing would otherwise fail on a closed pool,
+// and every client of the old replica would see an error.
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+
+export interface StoppableServer {
+  server: Server;
+  /**
+   * Takes no more connections, lets the requests in progress finish for at
+   * most `timeoutMs`, then closes every connection that is left.
+   */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export function createStoppableServer(handle: RequestListener): StoppableServer {
+  const handling = new Map<Promise<unknown>, ServerResponse>();
+  let stopping = false;
+  const server = createServer((request, response) => {
+    // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
+    if (stopping) response.setHeader('connection', 'close');
+    const handled = Promise.resolve(handle(request, response)).finally(() => handling.delete(handled));
+    handling.set(handled, response);
+  });
+
+  async function stop(timeoutMs: number) {
+    stopping = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    for (const response of handling.values()) {
+      if (!response.headersSent) response.setHeader('connection', 'close');
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (handling.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(handling.keys()),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
+      ]);
+      clearTimeout(timer);
+    }
+    server.closeAllConnections();
+    await closed;
+  }
+
+  return { server, stop };
+}

@@ -15,6 +15,7 @@ const settings = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  RESPONSE_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -31,6 +32,8 @@ export type Config = {
   workers: number;
   /** How long a session token's row may be reused (0: read it on every request); see src/auth/session-cache.ts. */
   sessionCacheMs: number;
+  /** How long a session's answer to a query may be served again from memory (0: never); see src/http/response-cache.ts. */
+  responseCacheMs: number;
   /** On SIGTERM, how long requests in progress may take to finish before their connections are cut. */
   shutdownTimeoutMs: number;
   logLevel: z.infer<typeof settings>['LOG_LEVEL'];
@@ -64,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: s.DATABASE_POOL_SIZE,
     workers: s.WORKERS,
     sessionCacheMs: s.SESSION_CACHE_MS,
+    responseCacheMs: s.RESPONSE_CACHE_MS,
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
     logLevel: s.LOG_LEVEL,
   };

@@ -6,6 +6,7 @@ import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'gra
 import type { Logger } from 'pino';
 import { SessionCache } from './auth/session-cache.js';
 import { limitRequestBodies } from './http/body-limit.js';
+import { createResponseCache } from './http/response-cache.js';
 import type { KeyRow } from './auth/session.js';
 import { createRequestContext, type DataAccess, type RequestContext } from './context.js';
 import { schema } from './schema/index.js';
@@ -15,12 +16,15 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Reuse a session token's row for this long (SESSION_CACHE_MS); 0, the default, reads it on every request. */
   sessionCacheMs?: number;
+  /** Serve a session's repeated query from memory for this long (RESPONSE_CACHE_MS); 0, the default, never. */
+  responseCacheMs?: number;
 }
 
 export type Gateway = YogaServerInstance<Record<string, never>, RequestContext>;
 
-export function createGateway({ database, logger, sessionCacheMs = 0 }: GatewayOptions): Gateway {
+export function createGateway({ database, logger, sessionCacheMs = 0, responseCacheMs = 0 }: GatewayOptions): Gateway {
   const sessionCache = sessionCacheMs > 0 ? new SessionCache<KeyRow>(sessionCacheMs) : undefined;
+  const responseCache = responseCacheMs > 0 ? createResponseCache(responseCacheMs) : undefined;
   return createYoga<Record<string, never>, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -55,7 +59,16 @@ export function createGateway({ database, logger, sessionCacheMs = 0 }: GatewayO
       // parsed document): a page of 1,000 members costs half the CPU that
       // graphql-js's interpreter spends on it (npm run bench, README "Performance").
       useGraphQlJit(),
-      ...(sessionCache ? [forgetSessionsAfterWrites(sessionCache)] : []),
+      ...(responseCache ? [responseCache.plugin] : []),
+      // Any write may change someone's roles, keys or members: what was read before it is read again.
+      ...(sessionCache || responseCache
+        ? [
+            afterWrites(() => {
+              sessionCache?.clear();
+              responseCache?.forgetAll();
+            }),
+          ]
+        : []),
     ],
     // Unexpected errors reach the client as INTERNAL_SERVER_ERROR with no internals; log them here.
     maskedErrors: {
@@ -79,12 +92,12 @@ export function createGateway({ database, logger, sessionCacheMs = 0 }: GatewayO
   });
 }
 
-/** Any write may change someone's roles or keys: after one, every session's row is read again. */
-function forgetSessionsAfterWrites(cache: SessionCache<KeyRow>): Plugin {
+/** Calls `done` after each mutation, whether or not it succeeded. */
+function afterWrites(done: () => void): Plugin {
   return {
     onExecute({ args }) {
       const operation = getOperationAST(args.document, args.operationName);
-      if (operation?.operation === 'mutation') return { onExecuteDone: () => cache.clear() };
+      if (operation?.operation === 'mutation') return { onExecuteDone: done };
     },
   };
 }

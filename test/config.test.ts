@@ -16,6 +16,7 @@ describe('configuration', () => {
       databasePoolSize: 10,
       workers: 1,
       sessionCacheMs: 1000,
+      responseCacheMs: 0,
       shutdownTimeoutMs: 10_000,
       logLevel: 'info',
     });
@@ -31,6 +32,7 @@ describe('configuration', () => {
       DATABASE_POOL_SIZE: '32',
       WORKERS: '4',
       SESSION_CACHE_MS: '0',
+      RESPONSE_CACHE_MS: '500',
       SHUTDOWN_TIMEOUT_MS: '2500',
       LOG_LEVEL: 'warn',
     });
@@ -41,6 +43,7 @@ describe('configuration', () => {
       databasePoolSize: 32,
       workers: 4,
       sessionCacheMs: 0,
+      responseCacheMs: 500,
       shutdownTimeoutMs: 2500,
       logLevel: 'warn',
     });
@@ -56,6 +59,7 @@ describe('configuration', () => {
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
     [{ WORKERS: '2' }, 'WORKERS'],
     [{ SESSION_CACHE_MS: '-1' }, 'SESSION_CACHE_MS'],
+    [{ RESPONSE_CACHE_MS: '-5' }, 'RESPONSE_CACHE_MS'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS'],
     [{ DATABASE_URL: 'mysql://root@db/coder' }, 'DATABASE_URL'],
   ])('refuses %o with one line naming %s', (env, setting) => {

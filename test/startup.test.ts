@@ -32,6 +32,7 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   databasePoolSize: 4,
   workers: 1,
   sessionCacheMs: 1000,
+  responseCacheMs: 0,
   shutdownTimeoutMs: 10_000,
   logLevel: 'silent',
   ...target,

@@ -15,6 +15,7 @@
 //   npm run bench -- --db postgres --duration 5
 //   npm run bench -- --db postgres --workers 2   # WORKERS=2: two gateway processes
 //   SESSION_CACHE_MS=0 npm run bench               # no session cache: every request reads its token
+//   RESPONSE_CACHE_MS=1000 npm run bench           # the response cache on (off for the targets)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,10 @@ const WARMUP = Number(options.warmup);
 const CONNECTIONS = Number(options.connections);
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
-const { sessionCacheMs: SESSION_CACHE_MS } = loadConfig({ SESSION_CACHE_MS: process.env.SESSION_CACHE_MS });
+const { sessionCacheMs: SESSION_CACHE_MS, responseCacheMs: RESPONSE_CACHE_MS } = loadConfig({
+  SESSION_CACHE_MS: process.env.SESSION_CACHE_MS,
+  RESPONSE_CACHE_MS: process.env.RESPONSE_CACHE_MS,
+});
 
 interface Operation {
   key: string;
@@ -114,7 +118,8 @@ async function main() {
   console.log(`# members gateway benchmark, ${new Date().toISOString().slice(0, 10)}`);
   console.log(
     `node ${process.version}, ${CONNECTIONS} connections, ${WARMUP} s warm-up, ${DURATION} s per operation, ` +
-      `session cache ${SESSION_CACHE_MS} ms\n`,
+      `session cache ${SESSION_CACHE_MS} ms, ` +
+      (RESPONSE_CACHE_MS ? `response cache ${RESPONSE_CACHE_MS} ms (SQL/request counts a request the cache cannot answer)\n` : 'no response cache\n'),
   );
   for (const kind of kinds) {
     if (kind === 'postgres') await benchPostgres();

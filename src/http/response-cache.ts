@@ -1,0 +1,62 @@
+// Whole answers kept for RESPONSE_CACHE_MS (off by default), through Yoga's
+// response-cache plugin: a repeated query with the same variables from the
+// same session token is answered from memory, without authentication,
+// GraphQL execution or SQL.
+//
+// - One session token never sees another's answers: the token (as
+//   authentication reads it: cookie, Coder header or bearer) is part of the
+//   key, so an answer is served only to a request carrying the same token.
+// - A write through this process makes every earlier answer unreachable: the
+//   key also holds a generation that each mutation bumps, so a read that began
+//   before the write and finishes after it stores its answer under a key that
+//   no later request computes. A write elsewhere (another replica, the
+//   operator CLI) is seen within RESPONSE_CACHE_MS, as is a revoked token.
+// - Answers with errors are never kept (the plugin's default).
+import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { LRUCache } from 'lru-cache';
+import { sessionTokenFrom } from '../auth/session.js';
+
+/**
+ * Memory kept for answers, counted in bytes of their JSON: the plugin's own
+ * cache counts entries, and one answer may be a few hundred bytes or a few
+ * megabytes.
+ */
+const MAX_CACHED_JSON_BYTES = 16 * 1024 * 1024;
+
+export interface ResponseCache {
+  plugin: Plugin;
+  /** Called after every write: nothing cached before it is served again. */
+  forgetAll(): void;
+}
+
+export function createResponseCache(ttlMs: number): ResponseCache {
+  let generation = 0;
+  const answers = new LRUCache<string, ExecutionResult>({
+    maxSize: MAX_CACHED_JSON_BYTES,
+    sizeCalculation: (answer) => Math.max(JSON.stringify(answer).length, 1),
+    ttl: ttlMs,
+  });
+  // The plugin's Cache interface over a cache bounded in bytes. Writes are
+  // handled by the generation, not by entity: `invalidate` forgets everything.
+  const cache: Cache = {
+    get: (key) => answers.get(key),
+    set: (key, answer, _entities, ttl) => void answers.set(key, answer, { ttl }),
+    invalidate: () => answers.clear(),
+  };
+  const plugin = useResponseCache({
+    ttl: ttlMs,
+    cache,
+    session: (request) => `${generation}:${sessionTokenFrom(request.headers) ?? ''}`,
+    // Entities are not tracked: every mutation forgets everything (forgetAll).
+    invalidateViaMutation: false,
+  });
+  return {
+    plugin,
+    forgetAll() {
+      generation++;
+      answers.clear();
+    },
+  };
+}

@@ -14,12 +14,14 @@ export interface StoppableServer {
 }
 
 export function createStoppableServer(handle: RequestListener): StoppableServer {
-  const handling = new Map<Promise<unknown>, ServerResponse>();
+  const handling = new Map<Promise<void>, ServerResponse>();
   let stopping = false;
   const server = createServer((request, response) => {
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');
-    const handled = Promise.resolve(handle(request, response)).finally(() => handling.delete(handled));
+    // Settles when the handler is done, never rejecting: the handler reports its own errors (Yoga logs them).
+    const untrack = () => void handling.delete(handled);
+    const handled: Promise<void> = Promise.resolve(handle(request, response)).then(untrack, untrack);
     handling.set(handled, response);
   });
 
@@ -34,7 +36,7 @@ export function createStoppableServer(handle: RequestListener): StoppableServer 
     while (handling.size > 0 && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled(handling.keys()),
+        Promise.all(handling.keys()),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
       ]);
       clearTimeout(timer);

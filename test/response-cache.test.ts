@@ -94,6 +94,7 @@ describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
     const etag = first.headers.get('etag');
     expect(first.status).toBe(200);
     expect(etag).toBeTruthy();
+    expect(first.headers.get('cache-control'), 'per-session answers: no shared cache may keep them').toBe('private, no-cache');
     const revalidated = await ask({ 'if-none-match': etag! });
     expect(revalidated.status).toBe(304);
     expect(await revalidated.text()).toBe('');

@@ -45,13 +45,24 @@ export function createResponseCache(ttlMs: number): ResponseCache {
     set: (key, answer, _entities, ttl) => void answers.set(key, answer, { ttl }),
     invalidate: () => answers.clear(),
   };
-  const plugin = useResponseCache({
-    ttl: ttlMs,
-    cache,
-    session: (request) => `${generation}:${sessionTokenFrom(request.headers) ?? ''}`,
-    // Entities are not tracked: every mutation forgets everything (forgetAll).
-    invalidateViaMutation: false,
-  });
+  const plugin: Plugin = {
+    onPluginInit({ addPlugin }) {
+      addPlugin(
+        useResponseCache({
+          ttl: ttlMs,
+          cache,
+          session: (request) => `${generation}:${sessionTokenFrom(request.headers) ?? ''}`,
+          // Entities are not tracked: every mutation forgets everything (forgetAll).
+          invalidateViaMutation: false,
+        }),
+      );
+    },
+    // Answers carry an ETag and depend on the session: no shared HTTP cache
+    // may keep them, and a browser asks again (with If-None-Match) each time.
+    onResponse({ response }) {
+      response.headers.set('cache-control', 'private, no-cache');
+    },
+  };
   return {
     plugin,
     forgetAll() {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from './support/databases.js';
-import { errorCode, makeUser, startTestGateway, type GraphQLResponse, type TestGateway, type TestUser } from './support/gateway.js';
+import { errorCode, makeOrganization, makeUser, startTestGateway, type GraphQLResponse, type TestGateway, type TestUser } from './support/gateway.js';
 
 const ME = '{ me { username } }';
 const HOUR = 60 * 60 * 1000;
@@ -187,6 +187,23 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
       expectRefused(await me(wrongSecret(alice.token)), INVALID);
       expect((await apiKey(alice.token)).lastUsed).toEqual(old);
     });
+  });
+
+  // Coder issues keys scoped to application_connect for workspace apps; its
+  // RBAC lets such a key do nothing else (coderd/rbac/scopes.go), even for an owner.
+  it('lets a key scoped to application_connect read and change nothing, whatever its user may do', async () => {
+    const organization = await makeOrganization(gw.database);
+    const owner = await makeUser(gw.database, { siteRoles: ['owner'], orgs: { [organization.id]: ['organization-admin'] } });
+    expectUser(await me(owner.token), owner);
+
+    await gw.database.prisma.apiKey.update({ where: { id: idOf(owner.token) }, data: { scope: 'application_connect' } });
+    expect(errorCode(await me(owner.token))).toBe('NOT_FOUND');
+    expect(await gw.gql('{ organizations { id } }', {}, owner.token)).toEqual({ data: { organizations: [] } });
+    const members = await gw.gql(`{ organizationMembers(organization: "${organization.name}") { userId } }`, {}, owner.token);
+    expect(errorCode(members)).toBe('NOT_FOUND');
+    const add = await gw.gql(`mutation { addOrganizationMember(organization: "${organization.name}", user: "${alice.username}") { userId } }`, {}, owner.token);
+    expect(errorCode(add)).toBe('NOT_FOUND');
+    expect(await gw.database.prisma.organizationMember.count({ where: { organizationId: organization.id, userId: alice.id } })).toBe(0);
   });
 
   it('stores only the SHA-256 of the secret; the token appears nowhere in the api_keys row', async () => {

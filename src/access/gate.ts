@@ -45,6 +45,7 @@ export function createGate(session: Session): Gate {
 function buildGate(session: Session): Gate {
   const subject = buildSubject({
     userId: session.user.id,
+    scope: session.scope,
     siteRoles: session.user.rbacRoles,
     memberships: session.roles.memberships,
     customRoles: session.roles.customRoles.map((role) => ({

@@ -3,6 +3,7 @@ import { parse as parseCookies } from 'cookie';
 import type { DataAccess } from '../context.js';
 import { customRoleJson, type StoredCustomRole } from '../db/custom-roles.js';
 import type { Sql } from '../db/sql.js';
+import type { ApiKeyScope } from '../rbac/index.js';
 import type { SessionCache } from './session-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
 
@@ -20,6 +21,8 @@ export interface CallerRoles {
 
 export interface Session {
   apiKeyId: string;
+  /** What the key may be used for at all (SPEC B.1); authorization applies it. */
+  scope: ApiKeyScope;
   user: { id: string; rbacRoles: string[] };
   roles: CallerRoles;
 }
@@ -40,6 +43,7 @@ export function sessionTokenFrom(headers: Headers): string | undefined {
 
 export interface KeyRow {
   hashed_secret: Uint8Array;
+  scope: ApiKeyScope;
   expires_at: Date;
   last_used: Date;
   user_id: string;
@@ -57,7 +61,7 @@ export interface KeyRow {
  * and not four.
  */
 const KEY_STATEMENT = `
-    SELECT k.hashed_secret, k.expires_at, k.last_used, u.id AS user_id, u.last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
+    SELECT k.hashed_secret, k.scope::text AS scope, k.expires_at, k.last_used, u.id AS user_id, u.last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
       (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
          FROM organization_members m WHERE m.user_id = u.id) AS memberships,
       (SELECT coalesce(json_agg(${customRoleJson('c')}), '[]'::json)
@@ -119,6 +123,7 @@ function sessionOf(apiKeyId: string, key: KeyRow): Session {
   if (!session) {
     session = {
       apiKeyId,
+      scope: key.scope,
       user: { id: key.user_id, rbacRoles: key.rbac_roles },
       roles: { memberships: key.memberships, customRoles: key.custom_roles },
     };

@@ -64,8 +64,22 @@ export class PermissionLevel {
   }
 }
 
+/** An API key's scope (`api_keys.scope`). */
+export type ApiKeyScope = 'all' | 'application_connect';
+
+/**
+ * What a key's scope lets its roles do at all, as Coder's rbac/scopes.go has
+ * it: `all` anything the roles allow, `application_connect` only connecting to
+ * workspace applications, which no operation here does.
+ */
+function scopeAllows(scope: ApiKeyScope, resourceType: string, action: string): boolean {
+  return scope === 'all' || (resourceType === 'workspace' && action === 'application_connect');
+}
+
 export interface Subject {
   readonly userId: string;
+  /** The scope of the key the subject authenticated with. */
+  readonly scope: ApiKeyScope;
   /** Resolved site roles, the implicit `member` included. */
   readonly siteRoleNames: readonly string[];
   readonly memberOrganizationIds: ReadonlySet<string>;
@@ -84,6 +98,8 @@ export interface SubjectInput {
   memberships: { organizationId: string; roles: string[] }[];
   /** Custom roles that the names above may refer to; others are harmless. */
   customRoles: CustomRoleRecord[];
+  /** The key's scope; `all` when not given. */
+  scope?: ApiKeyScope;
 }
 
 function fromCustom(record: CustomRoleRecord): RoleDefinition {
@@ -147,6 +163,7 @@ export function buildSubject(input: SubjectInput): Subject {
 
   return {
     userId: input.userId,
+    scope: input.scope ?? 'all',
     siteRoleNames,
     memberOrganizationIds: new Set(org.keys()),
     site,
@@ -160,8 +177,12 @@ function ownedBySubject(subject: Subject, object: RBACObject): boolean {
   return !!object.owner && object.owner === subject.userId;
 }
 
-/** SPEC B.3 steps 1–2: site, then org, then user level; a deny at a level blocks the levels below. */
+/**
+ * SPEC B.3 steps 1–2: site, then org, then user level; a deny at a level
+ * blocks the levels below. The key's scope bounds all of them.
+ */
 export function authorize(subject: Subject, action: string, object: RBACObject): boolean {
+  if (!scopeAllows(subject.scope, object.type, action)) return false;
   const site = subject.site.score(object.type, action);
   if (site !== 'none') return site === 'allow';
 

@@ -29,6 +29,7 @@ export {
   canAssignRole,
   createAuthorizer,
   rbacObjects,
+  type ApiKeyScope,
   type Authorizer,
   type CustomRoleRecord,
   type RBACObject,

@@ -441,6 +441,25 @@ describe('authorize', () => {
       expect(authorize(s, 'read', { type: 'connection_log' })).toBe(authorize(s, 'read', { type: 'audit_log' }));
     });
   });
+
+  describe("a key's scope", () => {
+    it('application_connect leaves even an owner only connecting to workspace applications', () => {
+      const scoped = buildSubject({ userId: ME, siteRoles: ['owner'], memberships: [], customRoles: [], scope: 'application_connect' });
+      for (const [resource, action] of validPairs) {
+        const expected = resource === 'workspace' && action === 'application_connect';
+        for (const object of [{ type: resource }, inOrg(resource, ORG_B, ME)]) {
+          expect(authorize(scoped, action, object), `${resource} ${action}`).toBe(expected);
+        }
+      }
+    });
+
+    it('all (the default) leaves the roles as they are', () => {
+      const all = buildSubject({ userId: ME, siteRoles: [], memberships: [], customRoles: [], scope: 'all' });
+      expect(all.scope).toBe('all');
+      expect(authorize(all, 'read', rbacObjects.user(ME))).toBe(true);
+      expect(authorize(subject(), 'read', rbacObjects.user(ME))).toBe(true);
+    });
+  });
 });
 
 describe('canAssignRole', () => {

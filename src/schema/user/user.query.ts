@@ -6,8 +6,12 @@ import { findUser } from '../organization/lookup.js';
 builder.queryFields((t) => ({
   me: t.prismaField({
     type: 'User',
-    description: 'The user whose session token made this request.',
-    resolve: (query, _root, _args, ctx) => ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: ctx.session().user.id } }),
+    description: 'The user whose session token made this request; NOT_FOUND for a key whose scope does not cover reading it.',
+    resolve: async (query, _root, _args, ctx) => {
+      const gate = await ctx.gate();
+      if (!gate.can('read', rbacObjects.user(gate.userId))) throw notFound();
+      return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: gate.userId } });
+    },
   }),
 
   user: t.prismaField({

@@ -181,6 +181,25 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
       expect(user.lastSeenAt.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
     });
 
+    // users.last_seen_at has no time zone; a gateway running in another zone
+    // must still see that the user was seen half an hour ago, not hours ago.
+    it('reads last_seen_at as UTC, whatever time zone the gateway runs in', async () => {
+      const zone = process.env.TZ;
+      process.env.TZ = 'Asia/Tokyo'; // UTC+9: read as local time, 30 minutes ago would look 9.5 hours old
+      try {
+        const kim = await makeUser(gw.database, { username: 'kim' });
+        const seen = new Date(Date.now() - 30 * 60 * 1000);
+        await gw.database.prisma.user.update({ where: { id: kim.id }, data: { lastSeenAt: seen } });
+        await setKey(kim.token, { lastUsed: new Date() });
+        expectUser(await me(kim.token), kim);
+        const user = await gw.database.prisma.user.findUniqueOrThrow({ where: { id: kim.id } });
+        expect(user.lastSeenAt).toEqual(seen);
+      } finally {
+        if (zone === undefined) delete process.env.TZ;
+        else process.env.TZ = zone;
+      }
+    });
+
     it('does not touch last_used for a refused token', async () => {
       const old = new Date(Date.now() - 2 * HOUR);
       await setKey(alice.token, { lastUsed: old });

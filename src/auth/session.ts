@@ -58,10 +58,12 @@ export interface KeyRow {
 /**
  * The key, its user, and everything authorization will ask about the user, in
  * one statement: every authenticated request pays it, so it is one round trip
- * and not four.
+ * and not four. `users.last_seen_at` is a timestamp without time zone, kept in
+ * UTC (as Coder and Prisma write it); read bare, the drivers would take it for
+ * the gateway's local time.
  */
 const KEY_STATEMENT = `
-    SELECT k.hashed_secret, k.scope::text AS scope, k.expires_at, k.last_used, u.id AS user_id, u.last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
+    SELECT k.hashed_secret, k.scope::text AS scope, k.expires_at, k.last_used, u.id AS user_id, u.last_seen_at AT TIME ZONE 'UTC' AS last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
       (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
          FROM organization_members m WHERE m.user_id = u.id) AS memberships,
       (SELECT coalesce(json_agg(${customRoleJson('c')}), '[]'::json)

@@ -1,5 +1,5 @@
-// `Organization.members`: a Relay connection over the members the caller may
-// see, in paginated members' order. Walking it forwards or backwards, with any
+// `Organization.members`: a Relay connection over an organization's members,
+// in paginated members' order, for a caller who may read them all. Walking it forwards or backwards, with any
 // page size, gives the same members in the same order as paging through
 // `paginatedOrganizationMembers`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,13 +164,25 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     expect(usernames(await connection({ first: 2_147_483_647, after: all.edges[19]!.cursor }))).toEqual(ORDERED.slice(20));
   });
 
-  it('shows a plain member only their own membership, and an admin every member', async () => {
-    const mine = await connection({}, cast.member.token, cast.org.name);
-    expect(usernames(mine)).toEqual([cast.member.username]);
-    expect(mine.totalCount).toBe(1);
-    const admins = await connection({ first: 2 }, cast.admin.token, cast.org.name);
-    expect(admins.totalCount).toBe(4);
-    expect(admins.edges).toHaveLength(2);
+  // SPEC D: Organization.members is paginated members, which a plain member may not read.
+  it('refuses a plain member (NOT_FOUND, members null, the organization still answered), and pages every member for an admin', async () => {
+    const refused = await gw.gql<{ organization: { name: string; members: null } }>(
+      '{ organization(organization: "' + cast.org.name + '") { name members { totalCount } } }',
+      {},
+      cast.member.token,
+    );
+    expect(refused.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['NOT_FOUND', ['organization', 'members']]]);
+    expect(refused.data).toEqual({ organization: { name: cast.org.name, members: null } });
+
+    const everywhere = await gw.gql<{ organizations: { name: string; members: null }[] }>('{ organizations { name members { totalCount } } }', {}, cast.member.token);
+    expect(everywhere.data?.organizations).toEqual([{ name: cast.org.name, members: null }]);
+    expect(everywhere.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+
+    for (const reader of [cast.admin, cast.userAdmin, cast.auditor, cast.siteAuditor]) {
+      const page = await connection({ first: 2 }, reader.token, cast.org.name);
+      expect(page.totalCount).toBe(4);
+      expect(page.edges).toHaveLength(2);
+    }
   });
 
   it("pages each organization's own members when several are asked for in one query", async () => {

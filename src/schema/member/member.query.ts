@@ -3,7 +3,7 @@ import { builder } from '../../builder.js';
 import { badUserInput, notFound } from '../../errors.js';
 import { canReadOrganization, organizationCondition, readableOrganization, unusableReference } from '../organization/lookup.js';
 import { readableMember } from './member-lookup.js';
-import { canReadMember, memberVisibility, OrganizationMember } from './member.js';
+import { canReadEveryMember, canReadMember, memberVisibility, OrganizationMember } from './member.js';
 import { loadMemberPage, loadMemberPageOf, WHOLE_LIST, type MemberRow } from './member-pages.js';
 import { selectsField } from '../shared/selection.js';
 
@@ -77,7 +77,7 @@ builder.queryFields((t) => ({
       if (
         !page ||
         !canReadOrganization(gate, page.organizationId) ||
-        memberVisibility(gate, page.organizationId)?.onlyUserId !== null
+        !canReadEveryMember(gate, page.organizationId)
       ) {
         throw notFound();
       }

@@ -3,8 +3,8 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
-import { badUserInput, type FieldValidation } from '../../errors.js';
-import { canReadMember, memberVisibility, OrganizationMember } from '../member/member.js';
+import { badUserInput, notFound, type FieldValidation } from '../../errors.js';
+import { canReadEveryMember, canReadMember, OrganizationMember } from '../member/member.js';
 import { readableMember } from '../member/member-lookup.js';
 import { loadMemberPage, type MemberRow, type MemberWindow } from '../member/member-pages.js';
 import { AssignableRole, Role } from '../role/role.js';
@@ -58,21 +58,23 @@ builder.prismaObjectFields(Organization, (t) => ({
   members: t.connection(
     {
       type: OrganizationMember,
+      // Null, with NOT_FOUND, for a caller who may not read every member: the
+      // other organizations of a list keep their pages.
+      nullable: true,
       description:
-        'The members the caller may see (all of them for admins and auditors, its own membership for a plain member), ' +
-        'ordered by lower-cased username, as `paginatedOrganizationMembers` pages them.',
+        'The members, ordered by lower-cased username, as `paginatedOrganizationMembers` pages them; ' +
+        'like it, NOT_FOUND (and null) unless the caller may read every member (an admin, an auditor), ' +
+        'so a plain member is refused. `organizationMembers` lists what a plain member may see.',
       resolve: async (organization, args, ctx, info) => {
         const window = connectionWindow(args);
         const gate = await ctx.gate();
-        const visibility = memberVisibility(gate, organization.id);
-        const page = visibility
-          ? await loadMemberPage(ctx, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }), {
-              organizationId: organization.id,
-              ...visibility,
-              window,
-              withTotal: selectsField(info, 'totalCount'),
-            })
-          : { total: 0, start: 0, rows: [], hasMore: false };
+        if (!canReadEveryMember(gate, organization.id)) throw notFound();
+        const page = await loadMemberPage(ctx, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }), {
+          organizationId: organization.id,
+          onlyUserId: null,
+          window,
+          withTotal: selectsField(info, 'totalCount'),
+        });
         const edges = page.rows.map((node, i) => new MemberEdge(node, page.start + i));
         return {
           edges,

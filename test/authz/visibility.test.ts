@@ -74,6 +74,12 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
     }
     const usernames = expected === ALL ? membersOfA : [usernameOf(caller)];
     expect(dataOf(list).organizationMembers.map((m: { username: string }) => m.username)).toEqual(usernames);
+    if (expected === SELF) {
+      // The list filters rows; the connection pages all members, so it refuses (SPEC D).
+      expect(errorCode(connection)).toBe(NOT_FOUND);
+      expect(connection.data).toEqual({ organization: { members: null } });
+      return;
+    }
     const members = dataOf(connection).organization.members;
     expect(members.edges.map((e: any) => e.node.username)).toEqual(usernames);
     expect(members.totalCount).toBe(usernames.length);
@@ -107,7 +113,7 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
     );
   });
 
-  it("a plain member of A and B sees its own two memberships, and only itself in each organization's members", async () => {
+  it("a plain member of A and B sees its own two memberships, only itself in each organization's list, and no organization's pages", async () => {
     const response = await w.gw.gql(
       `query ($a: String!, $b: String!) {
          me { organizationMemberships { organizationId } }
@@ -118,12 +124,13 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
       { a: w.A.id, b: w.B.id },
       w.peer.token,
     );
-    const data = dataOf(response);
+    const data = response.data as any;
     expect(data.me.organizationMemberships.map((m: any) => m.organizationId).sort()).toEqual([w.A.id, w.B.id].sort());
     expect(data.a).toEqual([{ userId: w.peer.id }]);
     expect(data.b).toEqual([{ userId: w.peer.id }]);
     expect(data.orgs.map((o: any) => o.id).sort()).toEqual([w.A.id, w.B.id].sort());
-    for (const org of data.orgs) expect(org.members).toEqual({ totalCount: 1, edges: [{ node: { userId: w.peer.id } }] });
+    for (const org of data.orgs) expect(org.members).toBeNull();
+    expect(response.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
   });
 
   it("Organization.member and organizationMember hide another member's row from a plain member, but not its own", async () => {

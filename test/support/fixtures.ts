@@ -134,16 +134,28 @@ export function expectRefusal(response: GraphQLResponse, code: string, message?:
   const [error] = response.errors!;
   expect(error!.extensions?.code).toBe(code);
   if (message) expect(error!.message).toMatch(message);
-  const field = error!.path?.[0];
-  if (response.data && typeof field === 'string') expect(response.data[field]).toBeNull();
+  // The field that failed is null in the answer (or, when it may not be null, the nearest one above that may).
+  const path = error!.path ?? [];
+  let value: unknown = response.data;
+  for (const key of path) {
+    if (value === null || value === undefined) break;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  if (response.data && path.length) expect(value ?? null).toBeNull();
 }
 
-/** Asserts that GraphQL itself rejected the document or its variables: no `data` at all, no resolver ran. */
+/**
+ * Asserts that GraphQL itself rejected the document or its variables: no
+ * `data` at all, no resolver ran, and a code on every error (the document's
+ * own, or BAD_USER_INPUT for variables).
+ */
 export function expectInvalidDocument(response: GraphQLResponse, message?: RegExp) {
   expect(response.data, JSON.stringify(response)).toBeUndefined();
   expect(response.errors?.length).toBeGreaterThan(0);
   if (message) expect(response.errors![0]!.message).toMatch(message);
-  expect(response.errors!.map((e) => e.extensions?.code)).not.toContain('INTERNAL_SERVER_ERROR');
+  for (const error of response.errors!) {
+    expect(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT'], JSON.stringify(error)).toContain(error.extensions?.code);
+  }
 }
 
 /** The `validations` of a refusal, as `field` → details. */

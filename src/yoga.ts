@@ -1,7 +1,7 @@
 // The GraphQL server object. It does not listen: tests call `yoga.fetch`
 // directly, and src/server.ts puts it behind an HTTP server.
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { getOperationAST, type GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { SessionCache } from './auth/session-cache.js';
@@ -59,6 +59,7 @@ export function createGateway({ database, logger, sessionCacheMs = 0, responseCa
       // parsed document): a page of 1,000 members costs half the CPU that
       // graphql-js's interpreter spends on it (npm run bench, README "Performance").
       useGraphQlJit(),
+      codeRequestErrors(),
       ...(responseCache ? [responseCache.plugin] : []),
       // Any write may change someone's roles, keys or members: what was read before it is read again.
       ...(sessionCache || responseCache
@@ -90,6 +91,37 @@ export function createGateway({ database, logger, sessionCacheMs = 0, responseCa
       : false,
     context: ({ request }) => createRequestContext(database, request, sessionCache),
   });
+}
+
+/**
+ * Errors that stop a request before any field runs (variables that do not
+ * fit their types, say `$limit: 2147483648`, or a missing one) come from
+ * GraphQL with no code; they are the client's, so they get BAD_USER_INPUT,
+ * as in Apollo Server. Such a result has no `data` at all.
+ */
+function codeRequestErrors(): Plugin {
+  return {
+    onExecute: () => ({
+      onExecuteDone({ result, setResult }) {
+        if (!('errors' in result) || !result.errors?.length || 'data' in result) return;
+        setResult({
+          ...result,
+          errors: result.errors.map((error) =>
+            error.extensions?.code
+              ? error
+              : new GraphQLError(error.message, {
+                  nodes: error.nodes,
+                  source: error.source,
+                  positions: error.positions,
+                  path: error.path,
+                  originalError: error.originalError,
+                  extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+                }),
+          ),
+        });
+      },
+    }),
+  };
 }
 
 /** Calls `done` after each mutation, whether or not it succeeded. */

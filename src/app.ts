@@ -16,14 +16,19 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Migrations (or, with MIGRATE=false, a check that the schema is there), then the first-start bootstrap. */
+/**
+ * Migrations, then the first-start bootstrap. With MIGRATE=false the database
+ * is someone else's (a Coder deployment's): only check that the schema is
+ * there, and write nothing, since a first owner made here would take the
+ * place of the one Coder's own setup creates.
+ */
 export async function prepareDatabase(database: Database, config: Config, logger: Logger): Promise<BootstrapResult> {
-  if (config.migrate) {
-    const applied = await database.migrate();
-    logger.info({ applied }, applied.length ? 'applied database migrations' : 'database schema is up to date');
-  } else {
+  if (!config.migrate) {
     await assertSchemaPresent(database.prisma);
+    return { createdOrganization: false };
   }
+  const applied = await database.migrate();
+  logger.info({ applied }, applied.length ? 'applied database migrations' : 'database schema is up to date');
   return bootstrap(database.prisma);
 }
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../src/app.js';
 import type { Config } from '../src/config.js';
 import { DataDirInUseError } from '../src/db/data-dir.js';
-import type { DatabaseKind } from '../src/db/database.js';
+import { openDatabase, type DatabaseKind } from '../src/db/database.js';
 import { readMigrations } from '../src/db/migrations.js';
 import { createLogger } from '../src/logger.js';
 import { createUser } from '../src/operator/operator.js';
@@ -263,6 +263,33 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
     if (restarted instanceof Error) await rm(lockFile, { force: true });
     expect(restarted).not.toBeInstanceOf(Error);
     await stop(restarted as RunningGateway);
+  });
+
+  // MIGRATE=false is for a database someone else owns, such as a Coder
+  // deployment's before anyone has signed up: an owner made here would take
+  // the place of the first user Coder's own setup creates.
+  it('with migrate: false, writes nothing to a migrated database that has no users', async () => {
+    const foreign = await newTarget(kind);
+    try {
+      const schemaOnly = await openDatabase({ ...foreign, databasePoolSize: 1 });
+      await schemaOnly.migrate();
+      await schemaOnly.close();
+      const gateway = await startGateway(config(foreign, { migrate: false }), silent);
+      try {
+        expect(gateway.bootstrap).toEqual({ createdOrganization: false });
+        const counts = await Promise.all([
+          gateway.database.prisma.user.count(),
+          gateway.database.prisma.organization.count(),
+          gateway.database.prisma.apiKey.count(),
+        ]);
+        expect(counts).toEqual([0, 0, 0]);
+        expect((await gql(gateway.url, '{ me { username } }')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      } finally {
+        await gateway.close();
+      }
+    } finally {
+      await foreign.drop();
+    }
   });
 
   // Replicas on one PostgreSQL database (README: "run as many replicas as you

@@ -49,9 +49,9 @@ const lookupStatement = statementPerForm(
  */
 export async function readableMember(ctx: Context, organizationRef: string, userRef: string, info: GraphQLResolveInfo): Promise<MemberRow | null> {
   const organization = organizationCondition(organizationRef);
-  if (!organization) throw unusableReference('organization');
+  if (!organization) throw unusableReference('organization', organizationRef);
   const user = userCondition(ctx, userRef);
-  if (!user) throw unusableReference('user');
+  if (!user) throw unusableReference('user', userRef);
 
   const [[row], gate] = await Promise.all([
     ctx.sql.query<LookupRow>(lookupStatement(organization, user), [organization.value, user.value]),

@@ -63,7 +63,7 @@ builder.queryFields((t) => ({
       if (validations.length) throw badUserInput('Invalid paging arguments.', { validations });
 
       const organization = organizationCondition(args.organization);
-      if (!organization) throw unusableReference('organization');
+      if (!organization) throw unusableReference('organization', args.organization);
       // The organization and its page in one statement, and the caller's
       // permissions alongside; the page is thrown away if the caller may not
       // read the organization's every member.

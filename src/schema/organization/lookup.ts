@@ -7,16 +7,22 @@ import { rbacObjects } from '../../rbac/index.js';
 
 /**
  * The refusal for an argument that can name nothing: not an id, a name, nor
- * `default` / `me` (an empty string, say). Given before any query is made.
+ * `default` / `me`. Given before any query is made. As in Coder, an
+ * organization that cannot exist is simply not found (its lookup answers 404
+ * for any name), and only a missing one is bad input; a user is bad input
+ * (Coder: 400 "must be an existing uuid or username").
  */
-export function unusableReference(field: 'organization' | 'user') {
-  return field === 'organization'
-    ? badUserInput('Organization must be an existing uuid or name, or "default".', {
-        validations: [{ field, detail: 'is not an organization id, an organization name or "default"' }],
-      })
-    : badUserInput('User must be an existing uuid or username, or "me".', {
-        validations: [{ field, detail: 'is not a user id, a username or "me"' }],
-      });
+export function unusableReference(field: 'organization' | 'user', ref: string) {
+  if (field === 'organization') {
+    return ref === ''
+      ? badUserInput('Organization must be an existing uuid or name, or "default".', {
+          validations: [{ field, detail: 'is not an organization id, an organization name or "default"' }],
+        })
+      : notFound();
+  }
+  return badUserInput('User must be an existing uuid or username, or "me".', {
+    validations: [{ field, detail: 'is not a user id, a username or "me"' }],
+  });
 }
 
 /** A condition on `alias` (organizations) and its one parameter, $n: how a reference finds its row. */
@@ -75,14 +81,14 @@ export const ORGANIZATION_COLUMNS = (a: string) =>
 type OrganizationQuery = Omit<Prisma.OrganizationFindFirstArgs, 'where'>;
 
 /**
- * The organization an argument names, if the caller may read it. An argument
- * that can name none is BAD_USER_INPUT; anything else is NOT_FOUND: a caller
- * cannot tell a hidden organization from none. A Pothos selection (`query`)
+ * The organization an argument names, if the caller may read it. An empty
+ * argument is BAD_USER_INPUT; anything else is NOT_FOUND: a caller cannot
+ * tell a hidden organization from none. A Pothos selection (`query`)
  * is loaded through Prisma; without one, the row comes by plain SQL.
  */
 export async function readableOrganization(ctx: Context, ref: string, query: OrganizationQuery = {}): Promise<Organization> {
   const condition = organizationCondition(ref);
-  if (!condition) throw unusableReference('organization');
+  if (!condition) throw unusableReference('organization', ref);
   const find = Object.keys(query).length
     ? ctx.prisma.organization.findFirst({ ...query, where: organizationWhere(ref) })
     : ctx.sql
@@ -99,7 +105,7 @@ export const canReadOrganization = (gate: Gate, organizationId: string) => gate.
 export async function findUser(ctx: Context, ref: string): Promise<{ id: string } | null> {
   if (ref === 'me') return { id: ctx.session().user.id };
   const condition = userCondition(ctx, ref);
-  if (!condition) throw unusableReference('user');
+  if (!condition) throw unusableReference('user', ref);
   const [user] = await ctx.sql.query<{ id: string }>(`SELECT u.id FROM users u WHERE ${condition.sql('u', 1)}`, [condition.value]);
   return user ?? null;
 }

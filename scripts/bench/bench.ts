@@ -5,11 +5,13 @@
 // timed run), printing requests per second, p50/p99 latency, errors, SQL
 // statements per request and the gateway's peak RSS. The same reads as plain
 // SQL (no HTTP, no GraphQL) give the floor each operation is compared with;
-// on PostgreSQL, both sent as they are and prepared once per connection, each
-// measured half just before and half just after the gateway's run of that
-// operation (the machine is shared: a floor taken minutes earlier may have
-// seen another load), and a bare Node HTTP server answering (c)'s response as
-// a constant shows what HTTP alone allows on this machine.
+// on PostgreSQL, both sent as they are and prepared once per connection, and
+// the statements the gateway itself runs for the read, replayed (what GraphQL
+// and HTTP add), each measured half just before and half just after the
+// gateway's run of that operation (the machine is shared: a floor taken
+// minutes earlier may have seen another load), and a bare Node HTTP server
+// answering (c)'s response as a constant shows what HTTP alone allows on this
+// machine.
 //
 //   npm run bench                          # both databases, 15 s per operation
 //   npm run bench -- --db postgres --duration 5
@@ -137,7 +139,7 @@ async function benchPostgres() {
     const statements = await statementsPerRequest(database, dataset);
     await database.close();
     const gateway = await startGatewayProcess({ DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: '16', WORKERS: options.workers! });
-    const floors = postgresFloors(url, dataset);
+    const floors = postgresFloors(url, dataset, statements);
     try {
       await report('PostgreSQL', POSTGRES_DATASET, dataset, gateway, statements, floors.measure);
     } finally {
@@ -159,7 +161,8 @@ async function benchPGlite() {
     // Measured before the gateway starts: PGlite serves one process at a time.
     const floorFigures: Record<string, Floors> = {};
     for (const op of OPERATIONS) {
-      floorFigures[op.key] = { plain: await floorOf(op, dataset, DURATION, (text, values) => database.prisma.$queryRawUnsafe(text, ...values)) };
+      const { text, values } = op.sql(dataset);
+      floorFigures[op.key] = { plain: await floorOf(DURATION, () => database.prisma.$queryRawUnsafe(text, ...values)) };
     }
     await database.close(); // PGlite serves one process: hand the folder to the gateway
     const gateway = await startGatewayProcess({ DATA_DIR: dataDir, MIGRATE: 'false' });
@@ -174,24 +177,32 @@ async function benchPGlite() {
   }
 }
 
+/** A statement as the gateway sent it. */
+interface Statement {
+  text: string;
+  values: readonly unknown[];
+}
+
 /**
- * Statements one request of each operation runs, counted in process through
- * the same code and the same session cache as the gateway (SESSION_CACHE_MS
- * from the environment, as the gateway process reads it).
+ * The statements one request of each operation runs, recorded in process
+ * through the same code and the same session cache as the gateway
+ * (SESSION_CACHE_MS from the environment, as the gateway process reads it):
+ * counted for the report, and replayed for the floor of the gateway's own
+ * statements.
  */
-async function statementsPerRequest(database: Database, dataset: Dataset): Promise<Record<string, number>> {
+async function statementsPerRequest(database: Database, dataset: Dataset): Promise<Record<string, Statement[]>> {
   const yoga = createGateway({ database, sessionCacheMs: SESSION_CACHE_MS });
-  const counts: Record<string, number> = {};
+  const recorded: Record<string, Statement[]> = {};
   for (const op of OPERATIONS) {
     const fetchIn: Fetch = (url, init) => yoga.fetch(url, init);
     await graphql(fetchIn, op.query(dataset), dataset.ownerToken); // warm: the session's last_used refresh is not counted
-    let count = 0;
-    const stop = database.onStatement(() => count++);
+    const statements: Statement[] = [];
+    const stop = database.onStatement((text, values) => statements.push({ text, values }));
     await graphql(fetchIn, op.query(dataset), dataset.ownerToken);
     stop();
-    counts[op.key] = count;
+    recorded[op.key] = statements;
   }
-  return counts;
+  return recorded;
 }
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response> | Response;
@@ -211,10 +222,15 @@ async function graphql(fetchFn: Fetch, query: string, token: string) {
   return body;
 }
 
-/** One operation's floor: the read as plain SQL, and on PostgreSQL also prepared once per connection. */
+/**
+ * One operation's floor: the read as plain SQL, and on PostgreSQL also
+ * prepared once per connection, and the statements the gateway itself runs
+ * for it, replayed in order and prepared: what GraphQL and HTTP add.
+ */
 interface Floors {
   plain: Figures;
   prepared?: Figures;
+  own?: Figures;
 }
 
 /** Measures one operation's floors for `seconds` each. */
@@ -225,26 +241,34 @@ type FloorMeasure = (op: Operation, seconds: number) => Promise<Floors>;
  * every time, or prepared once per connection as the gateway prepares its
  * own, which is the cheapest way pg can run it.
  */
-function postgresFloors(url: string, dataset: Dataset): { measure: FloorMeasure; close: () => Promise<void> } {
+function postgresFloors(
+  url: string,
+  dataset: Dataset,
+  recorded: Record<string, Statement[]>,
+): { measure: FloorMeasure; close: () => Promise<void> } {
   const plain = new pg.Pool({ connectionString: url, max: CONNECTIONS });
   const prepared = new pg.Pool({ connectionString: url, max: CONNECTIONS });
+  // As the gateway's connections are set up (src/db/database.ts), so that its statements run with the same plans.
+  const own = new pg.Pool({ connectionString: url, max: CONNECTIONS, options: '-c plan_cache_mode=force_generic_plan' });
   const names = new Map<string, string>();
   const nameOf = (text: string) => names.get(text) ?? names.set(text, `floor_${names.size}`).get(text)!;
+  const runPrepared = (pool: pg.Pool, { text, values }: Statement) => pool.query({ name: nameOf(text), text, values: [...values] });
   return {
     measure: async (op, seconds) => ({
-      plain: await floorOf(op, dataset, seconds, (text, values) => plain.query({ text, values })),
-      prepared: await floorOf(op, dataset, seconds, (text, values) => prepared.query({ name: nameOf(text), text, values })),
+      plain: await floorOf(seconds, () => plain.query(op.sql(dataset))),
+      prepared: await floorOf(seconds, () => runPrepared(prepared, op.sql(dataset))),
+      own: await floorOf(seconds, async () => {
+        for (const statement of recorded[op.key]!) await runPrepared(own, statement);
+      }),
     }),
     close: async () => {
-      await plain.end();
-      await prepared.end();
+      await Promise.all([plain.end(), prepared.end(), own.end()]);
     },
   };
 }
 
-/** The operation's SQL run by CONNECTIONS concurrent callers for the warm-up, then for `seconds`. */
-async function floorOf(op: Operation, dataset: Dataset, seconds: number, run: (text: string, values: unknown[]) => Promise<unknown>): Promise<Figures> {
-  const { text, values } = op.sql(dataset);
+/** `run` called by CONNECTIONS concurrent callers for the warm-up, then for `seconds`. */
+async function floorOf(seconds: number, run: () => Promise<unknown>): Promise<Figures> {
   const drive = async (seconds: number) => {
     const latencies: number[] = [];
     const end = performance.now() + seconds * 1000;
@@ -252,7 +276,7 @@ async function floorOf(op: Operation, dataset: Dataset, seconds: number, run: (t
       Array.from({ length: CONNECTIONS }, async () => {
         while (performance.now() < end) {
           const start = performance.now();
-          await run(text, values);
+          await run();
           latencies.push(performance.now() - start);
         }
       }),
@@ -340,16 +364,16 @@ async function report(
   size: DatasetSize,
   dataset: Dataset,
   gateway: GatewayProcess,
-  statements: Record<string, number>,
+  statements: Record<string, Statement[]>,
   floors: FloorMeasure | Record<string, Floors>,
 ) {
   const workers = name === 'PostgreSQL' ? Number(options.workers) : 1;
   console.log(`## ${name}: ${size.organizations} organizations, ${size.users} users, ${dataset.memberships} memberships, ${workers} gateway process(es)\n`);
   console.log(
     '| operation | req/s | p50 ms | p99 ms | errors | SQL/request | floor req/s | floor p99 ms | floor ÷ gateway req/s ' +
-      '| prepared floor req/s | prepared floor ÷ gateway req/s |',
+      "| prepared floor req/s | prepared floor ÷ gateway req/s | gateway's own statements req/s | own statements ÷ gateway req/s |",
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const gatewayFigures: Record<string, Figures> = {};
   for (const op of OPERATIONS) {
     await graphql((_, init) => fetch(gateway.url, init), op.query(dataset), dataset.ownerToken); // fails loudly if the query is wrong
@@ -359,10 +383,11 @@ async function report(
     const after = typeof floors === 'function' ? await floors(op, DURATION / 2) : undefined;
     const f = after ? meanOf(before.plain, after.plain) : before.plain;
     const p = before.prepared && after?.prepared ? meanOf(before.prepared, after.prepared) : before.prepared;
+    const o = before.own && after?.own ? meanOf(before.own, after.own) : before.own;
+    const figures = (floor: Figures | undefined) => (floor ? `${floor.rps.toFixed(0)} | ${(floor.rps / g.rps).toFixed(2)}` : '- | -');
     console.log(
-      `| (${op.key}) ${op.title} | ${g.rps.toFixed(0)} | ${g.p50.toFixed(1)} | ${g.p99.toFixed(1)} | ${g.errors} | ${statements[op.key]} | ` +
-        `${f.rps.toFixed(0)} | ${f.p99.toFixed(1)} | ${(f.rps / g.rps).toFixed(2)} | ` +
-        `${p ? p.rps.toFixed(0) : '-'} | ${p ? (p.rps / g.rps).toFixed(2) : '-'} |`,
+      `| (${op.key}) ${op.title} | ${g.rps.toFixed(0)} | ${g.p50.toFixed(1)} | ${g.p99.toFixed(1)} | ${g.errors} | ${statements[op.key]!.length} | ` +
+        `${f.rps.toFixed(0)} | ${f.p99.toFixed(1)} | ${(f.rps / g.rps).toFixed(2)} | ${figures(p)} | ${figures(o)} |`,
     );
   }
   console.log(`\ngateway peak RSS (all its processes): ${peakRssMb(gateway.process.pid!).toFixed(0)} MB\n`);

@@ -99,7 +99,7 @@ function wrap(
   migrate: Database['migrate'],
 ): Database {
   const listeners = new Set<StatementListener>();
-  const report = (sql: string) => listeners.forEach((listener) => listener(sql));
+  const report: StatementListener = (sql, values) => listeners.forEach((listener) => listener(sql, values));
   const prisma = new PrismaClient({ adapter: countStatements(adapter, report) });
   return {
     kind,

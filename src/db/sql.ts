@@ -6,6 +6,8 @@
 // (17.8 ms against 5.7 ms per statement, measured in process), and CPU is
 // what the gateway and PostgreSQL share. Everything else stays on Prisma.
 
+import type { StatementListener } from './statement-counter.js';
+
 /** A statement with its parameters in order ($1, $2, …). */
 export type RunStatement = (text: string, values: unknown[]) => Promise<Record<string, unknown>[]>;
 
@@ -19,10 +21,10 @@ export interface Sql {
 }
 
 /** An `Sql` over a driver's `run`, reporting each statement to `onStatement` first (the statement counter). */
-export function createSql(run: RunStatement, onStatement: (sql: string) => void): Sql {
+export function createSql(run: RunStatement, onStatement: StatementListener): Sql {
   return {
     query<T>(text: string, values: unknown[]) {
-      onStatement(text);
+      onStatement(text, values);
       return run(text, values) as Promise<T[]>;
     },
   };

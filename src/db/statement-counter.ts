@@ -1,7 +1,7 @@
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQueryable } from '@prisma/driver-adapter-utils';
 
-/** Receives every SQL statement Prisma sends, inside transactions too. */
-export type StatementListener = (sql: string) => void;
+/** Receives every SQL statement sent, with its parameters (Prisma's inside transactions too). */
+export type StatementListener = (sql: string, values: readonly unknown[]) => void;
 
 /**
  * Wraps a driver adapter so that each statement Prisma runs is reported to
@@ -17,11 +17,11 @@ export function countStatements(
     const queryRaw = queryable.queryRaw.bind(queryable);
     const executeRaw = queryable.executeRaw.bind(queryable);
     queryable.queryRaw = (query) => {
-      listener(query.sql);
+      listener(query.sql, query.args);
       return queryRaw(query);
     };
     queryable.executeRaw = (query) => {
-      listener(query.sql);
+      listener(query.sql, query.args);
       return executeRaw(query);
     };
     return queryable;

@@ -25,6 +25,8 @@ export interface RequestContext {
   gate(): Promise<Gate>;
   /** One instance per request of whatever `create` makes (dataloaders), keyed by `create` itself. */
   perRequest<T>(create: (ctx: RequestContext) => T): T;
+  /** Drops the `perRequest` instances, and with them what they have read: a write may have changed it. */
+  forgetReads(): void;
 }
 
 export type Context = RequestContext & YogaInitialContext;
@@ -61,6 +63,7 @@ export function createRequestContext(
       if (!instances.has(create)) instances.set(create, create(context));
       return instances.get(create) as ReturnType<typeof create>;
     },
+    forgetReads: () => instances.clear(),
   };
   return context;
 }

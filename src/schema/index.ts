@@ -2,6 +2,7 @@
 // builder), then builds the schema as an Apollo Federation subgraph.
 import { assertValidSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
+import type { RequestContext } from '../context.js';
 import './permission/permission.js';
 import './role/role.js';
 import './role/role.query.js';
@@ -20,5 +21,17 @@ import './member/member.mutation.js';
 export const schema = lexicographicSortSchema(
   builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6', federationDirectives: ['@key', '@shareable'] }),
 );
+// Mutation fields run one after another, and each may change what this
+// request's loaders have read (a page of members, custom roles): each starts
+// with fresh loaders, and the fields it returns are read after its write.
+for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+  const write = field.resolve!;
+  field.resolve = async (root, args, ctx: RequestContext, info) => {
+    ctx.forgetReads();
+    const result = await write(root, args, ctx, info);
+    ctx.forgetReads();
+    return result;
+  };
+}
 // Fail at start-up, not on the first request.
 assertValidSchema(schema);

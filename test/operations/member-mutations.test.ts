@@ -340,4 +340,41 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([]);
     });
   });
+
+  // GraphQL runs a request's mutation fields one after another: each must
+  // see what the ones before it wrote, though they read the same things.
+  describe('several mutations in one request', () => {
+    it("each answers with what the ones before it wrote: the organization's members after each add", async () => {
+      const organization = await makeOrganization(gw.database);
+      const [first, second] = [await makeUser(gw.database), await makeUser(gw.database)];
+      const afterAdd = (alias: string, user: string) =>
+        `${alias}: addOrganizationMember(organization: $org, user: "${user}") { organization { members { totalCount edges { node { userId } } } } }`;
+      const response = await gw.gql(
+        `mutation ($org: String!) { ${afterAdd('a', first.username)} ${afterAdd('b', second.username)} }`,
+        { org: organization.name },
+        cast.owner.token,
+      );
+      expect(response.errors).toBeUndefined();
+      const members = (alias: 'a' | 'b') => response.data[alias].organization.members;
+      expect(members('a').totalCount).toBe(1);
+      expect(members('b').totalCount).toBe(2);
+      expect(members('b').edges.map((e: { node: { userId: string } }) => e.node.userId).sort()).toEqual([first.id, second.id].sort());
+    });
+
+    it("shows a custom role created earlier in the request by its display name, though the organization's roles were read before it", async () => {
+      const organization = await makeOrganization(gw.database);
+      const member = await makeUser(gw.database, { orgs: { [organization.id]: [] } });
+      const response = await gw.gql(
+        `mutation ($org: String!, $user: String!) {
+           a: updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { organization { members { edges { node { roles { name } } } } } }
+           b: createOrganizationRole(organization: $org, role: { name: "reviewer", displayName: "Reviewer" }) { name }
+           c: updateOrganizationMemberRoles(organization: $org, user: $user, roles: ["reviewer"]) { roles { name displayName } }
+         }`,
+        { org: organization.name, user: member.username },
+        cast.owner.token,
+      );
+      expect(response.errors).toBeUndefined();
+      expect(response.data.c.roles).toEqual([{ name: 'reviewer', displayName: 'Reviewer' }]);
+    });
+  });
 });

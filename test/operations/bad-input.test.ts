@@ -270,9 +270,16 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
     const CREATE = 'mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }';
     const create = (role: Record<string, unknown>) => asOwner(CREATE, { org: cast.org.name, role });
 
-    it('refuses a display name that is too long or holds a NUL character', async () => {
+    it('refuses a display name that is too long, holds a NUL character or half a surrogate pair, and keeps a whole pair', async () => {
       await badInput(() => create({ name: 'long-display', displayName: 'd'.repeat(10_000) }), 'displayName');
       await badInput(() => create({ name: 'nul-display', displayName: 'Release\u0000Managers' }), 'displayName');
+      await badInput(() => create({ name: 'half-pair', displayName: 'Release \ud800 Managers' }), 'displayName');
+      await badInput(() => create({ name: 'half-pair-end', displayName: 'Release Managers \udfff' }), 'displayName');
+      const emoji = await asOwner(
+        'mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { displayName } }',
+        { org: cast.org.name, role: { name: 'whole-pair', displayName: 'Release \u{1F680} Managers' } },
+      );
+      expect(emoji).toEqual({ data: { createOrganizationRole: { displayName: 'Release \u{1F680} Managers' } } });
     });
 
     it('refuses 10,000 permissions before checking any of them', async () => {

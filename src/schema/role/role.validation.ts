@@ -35,14 +35,19 @@ export function validateRoleName(name: string): string {
   return name.toLowerCase();
 }
 
+/** In a `u` pattern a surrogate pair is one code point, so this matches only a half one. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /** Checks that need no database: name, display name, list sizes, levels. Returns the name as stored. */
 export function validateRoleRequest(role: CustomRoleRequest): string {
   const name = validateRoleName(role.name);
   const displayName = role.displayName ?? '';
-  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
-  if (displayName.length > MAX_DISPLAY_NAME_LENGTH || displayName.includes('\u0000')) {
+  // PostgreSQL text cannot hold NUL, nor UTF-8 half a surrogate pair (the
+  // driver would store U+FFFD instead): refuse them rather than fail or
+  // store something else.
+  if (displayName.length > MAX_DISPLAY_NAME_LENGTH || displayName.includes('\u0000') || LONE_SURROGATE.test(displayName)) {
     throw badUserInput('Invalid display name.', {
-      validations: [{ field: 'displayName', detail: `at most ${MAX_DISPLAY_NAME_LENGTH} characters, none of them NUL` }],
+      validations: [{ field: 'displayName', detail: `at most ${MAX_DISPLAY_NAME_LENGTH} characters of well-formed Unicode, none of them NUL` }],
     });
   }
   const tooMany = (['organizationPermissions', 'sitePermissions', 'userPermissions'] as const).filter(

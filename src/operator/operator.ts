@@ -3,6 +3,7 @@
 // the first-start bootstrap and the tests. Each operation is one transaction.
 import { randomUUID } from 'node:crypto';
 import { generateToken } from '../auth/tokens.js';
+import { isUniqueViolation } from '../db/prisma-errors.js';
 import type { PrismaClient, Prisma, User, Organization, ApiKey } from '../generated/prisma/client.js';
 import { ASSIGNABLE_ORG_ROLE_NAMES } from '../rbac/index.js';
 import { isValidName, organizationWhere, userWhere } from '../names.js';
@@ -36,15 +37,14 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<User> 
     throw new OperatorError(`username "${input.username}" is not valid: use letters, digits and single hyphens`);
   }
   if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) throw new OperatorError(`email "${input.email}" is not valid`);
-  const taken = await db.user.findFirst({
-    where: {
-      deleted: false,
-      OR: [{ username: { equals: input.username, mode: 'insensitive' } }, { email: { equals: input.email, mode: 'insensitive' } }],
-    },
-  });
-  if (taken) throw new OperatorError(`a user with username "${input.username}" or email "${input.email}" already exists`);
+  const alreadyExists = () => new OperatorError(`a user with username "${input.username}" or email "${input.email}" already exists`);
+  // lower() as Coder's unique indexes have it: Prisma's case-insensitive match
+  // is ILIKE, where an email's `_` or `%` would match other addresses.
+  const taken = await db.$queryRaw<unknown[]>`
+    SELECT 1 FROM users WHERE NOT deleted AND (lower(username) = lower(${input.username}) OR lower(email) = lower(${input.email}))`;
+  if (taken.length) throw alreadyExists();
   const now = new Date();
-  return db.user.create({
+  return uniquely(alreadyExists, db.user.create({
     data: {
       id: randomUUID(),
       username: input.username,
@@ -58,7 +58,16 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<User> 
       createdAt: now,
       updatedAt: now,
     },
-  });
+  }));
+}
+
+/** A write whose unique index may still refuse it, if another one got there since the check: the same refusal. */
+async function uniquely<T>(refusal: () => OperatorError, write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    throw isUniqueViolation(error) ? refusal() : error;
+  }
 }
 
 export interface CreateOrganizationInput {
@@ -73,14 +82,15 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
   if (!isValidName(input.name)) {
     throw new OperatorError(`organization name "${input.name}" is not valid: use letters, digits and single hyphens`);
   }
+  const alreadyExists = () => new OperatorError(`an organization named "${input.name}" already exists`);
   if (await db.organization.findFirst({ where: { deleted: false, name: { equals: input.name, mode: 'insensitive' } } })) {
-    throw new OperatorError(`an organization named "${input.name}" already exists`);
+    throw alreadyExists();
   }
   if (input.isDefault && (await db.organization.findFirst({ where: { isDefault: true } }))) {
     throw new OperatorError('there is already a default organization');
   }
   const now = new Date();
-  return db.organization.create({
+  return uniquely(alreadyExists, db.organization.create({
     data: {
       id: randomUUID(),
       name: input.name,
@@ -91,7 +101,7 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
       createdAt: now,
       updatedAt: now,
     },
-  });
+  }));
 }
 
 export async function findUser(db: Db, ref: string): Promise<User> {
@@ -115,15 +125,20 @@ export async function addMember(db: Db, organizationRef: string, userRef: string
   const existing = await db.organizationMember.findUnique({
     where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
   });
-  if (existing) throw new OperatorError(`"${user.username}" is already a member of "${organization.name}"`);
+  const alreadyMember = () => new OperatorError(`"${user.username}" is already a member of "${organization.name}"`);
+  if (existing) throw alreadyMember();
   // Only names that mean something here: a typo would be stored and grant nothing.
-  const custom = new Set((await db.customRole.findMany({ where: { organizationId: organization.id }, select: { name: true } })).map((r) => r.name));
+  // FOR SHARE: in a transaction (the CLI's), a role deleted meanwhile waits for
+  // it, and the delete's trigger then takes the name from this member too.
+  const customRoles = await db.$queryRaw<{ name: string }[]>`
+    SELECT name FROM custom_roles WHERE organization_id = ${organization.id}::uuid FOR SHARE`;
+  const custom = new Set(customRoles.map((r) => r.name));
   const unknown = roles.find((role) => !(ASSIGNABLE_ORG_ROLE_NAMES.includes(role) || custom.has(role)));
   if (unknown) throw new OperatorError(`"${unknown}" is not an organization role of "${organization.name}"`);
   const now = new Date();
-  return db.organizationMember.create({
+  return uniquely(alreadyMember, db.organizationMember.create({
     data: { organizationId: organization.id, userId: user.id, roles: [...new Set(roles)], createdAt: now, updatedAt: now },
-  });
+  }));
 }
 
 export interface IssuedToken {

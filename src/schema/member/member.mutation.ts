@@ -8,6 +8,12 @@ import { canReadMember } from './member.js';
 /** More role names than any organization can have: refused before anything is read. */
 const MAX_ROLES = 100;
 const MAX_ROLE_NAME_LENGTH = 64;
+/**
+ * Prisma's defaults (2 s to get a connection, 5 s to finish) would turn a busy
+ * pool into an INTERNAL_SERVER_ERROR for a write that is merely queued; the
+ * transaction is four short statements, so waiting longer costs nothing.
+ */
+const ROLE_UPDATE_TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
 
 
 const orgAndUserArgs = (t: PothosSchemaTypes.MutationFieldBuilder<any, any>) => ({
@@ -132,7 +138,7 @@ builder.mutationFields((t) => ({
           where: { organizationId_userId: key },
           data: { roles: requested.filter((name) => name !== ROLE.orgMember), updatedAt: new Date() },
         });
-      });
+      }, ROLE_UPDATE_TRANSACTION);
     },
   }),
 }));

@@ -1,6 +1,9 @@
 // What an operator does outside GraphQL: create users, organizations and
 // memberships, and issue, list and revoke session tokens. Used by the CLI,
-// the first-start bootstrap and the tests. Each operation is one transaction.
+// the first-start bootstrap and the tests. Each takes a client or a
+// transaction; the CLI runs adding a member and issuing a token in one each,
+// and a check-then-insert that loses a race to a unique index gives the same
+// refusal as the check.
 import { randomUUID } from 'node:crypto';
 import { generateToken } from '../auth/tokens.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';

@@ -97,7 +97,7 @@ builder.prismaObjectFields(Organization, (t) => ({
       description: "A page of an organization's members.",
       fields: (connection) => ({
         totalCount: connection.int({
-          description: 'The number of members the caller may see, ignoring paging.',
+          description: 'The number of members, ignoring paging.',
           // Computed by the resolver above whenever this field is selected.
           resolve: (result) => (result as unknown as { totalCount: number }).totalCount ?? 0,
         }),

@@ -4,7 +4,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
 import { badUserInput, notFound, type FieldValidation } from '../../errors.js';
-import { canReadEveryMember, canReadMember, OrganizationMember } from '../member/member.js';
+import { canReadEveryMember, OrganizationMember } from '../member/member.js';
 import { readableMember } from '../member/member-lookup.js';
 import { loadMemberPage, type MemberRow, type MemberWindow } from '../member/member-pages.js';
 import { AssignableRole, Role } from '../role/role.js';

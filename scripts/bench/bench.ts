@@ -18,19 +18,19 @@
 //   npm run bench -- --db postgres --workers 2   # WORKERS=2: two gateway processes
 //   SESSION_CACHE_MS=0 npm run bench               # no session cache: every request reads its token
 //   RESPONSE_CACHE_MS=1000 npm run bench           # the response cache on (off for the targets)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createGateway } from '../../src/yoga.js';
 import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
-import { startArguments } from '../start-command.js';
+import { graphqlRequest, load as loadWith, meanOf, peakRssMb, startGatewayProcess, type Figures, type GatewayProcess } from './harness.js';
 import { PGLITE_DATASET, POSTGRES_DATASET, seedDataset, type Dataset, type DatasetSize } from './dataset.js';
+import { OPERATIONS, type Operation } from './operations.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -44,76 +44,11 @@ const { values: options } = parseArgs({
 const DURATION = Number(options.duration);
 const WARMUP = Number(options.warmup);
 const CONNECTIONS = Number(options.connections);
-const ROOT = new URL('../../', import.meta.url).pathname;
 const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 const { sessionCacheMs: SESSION_CACHE_MS, responseCacheMs: RESPONSE_CACHE_MS } = loadConfig({
   SESSION_CACHE_MS: process.env.SESSION_CACHE_MS,
   RESPONSE_CACHE_MS: process.env.RESPONSE_CACHE_MS,
 });
-
-interface Operation {
-  key: string;
-  title: string;
-  query: (d: Dataset) => string;
-  /** The same read as plain SQL, for the floor. */
-  sql: (d: Dataset) => { text: string; values: unknown[] };
-}
-
-const MEMBER_COLUMNS = `om.organization_id, om.user_id, om.roles, om.created_at, om.updated_at,
-  u.username, u.name, u.email, u.avatar_url, u.rbac_roles`;
-const LIVE = 'NOT u.deleted AND NOT u.is_system';
-
-const OPERATIONS: Operation[] = [
-  {
-    key: 'a',
-    title: 'one organization, page of 100 members',
-    query: (d) => `{ paginatedOrganizationMembers(organization: "${d.largestOrganization}", limit: 100) { count members {
-      userId username name email avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name displayName } } } }`,
-    // The best plain SQL we know for it: the count, once (in the select list it
-    // would be counted again for every row), and the same index walk the gateway uses.
-    sql: (d) => ({
-      text: `SELECT o.id, t.total, m.*
-        FROM organizations o
-        CROSS JOIN LATERAL (SELECT count(*) AS total FROM organization_members c WHERE c.organization_id = o.id) t
-        CROSS JOIN LATERAL (
-          SELECT ${MEMBER_COLUMNS} FROM users u JOIN organization_members om ON om.user_id = u.id AND om.organization_id = o.id
-          WHERE ${LIVE} ORDER BY lower(u.username) LIMIT 100) m
-        WHERE o.name = $1 AND NOT o.deleted`,
-      values: [d.largestOrganization],
-    }),
-  },
-  {
-    key: 'b',
-    title: 'every organization, first 50 members each',
-    query: () => `{ organizations { id name displayName members(first: 50) { pageInfo { hasNextPage } edges { node {
-      userId username name email roles { name displayName } globalRoles { name } } } } } }`,
-    sql: () => ({
-      text: `SELECT o.id, o.name, o.display_name, m.* FROM organizations o
-        CROSS JOIN LATERAL (SELECT ${MEMBER_COLUMNS} FROM users u JOIN organization_members om ON om.user_id = u.id AND om.organization_id = o.id
-          WHERE ${LIVE} ORDER BY lower(u.username) LIMIT 50) m
-        WHERE NOT o.deleted ORDER BY o.name`,
-      values: [],
-    }),
-  },
-  {
-    key: 'c',
-    title: 'one member by organization and user',
-    query: (d) => `{ organizationMember(organization: "${d.largestOrganization}", user: "${d.someMember}") {
-      userId username name email roles { name displayName } globalRoles { name } } }`,
-    sql: (d) => ({
-      text: `SELECT ${MEMBER_COLUMNS} FROM organization_members om JOIN users u ON u.id = om.user_id
-        JOIN organizations o ON o.id = om.organization_id WHERE o.name = $1 AND lower(u.username) = lower($2) AND ${LIVE}`,
-      values: [d.largestOrganization, d.someMember],
-    }),
-  },
-];
-
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
 
 async function main() {
   const kinds = options.db === 'all' ? ['postgres', 'pglite'] : [options.db!];
@@ -207,14 +142,6 @@ async function statementsPerRequest(database: Database, dataset: Dataset): Promi
 
 type Fetch = (url: string, init: RequestInit) => Promise<Response> | Response;
 
-function graphqlRequest(query: string, token: string): RequestInit {
-  return {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'coder-session-token': token },
-    body: JSON.stringify({ query }),
-  };
-}
-
 async function graphql(fetchFn: Fetch, query: string, token: string) {
   const response = await fetchFn('http://bench/graphql', graphqlRequest(query, token));
   const body = (await response.json()) as { errors?: unknown[] };
@@ -293,65 +220,8 @@ async function floorOf(seconds: number, run: () => Promise<unknown>): Promise<Fi
   };
 }
 
-/** Two measurements of one floor, each over half the time, as one. */
-const meanOf = (a: Figures, b: Figures): Figures => ({
-  rps: (a.rps + b.rps) / 2,
-  p50: (a.p50 + b.p50) / 2,
-  p99: (a.p99 + b.p99) / 2,
-  errors: a.errors + b.errors,
-});
-
-interface GatewayProcess {
-  url: string;
-  process: ChildProcess;
-}
-
-/** The gateway in its own process, as `npm start` runs it (`npm run bench` builds it first), in production mode. */
-function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, startArguments(), {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const match = /"url":"([^"]+)"/.exec(buffered);
-      if (match) {
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve({ url: match[1]!, process: child });
-      }
-    });
-  });
-}
-
-async function load(url: string, query: string, token: string, seconds: number): Promise<Figures> {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', 'coder-session-token': token },
-    body: JSON.stringify({ query }),
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-  };
-}
-
-/** Peak resident set size of a process and its children (the workers), from the kernel's high-water marks. */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const own = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  return own + children.reduce((sum, child) => sum + peakRssMb(child), 0);
-}
+/** `query` posted by CONNECTIONS concurrent clients for `seconds`. */
+const load = (url: string, query: string, token: string, seconds: number) => loadWith(url, query, token, seconds, CONNECTIONS);
 
 /**
  * Drives each operation through the gateway and prints it beside its floor.

@@ -1,0 +1,84 @@
+// What the benchmarks share: the gateway started as `npm start` runs it, load
+// driven with autocannon, and the figures they print.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { startArguments } from '../start-command.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Measurements of equal length as one: means of the rates and latencies, the sum of the errors. */
+export const meanOf = (...figures: Figures[]): Figures => {
+  const mean = (pick: (f: Figures) => number) => figures.reduce((sum, f) => sum + pick(f), 0) / figures.length;
+  return { rps: mean((f) => f.rps), p50: mean((f) => f.p50), p99: mean((f) => f.p99), errors: figures.reduce((sum, f) => sum + f.errors, 0) };
+};
+
+export interface GatewayProcess {
+  url: string;
+  process: ChildProcess;
+}
+
+/** The gateway in its own process, as `npm start` runs it (the benchmarks build it first), in production mode. */
+export function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, startArguments(), {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const match = /"url":"([^"]+)"/.exec(buffered);
+      if (match) {
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        resolve({ url: match[1]!, process: child });
+      }
+    });
+  });
+}
+
+/** A GraphQL request, with the session token when there is one. */
+export function graphqlRequest(query: string, token: string | undefined): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { 'coder-session-token': token } : {}) },
+    body: JSON.stringify({ query }),
+  };
+}
+
+/** `query` posted to `url` by `connections` concurrent clients for `seconds`. */
+export async function load(url: string, query: string, token: string | undefined, seconds: number, connections: number): Promise<Figures> {
+  const { method, headers, body } = graphqlRequest(query, token);
+  const result = await autocannon({
+    url,
+    method: method as 'POST',
+    connections,
+    duration: seconds,
+    headers: headers as Record<string, string>,
+    body: body as string,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/** Peak resident set size of a process and its children (the workers), from the kernel's high-water marks. */
+export function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const own = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  return own + children.reduce((sum, child) => sum + peakRssMb(child), 0);
+}

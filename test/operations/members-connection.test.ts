@@ -197,6 +197,35 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     for (const o of organizations) expect(o.members.edges.every((e) => e.node.organizationId === o.id)).toBe(true);
   });
 
+  // Pages leave the timestamps out unless the selection reads them: each
+  // selection must get its own, and one that reads them (through fragments
+  // too) the stored values.
+  it('gives the stored timestamps wherever a selection reads them, beside the same pages read without them', async () => {
+    const response = await gw.gql(
+      `query ($org: String!) {
+        organizations { id
+          plain: members(first: 3) { edges { node { userId } } }
+          timed: members(first: 3) { edges { node { userId ...times } } }
+        }
+        paginatedOrganizationMembers(organization: $org, limit: 3) { members { userId ... on OrganizationMember { createdAt } } }
+      }
+      fragment times on OrganizationMember { createdAt updatedAt }`,
+      { org: org.name },
+      cast.owner.token,
+    );
+    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+    const stored = await gw.database.prisma.organizationMember.findMany({ where: { organizationId: org.id } });
+    const times = new Map(stored.map((m) => [m.userId, { createdAt: m.createdAt.toISOString(), updatedAt: m.updatedAt.toISOString() }]));
+    type Node = { userId: string; createdAt?: string; updatedAt?: string };
+    const ours = (response.data.organizations as { id: string; plain: { edges: { node: Node }[] }; timed: { edges: { node: Node }[] } }[]).find(
+      (o) => o.id === org.id,
+    )!;
+    expect(ours.timed.edges).toHaveLength(3);
+    expect(ours.timed.edges.map((e) => e.node)).toEqual(ours.plain.edges.map((e) => ({ userId: e.node.userId, ...times.get(e.node.userId) })));
+    const paged = response.data.paginatedOrganizationMembers.members as Node[];
+    expect(paged).toEqual(ours.plain.edges.map((e) => ({ userId: e.node.userId, createdAt: times.get(e.node.userId)!.createdAt })));
+  });
+
   it('is unreachable for someone outside the organization', async () => {
     expectRefusal(await gw.gql(CONNECTION, { org: cast.org.name }, cast.outsider.token), 'NOT_FOUND');
   });

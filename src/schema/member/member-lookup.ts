@@ -18,7 +18,27 @@ import {
 } from '../organization/lookup.js';
 import { customRoles } from '../role/role.js';
 import { canReadMember } from './member.js';
-import { memberRow, OWN_DATA_COLUMNS, type MemberQuery, type MemberRow, type OwnDataRow } from './member-pages.js';
+import type { MemberQuery, MemberRow } from './member-pages.js';
+
+/** A member's own data, which is all most selections need. */
+interface OwnDataRow {
+  user_id: string;
+  roles: string[];
+  /** Epoch milliseconds. */
+  created_ms: number;
+  updated_ms: number;
+  username: string;
+  name: string;
+  email: string;
+  avatar_url: string;
+  rbac_roles: string[];
+}
+
+/** The member's own data (membership `om`, user `u`); timestamps as epoch milliseconds, as the pages give them. */
+const OWN_DATA_COLUMNS = `u.id AS user_id, om.roles,
+  floor(extract(epoch FROM om.created_at) * 1000)::float8 AS created_ms,
+  floor(extract(epoch FROM om.updated_at) * 1000)::float8 AS updated_ms,
+  u.username, u.name, u.email, u.avatar_url, u.rbac_roles`;
 
 interface LookupRow extends Partial<OwnDataRow> {
   organization_id: string;
@@ -68,6 +88,17 @@ export async function readableMember(ctx: Context, organizationRef: string, user
     where: { organizationId_userId: { organizationId: row.organization_id, userId: row.user_id } },
   };
   return ctx.prisma.organizationMember.findUnique(args) as Promise<MemberRow | null>;
+}
+
+function memberRow(organizationId: string, row: OwnDataRow): MemberRow {
+  return {
+    organizationId,
+    userId: row.user_id,
+    roles: row.roles,
+    createdAt: new Date(row.created_ms),
+    updatedAt: new Date(row.updated_ms),
+    user: { username: row.username, name: row.name, email: row.email, avatarUrl: row.avatar_url, rbacRoles: row.rbac_roles },
+  };
 }
 
 /**

@@ -4,12 +4,15 @@
 // a request asks for, with each member's own data; only a selection that needs
 // more (the member's organization, the whole user) costs a Prisma query for
 // those rows.
+import { queryFromInfo } from '@pothos/plugin-prisma';
 import DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { RequestContext } from '../../context.js';
 import type { OrganizationMember, Prisma, User } from '../../generated/prisma/client.js';
 import { organizationCustomRolesJson, type StoredCustomRole } from '../../db/custom-roles.js';
 import { statementPerForm, type Condition } from '../organization/lookup.js';
 import { customRoles } from '../role/role.js';
+import { selectsFieldBelow } from '../shared/selection.js';
 
 /**
  * Which rows, by 0-based index in the ordered list: those from `skip` up to
@@ -49,6 +52,22 @@ export interface MemberPage {
 
 export type MemberQuery = Omit<Prisma.OrganizationMemberFindManyArgs, 'where' | 'orderBy' | 'skip' | 'take' | 'cursor'>;
 
+/** What a list of members is asked for. */
+export interface MemberSelection {
+  /** The Prisma query planned from the GraphQL selection. */
+  query: MemberQuery;
+  /** Whether anything below reads a timestamp; pages leave them out otherwise. */
+  withTimes: boolean;
+}
+
+/** The selection of the members under `path` (default: the field itself). */
+export function memberSelection(ctx: RequestContext, info: GraphQLResolveInfo, path?: string[]): MemberSelection {
+  return {
+    query: queryFromInfo({ context: ctx, info, ...(path ? { path } : {}) }),
+    withTimes: selectsFieldBelow(info, ['createdAt', 'updatedAt']),
+  };
+}
+
 interface PageRow {
   // bigint columns: pg gives strings, PGlite numbers or bigints; read with Number().
   page: bigint | number | string;
@@ -59,35 +78,30 @@ interface PageRow {
   start: bigint | number | string;
   stop: bigint | number | string | null;
   /** The window's members and one more, if any, in list order, with their own data. */
-  members: OwnDataRow[];
+  members: OwnDataTuple[];
   /** The page's organization's custom roles, for the members' role names. */
   custom_roles: StoredCustomRole[];
 }
 
-/** A member's own data, which is all most selections need. */
-export interface OwnDataRow {
-  user_id: string;
-  roles: string[];
-  /** Epoch milliseconds (see OWN_DATA_COLUMNS). */
-  created_ms: number;
-  updated_ms: number;
-  username: string;
-  name: string;
-  email: string;
-  avatar_url: string;
-  rbac_roles: string[];
-}
-
 /**
- * The member's own data (membership `om`, user `u`), as the member statements
- * return it. Timestamps come as epoch milliseconds: the driver's parser for
- * timestamp text was the largest single cost of a 1,000-member answer (8% of
- * its CPU, in a profile), where `new Date(ms)` costs next to nothing.
+ * A member's own data as the page statement returns it: an array rather than
+ * an object, which PostgreSQL builds and the gateway parses for less (no key
+ * per value), in this order. Timestamps are epoch milliseconds, or null when
+ * the selection reads none: the driver's parser for timestamp text was the
+ * largest single cost of a 1,000-member answer (8% of its CPU, in a profile),
+ * where `new Date(ms)` costs next to nothing.
  */
-export const OWN_DATA_COLUMNS = `u.id AS user_id, om.roles,
-  floor(extract(epoch FROM om.created_at) * 1000)::float8 AS created_ms,
-  floor(extract(epoch FROM om.updated_at) * 1000)::float8 AS updated_ms,
-  u.username, u.name, u.email, u.avatar_url, u.rbac_roles`;
+type OwnDataTuple = [
+  userId: string,
+  roles: string[],
+  username: string,
+  name: string,
+  email: string,
+  avatarUrl: string,
+  rbacRoles: string[],
+  createdMs: number | null,
+  updatedMs: number | null,
+];
 
 /**
  * One statement for all pages. Per page: the total (only when asked), then the
@@ -128,9 +142,12 @@ const pagesStatement = (pages: string) => `
     CROSS JOIN LATERAL (
       -- One JSON array per page: parsing it natively costs the gateway a third
       -- of what the driver's per-column parsers cost for the same rows.
-      SELECT coalesce(json_agg(l ORDER BY lower(l.username)), '[]'::json) AS members FROM (
-        -- lower(username) is unique among live users, so it orders them completely.
-        SELECT ${OWN_DATA_COLUMNS}
+      SELECT coalesce(json_agg(l.member ORDER BY l.sort_key), '[]'::json) AS members FROM (
+        SELECT json_build_array(u.id, om.roles, u.username, u.name, u.email, u.avatar_url, u.rbac_roles,
+            CASE WHEN p.with_times THEN floor(extract(epoch FROM om.created_at) * 1000)::float8 END,
+            CASE WHEN p.with_times THEN floor(extract(epoch FROM om.updated_at) * 1000)::float8 END) AS member,
+          -- lower(username) is unique among live users, so it orders them completely.
+          lower(u.username) AS sort_key
         FROM users u JOIN organization_members om ON om.organization_id = p.organization_id AND om.user_id = u.id
         WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
         ORDER BY lower(u.username)
@@ -139,11 +156,11 @@ const pagesStatement = (pages: string) => `
     ) m`;
 
 /** What each source of pages gives, in order: the statement reads these. */
-const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, with_total, page)';
+const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, with_total, with_times, page)';
 
 /** Every page a batch asks for, one per element of the parameter arrays. */
 const PAGES_STATEMENT = pagesStatement(`
-    unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
+    unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[], $8::boolean[])
       WITH ORDINALITY AS ${PAGE_COLUMNS}`);
 
 /**
@@ -157,7 +174,7 @@ const PAGES_STATEMENT = pagesStatement(`
 const pageOfReferenceStatement = statementPerForm((organization: Condition) =>
   pagesStatement(`
     unnest(ARRAY(SELECT o.id FROM organizations o WHERE ${organization.sql('o', 1)}), ARRAY[NULL::uuid],
-      ARRAY[$2::bigint], ARRAY[$3::bigint], ARRAY[$4::bigint], ARRAY[$5::bigint], ARRAY[$6::boolean])
+      ARRAY[$2::bigint], ARRAY[$3::bigint], ARRAY[$4::bigint], ARRAY[$5::bigint], ARRAY[$6::boolean], ARRAY[$7::boolean])
       WITH ORDINALITY AS ${PAGE_COLUMNS}`),
 );
 
@@ -165,7 +182,7 @@ const pageOfReferenceStatement = statementPerForm((organization: Condition) =>
 const countsTotal = ({ withTotal, window }: Pick<PageRequest, 'withTotal' | 'window'>) =>
   withTotal || (window.last !== null && window.before === null);
 
-function findPages(ctx: RequestContext, requests: readonly PageRequest[]): Promise<PageRow[]> {
+function findPages(ctx: RequestContext, withTimes: boolean, requests: readonly PageRequest[]): Promise<PageRow[]> {
   const column = <T>(pick: (r: PageRequest) => T) => requests.map(pick);
   return ctx.sql.query<PageRow>(PAGES_STATEMENT, [
     column((r) => r.organizationId),
@@ -175,11 +192,12 @@ function findPages(ctx: RequestContext, requests: readonly PageRequest[]): Promi
     column((r) => r.window.first),
     column((r) => r.window.last),
     column(countsTotal),
+    column(() => withTimes),
   ]);
 }
 
-async function loadPages(ctx: RequestContext, query: MemberQuery, requests: readonly PageRequest[]): Promise<MemberPage[]> {
-  return pagesFromRows(ctx, query, requests, await findPages(ctx, requests));
+async function loadPages(ctx: RequestContext, selection: MemberSelection, requests: readonly PageRequest[]): Promise<MemberPage[]> {
+  return pagesFromRows(ctx, selection.query, requests, await findPages(ctx, selection.withTimes, requests));
 }
 
 /** The statement's rows, one per page in any order, made into the pages `requests` asked for. */
@@ -198,7 +216,7 @@ async function pagesFromRows(
       total: row.total,
       start: Number(row.start),
       stop: row.stop === null ? null : Number(row.stop),
-      members: row.members.map((member) => memberRow(organizationId, member)),
+      members: row.members.map((member) => memberFromTuple(organizationId, member)),
     };
   }
   const windows = pages.map((page) => {
@@ -218,14 +236,24 @@ async function pagesFromRows(
   }));
 }
 
-export function memberRow(organizationId: string, row: OwnDataRow): MemberRow {
+/**
+ * Stands for a timestamp the page left out, since nothing selected reads it.
+ * Invalid, so that a read nobody foresaw fails loudly (the DateTime scalar
+ * refuses it) rather than answering a wrong date.
+ */
+const TIME_NOT_LOADED = new Date(Number.NaN);
+
+function memberFromTuple(
+  organizationId: string,
+  [userId, roles, username, name, email, avatarUrl, rbacRoles, createdMs, updatedMs]: OwnDataTuple,
+): MemberRow {
   return {
     organizationId,
-    userId: row.user_id,
-    roles: row.roles,
-    createdAt: new Date(row.created_ms),
-    updatedAt: new Date(row.updated_ms),
-    user: { username: row.username, name: row.name, email: row.email, avatarUrl: row.avatar_url, rbacRoles: row.rbac_roles },
+    userId,
+    roles,
+    createdAt: createdMs === null ? TIME_NOT_LOADED : new Date(createdMs),
+    updatedAt: updatedMs === null ? TIME_NOT_LOADED : new Date(updatedMs),
+    user: { username, name, email, avatarUrl, rbacRoles },
   };
 }
 
@@ -262,13 +290,13 @@ const loaders = () => new Map<string, DataLoader<PageRequest, MemberPage, string
  * Loads one page; pages requested in the same tick with the same selection
  * (20 organizations' `members`, say) share one batch.
  */
-export function loadMemberPage(ctx: RequestContext, query: MemberQuery, request: PageRequest): Promise<MemberPage> {
-  const byQuery = ctx.perRequest(loaders);
-  const queryKey = JSON.stringify(query);
-  let loader = byQuery.get(queryKey);
+export function loadMemberPage(ctx: RequestContext, selection: MemberSelection, request: PageRequest): Promise<MemberPage> {
+  const bySelection = ctx.perRequest(loaders);
+  const selectionKey = JSON.stringify(selection);
+  let loader = bySelection.get(selectionKey);
   if (!loader) {
-    loader = new DataLoader((requests) => loadPages(ctx, query, requests), { cacheKeyFn: (r) => JSON.stringify(r) });
-    byQuery.set(queryKey, loader);
+    loader = new DataLoader((requests) => loadPages(ctx, selection, requests), { cacheKeyFn: (r) => JSON.stringify(r) });
+    bySelection.set(selectionKey, loader);
   }
   return loader.load(request);
 }
@@ -282,7 +310,7 @@ export function loadMemberPage(ctx: RequestContext, query: MemberQuery, request:
  */
 export async function loadMemberPageOf(
   ctx: RequestContext,
-  query: MemberQuery,
+  { query, withTimes }: MemberSelection,
   organization: Condition,
   { window, withTotal }: Pick<PageRequest, 'window' | 'withTotal'>,
 ): Promise<(MemberPage & { organizationId: string }) | undefined> {
@@ -293,6 +321,7 @@ export async function loadMemberPageOf(
     window.first,
     window.last,
     countsTotal({ window, withTotal }),
+    withTimes,
   ]);
   const organizationId = rows[0]?.organization_id;
   if (!organizationId) return undefined;

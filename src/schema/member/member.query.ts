@@ -1,10 +1,9 @@
-import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../../builder.js';
 import { badUserInput, notFound } from '../../errors.js';
 import { canReadOrganization, organizationCondition, readableOrganization, unusableReference } from '../organization/lookup.js';
 import { readableMember } from './member-lookup.js';
 import { canReadEveryMember, canReadMember, memberVisibility, OrganizationMember } from './member.js';
-import { loadMemberPage, loadMemberPageOf, WHOLE_LIST, type MemberRow } from './member-pages.js';
+import { loadMemberPage, loadMemberPageOf, memberSelection, WHOLE_LIST, type MemberRow } from './member-pages.js';
 import { selectsField } from '../shared/selection.js';
 
 interface PaginatedMembersView {
@@ -32,7 +31,7 @@ builder.queryFields((t) => ({
       const gate = await ctx.gate();
       const visibility = memberVisibility(gate, organization.id);
       if (!visibility) return [];
-      const page = await loadMemberPage(ctx, queryFromInfo({ context: ctx, info }), {
+      const page = await loadMemberPage(ctx, memberSelection(ctx, info), {
         organizationId: organization.id,
         ...visibility,
         window: WHOLE_LIST,
@@ -68,7 +67,7 @@ builder.queryFields((t) => ({
       // permissions alongside; the page is thrown away if the caller may not
       // read the organization's every member.
       const [page, gate] = await Promise.all([
-        loadMemberPageOf(ctx, queryFromInfo({ context: ctx, info, path: ['members'] }), organization, {
+        loadMemberPageOf(ctx, memberSelection(ctx, info, ['members']), organization, {
           window: { skip: offset, before: null, first: limit === 0 ? null : limit, last: null },
           withTotal: selectsField(info, 'count'),
         }),

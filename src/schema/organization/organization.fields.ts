@@ -1,12 +1,11 @@
 // Organization's fields that reach into other domains: its members (a Relay
 // connection), one member, its roles.
-import { queryFromInfo } from '@pothos/plugin-prisma';
 import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
 import { badUserInput, notFound, type FieldValidation } from '../../errors.js';
 import { canReadEveryMember, OrganizationMember } from '../member/member.js';
 import { readableMember } from '../member/member-lookup.js';
-import { loadMemberPage, type MemberRow, type MemberWindow } from '../member/member-pages.js';
+import { loadMemberPage, memberSelection, type MemberRow, type MemberWindow } from '../member/member-pages.js';
 import { AssignableRole, Role } from '../role/role.js';
 import { assignableOrganizationRoles, organizationCustomRoles } from '../role/role.query.js';
 import { selectsField } from '../shared/selection.js';
@@ -69,7 +68,7 @@ builder.prismaObjectFields(Organization, (t) => ({
         const window = connectionWindow(args);
         const gate = await ctx.gate();
         if (!canReadEveryMember(gate, organization.id)) throw notFound();
-        const page = await loadMemberPage(ctx, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] }), {
+        const page = await loadMemberPage(ctx, memberSelection(ctx, info, ['edges', 'node']), {
           organizationId: organization.id,
           onlyUserId: null,
           window,

@@ -14,3 +14,18 @@ export function selectsField(info: GraphQLResolveInfo, field: string): boolean {
     });
   return info.fieldNodes.some((node) => visit(node.selectionSet));
 }
+
+/**
+ * Whether the query selects any of `fields` anywhere below the field being
+ * resolved, at any depth (through fragments too). Errs towards yes: a field of
+ * that name on a nested object counts as well.
+ */
+export function selectsFieldBelow(info: GraphQLResolveInfo, fields: readonly string[]): boolean {
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((selection) => {
+      if (selection.kind === Kind.FIELD) return fields.includes(selection.name.value) || visit(selection.selectionSet);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
+      return visit(info.fragments[selection.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((node) => visit(node.selectionSet));
+}

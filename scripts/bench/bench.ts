@@ -16,6 +16,7 @@
 //   npm run bench                          # both databases, 15 s per operation
 //   npm run bench -- --db postgres --duration 5
 //   npm run bench -- --db postgres --workers 2   # WORKERS=2: two gateway processes
+//   npm run bench -- --db postgres --semi-space 32  # node --max-semi-space-size=32 rather than npm start's 8
 //   SESSION_CACHE_MS=0 npm run bench               # no session cache: every request reads its token
 //   RESPONSE_CACHE_MS=1000 npm run bench           # the response cache on (off for the targets)
 import { spawn } from 'node:child_process';
@@ -39,11 +40,14 @@ const { values: options } = parseArgs({
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '16' },
     workers: { type: 'string', default: '1' },
+    'semi-space': { type: 'string' },
   },
 });
 const DURATION = Number(options.duration);
 const WARMUP = Number(options.warmup);
 const CONNECTIONS = Number(options.connections);
+/** PostgreSQL only: the gateway's young generation, in place of npm start's (see README "Configuration"). */
+const SEMI_SPACE_MB = options['semi-space'] === undefined ? undefined : Number(options['semi-space']);
 const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 const { sessionCacheMs: SESSION_CACHE_MS, responseCacheMs: RESPONSE_CACHE_MS } = loadConfig({
   SESSION_CACHE_MS: process.env.SESSION_CACHE_MS,
@@ -73,7 +77,10 @@ async function benchPostgres() {
     const dataset = await seedDataset(database, POSTGRES_DATASET);
     const statements = await statementsPerRequest(database, dataset);
     await database.close();
-    const gateway = await startGatewayProcess({ DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: '16', WORKERS: options.workers! });
+    const gateway = await startGatewayProcess(
+      { DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: '16', WORKERS: options.workers! },
+      SEMI_SPACE_MB,
+    );
     const floors = postgresFloors(url, dataset, statements);
     try {
       await report('PostgreSQL', POSTGRES_DATASET, dataset, gateway, statements, floors.measure);
@@ -238,7 +245,10 @@ async function report(
   floors: FloorMeasure | Record<string, Floors>,
 ) {
   const workers = name === 'PostgreSQL' ? Number(options.workers) : 1;
-  console.log(`## ${name}: ${size.organizations} organizations, ${size.users} users, ${dataset.memberships} memberships, ${workers} gateway process(es)\n`);
+  console.log(
+    `## ${name}: ${size.organizations} organizations, ${size.users} users, ${dataset.memberships} memberships, ${workers} gateway process(es)` +
+      (name === 'PostgreSQL' && SEMI_SPACE_MB !== undefined ? `, --max-semi-space-size=${SEMI_SPACE_MB}` : '') + '\n',
+  );
   console.log(
     '| operation | req/s | p50 ms | p99 ms | errors | SQL/request | floor req/s | floor p99 ms | floor ÷ gateway req/s ' +
       "| prepared floor req/s | prepared floor ÷ gateway req/s | gateway's own statements req/s | own statements ÷ gateway req/s |",

@@ -25,9 +25,16 @@ export interface GatewayProcess {
   process: ChildProcess;
 }
 
-/** The gateway in its own process, as `npm start` runs it (the benchmarks build it first), in production mode. */
-export function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, startArguments(), {
+/**
+ * The gateway in its own process, as `npm start` runs it (the benchmarks build
+ * it first), in production mode; `semiSpaceMb`, if given, replaces the start
+ * script's young-generation size.
+ */
+export function startGatewayProcess(env: Record<string, string>, semiSpaceMb?: number): Promise<GatewayProcess> {
+  const args = startArguments().map((arg) =>
+    semiSpaceMb !== undefined && arg.startsWith('--max-semi-space-size=') ? `--max-semi-space-size=${semiSpaceMb}` : arg,
+  );
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'inherit'],

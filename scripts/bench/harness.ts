@@ -31,9 +31,9 @@ export interface GatewayProcess {
  * script's young-generation size.
  */
 export function startGatewayProcess(env: Record<string, string>, semiSpaceMb?: number): Promise<GatewayProcess> {
-  const args = startArguments().map((arg) =>
-    semiSpaceMb !== undefined && arg.startsWith('--max-semi-space-size=') ? `--max-semi-space-size=${semiSpaceMb}` : arg,
-  );
+  // Replaced, or added before the script if the start script stops giving one.
+  const args = startArguments().filter((arg) => semiSpaceMb === undefined || !arg.startsWith('--max-semi-space-size='));
+  if (semiSpaceMb !== undefined) args.splice(-1, 0, `--max-semi-space-size=${semiSpaceMb}`);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },

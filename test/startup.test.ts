@@ -1,8 +1,9 @@
 // Start-up as an operator sees it: `startGateway` over real HTTP on a free
 // port, the first-start bootstrap, restarts, GraphiQL, stopping without
-// dropping requests, the embedded database's one-process lock, and
-// `src/server.ts` refusing bad configuration.
-import { spawn } from 'node:child_process';
+// dropping requests, the embedded database's one-process lock; and the
+// gateway as `npm start` runs it (built, in its own process), on both
+// databases, stopping on SIGTERM and refusing bad configuration.
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
@@ -16,10 +17,10 @@ import { openDatabase, type DatabaseKind } from '../src/db/database.js';
 import { readMigrations } from '../src/db/migrations.js';
 import { createLogger } from '../src/logger.js';
 import { createUser } from '../src/operator/operator.js';
-import { createServerDatabase, DATABASE_KINDS, dropServerDatabase } from './support/databases.js';
+import { startArguments } from '../scripts/start-command.js';
+import { createServerDatabase, DATABASE_KINDS, dropServerDatabase, SERVER_URL } from './support/databases.js';
 
 const REPO = resolve(import.meta.dirname, '..');
-const TSX = join(REPO, 'node_modules/.bin/tsx');
 const TOKEN = /^[0-9A-Za-z]{10}-[0-9A-Za-z]{22}$/;
 const silent = createLogger('silent');
 
@@ -113,9 +114,17 @@ interface Exited {
   stderr: string;
 }
 
+/**
+ * The built gateway with the node flags of `npm start` (it serves from a
+ * worker thread, which Node 20 cannot start from TypeScript source under tsx).
+ */
+function spawnServer(env: Record<string, string>) {
+  return spawn(process.execPath, startArguments(), { cwd: REPO, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 function runServer(env: Record<string, string>): Promise<Exited> {
   return new Promise((done, fail) => {
-    const child = spawn(TSX, ['src/server.ts'], { cwd: REPO, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnServer(env);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -323,57 +332,80 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
   });
 });
 
-describe('src/server.ts', () => {
+describe('the gateway as npm start runs it', () => {
   let dataDir: string;
   beforeAll(async () => {
+    // What `npm start` builds first; quick when nothing changed.
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, stdio: 'ignore' });
     dataDir = await mkdtemp(join(tmpdir(), 'gateway-server-'));
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-  it('prints the first owner token once, holds DATA_DIR while it runs, and releases it on SIGTERM', async () => {
-    const child = spawn(TSX, ['src/server.ts'], {
-      cwd: REPO,
-      env: childEnv({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  /** Starts it and waits for the first owner's token, which it prints once. */
+  async function startServer(env: Record<string, string>) {
+    const child = spawnServer({ PORT: '0', LOG_LEVEL: 'info', ...env });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-    try {
-      await new Promise<void>((ready, fail) => {
-        child.stdout.on('data', (chunk) => {
-          stdout += chunk;
-          if (/Coder-Session-Token: \S+\n/.test(stdout)) ready();
-        });
-        child.on('close', (code) => fail(new Error(`server exited with ${code} before serving:\n${stdout}\n${stderr}`)));
+    await new Promise<void>((ready, fail) => {
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+        if (/Coder-Session-Token: \S+\n/.test(stdout)) ready();
       });
-      const url = /Open (http:\S+) and send/.exec(stdout)?.[1];
-      const printed = [...stdout.matchAll(/[0-9A-Za-z]{10}-[0-9A-Za-z]{22}/g)].map((m) => m[0]);
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
-      expect(new Set(printed).size).toBe(1);
-      const token = printed[0]!;
-      expect(await gql(url!, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
+      child.on('close', (code) => fail(new Error(`server exited with ${code} before serving:\n${stdout}\n${stderr}`)));
+    });
+    const url = /Open (http:\S+) and send/.exec(stdout)?.[1];
+    const printed = [...stdout.matchAll(/[0-9A-Za-z]{10}-[0-9A-Za-z]{22}/g)].map((m) => m[0]);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect(new Set(printed).size).toBe(1);
+    return { child, url: url!, token: printed[0]!, exited, stderr: () => stderr };
+  }
 
-      // The embedded database serves one process at a time.
+  it('prints the first owner token once, holds DATA_DIR while it runs, and releases it on SIGTERM', async () => {
+    const server = await startServer({ DATA_DIR: dataDir });
+    try {
+      expect(await gql(server.url, WHO_AND_WHERE, server.token)).toEqual(ADMIN_IN_CODER);
+
+      // The embedded database serves one process at a time: not this one,
       const second = startGateway(config({ databaseUrl: undefined, dataDir }), silent);
       await expect(second).rejects.toBeInstanceOf(DataDirInUseError);
       await expect(second).rejects.toThrow(dataDir);
+      // nor a second gateway started the same way, which says why and exits 1.
+      const refused = await runServer({ DATA_DIR: dataDir, PORT: '0' });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`DATA_DIR ${dataDir} is in use`);
 
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
       expect(existsSync(join(dataDir, 'gateway.lock'))).toBe(false);
 
       // Now this process may open it: same data, no new owner or token.
       const next = await startGateway(config({ databaseUrl: undefined, dataDir }), silent);
       try {
         expect(next.bootstrap).toEqual({ createdOrganization: false });
-        expect(await gql(next.url, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
+        expect(await gql(next.url, WHO_AND_WHERE, server.token)).toEqual(ADMIN_IN_CODER);
       } finally {
         await next.close();
       }
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
+  });
+
+  it.runIf(SERVER_URL)('on PostgreSQL: serves with the token it prints, and stops on SIGTERM with exit code 0', async () => {
+    const databaseUrl = await createServerDatabase();
+    try {
+      const server = await startServer({ DATABASE_URL: databaseUrl });
+      try {
+        expect(await gql(server.url, WHO_AND_WHERE, server.token)).toEqual(ADMIN_IN_CODER);
+        server.child.kill('SIGTERM');
+        expect(await server.exited, server.stderr()).toBe(0);
+      } finally {
+        if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      }
+    } finally {
+      await dropServerDatabase(databaseUrl);
     }
   });
 

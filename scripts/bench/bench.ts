@@ -16,7 +16,7 @@
 //   npm run bench                          # both databases, 15 s per operation
 //   npm run bench -- --db postgres --duration 5
 //   npm run bench -- --db postgres --workers 2   # WORKERS=2: two gateway processes
-//   npm run bench -- --db postgres --semi-space 32  # node --max-semi-space-size=32 rather than npm start's 8
+//   npm run bench -- --db postgres --semi-space 32  # node --max-semi-space-size=32 over the gateway's own choice
 //   SESSION_CACHE_MS=0 npm run bench               # no session cache: every request reads its token
 //   RESPONSE_CACHE_MS=1000 npm run bench           # the response cache on (off for the targets)
 import { spawn } from 'node:child_process';
@@ -46,7 +46,7 @@ const { values: options } = parseArgs({
 const DURATION = Number(options.duration);
 const WARMUP = Number(options.warmup);
 const CONNECTIONS = Number(options.connections);
-/** PostgreSQL only: the gateway's young generation, in place of npm start's (see README "Configuration"). */
+/** PostgreSQL only: a young generation given to node, over the gateway's own choice (src/server.ts). */
 const SEMI_SPACE_MB = options['semi-space'] === undefined ? undefined : Number(options['semi-space']);
 const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 const { sessionCacheMs: SESSION_CACHE_MS, responseCacheMs: RESPONSE_CACHE_MS } = loadConfig({

@@ -46,7 +46,7 @@ const DURATION = Number(options.duration);
 const SLICES = Number(options.slices);
 const WARMUP = Number(options.warmup);
 const CONNECTIONS = Number(options.connections);
-/** The gateway's young generation, in place of npm start's (see README "Configuration"). */
+/** A young generation given to node, over the gateway's own choice (src/server.ts). */
 const SEMI_SPACE_MB = options['semi-space'] === undefined ? undefined : Number(options['semi-space']);
 const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
 const POSTGRAPHILE_DIR = new URL('./postgraphile/', import.meta.url).pathname;

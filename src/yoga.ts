@@ -5,6 +5,7 @@ import { getOperationAST, GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { SessionCache } from './auth/session-cache.js';
+import { sendLargeAnswersAsBytes } from './http/answer-bytes.js';
 import { limitRequestBodies } from './http/body-limit.js';
 import { createResponseCache } from './http/response-cache.js';
 import type { KeyRow } from './auth/session.js';
@@ -60,6 +61,7 @@ export function createGateway({ database, logger, sessionCacheMs = 0, responseCa
       // graphql-js's interpreter spends on it (npm run bench, README "Performance").
       useGraphQlJit(),
       codeRequestErrors(),
+      sendLargeAnswersAsBytes(),
       ...(responseCache ? [responseCache.plugin] : []),
       // Any write may change someone's roles, keys or members: what was read before it is read again.
       ...(sessionCache || responseCache

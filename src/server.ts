@@ -24,7 +24,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
  * are set when it starts. A flag given to node still wins: V8 applies it over
  * any thread's limits.
  */
-export const SEMI_SPACE_MB = { pglite: 8, postgres: 32 } as const;
+const SEMI_SPACE_MB = { pglite: 8, postgres: 32 } as const;
 
 const semiSpaceMb = (config: Config) => (config.databaseUrl ? SEMI_SPACE_MB.postgres : SEMI_SPACE_MB.pglite);
 
@@ -60,7 +60,7 @@ if (!isMainThread) {
   const { serve } = await import('./serve.js');
   await serve(workerData as Config, (stop) => parentPort!.once('message', (message: { stop: string }) => stop(message.stop)));
 } else if (cluster.isWorker) {
-  // Forked by supervise() below, with node flags that size the heap.
+  // Forked by supervise() (src/serve.ts), with node flags that size the heap.
   const { serve, stopOnSignals } = await import('./serve.js');
   await serve(configOrExit(), stopOnSignals);
 } else {

@@ -1,16 +1,14 @@
 // Answers over real HTTP: a large answer leaves as bytes (src/http/answer-bytes.ts),
 // and must arrive exactly as a small one would, whatever characters it holds.
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import { createGateway } from '../src/yoga.js';
 import { freshDatabase } from './support/databases.js';
+import { serveOverHttp, type HttpGateway } from './support/http.js';
 import { makeUser } from './support/gateway.js';
 
 let database: Database;
-let server: Server;
-let port: number;
+let gateway: HttpGateway;
 let token: string;
 const NAME = 'Zoë Ōtsuka 名前 🚀';
 
@@ -18,14 +16,11 @@ beforeAll(async () => {
   database = await freshDatabase('pglite');
   await database.migrate();
   ({ token } = await makeUser(database, { name: NAME }));
-  server = createServer(createGateway({ database }));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  gateway = await serveOverHttp(database);
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await gateway.close();
   await database.close();
 });
 
@@ -36,7 +31,7 @@ function post(query: string, accept: string): Promise<{ status: number; headers:
     const req = request(
       {
         host: '127.0.0.1',
-        port,
+        port: gateway.port,
         path: '/graphql',
         method: 'POST',
         headers: { 'content-type': 'application/json', accept, 'coder-session-token': token, 'content-length': Buffer.byteLength(body) },

@@ -1,29 +1,24 @@
 // The request body limit over real HTTP (Node's parser is part of the
 // argument in src/http/body-limit.ts): bodies that say how long they are, and
 // chunked bodies that do not.
-import { request, createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { MAX_REQUEST_BODY_BYTES } from '../src/http/body-limit.js';
-import { createGateway } from '../src/yoga.js';
 import { freshDatabase } from './support/databases.js';
+import { serveOverHttp, type HttpGateway } from './support/http.js';
 
 let database: Database;
-let server: Server;
-let port: number;
+let gateway: HttpGateway;
 
 beforeAll(async () => {
   database = await freshDatabase('pglite');
   await database.migrate();
-  server = createServer(createGateway({ database }));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  gateway = await serveOverHttp(database);
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await gateway.close();
   await database.close();
 });
 
@@ -44,7 +39,7 @@ function post(chunks: string[], { chunked = false } = {}): Promise<Answer> {
     const req = request(
       {
         host: '127.0.0.1',
-        port,
+        port: gateway.port,
         path: '/graphql',
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', ...(chunked ? {} : { 'content-length': length }) },

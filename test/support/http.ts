@@ -1,0 +1,25 @@
+// The gateway behind a real HTTP server on a free port of 127.0.0.1, for what
+// only a socket shows (src/http/: request bodies as Node's parser holds them,
+// answers as they are written).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Database } from '../../src/db/database.js';
+import { createGateway } from '../../src/yoga.js';
+
+export interface HttpGateway {
+  port: number;
+  /** Closes the server and every connection to it; the database stays open. */
+  close(): Promise<void>;
+}
+
+export async function serveOverHttp(database: Database): Promise<HttpGateway> {
+  const server = createServer(createGateway({ database }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

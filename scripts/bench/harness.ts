@@ -27,12 +27,13 @@ export interface GatewayProcess {
 
 /**
  * The gateway in its own process, as `npm start` runs it (the benchmarks build
- * it first), in production mode; `semiSpaceMb`, if given, replaces the start
- * script's young-generation size.
+ * it first), in production mode; `semiSpaceMb`, if given, is passed to node
+ * as `--max-semi-space-size`, which overrides the young generation the
+ * gateway picks for its database (src/server.ts).
  */
 export function startGatewayProcess(env: Record<string, string>, semiSpaceMb?: number): Promise<GatewayProcess> {
-  // Replaced, or added before the script if the start script stops giving one.
-  const args = startArguments().filter((arg) => semiSpaceMb === undefined || !arg.startsWith('--max-semi-space-size='));
+  const args = startArguments();
+  // Just before the script: after any flag of the start script's own, so it wins.
   if (semiSpaceMb !== undefined) args.splice(-1, 0, `--max-semi-space-size=${semiSpaceMb}`);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,

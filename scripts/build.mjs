@@ -32,5 +32,9 @@ const hash = createHash('sha256')
   .digest('hex');
 if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) process.exit(0);
 
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+  { stdio: 'inherit' },
+);
 writeFileSync(stampFile, hash);

@@ -31,7 +31,11 @@ async function timeToFirstAnswer(env: Record<string, string>): Promise<number> {
         if (match) resolve(match[1]!);
       });
     });
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
     if (!response.ok) throw new Error(`first query answered ${response.status}`);
     return performance.now() - started;
   } finally {

@@ -26,6 +26,9 @@ execFileSync(process.execPath, [`${root}node_modules/prisma/build/index.js`, 'ge
     ...process.env,
     // the pothos generator is run by name from node_modules/.bin
     PATH: `${root}node_modules/.bin${delimiter}${process.env.PATH ?? ''}`,
-    PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+    PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    CHECKPOINT_DISABLE: '1',
+  },
 });
 writeFileSync(stampFile, hash);

@@ -36,7 +36,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const database = await openDatabase(config);
   try {
     const bootstrapped = await prepareDatabase(database, config, logger);
-    const yoga = createGateway({ database, logger, sessionCacheMs: config.sessionCacheMs, responseCacheMs: config.responseCacheMs });
+    const yoga = createGateway({
+      database,
+      logger,
+      sessionCacheMs: config.sessionCacheMs,
+      responseCacheMs: config.responseCacheMs,
+    });
     const { server, stop } = createStoppableServer(yoga);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -38,7 +38,8 @@ const many = { type: 'string', multiple: true } as const;
 function parse<O extends Options>(args: string[], options: O, positionals = 0) {
   try {
     const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
-    if (parsed.positionals.length !== positionals) throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}`);
+    if (parsed.positionals.length !== positionals)
+      throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}`);
     return parsed;
   } catch (error) {
     throw error instanceof UsageError ? error : new UsageError((error as Error).message);
@@ -74,7 +75,8 @@ const commands: Record<string, Command> = {
     const unknown = roles.find((role) => !SITE_ROLES.has(role));
     if (unknown) throw new UsageError(`--role "${unknown}" is not a site role (${[...SITE_ROLES].join(', ')})`);
     const status = values.status ?? 'active';
-    if (!STATUSES.includes(status as (typeof STATUSES)[number])) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+    if (!STATUSES.includes(status as (typeof STATUSES)[number]))
+      throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
     const input = {
       username: required(values, 'username'),
       email: required(values, 'email'),
@@ -91,12 +93,20 @@ const commands: Record<string, Command> = {
     parse(args, {});
     return async (db) => {
       const users = await db.prisma.user.findMany({ where: { deleted: false }, orderBy: { username: 'asc' } });
-      return table(['ID', 'USERNAME', 'EMAIL', 'STATUS', 'SITE ROLES'], users.map((u) => [u.id, u.username, u.email, u.status, u.rbacRoles.join(',')]));
+      return table(
+        ['ID', 'USERNAME', 'EMAIL', 'STATUS', 'SITE ROLES'],
+        users.map((u) => [u.id, u.username, u.email, u.status, u.rbacRoles.join(',')]),
+      );
     };
   },
   'org create'(args) {
     const { values } = parse(args, { name: text, 'display-name': text, description: text, icon: text });
-    const input = { name: required(values, 'name'), displayName: values['display-name'], description: values.description, icon: values.icon };
+    const input = {
+      name: required(values, 'name'),
+      displayName: values['display-name'],
+      description: values.description,
+      icon: values.icon,
+    };
     return async (db) => {
       const organization = await createOrganization(db.prisma, input);
       return `created organization ${organization.name} ${organization.id}`;
@@ -105,15 +115,24 @@ const commands: Record<string, Command> = {
   'org list'(args) {
     parse(args, {});
     return async (db) => {
-      const organizations = await db.prisma.organization.findMany({ where: { deleted: false }, orderBy: { name: 'asc' } });
-      return table(['ID', 'NAME', 'DISPLAY NAME', 'DEFAULT'], organizations.map((o) => [o.id, o.name, o.displayName, o.isDefault ? 'yes' : '']));
+      const organizations = await db.prisma.organization.findMany({
+        where: { deleted: false },
+        orderBy: { name: 'asc' },
+      });
+      return table(
+        ['ID', 'NAME', 'DISPLAY NAME', 'DEFAULT'],
+        organizations.map((o) => [o.id, o.name, o.displayName, o.isDefault ? 'yes' : '']),
+      );
     };
   },
   'member add'(args) {
     const { values } = parse(args, { org: text, user: text, role: many });
     const [org, user, roles] = [required(values, 'org'), required(values, 'user'), values.role ?? []];
     const implicit = roles.find((role) => role === ROLE.orgMember || isSiteRoleName(role));
-    if (implicit) throw new UsageError(`--role "${implicit}" is not a role to store on a membership (organization-member is implied; site roles go on the user)`);
+    if (implicit)
+      throw new UsageError(
+        `--role "${implicit}" is not a role to store on a membership (organization-member is implied; site roles go on the user)`,
+      );
     return async (db) => {
       const member = await db.prisma.$transaction((tx) => addMember(tx, org, user, roles));
       return `added user ${member.userId} to organization ${member.organizationId}`;
@@ -124,8 +143,12 @@ const commands: Record<string, Command> = {
     const user = required(values, 'user');
     const lifetimeSeconds = values.lifetime ? parseDuration(values.lifetime) : undefined;
     return async (db) => {
-      const { token, apiKey } = await db.prisma.$transaction((tx) => issueToken(tx, user, { name: values.name, lifetimeSeconds }));
-      process.stderr.write(`token ${apiKey.id} "${apiKey.tokenName}" expires ${date(apiKey.expiresAt)}; it is shown only now:\n`);
+      const { token, apiKey } = await db.prisma.$transaction((tx) =>
+        issueToken(tx, user, { name: values.name, lifetimeSeconds }),
+      );
+      process.stderr.write(
+        `token ${apiKey.id} "${apiKey.tokenName}" expires ${date(apiKey.expiresAt)}; it is shown only now:\n`,
+      );
       return token;
     };
   },

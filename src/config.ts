@@ -56,7 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const s = parsed.data;
   if (s.WORKERS > 1 && !s.DATABASE_URL) {
-    throw new ConfigError(`invalid configuration: WORKERS=${s.WORKERS}: more than one worker needs DATABASE_URL (the embedded database serves one process)`);
+    throw new ConfigError(
+      `invalid configuration: WORKERS=${s.WORKERS}: more than one worker needs DATABASE_URL (the embedded database serves one process)`,
+    );
   }
   return {
     port: s.PORT,

@@ -2,7 +2,7 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import { createGate, type Gate } from './access/gate.js';
 import type { SessionCache } from './auth/session-cache.js';
 import { authenticate, type Authentication, type KeyRow, type Session } from './auth/session.js';
-import type { Database } from './db/database.js';
+import type { DataAccess } from './db/database.js';
 import type { Sql } from './db/sql.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
@@ -31,9 +31,6 @@ export interface RequestContext {
 
 export type Context = RequestContext & YogaInitialContext;
 
-/** What a request needs of the database. */
-export type DataAccess = Pick<Database, 'prisma' | 'sql'>;
-
 export function createRequestContext(
   { prisma, sql }: DataAccess,
   request: Request,
@@ -47,7 +44,9 @@ export function createRequestContext(
     prisma,
     sql,
     authenticate() {
-      authentication ??= authenticate({ sql, prisma }, request.headers, { cache: sessionCache }).then((outcome) => (result = outcome));
+      authentication ??= authenticate({ sql, prisma }, request.headers, { cache: sessionCache }).then(
+        (outcome) => (result = outcome),
+      );
       return authentication;
     },
     authFailure: () => (result && !result.ok ? result.reason : undefined),

@@ -24,6 +24,8 @@ export class ApiError extends GraphQLError {
 export const unauthenticated = (message: string) => new ApiError('UNAUTHENTICATED', message);
 export const notFound = (message = 'Resource not found or you do not have access to this resource.') =>
   new ApiError('NOT_FOUND', message);
-export const forbidden = (message = 'Forbidden.', details?: ErrorDetails) => new ApiError('FORBIDDEN', message, details);
-export const badUserInput = (message: string, details?: ErrorDetails) => new ApiError('BAD_USER_INPUT', message, details);
+export const forbidden = (message = 'Forbidden.', details?: ErrorDetails) =>
+  new ApiError('FORBIDDEN', message, details);
+export const badUserInput = (message: string, details?: ErrorDetails) =>
+  new ApiError('BAD_USER_INPUT', message, details);
 export const conflict = (message: string, details?: ErrorDetails) => new ApiError('CONFLICT', message, details);

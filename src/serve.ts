@@ -33,7 +33,10 @@ export async function serve(config: Config, stopRequests: StopRequests): Promise
   await failingFast(logger, async () => {
     const gateway = await startGateway(config, logger);
     const database = gateway.database.kind === 'pglite' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL';
-    logger.info({ url: gateway.url, database: gateway.database.kind }, `serving GraphQL at ${gateway.url} on ${database}`);
+    logger.info(
+      { url: gateway.url, database: gateway.database.kind },
+      `serving GraphQL at ${gateway.url} on ${database}`,
+    );
     announceOwner(gateway.bootstrap, gateway.url);
     stopRequests((signal) => {
       logger.info({ signal }, 'shutting down');

@@ -58,7 +58,9 @@ function serveFromThread(config: Config) {
 
 if (!isMainThread) {
   const { serve } = await import('./serve.js');
-  await serve(workerData as Config, (stop) => parentPort!.once('message', (message: { stop: string }) => stop(message.stop)));
+  await serve(workerData as Config, (stop) =>
+    parentPort!.once('message', (message: { stop: string }) => stop(message.stop)),
+  );
 } else if (cluster.isWorker) {
   // Forked by supervise() (src/serve.ts), with node flags that size the heap.
   const { serve, stopOnSignals } = await import('./serve.js');

@@ -9,7 +9,8 @@ import { sendLargeAnswersAsBytes } from './http/answer-bytes.js';
 import { limitRequestBodies } from './http/body-limit.js';
 import { createResponseCache } from './http/response-cache.js';
 import type { KeyRow } from './auth/session.js';
-import { createRequestContext, type DataAccess, type RequestContext } from './context.js';
+import { createRequestContext, type RequestContext } from './context.js';
+import type { DataAccess } from './db/database.js';
 import { schema } from './schema/index.js';
 
 export interface GatewayOptions {

@@ -4,7 +4,15 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from './support/databases.js';
-import { errorCode, makeOrganization, makeUser, startTestGateway, type GraphQLResponse, type TestGateway, type TestUser } from './support/gateway.js';
+import {
+  errorCode,
+  makeOrganization,
+  makeUser,
+  startTestGateway,
+  type GraphQLResponse,
+  type TestGateway,
+  type TestUser,
+} from './support/gateway.js';
 
 const ME = '{ me { username } }';
 const HOUR = 60 * 60 * 1000;
@@ -43,7 +51,8 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
     else expect(response.errors![0]!.message).toMatch(message);
     expect(response.data ?? null).toBeNull();
   }
-  const expectUser = (response: GraphQLResponse, user: TestUser) => expect(response).toEqual({ data: { me: { username: user.username } } });
+  const expectUser = (response: GraphQLResponse, user: TestUser) =>
+    expect(response).toEqual({ data: { me: { username: user.username } } });
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);
@@ -127,9 +136,15 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
       expectUser(await me({ cookie: `coder_session_token=${alice.token}`, 'coder-session-token': 'garbage' }), alice);
       expectUser(await me({ 'coder-session-token': alice.token, authorization: `Bearer ${UNKNOWN_TOKEN}` }), alice);
       // ...and a bad one in the higher-priority place is not rescued by a good one below it.
-      expectRefused(await me({ cookie: `coder_session_token=${UNKNOWN_TOKEN}`, 'coder-session-token': alice.token }), INVALID);
+      expectRefused(
+        await me({ cookie: `coder_session_token=${UNKNOWN_TOKEN}`, 'coder-session-token': alice.token }),
+        INVALID,
+      );
       expectRefused(await me({ 'coder-session-token': 'garbage', authorization: `Bearer ${alice.token}` }), MALFORMED);
-      expectRefused(await me({ cookie: `coder_session_token=${wrongSecret(alice.token)}`, authorization: `Bearer ${alice.token}` }), INVALID);
+      expectRefused(
+        await me({ cookie: `coder_session_token=${wrongSecret(alice.token)}`, authorization: `Bearer ${alice.token}` }),
+        INVALID,
+      );
     });
   });
 
@@ -138,7 +153,9 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
       const frank = await makeUser(gw.database, { username: 'frank', status: 'dormant' });
       const status = () => gw.database.prisma.user.findUniqueOrThrow({ where: { id: frank.id } }).then((u) => u.status);
       expect(await status()).toBe('dormant');
-      expect(await gw.gql('{ me { username status } }', {}, frank.token)).toEqual({ data: { me: { username: 'frank', status: 'ACTIVE' } } });
+      expect(await gw.gql('{ me { username status } }', {}, frank.token)).toEqual({
+        data: { me: { username: 'frank', status: 'ACTIVE' } },
+      });
       expect(await status()).toBe('active');
     });
 
@@ -171,7 +188,7 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
     // middleware writes users.last_seen_at whenever it refreshes last_used
     // (coderd/httpmw/apikey.go, UpdateUserLastSeenAt), and Coder's dormancy job
     // reads last_seen_at. User.lastSeenAt is part of our schema too.
-    it("records when the user was last seen, when it refreshes last_used (as Coder does)", async () => {
+    it('records when the user was last seen, when it refreshes last_used (as Coder does)', async () => {
       const iris = await makeUser(gw.database, { username: 'iris' });
       await setKey(iris.token, { lastUsed: new Date(Date.now() - 2 * HOUR) });
       const before = Date.now();
@@ -212,17 +229,35 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
   // RBAC lets such a key do nothing else (coderd/rbac/scopes.go), even for an owner.
   it('lets a key scoped to application_connect read and change nothing, whatever its user may do', async () => {
     const organization = await makeOrganization(gw.database);
-    const owner = await makeUser(gw.database, { siteRoles: ['owner'], orgs: { [organization.id]: ['organization-admin'] } });
+    const owner = await makeUser(gw.database, {
+      siteRoles: ['owner'],
+      orgs: { [organization.id]: ['organization-admin'] },
+    });
     expectUser(await me(owner.token), owner);
 
-    await gw.database.prisma.apiKey.update({ where: { id: idOf(owner.token) }, data: { scope: 'application_connect' } });
+    await gw.database.prisma.apiKey.update({
+      where: { id: idOf(owner.token) },
+      data: { scope: 'application_connect' },
+    });
     expect(errorCode(await me(owner.token))).toBe('NOT_FOUND');
     expect(await gw.gql('{ organizations { id } }', {}, owner.token)).toEqual({ data: { organizations: [] } });
-    const members = await gw.gql(`{ organizationMembers(organization: "${organization.name}") { userId } }`, {}, owner.token);
+    const members = await gw.gql(
+      `{ organizationMembers(organization: "${organization.name}") { userId } }`,
+      {},
+      owner.token,
+    );
     expect(errorCode(members)).toBe('NOT_FOUND');
-    const add = await gw.gql(`mutation { addOrganizationMember(organization: "${organization.name}", user: "${alice.username}") { userId } }`, {}, owner.token);
+    const add = await gw.gql(
+      `mutation { addOrganizationMember(organization: "${organization.name}", user: "${alice.username}") { userId } }`,
+      {},
+      owner.token,
+    );
     expect(errorCode(add)).toBe('NOT_FOUND');
-    expect(await gw.database.prisma.organizationMember.count({ where: { organizationId: organization.id, userId: alice.id } })).toBe(0);
+    expect(
+      await gw.database.prisma.organizationMember.count({
+        where: { organizationId: organization.id, userId: alice.id },
+      }),
+    ).toBe(0);
   });
 
   it('stores only the SHA-256 of the secret; the token appears nowhere in the api_keys row', async () => {
@@ -247,7 +282,12 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
     });
 
     it('is not broken by a bad token', async () => {
-      const bad: (string | Record<string, string>)[] = ['garbage', UNKNOWN_TOKEN, { cookie: 'coder_session_token=garbage' }, { authorization: 'Bearer garbage' }];
+      const bad: (string | Record<string, string>)[] = [
+        'garbage',
+        UNKNOWN_TOKEN,
+        { cookie: 'coder_session_token=garbage' },
+        { authorization: 'Bearer garbage' },
+      ];
       for (const auth of bad) {
         expect(await gw.gql('{ __typename __schema { queryType { name } } }', {}, auth)).toEqual({
           data: { __typename: 'Query', __schema: { queryType: { name: 'Query' } } },

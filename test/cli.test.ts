@@ -58,8 +58,14 @@ function cli(target: Target, args: string[], env: Record<string, string> = {}): 
     let stdout = '';
     let stderr = '';
     let lastOutput = Date.now();
-    child.stdout.on('data', (chunk) => ((stdout += chunk), (lastOutput = Date.now())));
-    child.stderr.on('data', (chunk) => ((stderr += chunk), (lastOutput = Date.now())));
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      lastOutput = Date.now();
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      lastOutput = Date.now();
+    });
     child.on('error', fail);
     child.on('close', (code) => done({ code, stdout, stderr, lingered: Date.now() - lastOutput }));
   });
@@ -86,7 +92,9 @@ async function withDatabase<T>(target: Target, use: (db: Database) => Promise<T>
 async function snapshot(db: Database) {
   const tables: Record<string, string[]> = {};
   for (const table of ['users', 'organizations', 'organization_members', 'custom_roles', 'api_keys']) {
-    const rows = await db.prisma.$queryRawUnsafe<{ row: string }[]>(`SELECT row_to_json(t)::text AS row FROM ${table} t ORDER BY 1`);
+    const rows = await db.prisma.$queryRawUnsafe<{ row: string }[]>(
+      `SELECT row_to_json(t)::text AS row FROM ${table} t ORDER BY 1`,
+    );
     tables[table] = rows.map((r) => r.row);
   }
   return tables;
@@ -115,7 +123,18 @@ describe.each(DATABASE_KINDS)('operator CLI on %s', (kind) => {
   beforeAll(async () => {
     target = await newTarget(kind);
     // The first command meets an empty database and migrates it (MIGRATE defaults to true).
-    first = await cli(target, ['user', 'create', '--username', 'alice', '--email', 'alice@example.com', '--role', 'auditor', '--role', 'user-admin']);
+    first = await cli(target, [
+      'user',
+      'create',
+      '--username',
+      'alice',
+      '--email',
+      'alice@example.com',
+      '--role',
+      'auditor',
+      '--role',
+      'user-admin',
+    ]);
   });
   afterAll(() => target?.drop());
 
@@ -138,7 +157,17 @@ describe.each(DATABASE_KINDS)('operator CLI on %s', (kind) => {
     const org = await run(target, 'org', 'create', '--name', 'acme', '--display-name', 'Acme Inc.');
     expect(org.stderr).toBe('');
     expect(org.stdout).toMatch(new RegExp(`^created organization acme ${UUID}\\n$`));
-    const member = await run(target, 'member', 'add', '--org', 'ACME', '--user', 'alice', '--role', 'organization-admin');
+    const member = await run(
+      target,
+      'member',
+      'add',
+      '--org',
+      'ACME',
+      '--user',
+      'alice',
+      '--role',
+      'organization-admin',
+    );
     expect(member.stderr).toBe('');
     expect(member.stdout).toMatch(new RegExp(`^added user ${UUID} to organization ${UUID}\\n$`));
 
@@ -149,7 +178,9 @@ describe.each(DATABASE_KINDS)('operator CLI on %s', (kind) => {
       return { alice, acme, membership };
     });
     expect(acme).toMatchObject({ displayName: 'Acme Inc.', isDefault: false, deleted: false });
-    expect(membership).toEqual([expect.objectContaining({ userId: alice.id, organizationId: acme.id, roles: ['organization-admin'] })]);
+    expect(membership).toEqual([
+      expect.objectContaining({ userId: alice.id, organizationId: acme.id, roles: ['organization-admin'] }),
+    ]);
     expect(member.stdout).toBe(`added user ${alice.id} to organization ${acme.id}\n`);
 
     // alice as the first command created her: active, with the two site roles asked for.

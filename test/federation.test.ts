@@ -2,7 +2,14 @@
 // entity references resolved in batches and only for callers who may read them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from './support/databases.js';
-import { errorCode, makeOrganization, makeUser, startTestGateway, type TestGateway, type TestUser } from './support/gateway.js';
+import {
+  errorCode,
+  makeOrganization,
+  makeUser,
+  startTestGateway,
+  type TestGateway,
+  type TestUser,
+} from './support/gateway.js';
 
 const ENTITIES = `query ($representations: [_Any!]!) {
   _entities(representations: $representations) {
@@ -87,7 +94,11 @@ describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
     const count = async (ids: string[]) => {
       const statements: string[] = [];
       const stop = gw.database.onStatement((sql) => statements.push(sql));
-      const response = await gw.gql(ENTITIES, { representations: ids.map((id) => ({ __typename: 'User', id })) }, owner.token);
+      const response = await gw.gql(
+        ENTITIES,
+        { representations: ids.map((id) => ({ __typename: 'User', id })) },
+        owner.token,
+      );
       stop();
       expect(response.data._entities).toHaveLength(ids.length);
       return statements.length;

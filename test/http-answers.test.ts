@@ -25,7 +25,10 @@ afterAll(async () => {
 });
 
 /** POSTs a query; the answer's raw bytes and headers. */
-function post(query: string, accept: string): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }> {
+function post(
+  query: string,
+  accept: string,
+): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ query });
     const req = request(
@@ -34,7 +37,12 @@ function post(query: string, accept: string): Promise<{ status: number; headers:
         port: gateway.port,
         path: '/graphql',
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept, 'coder-session-token': token, 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          accept,
+          'coder-session-token': token,
+          'content-length': Buffer.byteLength(body),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -55,15 +63,21 @@ describe('answers over HTTP', () => {
     ['application/json', 10],
     ['application/json', 2_000],
     ['application/graphql-response+json', 2_000],
-  ])('as %s with %i names (small and large answers): the declared length, UTF-8, every character intact', async (accept, count) => {
-    const answer = await post(names(count), accept);
-    expect(answer.status).toBe(200);
-    expect(answer.headers['content-type']).toBe(`${accept}; charset=utf-8`);
-    expect(Number(answer.headers['content-length'])).toBe(answer.bytes.length);
-    if (count > 1_000) expect(answer.bytes.length).toBeGreaterThan(16 * 1024);
-    const { data, errors } = JSON.parse(answer.bytes.toString('utf8')) as { data: Record<string, { name: string }>; errors?: unknown };
-    expect(errors).toBeUndefined();
-    expect(Object.keys(data)).toHaveLength(count);
-    for (const value of Object.values(data)) expect(value).toEqual({ name: NAME });
-  });
+  ])(
+    'as %s with %i names (small and large answers): the declared length, UTF-8, every character intact',
+    async (accept, count) => {
+      const answer = await post(names(count), accept);
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-type']).toBe(`${accept}; charset=utf-8`);
+      expect(Number(answer.headers['content-length'])).toBe(answer.bytes.length);
+      if (count > 1_000) expect(answer.bytes.length).toBeGreaterThan(16 * 1024);
+      const { data, errors } = JSON.parse(answer.bytes.toString('utf8')) as {
+        data: Record<string, { name: string }>;
+        errors?: unknown;
+      };
+      expect(errors).toBeUndefined();
+      expect(Object.keys(data)).toHaveLength(count);
+      for (const value of Object.values(data)) expect(value).toEqual({ name: NAME });
+    },
+  );
 });

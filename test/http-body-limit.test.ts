@@ -42,7 +42,11 @@ function post(chunks: string[], { chunked = false } = {}): Promise<Answer> {
         port: gateway.port,
         path: '/graphql',
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...(chunked ? {} : { 'content-length': length }) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(chunked ? {} : { 'content-length': length }),
+        },
       },
       (res) => {
         answered = true;

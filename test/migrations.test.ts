@@ -20,12 +20,19 @@ const ALL_MIGRATIONS = (await readdir(DEFAULT_MIGRATIONS_DIR, { withFileTypes: t
 const TABLES = ['organizations', 'users', 'organization_members', 'custom_roles', 'api_keys'];
 
 type Db = TestDatabase;
-const rows = <T = Record<string, unknown>>(db: Db, sql: string, ...values: unknown[]) => db.prisma.$queryRawUnsafe<T[]>(sql, ...values);
+const rows = <T = Record<string, unknown>>(db: Db, sql: string, ...values: unknown[]) =>
+  db.prisma.$queryRawUnsafe<T[]>(sql, ...values);
 const exec = (db: Db, sql: string, ...values: unknown[]) => db.prisma.$executeRawUnsafe(sql, ...values);
 
 /** "type, NOT NULL?, default" of every column of the five tables, keyed "table.column". */
 async function columns(db: Db): Promise<Record<string, string>> {
-  const found = await rows<{ table_name: string; column_name: string; type: string; is_nullable: string; column_default: string | null }>(
+  const found = await rows<{
+    table_name: string;
+    column_name: string;
+    type: string;
+    is_nullable: string;
+    column_default: string | null;
+  }>(
     db,
     `SELECT table_name, column_name, is_nullable, column_default,
             CASE data_type WHEN 'USER-DEFINED' THEN udt_name WHEN 'ARRAY' THEN substr(udt_name, 2) || '[]' ELSE data_type END AS type
@@ -36,7 +43,9 @@ async function columns(db: Db): Promise<Record<string, string>> {
   return Object.fromEntries(
     found.map((c) => [
       `${c.table_name}.${c.column_name}`,
-      [c.type, c.is_nullable === 'NO' ? 'not null' : 'null', c.column_default ? `default ${c.column_default}` : ''].join(' ').trim(),
+      [c.type, c.is_nullable === 'NO' ? 'not null' : 'null', c.column_default ? `default ${c.column_default}` : '']
+        .join(' ')
+        .trim(),
     ]),
   );
 }
@@ -56,7 +65,10 @@ async function schemaSnapshot(db: Db) {
     ),
     indexes: await rows(db, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`),
     tables: await rows(db, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`),
-    enums: await rows(db, `SELECT t.typname, e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid ORDER BY 1, e.enumsortorder`),
+    enums: await rows(
+      db,
+      `SELECT t.typname, e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid ORDER BY 1, e.enumsortorder`,
+    ),
     triggers: await rows(db, `SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1`),
   };
 }
@@ -123,7 +135,9 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       `SELECT migration_name, finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back
          FROM _prisma_migrations ORDER BY migration_name`,
     );
-    expect(recorded).toEqual(ALL_MIGRATIONS.map((name) => ({ migration_name: name, finished: true, rolled_back: false })));
+    expect(recorded).toEqual(
+      ALL_MIGRATIONS.map((name) => ({ migration_name: name, finished: true, rolled_back: false })),
+    );
   });
 
   it('skips the engine only when every migration is applied, and still applies a new one', async () => {
@@ -153,7 +167,10 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   // the pool still holding the lock, so another replica's (or this process's
   // next) migration waits until the pool closes it, or times out after 10 s.
   it.runIf(kind === 'postgres')("releases PostgreSQL's migration lock when it is done", async () => {
-    const held = await rows(db, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid::text = '72707369' AND granted`);
+    const held = await rows(
+      db,
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid::text = '72707369' AND granted`,
+    );
     expect(held).toEqual([]);
   });
 
@@ -180,7 +197,8 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       'users.login_type': "login_type not null default 'password'::login_type",
       'users.deleted': 'boolean not null default false',
       'users.is_system': 'boolean not null default false',
-      'users.last_seen_at': "timestamp without time zone not null default '0001-01-01 00:00:00'::timestamp without time zone",
+      'users.last_seen_at':
+        "timestamp without time zone not null default '0001-01-01 00:00:00'::timestamp without time zone",
       'users.quiet_hours_schedule': "text not null default ''::text",
       'users.github_com_user_id': 'bigint null',
       'users.hashed_one_time_passcode': 'bytea null',
@@ -201,8 +219,12 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       'custom_roles.user_permissions': "jsonb not null default '[]'::jsonb",
       'custom_roles.organization_id': 'uuid null',
       'custom_roles.id': 'uuid not null default gen_random_uuid()',
-      'custom_roles.created_at': expect.stringMatching(/^timestamp with time zone not null default (now\(\)|CURRENT_TIMESTAMP)$/),
-      'custom_roles.updated_at': expect.stringMatching(/^timestamp with time zone not null default (now\(\)|CURRENT_TIMESTAMP)$/),
+      'custom_roles.created_at': expect.stringMatching(
+        /^timestamp with time zone not null default (now\(\)|CURRENT_TIMESTAMP)$/,
+      ),
+      'custom_roles.updated_at': expect.stringMatching(
+        /^timestamp with time zone not null default (now\(\)|CURRENT_TIMESTAMP)$/,
+      ),
 
       'api_keys.id': 'text not null',
       'api_keys.hashed_secret': 'bytea not null',
@@ -265,11 +287,19 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(key).toEqual({ lifetime_seconds: '86400', ip_address: '0.0.0.0', scope: 'all', token_name: '' });
 
     const orgId = await insertOrganization(db, 'defaults-org');
-    await exec(db, `INSERT INTO organization_members (organization_id, user_id, created_at, updated_at) VALUES ($1::uuid, $2::uuid, now(), now())`, orgId, userId);
+    await exec(
+      db,
+      `INSERT INTO organization_members (organization_id, user_id, created_at, updated_at) VALUES ($1::uuid, $2::uuid, now(), now())`,
+      orgId,
+      userId,
+    );
     const [member] = await rows(db, `SELECT roles FROM organization_members WHERE user_id = $1::uuid`, userId);
     expect(member).toEqual({ roles: [] });
 
-    const [role] = await rows<{ id: string }>(db, `INSERT INTO custom_roles (name, display_name) VALUES ('defaults-role', '') RETURNING id::text`);
+    const [role] = await rows<{ id: string }>(
+      db,
+      `INSERT INTO custom_roles (name, display_name) VALUES ('defaults-role', '') RETURNING id::text`,
+    );
     expect(role!.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -307,23 +337,29 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
   });
 
   it('creates the partial and expression indexes written by hand', async () => {
-    const indexes = await rows<{ indexname: string; indexdef: string }>(db, `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'`);
+    const indexes = await rows<{ indexname: string; indexdef: string }>(
+      db,
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'`,
+    );
     const byName = Object.fromEntries(indexes.map((i) => [i.indexname, i.indexdef.replace(/ public\./, ' ')]));
     expect(byName).toMatchObject({
       idx_organization_name_lower:
         'CREATE UNIQUE INDEX idx_organization_name_lower ON organizations USING btree (lower(name)) WHERE (deleted = false)',
       organizations_single_default_org:
         'CREATE UNIQUE INDEX organizations_single_default_org ON organizations USING btree (is_default) WHERE (is_default = true)',
-      users_username_lower_idx: 'CREATE UNIQUE INDEX users_username_lower_idx ON users USING btree (lower(username)) WHERE (deleted = false)',
+      users_username_lower_idx:
+        'CREATE UNIQUE INDEX users_username_lower_idx ON users USING btree (lower(username)) WHERE (deleted = false)',
       users_email_lower_idx:
         "CREATE UNIQUE INDEX users_email_lower_idx ON users USING btree (lower(email)) WHERE ((deleted = false) AND (email <> ''::text))",
       idx_custom_roles_name_lower_organization_id:
         "CREATE UNIQUE INDEX idx_custom_roles_name_lower_organization_id ON custom_roles USING btree (lower(name), COALESCE(organization_id, '00000000-0000-0000-0000-000000000000'::uuid))",
-      custom_roles_unique_key: 'CREATE UNIQUE INDEX custom_roles_unique_key ON custom_roles USING btree (name, organization_id)',
+      custom_roles_unique_key:
+        'CREATE UNIQUE INDEX custom_roles_unique_key ON custom_roles USING btree (name, organization_id)',
       idx_api_key_name:
         "CREATE UNIQUE INDEX idx_api_key_name ON api_keys USING btree (user_id, token_name) WHERE (login_type = 'token'::login_type)",
       // The gateway's own, not Coder's: member counts leave these users out.
-      idx_users_deleted_or_system: 'CREATE INDEX idx_users_deleted_or_system ON users USING btree (id) WHERE (deleted OR is_system)',
+      idx_users_deleted_or_system:
+        'CREATE INDEX idx_users_deleted_or_system ON users USING btree (id) WHERE (deleted OR is_system)',
     });
   });
 
@@ -349,7 +385,10 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       await expectUniqueViolation(insertOrganization(db, 'ACME'));
       await insertOrganization(db, 'acme', { deleted: true });
       await insertOrganization(db, 'Acme-Two');
-      const names = await rows(db, `SELECT name, deleted FROM organizations WHERE lower(name) LIKE 'acme%' ORDER BY name, deleted`);
+      const names = await rows(
+        db,
+        `SELECT name, deleted FROM organizations WHERE lower(name) LIKE 'acme%' ORDER BY name, deleted`,
+      );
       expect(names).toEqual([
         { name: 'Acme', deleted: false },
         { name: 'Acme-Two', deleted: false },
@@ -378,7 +417,12 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       const orgId = await insertOrganization(db, 'roles-unique');
       const otherOrgId = await insertOrganization(db, 'roles-unique-other');
       const insert = (name: string, organizationId: string | null) =>
-        exec(db, `INSERT INTO custom_roles (name, display_name, organization_id) VALUES ($1, '', $2::uuid)`, name, organizationId);
+        exec(
+          db,
+          `INSERT INTO custom_roles (name, display_name, organization_id) VALUES ($1, '', $2::uuid)`,
+          name,
+          organizationId,
+        );
       await insert('builder', orgId);
       await expectUniqueViolation(insert('Builder', orgId));
       await insert('builder', otherOrgId);
@@ -402,11 +446,26 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       await member(orgA, alice, ['organization-admin', 'builder', 'auditor-ish']);
       await member(orgA, bob, ['builder']);
       await member(orgB, alice, ['builder', 'organization-admin']);
-      await exec(db, `INSERT INTO custom_roles (name, display_name, organization_id) VALUES ('builder', 'Builder', $1::uuid)`, orgA);
-      await exec(db, `INSERT INTO custom_roles (name, display_name, organization_id) VALUES ('builder', 'Builder', $1::uuid)`, orgB);
-      await exec(db, `INSERT INTO custom_roles (name, display_name, organization_id) VALUES ('auditor-ish', 'Site-wide', NULL)`);
+      await exec(
+        db,
+        `INSERT INTO custom_roles (name, display_name, organization_id) VALUES ('builder', 'Builder', $1::uuid)`,
+        orgA,
+      );
+      await exec(
+        db,
+        `INSERT INTO custom_roles (name, display_name, organization_id) VALUES ('builder', 'Builder', $1::uuid)`,
+        orgB,
+      );
+      await exec(
+        db,
+        `INSERT INTO custom_roles (name, display_name, organization_id) VALUES ('auditor-ish', 'Site-wide', NULL)`,
+      );
 
-      const deleted = await exec(db, `DELETE FROM custom_roles WHERE name = 'builder' AND organization_id = $1::uuid`, orgA);
+      const deleted = await exec(
+        db,
+        `DELETE FROM custom_roles WHERE name = 'builder' AND organization_id = $1::uuid`,
+        orgA,
+      );
       expect(deleted).toBe(1);
       // A site-wide role is not an organization role: deleting it touches no membership.
       await exec(db, `DELETE FROM custom_roles WHERE name = 'auditor-ish' AND organization_id IS NULL`);
@@ -427,7 +486,12 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     it("deleting a user removes the user's memberships and API keys", async () => {
       const org = await insertOrganization(db, 'cascade-org');
       const user = await insertUser(db, 'cascade-user');
-      await exec(db, `INSERT INTO organization_members (organization_id, user_id, created_at, updated_at) VALUES ($1::uuid, $2::uuid, now(), now())`, org, user);
+      await exec(
+        db,
+        `INSERT INTO organization_members (organization_id, user_id, created_at, updated_at) VALUES ($1::uuid, $2::uuid, now(), now())`,
+        org,
+        user,
+      );
       await exec(
         db,
         `INSERT INTO api_keys (id, hashed_secret, user_id, last_used, expires_at, created_at, updated_at, login_type)
@@ -489,7 +553,9 @@ SELECT 1 / 0;
 
     expect(await schemaSnapshot(db)).toEqual(schemaBefore);
     expect(await dataSnapshot(db)).toEqual(dataBefore);
-    expect(await rows(db, `SELECT name, display_name FROM organizations`)).toEqual([{ name: 'survivor', display_name: 'survivor' }]);
+    expect(await rows(db, `SELECT name, display_name FROM organizations`)).toEqual([
+      { name: 'survivor', display_name: 'survivor' },
+    ]);
   });
 
   it('records the failure, so the next run refuses too and changes nothing', async () => {
@@ -499,7 +565,12 @@ SELECT 1 / 0;
          FROM _prisma_migrations ORDER BY migration_name`,
     );
     expect(recorded).toEqual([
-      ...ALL_MIGRATIONS.map((name) => ({ migration_name: name, unfinished: false, not_rolled_back: true, has_logs: false })),
+      ...ALL_MIGRATIONS.map((name) => ({
+        migration_name: name,
+        unfinished: false,
+        not_rolled_back: true,
+        has_logs: false,
+      })),
       { migration_name: BROKEN, unfinished: true, not_rolled_back: true, has_logs: true },
     ]);
 
@@ -529,10 +600,15 @@ describe('prisma/schema.prisma and the migrations', () => {
       await cp(DEFAULT_MIGRATIONS_DIR, migrationsDir, { recursive: true });
       const init = join(migrationsDir, INIT, 'migration.sql');
       const sql = await readFile(init, 'utf8');
-      const withoutDefault = sql.replace(`"ip_address" INET NOT NULL DEFAULT '0.0.0.0'::inet`, `"ip_address" INET NOT NULL`);
+      const withoutDefault = sql.replace(
+        `"ip_address" INET NOT NULL DEFAULT '0.0.0.0'::inet`,
+        `"ip_address" INET NOT NULL`,
+      );
       expect(withoutDefault).not.toBe(sql);
       await writeFile(init, withoutDefault);
-      expect(await pendingSchemaChanges(migrationsDir)).toMatch(/ALTER TABLE "api_keys" ALTER COLUMN "ip_address" SET DEFAULT '0\.0\.0\.0'/);
+      expect(await pendingSchemaChanges(migrationsDir)).toMatch(
+        /ALTER TABLE "api_keys" ALTER COLUMN "ip_address" SET DEFAULT '0\.0\.0\.0'/,
+      );
     } finally {
       await rm(migrationsDir, { recursive: true, force: true });
     }

@@ -2,7 +2,14 @@
 // the API does: by id, by exact name (any case) or `default`, never by pattern.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import { addMember, createOrganization, createUser, findOrganization, findUser, OperatorError } from '../src/operator/operator.js';
+import {
+  addMember,
+  createOrganization,
+  createUser,
+  findOrganization,
+  findUser,
+  OperatorError,
+} from '../src/operator/operator.js';
 import { DATABASE_KINDS, freshDatabase } from './support/databases.js';
 import { insertCustomRole } from './support/fixtures.js';
 
@@ -39,13 +46,19 @@ describe.each(DATABASE_KINDS)('operator writes on %s', (kind) => {
 
   it('compares emails exactly, in any case: `_` and `%` are characters, not patterns', async () => {
     await createUser(db.prisma, { username: 'acb', email: 'acb@example.com' });
-    await expect(createUser(db.prisma, { username: 'a-b', email: 'a_b@example.com' })).resolves.toMatchObject({ email: 'a_b@example.com' });
+    await expect(createUser(db.prisma, { username: 'a-b', email: 'a_b@example.com' })).resolves.toMatchObject({
+      email: 'a_b@example.com',
+    });
     await expect(createUser(db.prisma, { username: 'pct', email: '%@%' })).resolves.toMatchObject({ email: '%@%' });
-    await expect(createUser(db.prisma, { username: 'other', email: 'ACB@example.com' })).rejects.toThrow(/already exists/);
+    await expect(createUser(db.prisma, { username: 'other', email: 'ACB@example.com' })).rejects.toThrow(
+      /already exists/,
+    );
   });
 
   it('answers concurrent creations of one name with one user and one OperatorError, however they interleave', async () => {
-    const attempts = await Promise.allSettled([1, 2, 3].map((i) => createUser(db.prisma, { username: 'racer', email: `racer${i}@example.com` })));
+    const attempts = await Promise.allSettled(
+      [1, 2, 3].map((i) => createUser(db.prisma, { username: 'racer', email: `racer${i}@example.com` })),
+    );
     expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
     for (const attempt of attempts.filter((a) => a.status === 'rejected')) {
       expect((attempt as PromiseRejectedResult).reason).toBeInstanceOf(OperatorError);
@@ -53,32 +66,38 @@ describe.each(DATABASE_KINDS)('operator writes on %s', (kind) => {
     const organization = await createOrganization(db.prisma, { name: 'racing' });
     const adds = await Promise.allSettled([1, 2, 3].map(() => addMember(db.prisma, organization.id, 'racer')));
     expect(adds.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
-    for (const add of adds.filter((a) => a.status === 'rejected')) expect((add as PromiseRejectedResult).reason).toBeInstanceOf(OperatorError);
+    for (const add of adds.filter((a) => a.status === 'rejected'))
+      expect((add as PromiseRejectedResult).reason).toBeInstanceOf(OperatorError);
   });
 
   // The CLI adds a member in a transaction; a custom role deleted by the
   // gateway meanwhile must not stay behind in the new member's roles, where
   // a role re-created under that name would grant itself again.
-  it.runIf(kind === 'postgres')('a custom role deleted while a member is added with it is taken from that member too', async () => {
-    const organization = await createOrganization(db.prisma, { name: 'deleting' });
-    await createUser(db.prisma, { username: 'holder', email: 'holder@example.com' });
-    await insertCustomRole(db, { name: 'fleeting', organizationId: organization.id });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let added!: () => void;
-    const memberAdded = new Promise<void>((resolve) => (added = resolve));
-    const adding = db.prisma.$transaction(async (tx) => {
-      await addMember(tx, organization.id, 'holder', ['fleeting']);
-      added();
-      await held; // the transaction stays open while the role is deleted
-    });
-    await memberAdded;
-    // then() sends it now: a Prisma query is lazy.
-    const deleting = db.prisma.customRole.deleteMany({ where: { organizationId: organization.id, name: 'fleeting' } }).then((r) => r.count);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the delete reaches the server and waits for the lock, if any
-    release();
-    expect(await Promise.all([adding, deleting])).toEqual([undefined, 1]);
-    const [member] = await db.prisma.organizationMember.findMany({ where: { organizationId: organization.id } });
-    expect(member!.roles).toEqual([]);
-  });
+  it.runIf(kind === 'postgres')(
+    'a custom role deleted while a member is added with it is taken from that member too',
+    async () => {
+      const organization = await createOrganization(db.prisma, { name: 'deleting' });
+      await createUser(db.prisma, { username: 'holder', email: 'holder@example.com' });
+      await insertCustomRole(db, { name: 'fleeting', organizationId: organization.id });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let added!: () => void;
+      const memberAdded = new Promise<void>((resolve) => (added = resolve));
+      const adding = db.prisma.$transaction(async (tx) => {
+        await addMember(tx, organization.id, 'holder', ['fleeting']);
+        added();
+        await held; // the transaction stays open while the role is deleted
+      });
+      await memberAdded;
+      // then() sends it now: a Prisma query is lazy.
+      const deleting = db.prisma.customRole
+        .deleteMany({ where: { organizationId: organization.id, name: 'fleeting' } })
+        .then((r) => r.count);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the delete reaches the server and waits for the lock, if any
+      release();
+      expect(await Promise.all([adding, deleting])).toEqual([undefined, 1]);
+      const [member] = await db.prisma.organizationMember.findMany({ where: { organizationId: organization.id } });
+      expect(member!.roles).toEqual([]);
+    },
+  );
 });

@@ -7,7 +7,8 @@ import { errorCode, makeOrganization, makeUser, startTestGateway, type TestGatew
 const MEMBERS = 'query ($org: String!) { organizationMembers(organization: $org) { username } }';
 const COUNT = 'query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }';
 const ORGANIZATION = 'query ($org: String!) { organization(organization: $org) { name displayName } }';
-const ADD_MEMBER = 'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }';
+const ADD_MEMBER =
+  'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The statements `run` costs. */
@@ -22,7 +23,8 @@ async function statements(gw: TestGateway, run: () => Promise<unknown>): Promise
   return count;
 }
 
-const usernames = (answer: any) => (answer.data.organizationMembers as { username: string }[]).map((m) => m.username).sort();
+const usernames = (answer: any) =>
+  (answer.data.organizationMembers as { username: string }[]).map((m) => m.username).sort();
 
 describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
   let cached: TestGateway; // answers kept for a minute: longer than any test
@@ -44,11 +46,15 @@ describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
     const first = await cached.gql(COUNT, { org: org.name }, owner.token);
     expect(first.data?.paginatedOrganizationMembers.count).toBe(1);
     let again: unknown;
-    expect(await statements(cached, async () => (again = await cached.gql(COUNT, { org: org.name }, owner.token)))).toBe(0);
+    expect(
+      await statements(cached, async () => (again = await cached.gql(COUNT, { org: org.name }, owner.token))),
+    ).toBe(0);
     expect(again).toEqual(first);
 
     let otherAnswer: any;
-    expect(await statements(cached, async () => (otherAnswer = await cached.gql(COUNT, { org: other.name }, owner.token)))).toBeGreaterThan(0);
+    expect(
+      await statements(cached, async () => (otherAnswer = await cached.gql(COUNT, { org: other.name }, owner.token))),
+    ).toBeGreaterThan(0);
     expect(otherAnswer.data.paginatedOrganizationMembers.count).toBe(0);
   });
 
@@ -65,7 +71,9 @@ describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
     expect(usernames(memberAnswer)).toEqual([member.username]);
     expect(errorCode(await cached.gql(MEMBERS, { org: org.name }))).toBe('UNAUTHENTICATED');
     // The same token as a cookie is the same session: it may reuse the admin's answer.
-    expect(await cached.gql(MEMBERS, { org: org.name }, { cookie: `coder_session_token=${admin.token}` })).toEqual(adminAnswer);
+    expect(await cached.gql(MEMBERS, { org: org.name }, { cookie: `coder_session_token=${admin.token}` })).toEqual(
+      adminAnswer,
+    );
   });
 
   it('forgets every session’s answers after a write through the gateway', async () => {
@@ -77,8 +85,12 @@ describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
     expect(usernames(await cached.gql(MEMBERS, { org: org.name }, admin.token))).toEqual([admin.username]);
 
     // The owner's write, in another session, reaches the admin's next read.
-    expect(errorCode(await cached.gql(ADD_MEMBER, { org: org.name, user: joining.username }, owner.token))).toBeUndefined();
-    expect(usernames(await cached.gql(MEMBERS, { org: org.name }, admin.token))).toEqual([admin.username, joining.username].sort());
+    expect(
+      errorCode(await cached.gql(ADD_MEMBER, { org: org.name, user: joining.username }, owner.token)),
+    ).toBeUndefined();
+    expect(usernames(await cached.gql(MEMBERS, { org: org.name }, admin.token))).toEqual(
+      [admin.username, joining.username].sort(),
+    );
   });
 
   it('answers 304 Not Modified to a client that sends back the ETag of a kept answer', async () => {
@@ -94,7 +106,9 @@ describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
     const etag = first.headers.get('etag');
     expect(first.status).toBe(200);
     expect(etag).toBeTruthy();
-    expect(first.headers.get('cache-control'), 'per-session answers: no shared cache may keep them').toBe('private, no-cache');
+    expect(first.headers.get('cache-control'), 'per-session answers: no shared cache may keep them').toBe(
+      'private, no-cache',
+    );
     const revalidated = await ask({ 'if-none-match': etag! });
     expect(revalidated.status).toBe(304);
     expect(await revalidated.text()).toBe('');

@@ -39,7 +39,10 @@ describe.each(DATABASE_KINDS)('session cache on %s', (kind) => {
   it('reads a token once for a burst of requests, concurrent ones included; without the cache, once per request', async () => {
     const user = await makeUser(cached.database);
     const burst = (gw: TestGateway, token: string) =>
-      Promise.all(Array.from({ length: 5 }, () => gw.gql(ME, {}, token))).then(async (first) => [...first, await gw.gql(ME, {}, token)]);
+      Promise.all(Array.from({ length: 5 }, () => gw.gql(ME, {}, token))).then(async (first) => [
+        ...first,
+        await gw.gql(ME, {}, token),
+      ]);
     let answers: unknown[] = [];
     expect(await sessionStatements(cached, async () => (answers = await burst(cached, user.token)))).toBe(1);
     expect(answers).toEqual(Array(6).fill({ data: { me: { id: user.id } } }));
@@ -60,7 +63,10 @@ describe.each(DATABASE_KINDS)('session cache on %s', (kind) => {
   it('refuses a cached key once it expires', async () => {
     const user = await makeUser(cached.database);
     const keyId = user.token.slice(0, 10);
-    await cached.database.prisma.apiKey.update({ where: { id: keyId }, data: { expiresAt: new Date(Date.now() + 1500) } });
+    await cached.database.prisma.apiKey.update({
+      where: { id: keyId },
+      data: { expiresAt: new Date(Date.now() + 1500) },
+    });
     expect(errorCode(await cached.gql(ME, {}, user.token))).toBeUndefined();
     await sleep(1600);
     const refused = await cached.gql(ME, {}, user.token);
@@ -73,7 +79,9 @@ describe.each(DATABASE_KINDS)('session cache on %s', (kind) => {
     const org = await makeOrganization(db);
     const owner = await makeUser(db, { siteRoles: ['owner'] });
     const admin = await makeUser(db, { orgs: { [org.id]: ['organization-admin'] } });
-    expect(await cached.gql(MEMBERS, { org: org.name }, admin.token)).toEqual({ data: { paginatedOrganizationMembers: { count: 1 } } });
+    expect(await cached.gql(MEMBERS, { org: org.name }, admin.token)).toEqual({
+      data: { paginatedOrganizationMembers: { count: 1 } },
+    });
 
     const demoted = await cached.gql(
       'mutation ($org: String!, $user: String!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { roles { name } } }',
@@ -91,7 +99,10 @@ describe.each(DATABASE_KINDS)('session cache on %s', (kind) => {
     const admin = await makeUser(db, { orgs: { [org.id]: ['organization-admin'] } });
     expect(errorCode(await shortLived.gql(MEMBERS, { org: org.name }, admin.token))).toBeUndefined();
 
-    await db.prisma.organizationMember.update({ where: { organizationId_userId: { organizationId: org.id, userId: admin.id } }, data: { roles: [] } });
+    await db.prisma.organizationMember.update({
+      where: { organizationId_userId: { organizationId: org.id, userId: admin.id } },
+      data: { roles: [] },
+    });
     await sleep(250);
     expect(errorCode(await shortLived.gql(MEMBERS, { org: org.name }, admin.token))).toBe('NOT_FOUND');
 

@@ -44,7 +44,11 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
 async function gql(url: string, query: string, token?: string) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { 'coder-session-token': token } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(token ? { 'coder-session-token': token } : {}),
+    },
     body: JSON.stringify({ query }),
   });
   expect(response.status).toBe(200);
@@ -119,7 +123,11 @@ interface Exited {
  * worker thread, which Node 20 cannot start from TypeScript source under tsx).
  */
 function spawnServer(env: Record<string, string>) {
-  return spawn(process.execPath, startArguments(), { cwd: REPO, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, startArguments(), {
+    cwd: REPO,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function runServer(env: Record<string, string>): Promise<Exited> {
@@ -192,7 +200,10 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
     const again = await start();
     expect(again.bootstrap).toEqual({ createdOrganization: false });
     expect(await gql(again.url, WHO_AND_WHERE, token)).toEqual(ADMIN_IN_CODER);
-    const users = await again.database.prisma.user.findMany({ orderBy: { username: 'asc' }, select: { username: true } });
+    const users = await again.database.prisma.user.findMany({
+      orderBy: { username: 'asc' },
+      select: { username: true },
+    });
     expect(users).toEqual([{ username: 'admin' }, { username: 'kept' }]);
     expect(await again.database.prisma.organization.count()).toBe(1);
     expect(await again.database.prisma.apiKey.count()).toBe(1);
@@ -303,33 +314,43 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
 
   // Replicas on one PostgreSQL database (README: "run as many replicas as you
   // like ... concurrent or repeated starts apply each migration once").
-  it.runIf(kind === 'postgres')('two gateways starting at once on one empty database both start promptly, with one owner', async () => {
-    const shared = await newTarget('postgres');
-    let started: RunningGateway[] = [];
-    try {
-      const began = Date.now();
-      const both = await Promise.allSettled([startGateway(config(shared), silent), startGateway(config(shared), silent)]);
-      const elapsed = Date.now() - began;
-      started = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      expect(both.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual(['started', 'started']);
+  it.runIf(kind === 'postgres')(
+    'two gateways starting at once on one empty database both start promptly, with one owner',
+    async () => {
+      const shared = await newTarget('postgres');
+      let started: RunningGateway[] = [];
+      try {
+        const began = Date.now();
+        const both = await Promise.allSettled([
+          startGateway(config(shared), silent),
+          startGateway(config(shared), silent),
+        ]);
+        const elapsed = Date.now() - began;
+        started = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        expect(both.map((r) => (r.status === 'rejected' ? String(r.reason) : 'started'))).toEqual([
+          'started',
+          'started',
+        ]);
 
-      const owners = started.flatMap((gateway) => (gateway.bootstrap.owner ? [gateway.bootstrap.owner] : []));
-      expect(owners).toHaveLength(1);
-      for (const gateway of started) expect(await gql(gateway.url, WHO_AND_WHERE, owners[0]!.token)).toEqual(ADMIN_IN_CODER);
-      // Each migration applied once, by one of the two.
-      const recorded = await started[0]!.database.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
-        'SELECT migration_name FROM _prisma_migrations ORDER BY migration_name',
-      );
-      const migrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path).sort();
-      expect(recorded.map((row) => row.migration_name)).toEqual(migrations);
-      // The second waits for the first's migration lock; it must not wait for
-      // the 10 s pool idle timeout that finally frees it (see migrations.test.ts).
-      expect(elapsed, 'the second start waited for a migration lock the first never released').toBeLessThan(5_000);
-    } finally {
-      for (const gateway of started) await gateway.close();
-      await shared.drop();
-    }
-  });
+        const owners = started.flatMap((gateway) => (gateway.bootstrap.owner ? [gateway.bootstrap.owner] : []));
+        expect(owners).toHaveLength(1);
+        for (const gateway of started)
+          expect(await gql(gateway.url, WHO_AND_WHERE, owners[0]!.token)).toEqual(ADMIN_IN_CODER);
+        // Each migration applied once, by one of the two.
+        const recorded = await started[0]!.database.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+          'SELECT migration_name FROM _prisma_migrations ORDER BY migration_name',
+        );
+        const migrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path).sort();
+        expect(recorded.map((row) => row.migration_name)).toEqual(migrations);
+        // The second waits for the first's migration lock; it must not wait for
+        // the 10 s pool idle timeout that finally frees it (see migrations.test.ts).
+        expect(elapsed, 'the second start waited for a migration lock the first never released').toBeLessThan(5_000);
+      } finally {
+        for (const gateway of started) await gateway.close();
+        await shared.drop();
+      }
+    },
+  );
 });
 
 describe('the gateway as npm start runs it', () => {
@@ -393,21 +414,24 @@ describe('the gateway as npm start runs it', () => {
     }
   });
 
-  it.runIf(SERVER_URL)('on PostgreSQL: serves with the token it prints, and stops on SIGTERM with exit code 0', async () => {
-    const databaseUrl = await createServerDatabase();
-    try {
-      const server = await startServer({ DATABASE_URL: databaseUrl });
+  it.runIf(SERVER_URL)(
+    'on PostgreSQL: serves with the token it prints, and stops on SIGTERM with exit code 0',
+    async () => {
+      const databaseUrl = await createServerDatabase();
       try {
-        expect(await gql(server.url, WHO_AND_WHERE, server.token)).toEqual(ADMIN_IN_CODER);
-        server.child.kill('SIGTERM');
-        expect(await server.exited, server.stderr()).toBe(0);
+        const server = await startServer({ DATABASE_URL: databaseUrl });
+        try {
+          expect(await gql(server.url, WHO_AND_WHERE, server.token)).toEqual(ADMIN_IN_CODER);
+          server.child.kill('SIGTERM');
+          expect(await server.exited, server.stderr()).toBe(0);
+        } finally {
+          if (server.child.exitCode === null) server.child.kill('SIGKILL');
+        }
       } finally {
-        if (server.child.exitCode === null) server.child.kill('SIGKILL');
+        await dropServerDatabase(databaseUrl);
       }
-    } finally {
-      await dropServerDatabase(databaseUrl);
-    }
-  });
+    },
+  );
 
   it('refuses bad configuration with exit code 2 and one line naming the setting, starting nothing', async () => {
     const unused = join(dataDir, 'never-created');
@@ -417,7 +441,9 @@ describe('the gateway as npm start runs it', () => {
       { env: { DATABASE_URL: `mysql://admin:${secret}@db.example.com:3306/coder` }, setting: 'DATABASE_URL' },
       { env: { MIGRATE: 'maybe' }, setting: 'MIGRATE' },
     ];
-    const results = await Promise.all(cases.map(({ env }) => runServer({ DATA_DIR: unused, LOG_LEVEL: 'info', ...env })));
+    const results = await Promise.all(
+      cases.map(({ env }) => runServer({ DATA_DIR: unused, LOG_LEVEL: 'info', ...env })),
+    );
     results.forEach((result, i) => {
       const { setting } = cases[i]!;
       expect(result.code, `${setting}: ${result.stderr}`).toBe(2);

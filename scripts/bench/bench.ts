@@ -29,7 +29,15 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createGateway } from '../../src/yoga.js';
 import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
-import { graphqlRequest, load as loadWith, meanOf, peakRssMb, startGatewayProcess, type Figures, type GatewayProcess } from './harness.js';
+import {
+  graphqlRequest,
+  load as loadWith,
+  meanOf,
+  peakRssMb,
+  startGatewayProcess,
+  type Figures,
+  type GatewayProcess,
+} from './harness.js';
 import { PGLITE_DATASET, POSTGRES_DATASET, seedDataset, type Dataset, type DatasetSize } from './dataset.js';
 import { OPERATIONS, type Operation } from './operations.js';
 
@@ -60,7 +68,9 @@ async function main() {
   console.log(
     `node ${process.version}, ${CONNECTIONS} connections, ${WARMUP} s warm-up, ${DURATION} s per operation, ` +
       `session cache ${SESSION_CACHE_MS} ms, ` +
-      (RESPONSE_CACHE_MS ? `response cache ${RESPONSE_CACHE_MS} ms (SQL/request counts a request the cache cannot answer)\n` : 'no response cache\n'),
+      (RESPONSE_CACHE_MS
+        ? `response cache ${RESPONSE_CACHE_MS} ms (SQL/request counts a request the cache cannot answer)\n`
+        : 'no response cache\n'),
   );
   for (const kind of kinds) {
     if (kind === 'postgres') await benchPostgres();
@@ -183,10 +193,15 @@ function postgresFloors(
   const plain = new pg.Pool({ connectionString: url, max: CONNECTIONS });
   const prepared = new pg.Pool({ connectionString: url, max: CONNECTIONS });
   // As the gateway's connections are set up (src/db/database.ts), so that its statements run with the same plans.
-  const own = new pg.Pool({ connectionString: url, max: CONNECTIONS, options: '-c plan_cache_mode=force_generic_plan' });
+  const own = new pg.Pool({
+    connectionString: url,
+    max: CONNECTIONS,
+    options: '-c plan_cache_mode=force_generic_plan',
+  });
   const names = new Map<string, string>();
   const nameOf = (text: string) => names.get(text) ?? names.set(text, `floor_${names.size}`).get(text)!;
-  const runPrepared = (pool: pg.Pool, { text, values }: Statement) => pool.query({ name: nameOf(text), text, values: [...values] });
+  const runPrepared = (pool: pg.Pool, { text, values }: Statement) =>
+    pool.query({ name: nameOf(text), text, values: [...values] });
   return {
     measure: async (op, seconds) => ({
       plain: await floorOf(seconds, () => plain.query(op.sql(dataset))),
@@ -228,7 +243,8 @@ async function floorOf(seconds: number, run: () => Promise<unknown>): Promise<Fi
 }
 
 /** `query` posted by CONNECTIONS concurrent clients for `seconds`. */
-const load = (url: string, query: string, token: string, seconds: number) => loadWith(url, query, token, seconds, CONNECTIONS);
+const load = (url: string, query: string, token: string, seconds: number) =>
+  loadWith(url, query, token, seconds, CONNECTIONS);
 
 /**
  * Drives each operation through the gateway and prints it beside its floor.
@@ -247,7 +263,8 @@ async function report(
   const workers = name === 'PostgreSQL' ? Number(options.workers) : 1;
   console.log(
     `## ${name}: ${size.organizations} organizations, ${size.users} users, ${dataset.memberships} memberships, ${workers} gateway process(es)` +
-      (name === 'PostgreSQL' && SEMI_SPACE_MB !== undefined ? `, --max-semi-space-size=${SEMI_SPACE_MB}` : '') + '\n',
+      (name === 'PostgreSQL' && SEMI_SPACE_MB !== undefined ? `, --max-semi-space-size=${SEMI_SPACE_MB}` : '') +
+      '\n',
   );
   console.log(
     '| operation | req/s | p50 ms | p99 ms | errors | SQL/request | floor req/s | floor p99 ms | floor ÷ gateway req/s ' +
@@ -264,7 +281,8 @@ async function report(
     const f = after ? meanOf(before.plain, after.plain) : before.plain;
     const p = before.prepared && after?.prepared ? meanOf(before.prepared, after.prepared) : before.prepared;
     const o = before.own && after?.own ? meanOf(before.own, after.own) : before.own;
-    const figures = (floor: Figures | undefined) => (floor ? `${floor.rps.toFixed(0)} | ${(floor.rps / g.rps).toFixed(2)}` : '- | -');
+    const figures = (floor: Figures | undefined) =>
+      floor ? `${floor.rps.toFixed(0)} | ${(floor.rps / g.rps).toFixed(2)}` : '- | -';
     console.log(
       `| (${op.key}) ${op.title} | ${g.rps.toFixed(0)} | ${g.p50.toFixed(1)} | ${g.p99.toFixed(1)} | ${g.errors} | ${statements[op.key]!.length} | ` +
         `${f.rps.toFixed(0)} | ${f.p99.toFixed(1)} | ${(f.rps / g.rps).toFixed(2)} | ${figures(p)} | ${figures(o)} |`,
@@ -293,7 +311,10 @@ const CONSTANT_SERVER = `
 
 /** `answer` served as a constant, driven with the same requests as the gateway. */
 async function httpCeiling(answer: string, query: string, token: string): Promise<Figures> {
-  const child = spawn(process.execPath, ['-e', CONSTANT_SERVER], { env: { BODY: answer }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', CONSTANT_SERVER], {
+    env: { BODY: answer },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const port = await new Promise<string>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`constant server exited with ${code}`)));

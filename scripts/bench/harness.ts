@@ -17,7 +17,12 @@ export interface Figures {
 /** Measurements of equal length as one: means of the rates and latencies, the sum of the errors. */
 export const meanOf = (...figures: Figures[]): Figures => {
   const mean = (pick: (f: Figures) => number) => figures.reduce((sum, f) => sum + pick(f), 0) / figures.length;
-  return { rps: mean((f) => f.rps), p50: mean((f) => f.p50), p99: mean((f) => f.p99), errors: figures.reduce((sum, f) => sum + f.errors, 0) };
+  return {
+    rps: mean((f) => f.rps),
+    p50: mean((f) => f.p50),
+    p99: mean((f) => f.p99),
+    errors: figures.reduce((sum, f) => sum + f.errors, 0),
+  };
 };
 
 export interface GatewayProcess {
@@ -65,7 +70,13 @@ export function graphqlRequest(query: string, token: string | undefined): Reques
 }
 
 /** `query` posted to `url` by `connections` concurrent clients for `seconds`. */
-export async function load(url: string, query: string, token: string | undefined, seconds: number, connections: number): Promise<Figures> {
+export async function load(
+  url: string,
+  query: string,
+  token: string | undefined,
+  seconds: number,
+  connections: number,
+): Promise<Figures> {
   const { method, headers, body } = graphqlRequest(query, token);
   const result = await autocannon({
     url,

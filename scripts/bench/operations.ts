@@ -18,7 +18,9 @@ export const OPERATIONS: Operation[] = [
   {
     key: 'a',
     title: 'one organization, page of 100 members',
-    query: (d) => `{ paginatedOrganizationMembers(organization: "${d.largestOrganization}", limit: 100) { count members {
+    query: (
+      d,
+    ) => `{ paginatedOrganizationMembers(organization: "${d.largestOrganization}", limit: 100) { count members {
       userId username name email avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name displayName } } } }`,
     // The best plain SQL we know for it: the count, once (in the select list it
     // would be counted again for every row), and the same index walk the gateway uses.

@@ -71,7 +71,10 @@ const POSTGRAPHILE_QUERIES: Record<string, (ids: Ids) => string> = {
       userId roles createdAt updatedAt userByUserId { username name email avatarUrl rbacRoles } } } } }`,
   b: () => `{ allOrganizations { nodes { rowId name displayName organizationMembersByOrganizationId(first: 50) {
     pageInfo { hasNextPage } nodes { userId roles userByUserId { username name email rbacRoles } } } } } }`,
-  c: ({ organizationId, userId }) => `{ organizationMemberByOrganizationIdAndUserId(organizationId: "${organizationId}", userId: "${userId}") {
+  c: ({
+    organizationId,
+    userId,
+  }) => `{ organizationMemberByOrganizationIdAndUserId(organizationId: "${organizationId}", userId: "${userId}") {
     userId roles userByUserId { username name email rbacRoles } } }`,
 };
 
@@ -108,11 +111,24 @@ async function main() {
     const ids = await idsOf(url, dataset);
     await run(url, USERNAME_ORDER); // before PostGraphile starts: it reads the schema once
 
-    const gateway = await startGatewayProcess({ DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: String(CONNECTIONS) }, SEMI_SPACE_MB);
+    const gateway = await startGatewayProcess(
+      { DATABASE_URL: url, MIGRATE: 'false', DATABASE_POOL_SIZE: String(CONNECTIONS) },
+      SEMI_SPACE_MB,
+    );
     const byKey = new Map(OPERATIONS.map((op) => [op.key, op]));
-    servers.push({ name: 'gateway', ...gateway, query: (key) => byKey.get(key)!.query(dataset), token: dataset.ownerToken });
+    servers.push({
+      name: 'gateway',
+      ...gateway,
+      query: (key) => byKey.get(key)!.query(dataset),
+      token: dataset.ownerToken,
+    });
     const postgraphile = await startPostGraphile(url);
-    servers.push({ name: 'PostGraphile', ...postgraphile, query: (key) => POSTGRAPHILE_QUERIES[key]!(ids), token: undefined });
+    servers.push({
+      name: 'PostGraphile',
+      ...postgraphile,
+      query: (key) => POSTGRAPHILE_QUERIES[key]!(ids),
+      token: undefined,
+    });
     for (const op of OPERATIONS) await sameAnswers(op.key, servers[0]!, servers[1]!);
 
     console.log(`# the gateway against PostGraphile v5, ${new Date().toISOString().slice(0, 10)}`);
@@ -147,7 +163,9 @@ async function main() {
       `\n(b) with PostGraphile's members in the gateway's order (lower-cased username, through a computed column): ` +
         `${ordered.rps.toFixed(1)} req/s, p50 ${ordered.p50.toFixed(0)} ms, p99 ${ordered.p99.toFixed(0)} ms, ${ordered.errors} errors`,
     );
-    console.log(`\npeak RSS: gateway ${peakRssMb(gateway.process.pid!).toFixed(0)} MB, PostGraphile ${peakRssMb(postgraphile.process.pid!).toFixed(0)} MB`);
+    console.log(
+      `\npeak RSS: gateway ${peakRssMb(gateway.process.pid!).toFixed(0)} MB, PostGraphile ${peakRssMb(postgraphile.process.pid!).toFixed(0)} MB`,
+    );
     console.log('p50 and p99 are the means of the slices; req/s is requests over the whole time.\n');
   } finally {
     for (const server of servers) server.process.kill('SIGTERM');
@@ -160,7 +178,10 @@ async function main() {
 function installPostGraphile() {
   if (existsSync(`${POSTGRAPHILE_DIR}node_modules/postgraphile/package.json`)) return;
   console.error('installing PostGraphile for the comparison (scripts/bench/postgraphile, from its lockfile)');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: POSTGRAPHILE_DIR, stdio: 'inherit' });
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: POSTGRAPHILE_DIR,
+    stdio: 'inherit',
+  });
 }
 
 async function run(url: string, sql: string) {
@@ -190,7 +211,13 @@ async function idsOf(url: string, dataset: Dataset): Promise<Ids> {
 function startPostGraphile(databaseUrl: string): Promise<{ url: string; process: ChildProcess }> {
   const child = spawn(process.execPath, ['server.mjs'], {
     cwd: POSTGRAPHILE_DIR,
-    env: { ...process.env, DATABASE_URL: databaseUrl, POOL_SIZE: String(CONNECTIONS), PORT: '0', NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      POOL_SIZE: String(CONNECTIONS),
+      PORT: '0',
+      NODE_ENV: 'production',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -221,7 +248,10 @@ async function sameAnswers(key: string, gateway: Server, postgraphile: Server) {
   const shapes: Record<string, () => [unknown, unknown]> = {
     a: () => [
       [g.paginatedOrganizationMembers.count, g.paginatedOrganizationMembers.members.length],
-      [p.organizationByRowId.organizationMembersByOrganizationId.totalCount, p.organizationByRowId.organizationMembersByOrganizationId.nodes.length],
+      [
+        p.organizationByRowId.organizationMembersByOrganizationId.totalCount,
+        p.organizationByRowId.organizationMembersByOrganizationId.nodes.length,
+      ],
     ],
     b: () => [
       g.organizations.map((o: Any) => o.members.edges.length),
@@ -231,7 +261,9 @@ async function sameAnswers(key: string, gateway: Server, postgraphile: Server) {
   };
   const [ours, theirs] = shapes[key]!();
   if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-    throw new Error(`(${key}) answers differ in size: gateway ${JSON.stringify(ours)}, PostGraphile ${JSON.stringify(theirs)}`);
+    throw new Error(
+      `(${key}) answers differ in size: gateway ${JSON.stringify(ours)}, PostGraphile ${JSON.stringify(theirs)}`,
+    );
   }
 }
 
@@ -242,7 +274,8 @@ interface Turns {
 }
 
 async function inTurns(key: string, a: Server, b: Server): Promise<[Turns, Turns]> {
-  const drive = (server: Server, seconds: number) => load(server.url, server.query(key), server.token, seconds, CONNECTIONS);
+  const drive = (server: Server, seconds: number) =>
+    load(server.url, server.query(key), server.token, seconds, CONNECTIONS);
   await drive(a, WARMUP);
   await drive(b, WARMUP);
   const slices: [Figures[], Figures[]] = [[], []];

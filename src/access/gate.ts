@@ -3,7 +3,7 @@
 // answers every question through the pure evaluator in src/rbac, which
 // memoises decisions.
 import { z } from 'zod';
-import { ApiError } from '../errors.js';
+import type { ApiError } from '../errors.js';
 import type { Session } from '../auth/session.js';
 import {
   buildSubject,
@@ -83,4 +83,3 @@ export function parsePermissions(json: unknown): Permission[] {
 export function serializePermissions(permissions: Permission[]) {
   return permissions.map((p) => ({ negate: p.negate, resource_type: p.resourceType, action: p.action }));
 }
-

@@ -13,7 +13,10 @@ export class SessionCache<Row extends object> {
   /** Bumped by `clear()`: a load that began before a write must not store what it read. */
   #generation = 0;
 
-  constructor(readonly ttlMs: number, max = 10_000) {
+  constructor(
+    readonly ttlMs: number,
+    max = 10_000,
+  ) {
     this.#rows = new LRUCache({ max, ttl: ttlMs, ttlAutopurge: false });
   }
 

@@ -1,6 +1,6 @@
 // Session-token authentication as Coder does it (SPEC B.2).
 import { parse as parseCookies } from 'cookie';
-import type { DataAccess } from '../context.js';
+import type { DataAccess } from '../db/database.js';
 import { customRoleJson, type StoredCustomRole } from '../db/custom-roles.js';
 import type { Sql } from '../db/sql.js';
 import type { ApiKeyScope } from '../rbac/index.js';
@@ -87,7 +87,9 @@ export async function authenticate(
 ): Promise<Authentication> {
   const token = sessionTokenFrom(headers);
   if (!token) {
-    return fail(`No session token provided: send the "${SESSION_COOKIE}" cookie, the "${SESSION_HEADER}" header or "Authorization: Bearer <token>".`);
+    return fail(
+      `No session token provided: send the "${SESSION_COOKIE}" cookie, the "${SESSION_HEADER}" header or "Authorization: Bearer <token>".`,
+    );
   }
   const parsed = parseToken(token);
   if (!parsed) return fail('Session token is malformed: expected "<10 character id>-<22 character secret>".');
@@ -98,12 +100,16 @@ export async function authenticate(
   if (!key || !secretMatches(parsed.secret, key.hashed_secret)) return fail('API key is invalid.');
   if (key.expires_at.getTime() <= now.getTime()) return fail(`API key expired at ${key.expires_at.toISOString()}.`);
   if (key.deleted) return fail('The user of this API key has been deleted.');
-  if (key.status === 'suspended') return fail('User is not active (status = "suspended"). Contact an admin to reactivate your account.');
+  if (key.status === 'suspended')
+    return fail('User is not active (status = "suspended"). Contact an admin to reactivate your account.');
 
   const stale = (seen: Date) => now.getTime() - seen.getTime() >= LAST_USED_REFRESH_MS;
   // A dormant user becomes active; Coder's dormancy job reads last_seen_at.
   if (key.status === 'dormant' || stale(key.last_seen_at)) {
-    await prisma.user.update({ where: { id: key.user_id }, data: { status: 'active', lastSeenAt: now, updatedAt: now } });
+    await prisma.user.update({
+      where: { id: key.user_id },
+      data: { status: 'active', lastSeenAt: now, updatedAt: now },
+    });
     // The row may be cached: record the write, so that the next request does not repeat it.
     Object.assign(key, { status: 'active', last_seen_at: now });
   }

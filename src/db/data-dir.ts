@@ -19,7 +19,9 @@ export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const lockFile = join(dataDir, 'gateway.lock');
   if (heldHere.has(lockFile)) {
-    throw new DataDirInUseError(`DATA_DIR ${dataDir} is already open in this process: the embedded database serves one user at a time`);
+    throw new DataDirInUseError(
+      `DATA_DIR ${dataDir} is already open in this process: the embedded database serves one user at a time`,
+    );
   }
   try {
     writeFileSync(lockFile, String(process.pid), { flag: 'wx' });

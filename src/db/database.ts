@@ -23,6 +23,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** What a request needs of the database. */
+export type DataAccess = Pick<Database, 'prisma' | 'sql'>;
+
 export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>;
 
 /**
@@ -37,20 +40,30 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
     const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementName });
-    const run: RunStatement = async (text, values) => (await pool.query({ name: preparedStatementName({ sql: text }), text, values })).rows;
-    return wrap('postgres', adapter, run, () => pool.end(), async (migrationsDir) => {
-      // The migration engine takes a session-level advisory lock and never
-      // releases it: the native engine's connection closes, ours would go back
-      // to the pool still holding it and stall every other replica's start.
-      // So migrations get a connection of their own, closed when they are done.
-      const session = new pg.Pool({ connectionString: url, max: 1 });
-      session.on('error', () => {});
-      try {
-        return await applyMigrations(withWholeScripts(new PrismaPg(session), (script) => session.query(script)), migrationsDir);
-      } finally {
-        await session.end();
-      }
-    });
+    const run: RunStatement = async (text, values) =>
+      (await pool.query({ name: preparedStatementName({ sql: text }), text, values })).rows;
+    return wrap(
+      'postgres',
+      adapter,
+      run,
+      () => pool.end(),
+      async (migrationsDir) => {
+        // The migration engine takes a session-level advisory lock and never
+        // releases it: the native engine's connection closes, ours would go back
+        // to the pool still holding it and stall every other replica's start.
+        // So migrations get a connection of their own, closed when they are done.
+        const session = new pg.Pool({ connectionString: url, max: 1 });
+        session.on('error', () => {});
+        try {
+          return await applyMigrations(
+            withWholeScripts(new PrismaPg(session), (script) => session.query(script)),
+            migrationsDir,
+          );
+        } finally {
+          await session.end();
+        }
+      },
+    );
   }
   // Loaded only for the embedded database: PGlite costs 40 MB of memory to import.
   const { openPGlite, pgliteAdapterFactory } = await import('./pglite.js');
@@ -99,7 +112,9 @@ function wrap(
   migrate: Database['migrate'],
 ): Database {
   const listeners = new Set<StatementListener>();
-  const report: StatementListener = (sql, values) => listeners.forEach((listener) => listener(sql, values));
+  const report: StatementListener = (sql, values) => {
+    for (const listener of listeners) listener(sql, values);
+  };
   const prisma = new PrismaClient({ adapter: countStatements(adapter, report) });
   return {
     kind,

@@ -35,14 +35,20 @@ export async function applyMigrations(
  * either database; README "Start-up"). Any other state, including no
  * migrations table yet, is the engine's to apply or refuse.
  */
-export async function allMigrationsApplied(run: RunStatement, migrationsDir = DEFAULT_MIGRATIONS_DIR): Promise<boolean> {
+export async function allMigrationsApplied(
+  run: RunStatement,
+  migrationsDir = DEFAULT_MIGRATIONS_DIR,
+): Promise<boolean> {
   const [{ migrationDirectories }, [table]] = await Promise.all([
     readMigrations(migrationsDir),
     run(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present`, []),
   ]);
   if (!table?.present) return false;
   // A rolled-back migration is not applied; Prisma applies it again.
-  const recorded = await run(`SELECT migration_name, finished_at IS NOT NULL AS finished FROM _prisma_migrations WHERE rolled_back_at IS NULL`, []);
+  const recorded = await run(
+    `SELECT migration_name, finished_at IS NOT NULL AS finished FROM _prisma_migrations WHERE rolled_back_at IS NULL`,
+    [],
+  );
   if (recorded.some((row) => !row.finished)) return false;
   const applied = new Set(recorded.map((row) => row.migration_name as string));
   const local = migrationDirectories.map((directory) => directory.path);

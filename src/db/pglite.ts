@@ -28,7 +28,8 @@ export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; clo
   const release = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
   try {
     const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS];
-    if (!dataDir.startsWith('memory://') && !existsSync(join(dataDir, 'PG_VERSION'))) await createApart(dataDir, startParams);
+    if (!dataDir.startsWith('memory://') && !existsSync(join(dataDir, 'PG_VERSION')))
+      await createApart(dataDir, startParams);
     const pglite = await PGlite.create({ dataDir, startParams });
     return {
       pglite,
@@ -69,7 +70,9 @@ async function createApart(dataDir: string, startParams: string[]): Promise<void
     await promisify(execFile)(process.execPath, ['-e', CREATE_DATABASE], { env });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`could not create the embedded database in ${dataDir}${stderr ? `: ${stderr}` : ''}`, { cause: error });
+    throw new Error(`could not create the embedded database in ${dataDir}${stderr ? `: ${stderr}` : ''}`, {
+      cause: error,
+    });
   }
 }
 

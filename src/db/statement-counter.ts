@@ -1,4 +1,8 @@
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory, SqlQueryable } from '@prisma/driver-adapter-utils';
+import type {
+  SqlDriverAdapter,
+  SqlMigrationAwareDriverAdapterFactory,
+  SqlQueryable,
+} from '@prisma/driver-adapter-utils';
 
 /** Receives every SQL statement sent, with its parameters (Prisma's inside transactions too). */
 export type StatementListener = (sql: string, values: readonly unknown[]) => void;

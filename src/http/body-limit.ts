@@ -47,7 +47,11 @@ async function readWithin(request: Request, limit: number, fetchAPI: FetchAPI): 
   } finally {
     reader.releaseLock();
   }
-  return new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body: Buffer.concat(chunks) });
+  return new fetchAPI.Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: Buffer.concat(chunks),
+  });
 }
 
 const tooLarge = (limit: number) =>

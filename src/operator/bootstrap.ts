@@ -24,7 +24,12 @@ export async function bootstrap(prisma: PrismaClient): Promise<BootstrapResult> 
       result.createdOrganization = true;
     }
     if ((await tx.user.count({ where: { isSystem: false } })) === 0) {
-      const owner = await createUser(tx, { username: 'admin', email: 'admin@coder.local', name: 'Admin', siteRoles: ['owner'] });
+      const owner = await createUser(tx, {
+        username: 'admin',
+        email: 'admin@coder.local',
+        name: 'Admin',
+        siteRoles: ['owner'],
+      });
       await addMember(tx, 'default', owner.id);
       const { token } = await issueToken(tx, owner.id, { name: 'bootstrap' });
       result.owner = { username: owner.username, token };

@@ -40,28 +40,32 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<User> 
     throw new OperatorError(`username "${input.username}" is not valid: use letters, digits and single hyphens`);
   }
   if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) throw new OperatorError(`email "${input.email}" is not valid`);
-  const alreadyExists = () => new OperatorError(`a user with username "${input.username}" or email "${input.email}" already exists`);
+  const alreadyExists = () =>
+    new OperatorError(`a user with username "${input.username}" or email "${input.email}" already exists`);
   // lower() as Coder's unique indexes have it: Prisma's case-insensitive match
   // is ILIKE, where an email's `_` or `%` would match other addresses.
   const taken = await db.$queryRaw<unknown[]>`
     SELECT 1 FROM users WHERE NOT deleted AND (lower(username) = lower(${input.username}) OR lower(email) = lower(${input.email}))`;
   if (taken.length) throw alreadyExists();
   const now = new Date();
-  return uniquely(alreadyExists, db.user.create({
-    data: {
-      id: randomUUID(),
-      username: input.username,
-      email: input.email,
-      name: input.name ?? '',
-      rbacRoles: [...new Set(input.siteRoles ?? [])],
-      status: input.status ?? 'active',
-      // No password sign-in here: Coder stores an empty hash with login type `none`.
-      hashedPassword: new Uint8Array(),
-      loginType: 'none',
-      createdAt: now,
-      updatedAt: now,
-    },
-  }));
+  return uniquely(
+    alreadyExists,
+    db.user.create({
+      data: {
+        id: randomUUID(),
+        username: input.username,
+        email: input.email,
+        name: input.name ?? '',
+        rbacRoles: [...new Set(input.siteRoles ?? [])],
+        status: input.status ?? 'active',
+        // No password sign-in here: Coder stores an empty hash with login type `none`.
+        hashedPassword: new Uint8Array(),
+        loginType: 'none',
+        createdAt: now,
+        updatedAt: now,
+      },
+    }),
+  );
 }
 
 /** A write whose unique index may still refuse it, if another one got there since the check: the same refusal. */
@@ -86,25 +90,30 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
     throw new OperatorError(`organization name "${input.name}" is not valid: use letters, digits and single hyphens`);
   }
   const alreadyExists = () => new OperatorError(`an organization named "${input.name}" already exists`);
-  if (await db.organization.findFirst({ where: { deleted: false, name: { equals: input.name, mode: 'insensitive' } } })) {
+  if (
+    await db.organization.findFirst({ where: { deleted: false, name: { equals: input.name, mode: 'insensitive' } } })
+  ) {
     throw alreadyExists();
   }
   if (input.isDefault && (await db.organization.findFirst({ where: { isDefault: true } }))) {
     throw new OperatorError('there is already a default organization');
   }
   const now = new Date();
-  return uniquely(alreadyExists, db.organization.create({
-    data: {
-      id: randomUUID(),
-      name: input.name,
-      displayName: input.displayName ?? input.name,
-      description: input.description ?? '',
-      icon: input.icon ?? '',
-      isDefault: input.isDefault ?? false,
-      createdAt: now,
-      updatedAt: now,
-    },
-  }));
+  return uniquely(
+    alreadyExists,
+    db.organization.create({
+      data: {
+        id: randomUUID(),
+        name: input.name,
+        displayName: input.displayName ?? input.name,
+        description: input.description ?? '',
+        icon: input.icon ?? '',
+        isDefault: input.isDefault ?? false,
+        createdAt: now,
+        updatedAt: now,
+      },
+    }),
+  );
 }
 
 export async function findUser(db: Db, ref: string): Promise<User> {
@@ -139,9 +148,18 @@ export async function addMember(db: Db, organizationRef: string, userRef: string
   const unknown = roles.find((role) => !(ASSIGNABLE_ORG_ROLE_NAMES.includes(role) || custom.has(role)));
   if (unknown) throw new OperatorError(`"${unknown}" is not an organization role of "${organization.name}"`);
   const now = new Date();
-  return uniquely(alreadyMember, db.organizationMember.create({
-    data: { organizationId: organization.id, userId: user.id, roles: [...new Set(roles)], createdAt: now, updatedAt: now },
-  }));
+  return uniquely(
+    alreadyMember,
+    db.organizationMember.create({
+      data: {
+        organizationId: organization.id,
+        userId: user.id,
+        roles: [...new Set(roles)],
+        createdAt: now,
+        updatedAt: now,
+      },
+    }),
+  );
 }
 
 export interface IssuedToken {
@@ -157,9 +175,15 @@ export async function issueToken(
 ): Promise<IssuedToken> {
   const user = await findUser(db, userRef);
   const lifetimeSeconds = options.lifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
-  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0) throw new OperatorError('token lifetime must be a positive number of seconds');
+  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0)
+    throw new OperatorError('token lifetime must be a positive number of seconds');
   const now = options.now ?? new Date();
-  const tokenName = options.name ?? `gateway-${now.toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  const tokenName =
+    options.name ??
+    `gateway-${now
+      .toISOString()
+      .replace(/[^0-9]/g, '')
+      .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
   if (await db.apiKey.findFirst({ where: { userId: user.id, tokenName, loginType: 'token' } })) {
     throw new OperatorError(`"${user.username}" already has a token named "${tokenName}"`);
   }

@@ -133,9 +133,9 @@ export function buildSubject(input: SubjectInput): Subject {
   const org = new Map<string, PermissionLevel>();
   const orgRoles = new Map<string, string[]>();
   const grant = (role: RoleDefinition, orgLevel?: PermissionLevel): void => {
-    role.site.forEach((p) => site.add(p));
-    role.user.forEach((p) => user.add(p));
-    if (orgLevel) role.org.forEach((p) => orgLevel.add(p));
+    for (const p of role.site) site.add(p);
+    for (const p of role.user) user.add(p);
+    if (orgLevel) for (const p of role.org) orgLevel.add(p);
   };
 
   // Built-in names win; custom roles cannot take them anyway.

@@ -19,7 +19,10 @@ import './member/member.mutation.js';
 
 // Sorted, so that schema.graphql changes only when the API does.
 export const schema = lexicographicSortSchema(
-  builder.toSubGraphSchema({ linkUrl: 'https://specs.apollo.dev/federation/v2.6', federationDirectives: ['@key', '@shareable'] }),
+  builder.toSubGraphSchema({
+    linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+    federationDirectives: ['@key', '@shareable'],
+  }),
 );
 // Mutation fields run one after another, and each may change what this
 // request's loaders have read (a page of members, custom roles): each starts

@@ -6,7 +6,14 @@
 // database as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { errorCode, makeUser, startTestGateway, type GraphQLResponse, type TestGateway, type TestUser } from '../support/gateway.js';
+import {
+  errorCode,
+  makeUser,
+  startTestGateway,
+  type GraphQLResponse,
+  type TestGateway,
+  type TestUser,
+} from '../support/gateway.js';
 import {
   buildWorld,
   dataOf,
@@ -36,14 +43,27 @@ interface PermissionInput {
   negate?: boolean;
 }
 
-const createRole = (w: World, token: string, organization: string, name: string, organizationPermissions: PermissionInput[], extra: object = {}) =>
+const createRole = (
+  w: World,
+  token: string,
+  organization: string,
+  name: string,
+  organizationPermissions: PermissionInput[],
+  extra: object = {},
+) =>
   w.gw.gql(
     `mutation ($o: String!, $r: CustomRoleInput!) { createOrganizationRole(organization: $o, role: $r) { name } }`,
     { o: organization, r: { name, organizationPermissions, ...extra } },
     token,
   );
 
-const updateRole = (w: World, token: string, organization: string, name: string, organizationPermissions: PermissionInput[]) =>
+const updateRole = (
+  w: World,
+  token: string,
+  organization: string,
+  name: string,
+  organizationPermissions: PermissionInput[],
+) =>
   w.gw.gql(
     `mutation ($o: String!, $r: CustomRoleInput!) { updateOrganizationRole(organization: $o, role: $r) { name } }`,
     { o: organization, r: { name, organizationPermissions } },
@@ -88,10 +108,16 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       { relation: 'not a member of B', rolesInB: null, expected: 'NOT_FOUND' }, // B is hidden
       { relation: 'a plain member of B', rolesInB: [], expected: 'NOT_FOUND' }, // the target's membership is hidden
       { relation: 'an organization auditor of B', rolesInB: ['organization-auditor'], expected: 'FORBIDDEN' }, // sees it, may not assign
-      { relation: 'an organization user admin of B', rolesInB: ['organization-user-admin'], expected: 'BAD_USER_INPUT' }, // may assign organization-member only
+      {
+        relation: 'an organization user admin of B',
+        rolesInB: ['organization-user-admin'],
+        expected: 'BAD_USER_INPUT',
+      }, // may assign organization-member only
     ];
     it.each(cases)('when $relation, giving organization-admin in B: $expected', async ({ rolesInB, expected }) => {
-      const admin = await makeUser(w.db, { orgs: { [w.A.id]: ['organization-admin'], ...(rolesInB ? { [w.B.id]: rolesInB } : {}) } });
+      const admin = await makeUser(w.db, {
+        orgs: { [w.A.id]: ['organization-admin'], ...(rolesInB ? { [w.B.id]: rolesInB } : {}) },
+      });
       const target = await freshMember(w.db, w.B.id);
       const response = await setRoles(w, admin.token, w.B.name, target.id, ['organization-admin']);
       expect(errorCode(response), JSON.stringify(response)).toBe(expected);
@@ -105,11 +131,25 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       const roleOfB = await freshCustomRole(w.db, w.B.id);
       const before = await storedCustomRole(w.db, w.B.id, roleOfB);
       const responses = {
-        add: await w.gw.gql('mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { userId } }', { o: w.B.id, u: outsiderOfB.id }, admin.token),
-        remove: await w.gw.gql('mutation ($o: String!, $u: String!) { removeOrganizationMember(organization: $o, user: $u) }', { o: w.B.id, u: memberOfB.id }, admin.token),
-        create: await createRole(w, admin.token, w.B.id, fresh('role'), [{ resourceType: 'ORGANIZATION', action: 'READ' }]),
+        add: await w.gw.gql(
+          'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { userId } }',
+          { o: w.B.id, u: outsiderOfB.id },
+          admin.token,
+        ),
+        remove: await w.gw.gql(
+          'mutation ($o: String!, $u: String!) { removeOrganizationMember(organization: $o, user: $u) }',
+          { o: w.B.id, u: memberOfB.id },
+          admin.token,
+        ),
+        create: await createRole(w, admin.token, w.B.id, fresh('role'), [
+          { resourceType: 'ORGANIZATION', action: 'READ' },
+        ]),
         update: await updateRole(w, admin.token, w.B.id, roleOfB, [{ resourceType: 'ORGANIZATION', action: 'READ' }]),
-        delete: await w.gw.gql('mutation ($o: String!, $n: String!) { deleteOrganizationRole(organization: $o, name: $n) }', { o: w.B.id, n: roleOfB }, admin.token),
+        delete: await w.gw.gql(
+          'mutation ($o: String!, $n: String!) { deleteOrganizationRole(organization: $o, name: $n) }',
+          { o: w.B.id, n: roleOfB },
+          admin.token,
+        ),
       };
       expect(Object.fromEntries(Object.entries(responses).map(([k, r]) => [k, errorCode(r)]))).toEqual({
         add: 'NOT_FOUND',
@@ -132,20 +172,29 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       { resourceType: 'ASSIGN_ROLE', action: 'ASSIGN' },
       { resourceType: 'ASSIGN_ROLE', action: 'UNASSIGN' },
     ];
-    it.each(refused)('creating a role with $resourceType $action: BAD_USER_INPUT "not allowed to grant"', async (permission) => {
-      const name = fresh('role');
-      const response = await createRole(w, w.users['org admin'].token, w.A.id, name, [{ resourceType: 'WORKSPACE', action: 'READ' }, permission]);
-      expectBadInput(response, /not allowed to grant this permission/i);
-      expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
-    });
+    it.each(refused)(
+      'creating a role with $resourceType $action: BAD_USER_INPUT "not allowed to grant"',
+      async (permission) => {
+        const name = fresh('role');
+        const response = await createRole(w, w.users['org admin'].token, w.A.id, name, [
+          { resourceType: 'WORKSPACE', action: 'READ' },
+          permission,
+        ]);
+        expectBadInput(response, /not allowed to grant this permission/i);
+        expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
+      },
+    );
 
-    it.each(refused)('adding $resourceType $action to an existing role: BAD_USER_INPUT, role unchanged', async (permission) => {
-      const name = await freshCustomRole(w.db, w.A.id);
-      const before = await storedCustomRole(w.db, w.A.id, name);
-      const response = await updateRole(w, w.users['org admin'].token, w.A.id, name, [permission]);
-      expectBadInput(response, /not allowed to grant this permission/i);
-      expect(await storedCustomRole(w.db, w.A.id, name)).toEqual(before);
-    });
+    it.each(refused)(
+      'adding $resourceType $action to an existing role: BAD_USER_INPUT, role unchanged',
+      async (permission) => {
+        const name = await freshCustomRole(w.db, w.A.id);
+        const before = await storedCustomRole(w.db, w.A.id, name);
+        const response = await updateRole(w, w.users['org admin'].token, w.A.id, name, [permission]);
+        expectBadInput(response, /not allowed to grant this permission/i);
+        expect(await storedCustomRole(w.db, w.A.id, name)).toEqual(before);
+      },
+    );
 
     it('the owner can grant workspace ssh and application_connect, and assign_role assign, in a custom role of A', async () => {
       const name = fresh('role');
@@ -156,8 +205,14 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     it('an organization admin may grant what it holds: workspace actions other than ssh/application_connect, and assign_role read', async () => {
       // assign_role read is held by every user (the implicit site role `member`), so granting it escalates nothing.
       const name = fresh('role');
-      const granted = ['READ', 'CREATE', 'UPDATE', 'DELETE', 'START', 'STOP'].map((action) => ({ resourceType: 'WORKSPACE', action }));
-      const response = await createRole(w, w.users['org admin'].token, w.A.id, name, [...granted, { resourceType: 'ASSIGN_ROLE', action: 'READ' }]);
+      const granted = ['READ', 'CREATE', 'UPDATE', 'DELETE', 'START', 'STOP'].map((action) => ({
+        resourceType: 'WORKSPACE',
+        action,
+      }));
+      const response = await createRole(w, w.users['org admin'].token, w.A.id, name, [
+        ...granted,
+        { resourceType: 'ASSIGN_ROLE', action: 'READ' },
+      ]);
       expect(dataOf(response)).toEqual({ createOrganizationRole: { name } });
     });
 
@@ -167,7 +222,9 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       { list: 'sitePermissions', caller: 'owner' as const },
     ])('$caller cannot put permissions in $list of an organization role', async ({ list, caller }) => {
       const name = fresh('role');
-      const response = await createRole(w, w.users[caller].token, w.A.id, name, [], { [list]: [{ resourceType: 'ORGANIZATION', action: 'READ' }] });
+      const response = await createRole(w, w.users[caller].token, w.A.id, name, [], {
+        [list]: [{ resourceType: 'ORGANIZATION', action: 'READ' }],
+      });
       expect(errorCode(response)).toBe('BAD_USER_INPUT');
       expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
     });
@@ -192,7 +249,11 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     });
 
     it('an organization admin cannot remove itself either', async () => {
-      const response = await w.gw.gql('mutation ($o: String!) { removeOrganizationMember(organization: $o, user: "me") }', { o: w.A.id }, w.users['org admin'].token);
+      const response = await w.gw.gql(
+        'mutation ($o: String!) { removeOrganizationMember(organization: $o, user: "me") }',
+        { o: w.A.id },
+        w.users['org admin'].token,
+      );
       expectBadInput(response, /cannot remove self/i);
       expect(await membershipRoles(w.db, w.A.id, w.users['org admin'].id)).toEqual(['organization-admin']);
     });
@@ -218,12 +279,15 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([]);
     });
 
-    it.each([...VISIBLE_ROLES, STEWARD_ROLE.name])('giving %s: BAD_USER_INPUT "not authorized to assign role"', async (role) => {
-      const target = await freshMember(w.db, w.A.id);
-      const response = await setRoles(w, w.users['org user admin'].token, w.A.id, target.id, [role]);
-      expectBadInput(response, /not authorized to assign role/i);
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([]);
-    });
+    it.each([...VISIBLE_ROLES, STEWARD_ROLE.name])(
+      'giving %s: BAD_USER_INPUT "not authorized to assign role"',
+      async (role) => {
+        const target = await freshMember(w.db, w.A.id);
+        const response = await setRoles(w, w.users['org user admin'].token, w.A.id, target.id, [role]);
+        expectBadInput(response, /not authorized to assign role/i);
+        expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([]);
+      },
+    );
 
     it.each(VISIBLE_ROLES)('taking %s away: BAD_USER_INPUT "not authorized to assign role"', async (role) => {
       const target = await freshMember(w.db, w.A.id, [role]);
@@ -266,7 +330,11 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     it.each(callers)('%s', async (caller) => {
       const token = w.users[caller].token;
       const listed = dataOf(
-        await w.gw.gql('query ($o: String!) { assignableOrganizationRoles(organization: $o) { name assignable } }', { o: w.A.id }, token),
+        await w.gw.gql(
+          'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name assignable } }',
+          { o: w.A.id },
+          token,
+        ),
       ).assignableOrganizationRoles as { name: string; assignable: boolean }[];
       expect(listed.map((r) => r.name)).toContain(STEWARD_ROLE.name);
       const expectAssignable = caller === 'owner' || caller === 'org admin';
@@ -275,16 +343,27 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       for (const { name, assignable } of listed) {
         const target = await freshMember(w.db, w.A.id);
         const response = await setRoles(w, token, w.A.id, target.id, [name]);
-        if (assignable) expect(dataOf(response), name).toEqual({ updateOrganizationMemberRoles: { roles: [{ name }] } });
+        if (assignable)
+          expect(dataOf(response), name).toEqual({ updateOrganizationMemberRoles: { roles: [{ name }] } });
         else expect(errorCode(response), name).toBe('BAD_USER_INPUT');
         expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual(assignable ? [name] : []);
       }
     });
 
-    it.each(['owner', 'site user admin', 'org admin', 'member'] as const)('assignableSiteRoles for %s', async (caller) => {
-      const listed = dataOf(await w.gw.gql('{ assignableSiteRoles { name assignable } }', {}, w.users[caller].token)).assignableSiteRoles;
-      expect(listed).toEqual(['owner', 'auditor', 'template-admin', 'user-admin'].map((name) => ({ name, assignable: caller === 'owner' })));
-    });
+    it.each(['owner', 'site user admin', 'org admin', 'member'] as const)(
+      'assignableSiteRoles for %s',
+      async (caller) => {
+        const listed = dataOf(
+          await w.gw.gql('{ assignableSiteRoles { name assignable } }', {}, w.users[caller].token),
+        ).assignableSiteRoles;
+        expect(listed).toEqual(
+          ['owner', 'auditor', 'template-admin', 'user-admin'].map((name) => ({
+            name,
+            assignable: caller === 'owner',
+          })),
+        );
+      },
+    );
   });
 
   describe('the workspace-creation ban binds an organization admin but not an owner', () => {
@@ -292,20 +371,30 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     let bannedAdmin: TestUser;
     let bannedOwner: TestUser;
     beforeAll(async () => {
-      bannedAdmin = await makeUser(w.db, { orgs: { [w.A.id]: ['organization-admin', 'organization-workspace-creation-ban'] } });
-      bannedOwner = await makeUser(w.db, { siteRoles: ['owner'], orgs: { [w.A.id]: ['organization-workspace-creation-ban'] } });
+      bannedAdmin = await makeUser(w.db, {
+        orgs: { [w.A.id]: ['organization-admin', 'organization-workspace-creation-ban'] },
+      });
+      bannedOwner = await makeUser(w.db, {
+        siteRoles: ['owner'],
+        orgs: { [w.A.id]: ['organization-workspace-creation-ban'] },
+      });
     });
 
-    it.each(BANNED)('a banned organization admin granting workspace %s: BAD_USER_INPUT "not allowed to grant"', async (action) => {
-      const name = fresh('role');
-      const response = await createRole(w, bannedAdmin.token, w.A.id, name, [{ resourceType: 'WORKSPACE', action }]);
-      expectBadInput(response, /not allowed to grant this permission/i);
-      expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
-    });
+    it.each(BANNED)(
+      'a banned organization admin granting workspace %s: BAD_USER_INPUT "not allowed to grant"',
+      async (action) => {
+        const name = fresh('role');
+        const response = await createRole(w, bannedAdmin.token, w.A.id, name, [{ resourceType: 'WORKSPACE', action }]);
+        expectBadInput(response, /not allowed to grant this permission/i);
+        expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
+      },
+    );
 
     it.each(BANNED)('an organization admin without the ban may grant workspace %s', async (action) => {
       const name = fresh('role');
-      const response = await createRole(w, w.users['org admin'].token, w.A.id, name, [{ resourceType: 'WORKSPACE', action }]);
+      const response = await createRole(w, w.users['org admin'].token, w.A.id, name, [
+        { resourceType: 'WORKSPACE', action },
+      ]);
       expect(dataOf(response)).toEqual({ createOrganizationRole: { name } });
     });
 
@@ -343,18 +432,23 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       { holds: 'role-maker + org user admin', roles: ['organization-user-admin'], expected: 'BAD_USER_INPUT' },
       { holds: 'organization-admin', roles: ['organization-admin'], expected: 'ok', withoutRoleMaker: true },
     ];
-    const cases = holders.flatMap((h) => ['AUDIT_LOG', 'CONNECTION_LOG'].map((resourceType) => ({ ...h, resourceType })));
+    const cases = holders.flatMap((h) =>
+      ['AUDIT_LOG', 'CONNECTION_LOG'].map((resourceType) => ({ ...h, resourceType })),
+    );
 
-    it.each(cases)('$holds granting $resourceType read: $expected', async ({ roles, expected, resourceType, withoutRoleMaker }) => {
-      const holder = await makeUser(w.db, { orgs: { [w.A.id]: withoutRoleMaker ? roles : [roleMaker, ...roles] } });
-      const name = fresh('role');
-      const response = await createRole(w, holder.token, w.A.id, name, [{ resourceType, action: 'READ' }]);
-      if (expected === 'ok') {
-        expect(dataOf(response)).toEqual({ createOrganizationRole: { name } });
-      } else {
-        expectBadInput(response, /not allowed to grant this permission/i);
-        expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
-      }
-    });
+    it.each(cases)(
+      '$holds granting $resourceType read: $expected',
+      async ({ roles, expected, resourceType, withoutRoleMaker }) => {
+        const holder = await makeUser(w.db, { orgs: { [w.A.id]: withoutRoleMaker ? roles : [roleMaker, ...roles] } });
+        const name = fresh('role');
+        const response = await createRole(w, holder.token, w.A.id, name, [{ resourceType, action: 'READ' }]);
+        if (expected === 'ok') {
+          expect(dataOf(response)).toEqual({ createOrganizationRole: { name } });
+        } else {
+          expectBadInput(response, /not allowed to grant this permission/i);
+          expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
+        }
+      },
+    );
   });
 });

@@ -8,7 +8,14 @@
 // The admin is organization-admin of A and a plain member of B.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { errorCode, makeOrganization, makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
+import {
+  errorCode,
+  makeOrganization,
+  makeUser,
+  startTestGateway,
+  type TestGateway,
+  type TestUser,
+} from '../support/gateway.js';
 import { dataOf } from './world.js';
 
 const QUERY = `
@@ -30,7 +37,11 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
   /** username → ids of the organizations it is a member of. */
   const memberships = new Map<string, string[]>();
   /** The usernames of an organization's members, in list order (all names are lower-case letters and digits). */
-  const membersOf = (org: string) => [...memberships].filter(([, orgs]) => orgs.includes(org)).map(([name]) => name).sort();
+  const membersOf = (org: string) =>
+    [...memberships]
+      .filter(([, orgs]) => orgs.includes(org))
+      .map(([name]) => name)
+      .sort();
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);
@@ -59,7 +70,9 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
   it("an organization admin of A gets A's members with only their A memberships, only itself in B's list, and NOT_FOUND for B's pages", async () => {
     const response = await gw.gql(QUERY, { a: A, b: B }, admin.token);
     // A plain member of B may list B's members (its own row) but not page through them (SPEC D).
-    expect(response.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['NOT_FOUND', ['organizations', 1, 'members']]]);
+    expect(response.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([
+      ['NOT_FOUND', ['organizations', 1, 'members']],
+    ]);
     const data = response.data as any;
 
     expect(data.organizations.map((o: { id: string }) => o.id)).toEqual([A, B]);
@@ -71,13 +84,18 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
     // Others' B memberships are hidden from a plain member of B; its own are not.
     const visibleMemberships = (username: string) => (username === 'admin' ? [A, B] : [A]);
     for (const { node } of orgA.members.edges) {
-      expect(node.user.organizationMemberships.map((m: any) => m.organizationId), node.username).toEqual(visibleMemberships(node.username));
+      expect(
+        node.user.organizationMemberships.map((m: any) => m.organizationId),
+        node.username,
+      ).toEqual(visibleMemberships(node.username));
     }
     expect(orgB.members).toBeNull();
 
     expect(data.listA.map((m: any) => m.username)).toEqual(inA);
     for (const member of data.listA) {
-      expect(member.user.organizationMemberships.map((m: any) => m.organizationId)).toEqual(visibleMemberships(member.username));
+      expect(member.user.organizationMemberships.map((m: any) => m.organizationId)).toEqual(
+        visibleMemberships(member.username),
+      );
       expect(member.roles).toEqual(member.username === 'admin' ? [{ name: 'organization-admin' }] : []);
     }
     expect(data.listB).toEqual([{ username: 'admin' }]);
@@ -85,7 +103,11 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
   });
 
   it('the same organization admin gets NOT_FOUND for C, where it is not a member', async () => {
-    const response = await gw.gql('query ($c: String!) { organizationMembers(organization: $c) { username } }', { c: C }, admin.token);
+    const response = await gw.gql(
+      'query ($c: String!) { organizationMembers(organization: $c) { username } }',
+      { c: C },
+      admin.token,
+    );
     expect(errorCode(response)).toBe('NOT_FOUND');
   });
 
@@ -98,7 +120,9 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
       expect(members.totalCount).toBe(membersOf(org).length);
       expect(members.edges.map((e: any) => e.node.username)).toEqual(membersOf(org));
       for (const { node } of members.edges) {
-        expect(node.user.organizationMemberships.map((m: any) => m.organizationId)).toEqual(memberships.get(node.username));
+        expect(node.user.organizationMemberships.map((m: any) => m.organizationId)).toEqual(
+          memberships.get(node.username),
+        );
       }
     }
     expect(data.listB.map((m: any) => m.username)).toEqual(membersOf(B));

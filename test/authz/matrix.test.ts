@@ -9,7 +9,13 @@
 // and, when refused, must leave the database exactly as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { errorCode, startTestGateway, type GraphQLResponse, type TestGateway, type TestUser } from '../support/gateway.js';
+import {
+  errorCode,
+  startTestGateway,
+  type GraphQLResponse,
+  type TestGateway,
+  type TestUser,
+} from '../support/gateway.js';
 import { expectRefusal } from '../support/fixtures.js';
 import {
   buildWorld,
@@ -42,23 +48,71 @@ type Expected = typeof ok | typeof NULL | typeof NOT_FOUND | typeof FORBIDDEN | 
 // prettier-ignore
 const MATRIX: Record<string, Expected[]> = {
   //                               outsider   member     org aud    org u.adm  org admin  org t.adm  site aud   site u.adm site t.adm owner      custom
-  me:                            [ ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  user:                          [ NOT_FOUND, NOT_FOUND, NOT_FOUND, ok,        ok,        NOT_FOUND, ok,        ok,        ok,        ok,        NOT_FOUND ],
-  organizations:                 [ ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  organization:                  [ NOT_FOUND, ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  organizationMembers:           [ NOT_FOUND, ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  paginatedOrganizationMembers:  [ NOT_FOUND, NOT_FOUND, ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  organizationMember:            [ NOT_FOUND, NULL,      ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  assignableOrganizationRoles:   [ NOT_FOUND, ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  assignableSiteRoles:           [ ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  'Organization.members':        [ NOT_FOUND, NOT_FOUND, ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok,        ok        ],
-  'User.organizationMemberships':[ NOT_FOUND, NOT_FOUND, NOT_FOUND, ok,        ok,        NOT_FOUND, ok,        ok,        ok,        ok,        NOT_FOUND ],
-  addOrganizationMember:         [ NOT_FOUND, BAD_INPUT, BAD_INPUT, ok,        ok,        BAD_INPUT, NOT_FOUND, ok,        NOT_FOUND, ok,        BAD_INPUT ],
-  removeOrganizationMember:      [ NOT_FOUND, NOT_FOUND, NOT_FOUND, ok,        ok,        NOT_FOUND, NOT_FOUND, ok,        NOT_FOUND, ok,        ok        ],
-  updateOrganizationMemberRoles: [ NOT_FOUND, NOT_FOUND, FORBIDDEN, BAD_INPUT, ok,        FORBIDDEN, FORBIDDEN, BAD_INPUT, FORBIDDEN, ok,        BAD_INPUT ],
-  createOrganizationRole:        [ NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, ok,        NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, ok,        ok        ],
-  updateOrganizationRole:        [ NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, ok,        NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, ok,        ok        ],
-  deleteOrganizationRole:        [ NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN, ok,        FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, ok,        ok        ],
+  me: [ok, ok, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  user: [NOT_FOUND, NOT_FOUND, NOT_FOUND, ok, ok, NOT_FOUND, ok, ok, ok, ok, NOT_FOUND],
+  organizations: [ok, ok, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  organization: [NOT_FOUND, ok, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  organizationMembers: [NOT_FOUND, ok, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  paginatedOrganizationMembers: [NOT_FOUND, NOT_FOUND, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  organizationMember: [NOT_FOUND, NULL, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  assignableOrganizationRoles: [NOT_FOUND, ok, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  assignableSiteRoles: [ok, ok, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  'Organization.members': [NOT_FOUND, NOT_FOUND, ok, ok, ok, ok, ok, ok, ok, ok, ok],
+  'User.organizationMemberships': [NOT_FOUND, NOT_FOUND, NOT_FOUND, ok, ok, NOT_FOUND, ok, ok, ok, ok, NOT_FOUND],
+  addOrganizationMember: [NOT_FOUND, BAD_INPUT, BAD_INPUT, ok, ok, BAD_INPUT, NOT_FOUND, ok, NOT_FOUND, ok, BAD_INPUT],
+  removeOrganizationMember: [NOT_FOUND, NOT_FOUND, NOT_FOUND, ok, ok, NOT_FOUND, NOT_FOUND, ok, NOT_FOUND, ok, ok],
+  updateOrganizationMemberRoles: [
+    NOT_FOUND,
+    NOT_FOUND,
+    FORBIDDEN,
+    BAD_INPUT,
+    ok,
+    FORBIDDEN,
+    FORBIDDEN,
+    BAD_INPUT,
+    FORBIDDEN,
+    ok,
+    BAD_INPUT,
+  ],
+  createOrganizationRole: [
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    ok,
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    ok,
+    ok,
+  ],
+  updateOrganizationRole: [
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    ok,
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    NOT_FOUND,
+    ok,
+    ok,
+  ],
+  deleteOrganizationRole: [
+    NOT_FOUND,
+    FORBIDDEN,
+    FORBIDDEN,
+    FORBIDDEN,
+    ok,
+    FORBIDDEN,
+    FORBIDDEN,
+    FORBIDDEN,
+    FORBIDDEN,
+    ok,
+    ok,
+  ],
 };
 // And every operation refuses a request with no token, with an expired token (an owner's), or from a suspended user
 // (an organization admin of A): UNAUTHENTICATED.
@@ -94,8 +148,10 @@ interface Operation<T = any> {
 }
 
 const operation = <T>(op: Operation<T>): Operation => op;
-const ids = (list: { organizationId?: string; userId?: string; id?: string }[], key: 'organizationId' | 'userId' | 'id') =>
-  list.map((item) => item[key]);
+const ids = (
+  list: { organizationId?: string; userId?: string; id?: string }[],
+  key: 'organizationId' | 'userId' | 'id',
+) => list.map((item) => item[key]);
 
 const PERMISSION = '{ resourceType action negate }';
 
@@ -118,13 +174,18 @@ const OPERATION: Record<string, Operation> = {
   }),
   organization: operation({
     field: 'organization',
-    run: (w, c) => w.gw.gql('query ($o: String!) { organization(organization: $o) { id name } }', { o: w.A.id }, w.auth(c)),
+    run: (w, c) =>
+      w.gw.gql('query ($o: String!) { organization(organization: $o) { id name } }', { o: w.A.id }, w.auth(c)),
     succeeded: (d, w) => expect(d.organization).toEqual(w.A),
   }),
   organizationMembers: operation({
     field: 'organizationMembers',
     run: (w, c) =>
-      w.gw.gql('query ($o: String!) { organizationMembers(organization: $o) { organizationId userId } }', { o: w.A.id }, w.auth(c)),
+      w.gw.gql(
+        'query ($o: String!) { organizationMembers(organization: $o) { organizationId userId } }',
+        { o: w.A.id },
+        w.auth(c),
+      ),
     succeeded: (d, w) => {
       expect(d.organizationMembers.length).toBeGreaterThan(0);
       expect(new Set(ids(d.organizationMembers, 'organizationId'))).toEqual(new Set([w.A.id]));
@@ -158,7 +219,11 @@ const OPERATION: Record<string, Operation> = {
   assignableOrganizationRoles: operation({
     field: 'assignableOrganizationRoles',
     run: (w, c) =>
-      w.gw.gql('query ($o: String!) { assignableOrganizationRoles(organization: $o) { name builtIn } }', { o: w.A.id }, w.auth(c)),
+      w.gw.gql(
+        'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name builtIn } }',
+        { o: w.A.id },
+        w.auth(c),
+      ),
     succeeded: (d) =>
       expect(d.assignableOrganizationRoles.slice(0, 5).map((r: { name: string }) => r.name)).toEqual([
         'organization-admin',
@@ -172,7 +237,12 @@ const OPERATION: Record<string, Operation> = {
     field: 'assignableSiteRoles',
     run: (w, c) => w.gw.gql('{ assignableSiteRoles { name } }', {}, w.auth(c)),
     succeeded: (d) =>
-      expect(d.assignableSiteRoles.map((r: { name: string }) => r.name)).toEqual(['owner', 'auditor', 'template-admin', 'user-admin']),
+      expect(d.assignableSiteRoles.map((r: { name: string }) => r.name)).toEqual([
+        'owner',
+        'auditor',
+        'template-admin',
+        'user-admin',
+      ]),
   }),
   'Organization.members': operation({
     field: 'organization',
@@ -192,7 +262,11 @@ const OPERATION: Record<string, Operation> = {
   'User.organizationMemberships': operation({
     field: 'user',
     run: (w, c) =>
-      w.gw.gql('query ($u: String!) { user(user: $u) { organizationMemberships { organizationId userId } } }', { u: w.peer.id }, w.auth(c)),
+      w.gw.gql(
+        'query ($u: String!) { user(user: $u) { organizationMemberships { organizationId userId } } }',
+        { u: w.peer.id },
+        w.auth(c),
+      ),
     // Whose memberships each caller sees: visibility.test.ts.
     succeeded: (d, w) => {
       const memberships = d.user.organizationMemberships;
@@ -275,7 +349,14 @@ const OPERATION: Record<string, Operation> = {
     run: (w, c, name) =>
       w.gw.gql(
         `mutation ($o: String!, $r: CustomRoleInput!) { updateOrganizationRole(organization: $o, role: $r) { name displayName } }`,
-        { o: w.A.id, r: { name, displayName: 'Renamed', organizationPermissions: [{ resourceType: 'ORGANIZATION', action: 'READ' }] } },
+        {
+          o: w.A.id,
+          r: {
+            name,
+            displayName: 'Renamed',
+            organizationPermissions: [{ resourceType: 'ORGANIZATION', action: 'READ' }],
+          },
+        },
         w.auth(c),
       ),
     succeeded: async (d, w, name) => {
@@ -295,7 +376,11 @@ const OPERATION: Record<string, Operation> = {
       return { name, holder: await freshMember(w.db, w.A.id, [name]) };
     },
     run: (w, c, { name }) =>
-      w.gw.gql('mutation ($o: String!, $n: String!) { deleteOrganizationRole(organization: $o, name: $n) }', { o: w.A.id, n: name }, w.auth(c)),
+      w.gw.gql(
+        'mutation ($o: String!, $n: String!) { deleteOrganizationRole(organization: $o, name: $n) }',
+        { o: w.A.id, n: name },
+        w.auth(c),
+      ),
     succeeded: async (d, w, { name, holder }) => {
       expect(d.deleteOrganizationRole).toBe(true);
       expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();

@@ -31,10 +31,10 @@ const VISIBLE: {
   peerMembershipsViaUser: (Orgs | typeof NOT_FOUND)[];
 } = {
   //                       outsider   member     org aud    org u.adm  org admin  org t.adm  site aud   site u.adm site t.adm owner      custom
-  organizations:         [ 'B',       'A',       'A',       'A',       'A',       'A',       'A B',     'A B',     'A B',     'A B',     'A'       ],
-  membersOfA:            [ NOT_FOUND, SELF,      ALL,       ALL,       ALL,       ALL,       ALL,       ALL,       ALL,       ALL,       ALL       ],
-  peerMembershipsViaA:   [ NOT_FOUND, UNSEEN,    'A',       'A',       'A',       'A',       'A B',     'A B',     'A B',     'A B',     'A'       ],
-  peerMembershipsViaUser:[ NOT_FOUND, NOT_FOUND, NOT_FOUND, 'A',       'A',       NOT_FOUND, 'A B',     'A B',     'A B',     'A B',     NOT_FOUND ],
+  organizations: ['B', 'A', 'A', 'A', 'A', 'A', 'A B', 'A B', 'A B', 'A B', 'A'],
+  membersOfA: [NOT_FOUND, SELF, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL],
+  peerMembershipsViaA: [NOT_FOUND, UNSEEN, 'A', 'A', 'A', 'A', 'A B', 'A B', 'A B', 'A B', 'A'],
+  peerMembershipsViaUser: [NOT_FOUND, NOT_FOUND, NOT_FOUND, 'A', 'A', NOT_FOUND, 'A B', 'A B', 'A B', 'A B', NOT_FOUND],
 };
 
 const columns = <T>(row: T[]) => CALLERS.map((caller, i) => ({ caller, expected: row[i]! }));
@@ -50,40 +50,52 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
   beforeAll(async () => {
     gw = await startTestGateway(kind);
     w = await buildWorld(gw);
-    const rows = await w.db.prisma.organizationMember.findMany({ where: { organizationId: w.A.id }, select: { user: true } });
+    const rows = await w.db.prisma.organizationMember.findMany({
+      where: { organizationId: w.A.id },
+      select: { user: true },
+    });
     membersOfA = rows.map((r) => r.user.username).sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
   });
   afterAll(() => gw?.close());
 
   it.each(columns(VISIBLE.organizations))('organizations, as $caller: $expected', async ({ caller, expected }) => {
     const data = dataOf(await w.gw.gql('{ organizations { id } }', {}, w.auth(caller)));
-    const listed = data.organizations.map((o: { id: string }) => o.id).filter((id: string) => id === w.A.id || id === w.B.id);
+    const listed = data.organizations
+      .map((o: { id: string }) => o.id)
+      .filter((id: string) => id === w.A.id || id === w.B.id);
     expect(new Set(listed)).toEqual(new Set(orgIds(expected)));
   });
 
-  it.each(columns(VISIBLE.membersOfA))('organizationMembers(A) and A.members, as $caller: $expected', async ({ caller, expected }) => {
-    const list = await w.gw.gql('query ($o: String!) { organizationMembers(organization: $o) { username } }', { o: w.A.id }, w.auth(caller));
-    const connection = await w.gw.gql(
-      'query ($o: String!) { organization(organization: $o) { members { totalCount edges { node { username } } } } }',
-      { o: w.A.id },
-      w.auth(caller),
-    );
-    if (expected === NOT_FOUND) {
-      expect([errorCode(list), errorCode(connection)]).toEqual([NOT_FOUND, NOT_FOUND]);
-      return;
-    }
-    const usernames = expected === ALL ? membersOfA : [usernameOf(caller)];
-    expect(dataOf(list).organizationMembers.map((m: { username: string }) => m.username)).toEqual(usernames);
-    if (expected === SELF) {
-      // The list filters rows; the connection pages all members, so it refuses (SPEC D).
-      expect(errorCode(connection)).toBe(NOT_FOUND);
-      expect(connection.data).toEqual({ organization: { members: null } });
-      return;
-    }
-    const members = dataOf(connection).organization.members;
-    expect(members.edges.map((e: any) => e.node.username)).toEqual(usernames);
-    expect(members.totalCount).toBe(usernames.length);
-  });
+  it.each(columns(VISIBLE.membersOfA))(
+    'organizationMembers(A) and A.members, as $caller: $expected',
+    async ({ caller, expected }) => {
+      const list = await w.gw.gql(
+        'query ($o: String!) { organizationMembers(organization: $o) { username } }',
+        { o: w.A.id },
+        w.auth(caller),
+      );
+      const connection = await w.gw.gql(
+        'query ($o: String!) { organization(organization: $o) { members { totalCount edges { node { username } } } } }',
+        { o: w.A.id },
+        w.auth(caller),
+      );
+      if (expected === NOT_FOUND) {
+        expect([errorCode(list), errorCode(connection)]).toEqual([NOT_FOUND, NOT_FOUND]);
+        return;
+      }
+      const usernames = expected === ALL ? membersOfA : [usernameOf(caller)];
+      expect(dataOf(list).organizationMembers.map((m: { username: string }) => m.username)).toEqual(usernames);
+      if (expected === SELF) {
+        // The list filters rows; the connection pages all members, so it refuses (SPEC D).
+        expect(errorCode(connection)).toBe(NOT_FOUND);
+        expect(connection.data).toEqual({ organization: { members: null } });
+        return;
+      }
+      const members = dataOf(connection).organization.members;
+      expect(members.edges.map((e: any) => e.node.username)).toEqual(usernames);
+      expect(members.totalCount).toBe(usernames.length);
+    },
+  );
 
   it.each(columns(VISIBLE.peerMembershipsViaA))(
     "peer's memberships through organizationMembers(A), as $caller: $expected",
@@ -101,17 +113,22 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
     },
   );
 
-  it.each(columns(VISIBLE.peerMembershipsViaUser))("user(peer).organizationMemberships, as $caller: $expected", async ({ caller, expected }) => {
-    const response = await w.gw.gql(
-      'query ($u: String!) { user(user: $u) { organizationMemberships { organizationId roles { name } } } }',
-      { u: w.peer.username },
-      w.auth(caller),
-    );
-    if (expected === NOT_FOUND) return expect(errorCode(response)).toBe(NOT_FOUND);
-    expect(dataOf(response).user.organizationMemberships).toEqual(
-      orgIds(expected).map((organizationId) => ({ organizationId, roles: [] })).sort(byOrgName(w)),
-    );
-  });
+  it.each(columns(VISIBLE.peerMembershipsViaUser))(
+    'user(peer).organizationMemberships, as $caller: $expected',
+    async ({ caller, expected }) => {
+      const response = await w.gw.gql(
+        'query ($u: String!) { user(user: $u) { organizationMemberships { organizationId roles { name } } } }',
+        { u: w.peer.username },
+        w.auth(caller),
+      );
+      if (expected === NOT_FOUND) return expect(errorCode(response)).toBe(NOT_FOUND);
+      expect(dataOf(response).user.organizationMemberships).toEqual(
+        orgIds(expected)
+          .map((organizationId) => ({ organizationId, roles: [] }))
+          .sort(byOrgName(w)),
+      );
+    },
+  );
 
   it("a plain member of A and B sees its own two memberships, only itself in each organization's list, and no organization's pages", async () => {
     const response = await w.gw.gql(
@@ -154,7 +171,8 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
       paginatedOrganizationMembers: 'query ($o: String!) { paginatedOrganizationMembers(organization: $o) { count } }',
       organizationMember: 'query ($o: String!) { organizationMember(organization: $o, user: "me") { userId } }',
       assignableOrganizationRoles: 'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name } }',
-      createOrganizationRole: 'mutation ($o: String!) { createOrganizationRole(organization: $o, role: { name: "probe" }) { name } }',
+      createOrganizationRole:
+        'mutation ($o: String!) { createOrganizationRole(organization: $o, role: { name: "probe" }) { name } }',
       deleteOrganizationRole: 'mutation ($o: String!) { deleteOrganizationRole(organization: $o, name: "probe") }',
     };
     const refs: [string, (w: World) => string][] = [
@@ -238,5 +256,6 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
 /** Memberships are listed by organization name. */
 function byOrgName(w: World) {
   const name = (id: string) => (id === w.A.id ? w.A.name : w.B.name);
-  return (a: { organizationId: string }, b: { organizationId: string }) => (name(a.organizationId) < name(b.organizationId) ? -1 : 1);
+  return (a: { organizationId: string }, b: { organizationId: string }) =>
+    name(a.organizationId) < name(b.organizationId) ? -1 : 1;
 }

@@ -5,8 +5,14 @@
 // custom role, which the owner creates through GraphQL as a real owner would.
 import { expect } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { addMember, issueToken } from '../../src/operator/operator.js';
-import { makeOrganization, makeUser, type GraphQLResponse, type TestGateway, type TestUser } from '../support/gateway.js';
+import { issueToken } from '../../src/operator/operator.js';
+import {
+  makeOrganization,
+  makeUser,
+  type GraphQLResponse,
+  type TestGateway,
+  type TestUser,
+} from '../support/gateway.js';
 
 /** Callers that present no valid session: every operation refuses them. */
 export const UNAUTHENTICATED_CALLERS = ['no token', 'expired token', 'suspended user'] as const;
@@ -39,7 +45,10 @@ export const STEWARD_ROLE = {
   displayName: 'Member Steward',
   organizationPermissions: [
     ...['CREATE', 'READ', 'UPDATE', 'DELETE'].map((action) => ({ resourceType: 'ORGANIZATION_MEMBER', action })),
-    ...['ASSIGN', 'UNASSIGN', 'READ', 'CREATE', 'UPDATE', 'DELETE'].map((action) => ({ resourceType: 'ASSIGN_ORG_ROLE', action })),
+    ...['ASSIGN', 'UNASSIGN', 'READ', 'CREATE', 'UPDATE', 'DELETE'].map((action) => ({
+      resourceType: 'ASSIGN_ORG_ROLE',
+      action,
+    })),
   ],
 };
 
@@ -78,7 +87,10 @@ export async function buildWorld(gw: TestGateway): Promise<World> {
 
   // An owner whose only token expired yesterday; a suspended organization admin of A.
   const expiredOwner = await makeUser(db, { siteRoles: ['owner'] });
-  const expired = await issueToken(db.prisma, expiredOwner.id, { now: new Date(Date.now() - 2 * 86_400_000), lifetimeSeconds: 3600 });
+  const expired = await issueToken(db.prisma, expiredOwner.id, {
+    now: new Date(Date.now() - 2 * 86_400_000),
+    lifetimeSeconds: 3600,
+  });
 
   const users: World['users'] = {
     'expired token': { ...expiredOwner, token: expired.token },
@@ -156,7 +168,14 @@ export async function membershipRoles(db: Database, organizationId: string, user
 export async function storedCustomRole(db: Database, organizationId: string, name: string) {
   return db.prisma.customRole.findFirst({
     where: { organizationId, name },
-    select: { name: true, displayName: true, orgPermissions: true, sitePermissions: true, userPermissions: true, updatedAt: true },
+    select: {
+      name: true,
+      displayName: true,
+      orgPermissions: true,
+      sitePermissions: true,
+      userPermissions: true,
+      updatedAt: true,
+    },
   });
 }
 

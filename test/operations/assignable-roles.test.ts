@@ -59,18 +59,35 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
     gw = await startTestGateway(kind);
     cast = await makeCast(gw.database);
     // Custom roles created out of name order; one in another organization and two site-wide ones, which are not listed here.
-    await insertCustomRole(gw.database, { name: 'zeta-deployers', displayName: 'Zeta', organizationId: cast.org.id, org: [{ resource_type: 'template', action: 'read' }] });
+    await insertCustomRole(gw.database, {
+      name: 'zeta-deployers',
+      displayName: 'Zeta',
+      organizationId: cast.org.id,
+      org: [{ resource_type: 'template', action: 'read' }],
+    });
     await insertCustomRole(gw.database, { name: 'alpha-viewers', displayName: 'Alpha', organizationId: cast.org.id });
     await insertCustomRole(gw.database, { name: 'elsewhere', organizationId: cast.otherOrg.id });
-    await insertCustomRole(gw.database, { name: 'site-viewer', displayName: 'Site viewer', organizationId: null, site: [{ resource_type: 'template', action: 'read' }] });
-    await insertCustomRole(gw.database, { name: 'org-reader', displayName: 'Organization reader', organizationId: null, site: [{ resource_type: 'organization', action: 'read' }] });
+    await insertCustomRole(gw.database, {
+      name: 'site-viewer',
+      displayName: 'Site viewer',
+      organizationId: null,
+      site: [{ resource_type: 'template', action: 'read' }],
+    });
+    await insertCustomRole(gw.database, {
+      name: 'org-reader',
+      displayName: 'Organization reader',
+      organizationId: null,
+      site: [{ resource_type: 'organization', action: 'read' }],
+    });
   });
   afterAll(() => gw?.close());
 
   describe('assignableOrganizationRoles', () => {
     it('lists the five built-in organization roles in order, then the custom ones by name', async () => {
       const roles = await orgRoles(cast.owner);
-      expect(roles.map(({ name, displayName, builtIn, organizationId }) => ({ name, displayName, builtIn, organizationId }))).toEqual([
+      expect(
+        roles.map(({ name, displayName, builtIn, organizationId }) => ({ name, displayName, builtIn, organizationId })),
+      ).toEqual([
         ...BUILT_IN_ORG_ROLES.map((role) => ({ ...role, builtIn: true, organizationId: cast.org.id })),
         { name: 'alpha-viewers', displayName: 'Alpha', builtIn: false, organizationId: cast.org.id },
         { name: 'zeta-deployers', displayName: 'Zeta', builtIn: false, organizationId: cast.org.id },
@@ -79,11 +96,25 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
 
     it("shows each role's permissions, denials included", async () => {
       const roles = Object.fromEntries((await orgRoles(cast.owner)).map((r) => [r.name, r]));
-      expect(roles['organization-admin']!.sitePermissions).toEqual([{ resourceType: 'USER', action: 'READ', negate: false }]);
-      expect(roles['organization-admin']!.organizationPermissions).toContainEqual({ resourceType: 'ORGANIZATION_MEMBER', action: 'DELETE', negate: false });
-      expect(roles['organization-admin']!.organizationPermissions).not.toContainEqual(expect.objectContaining({ resourceType: 'WORKSPACE', action: 'SSH' }));
+      expect(roles['organization-admin']!.sitePermissions).toEqual([
+        { resourceType: 'USER', action: 'READ', negate: false },
+      ]);
+      expect(roles['organization-admin']!.organizationPermissions).toContainEqual({
+        resourceType: 'ORGANIZATION_MEMBER',
+        action: 'DELETE',
+        negate: false,
+      });
+      expect(roles['organization-admin']!.organizationPermissions).not.toContainEqual(
+        expect.objectContaining({ resourceType: 'WORKSPACE', action: 'SSH' }),
+      );
       expect(roles['organization-workspace-creation-ban']!.organizationPermissions).toEqual(
-        expect.arrayContaining(['CREATE', 'DELETE', 'CREATE_AGENT', 'DELETE_AGENT'].map((action) => ({ resourceType: 'WORKSPACE', action, negate: true }))),
+        expect.arrayContaining(
+          ['CREATE', 'DELETE', 'CREATE_AGENT', 'DELETE_AGENT'].map((action) => ({
+            resourceType: 'WORKSPACE',
+            action,
+            negate: true,
+          })),
+        ),
       );
       expect(roles['zeta-deployers']).toMatchObject({
         sitePermissions: [],
@@ -95,7 +126,10 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
     it('marks every role assignable for an owner and for the organization admin', async () => {
       for (const caller of [cast.owner, cast.admin]) {
         const roles = await orgRoles(caller);
-        expect(roles.every((r) => r.assignable), caller.username).toBe(true);
+        expect(
+          roles.every((r) => r.assignable),
+          caller.username,
+        ).toBe(true);
         expect(roles).toHaveLength(7);
       }
     });
@@ -104,13 +138,21 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
       // An organization user admin may assign only the implicit organization-member, which is not listed.
       for (const caller of [cast.userAdmin, cast.auditor, cast.member, cast.siteAuditor]) {
         const roles = await orgRoles(caller);
-        expect(roles.map((r) => r.name), caller.username).toEqual([...BUILT_IN_ORG_ROLES.map((r) => r.name), 'alpha-viewers', 'zeta-deployers']);
-        expect(roles.some((r) => r.assignable), caller.username).toBe(false);
+        expect(
+          roles.map((r) => r.name),
+          caller.username,
+        ).toEqual([...BUILT_IN_ORG_ROLES.map((r) => r.name), 'alpha-viewers', 'zeta-deployers']);
+        expect(
+          roles.some((r) => r.assignable),
+          caller.username,
+        ).toBe(false);
       }
     });
 
-    it("gives an admin of another organization no say here, even if it is a member", async () => {
-      const adminElsewhere = await makeUser(gw.database, { orgs: { [cast.org.id]: [], [cast.otherOrg.id]: ['organization-admin'] } });
+    it('gives an admin of another organization no say here, even if it is a member', async () => {
+      const adminElsewhere = await makeUser(gw.database, {
+        orgs: { [cast.org.id]: [], [cast.otherOrg.id]: ['organization-admin'] },
+      });
       expect(Object.values(assignable(await orgRoles(adminElsewhere)))).not.toContain(true);
       expect(Object.values(assignable(await orgRoles(adminElsewhere, cast.otherOrg.name)))).not.toContain(false);
     });
@@ -122,7 +164,11 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
 
     it('is NOT_FOUND for a caller who may read the organization but not its roles', async () => {
       const reader = await makeUser(gw.database, { siteRoles: ['org-reader'] });
-      const organization = await gw.gql(`query ($org: String!) { organization(organization: $org) { id } }`, { org: cast.org.name }, reader.token);
+      const organization = await gw.gql(
+        `query ($org: String!) { organization(organization: $org) { id } }`,
+        { org: cast.org.name },
+        reader.token,
+      );
       expect(organization.data?.organization.id).toBe(cast.org.id);
       expectRefusal(await gw.gql(ORG_ROLES, { org: cast.org.name }, reader.token), 'NOT_FOUND');
     });
@@ -144,15 +190,30 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
       );
       expect(response.data.organization.assignableRoles).toEqual(await orgRoles(cast.admin));
       expect(response.data.organization.customRoles).toEqual([
-        { name: 'alpha-viewers', displayName: 'Alpha', builtIn: false, organizationId: cast.org.id, organization: { id: cast.org.id } },
-        { name: 'zeta-deployers', displayName: 'Zeta', builtIn: false, organizationId: cast.org.id, organization: { id: cast.org.id } },
+        {
+          name: 'alpha-viewers',
+          displayName: 'Alpha',
+          builtIn: false,
+          organizationId: cast.org.id,
+          organization: { id: cast.org.id },
+        },
+        {
+          name: 'zeta-deployers',
+          displayName: 'Zeta',
+          builtIn: false,
+          organizationId: cast.org.id,
+          organization: { id: cast.org.id },
+        },
       ]);
     });
 
     it("list each organization's own roles when several organizations are asked for at once", async () => {
       const response = await gw.gql('{ organizations { id customRoles { name } } }', {}, cast.owner.token);
       const byOrg = Object.fromEntries(
-        (response.data.organizations as { id: string; customRoles: { name: string }[] }[]).map((o) => [o.id, o.customRoles.map((r) => r.name)]),
+        (response.data.organizations as { id: string; customRoles: { name: string }[] }[]).map((o) => [
+          o.id,
+          o.customRoles.map((r) => r.name),
+        ]),
       );
       expect(byOrg).toEqual({ [cast.org.id]: ['alpha-viewers', 'zeta-deployers'], [cast.otherOrg.id]: ['elsewhere'] });
     });
@@ -161,14 +222,22 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
   describe('assignableSiteRoles', () => {
     it('lists owner, auditor, template-admin and user-admin in that order, then site-wide custom roles by name', async () => {
       const roles = await siteRoles(cast.owner);
-      expect(roles.map(({ name, displayName, builtIn, organizationId }) => ({ name, displayName, builtIn, organizationId }))).toEqual([
+      expect(
+        roles.map(({ name, displayName, builtIn, organizationId }) => ({ name, displayName, builtIn, organizationId })),
+      ).toEqual([
         ...BUILT_IN_SITE_ROLES.map((role) => ({ ...role, builtIn: true, organizationId: null })),
         { name: 'org-reader', displayName: 'Organization reader', builtIn: false, organizationId: null },
         { name: 'site-viewer', displayName: 'Site viewer', builtIn: false, organizationId: null },
       ]);
       const byName = Object.fromEntries(roles.map((r) => [r.name, r]));
-      expect(byName['auditor']!.sitePermissions).toContainEqual({ resourceType: 'AUDIT_LOG', action: 'READ', negate: false });
-      expect(byName['site-viewer']!.sitePermissions).toEqual([{ resourceType: 'TEMPLATE', action: 'READ', negate: false }]);
+      expect(byName.auditor!.sitePermissions).toContainEqual({
+        resourceType: 'AUDIT_LOG',
+        action: 'READ',
+        negate: false,
+      });
+      expect(byName['site-viewer']!.sitePermissions).toEqual([
+        { resourceType: 'TEMPLATE', action: 'READ', negate: false },
+      ]);
     });
 
     it('marks every role assignable for an owner only', async () => {
@@ -178,7 +247,10 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
       for (const caller of [userAdmin, cast.siteAuditor, cast.admin, cast.member, cast.outsider]) {
         const roles = await siteRoles(caller);
         expect(roles).toHaveLength(6);
-        expect(roles.some((r) => r.assignable), caller.username).toBe(false);
+        expect(
+          roles.some((r) => r.assignable),
+          caller.username,
+        ).toBe(false);
       }
     });
 

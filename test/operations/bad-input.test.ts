@@ -37,7 +37,8 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
   let gw: TestGateway;
   let cast: Cast;
 
-  const asOwner = (query: string, variables: Record<string, unknown> = {}) => gw.gql(query, variables, cast.owner.token);
+  const asOwner = (query: string, variables: Record<string, unknown> = {}) =>
+    gw.gql(query, variables, cast.owner.token);
   const refusedUnchanged = (run: () => Promise<GraphQLResponse>, code: string, message?: RegExp) =>
     expectRefusedUnchanged(gw.database, run, code, message);
   /** BAD_USER_INPUT naming `field`, with nothing written. */
@@ -56,19 +57,34 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
   beforeAll(async () => {
     gw = await startTestGateway(kind);
     cast = await makeCast(gw.database);
-    await asOwner(`mutation { createOrganizationRole(organization: "${cast.org.name}", role: { name: "existing" }) { name } }`);
+    await asOwner(
+      `mutation { createOrganizationRole(organization: "${cast.org.name}", role: { name: "existing" }) { name } }`,
+    );
   });
   afterAll(() => gw?.close());
 
   describe('organization and user arguments', () => {
     /** Every operation that takes `organization`, with otherwise valid arguments. */
     const organizationOperations = (org: string): Operation[] => [
-      { name: 'organization', query: 'query ($org: String!) { organization(organization: $org) { id } }', variables: { org } },
-      { name: 'organizationMembers', query: 'query ($org: String!) { organizationMembers(organization: $org) { userId } }', variables: { org } },
-      { name: 'paginatedOrganizationMembers', query: 'query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }', variables: { org } },
+      {
+        name: 'organization',
+        query: 'query ($org: String!) { organization(organization: $org) { id } }',
+        variables: { org },
+      },
+      {
+        name: 'organizationMembers',
+        query: 'query ($org: String!) { organizationMembers(organization: $org) { userId } }',
+        variables: { org },
+      },
+      {
+        name: 'paginatedOrganizationMembers',
+        query: 'query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }',
+        variables: { org },
+      },
       {
         name: 'organizationMember',
-        query: 'query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) { userId } }',
+        query:
+          'query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) { userId } }',
         variables: { org, user: cast.member.username },
       },
       {
@@ -78,7 +94,8 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
       },
       {
         name: 'addOrganizationMember',
-        query: 'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }',
+        query:
+          'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }',
         variables: { org, user: cast.outsider.username },
       },
       {
@@ -88,17 +105,20 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
       },
       {
         name: 'updateOrganizationMemberRoles',
-        query: 'mutation ($org: String!, $user: String!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { userId } }',
+        query:
+          'mutation ($org: String!, $user: String!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { userId } }',
         variables: { org, user: cast.member.username },
       },
       {
         name: 'createOrganizationRole',
-        query: 'mutation ($org: String!) { createOrganizationRole(organization: $org, role: { name: "fresh" }) { name } }',
+        query:
+          'mutation ($org: String!) { createOrganizationRole(organization: $org, role: { name: "fresh" }) { name } }',
         variables: { org },
       },
       {
         name: 'updateOrganizationRole',
-        query: 'mutation ($org: String!) { updateOrganizationRole(organization: $org, role: { name: "existing" }) { name } }',
+        query:
+          'mutation ($org: String!) { updateOrganizationRole(organization: $org, role: { name: "existing" }) { name } }',
         variables: { org },
       },
       {
@@ -113,17 +133,20 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
       { name: 'user', query: 'query ($user: String!) { user(user: $user) { id } }', variables: { user } },
       {
         name: 'organizationMember',
-        query: 'query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) { userId } }',
+        query:
+          'query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) { userId } }',
         variables: { org: cast.org.name, user },
       },
       {
         name: 'Organization.member',
-        query: 'query ($org: String!, $user: String!) { organization(organization: $org) { member(user: $user) { userId } } }',
+        query:
+          'query ($org: String!, $user: String!) { organization(organization: $org) { member(user: $user) { userId } } }',
         variables: { org: cast.org.name, user },
       },
       {
         name: 'addOrganizationMember',
-        query: 'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }',
+        query:
+          'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }',
         variables: { org: cast.org.name, user },
       },
       {
@@ -133,7 +156,8 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
       },
       {
         name: 'updateOrganizationMemberRoles',
-        query: 'mutation ($org: String!, $user: String!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { userId } }',
+        query:
+          'mutation ($org: String!, $user: String!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { userId } }',
         variables: { org: cast.org.name, user },
       },
     ];
@@ -145,8 +169,11 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
         for (const op of organizationOperations(ref)) {
           const response = await gw.gql(op.query, op.variables, cast.owner.token);
           const expected = ref === '' ? 'BAD_USER_INPUT' : 'NOT_FOUND';
-          expect(response.errors?.[0]?.extensions?.code, `${op.name}(${JSON.stringify(ref.slice(0, 40))})`).toBe(expected);
-          if (ref === '') expect(validationsOf(response)).toEqual([{ field: 'organization', detail: expect.any(String) }]);
+          expect(response.errors?.[0]?.extensions?.code, `${op.name}(${JSON.stringify(ref.slice(0, 40))})`).toBe(
+            expected,
+          );
+          if (ref === '')
+            expect(validationsOf(response)).toEqual([{ field: 'organization', detail: expect.any(String) }]);
         }
       }
       expect(await writableRows(gw.database)).toEqual(before);
@@ -157,7 +184,9 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
       for (const ref of UNUSABLE_REFERENCES) {
         for (const op of userOperations(ref)) {
           const response = await gw.gql(op.query, op.variables, cast.owner.token);
-          expect(response.errors?.[0]?.extensions?.code, `${op.name}(${JSON.stringify(ref.slice(0, 40))})`).toBe('BAD_USER_INPUT');
+          expect(response.errors?.[0]?.extensions?.code, `${op.name}(${JSON.stringify(ref.slice(0, 40))})`).toBe(
+            'BAD_USER_INPUT',
+          );
           expect(validationsOf(response)).toEqual([{ field: 'user', detail: expect.any(String) }]);
         }
       }
@@ -166,10 +195,20 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
 
     it('looks up a malformed UUID that is also a possible name as a name: NOT_FOUND, not an error', async () => {
       const almostUuid = '7c60d51f-b44e-4682-87d6-449835ea4de';
-      await refusedUnchanged(() => asOwner('query ($org: String!) { organization(organization: $org) { id } }', { org: almostUuid }), 'NOT_FOUND');
-      await refusedUnchanged(() => asOwner('query ($user: String!) { user(user: $user) { id } }', { user: almostUuid }), 'NOT_FOUND');
+      await refusedUnchanged(
+        () => asOwner('query ($org: String!) { organization(organization: $org) { id } }', { org: almostUuid }),
+        'NOT_FOUND',
+      );
+      await refusedUnchanged(
+        () => asOwner('query ($user: String!) { user(user: $user) { id } }', { user: almostUuid }),
+        'NOT_FOUND',
+      );
       await badInput(
-        () => asOwner('mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }', { org: cast.org.name, user: almostUuid }),
+        () =>
+          asOwner(
+            'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }',
+            { org: cast.org.name, user: almostUuid },
+          ),
         'user',
         /must be an existing uuid or username/i,
       );
@@ -177,12 +216,16 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
   });
 
   describe('paging numbers', () => {
-    const PAGE = 'query ($org: String!, $limit: Int, $offset: Int) { paginatedOrganizationMembers(organization: $org, limit: $limit, offset: $offset) { count } }';
+    const PAGE =
+      'query ($org: String!, $limit: Int, $offset: Int) { paginatedOrganizationMembers(organization: $org, limit: $limit, offset: $offset) { count } }';
 
     it('refuses a negative limit or offset with BAD_USER_INPUT', async () => {
       await badInput(() => asOwner(PAGE, { org: cast.org.name, limit: -1 }), 'limit');
       await badInput(() => asOwner(PAGE, { org: cast.org.name, offset: -5 }), 'offset');
-      await badInput(() => asOwner(PAGE, { org: cast.org.name, limit: -2_147_483_648, offset: -2_147_483_648 }), 'offset');
+      await badInput(
+        () => asOwner(PAGE, { org: cast.org.name, limit: -2_147_483_648, offset: -2_147_483_648 }),
+        'offset',
+      );
     });
 
     // SPEC D: over 2^31-1 is BAD_USER_INPUT. As variables, GraphQL refuses
@@ -191,11 +234,21 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
     it('refuses numbers that are not 32-bit integers before anything runs: BAD_USER_INPUT as variables', async () => {
       for (const variables of [{ limit: 2_147_483_648 }, { offset: -2_147_483_649 }, { limit: 1.5 }, { limit: '10' }]) {
         const response = await asOwner(PAGE, { org: cast.org.name, ...variables });
-        expect(response.errors?.map((e) => e.extensions?.code), JSON.stringify(response)).toEqual(['BAD_USER_INPUT']);
+        expect(
+          response.errors?.map((e) => e.extensions?.code),
+          JSON.stringify(response),
+        ).toEqual(['BAD_USER_INPUT']);
         await invalidDocument(() => asOwner(PAGE, { org: cast.org.name, ...variables }), /Int/);
       }
-      await invalidDocument(() => asOwner(`{ paginatedOrganizationMembers(organization: "${cast.org.name}", limit: 2147483648) { count } }`), /Int/);
-      await invalidDocument(() => asOwner(`{ paginatedOrganizationMembers(organization: "${cast.org.name}", limit: 1e3) { count } }`), /Int/);
+      await invalidDocument(
+        () =>
+          asOwner(`{ paginatedOrganizationMembers(organization: "${cast.org.name}", limit: 2147483648) { count } }`),
+        /Int/,
+      );
+      await invalidDocument(
+        () => asOwner(`{ paginatedOrganizationMembers(organization: "${cast.org.name}", limit: 1e3) { count } }`),
+        /Int/,
+      );
     });
 
     it('treats an explicit null limit and offset as the defaults', async () => {
@@ -238,7 +291,8 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
   });
 
   describe('role names and role lists', () => {
-    const SET_ROLES = 'mutation ($org: String!, $user: String!, $roles: [String!]!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { userId } }';
+    const SET_ROLES =
+      'mutation ($org: String!, $user: String!, $roles: [String!]!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { userId } }';
     const setRoles = (roles: unknown) => asOwner(SET_ROLES, { org: cast.org.name, user: cast.member.username, roles });
 
     it('refuses a role list of 10,000 names, or of 101, before reading anything', async () => {
@@ -254,20 +308,49 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
 
     it('refuses a null in the role list before anything runs', async () => {
       await invalidDocument(() => setRoles(['organization-auditor', null]));
-      await invalidDocument(() => asOwner(`mutation { updateOrganizationMemberRoles(organization: "${cast.org.name}", user: "${cast.member.username}") { userId } }`));
+      await invalidDocument(() =>
+        asOwner(
+          `mutation { updateOrganizationMemberRoles(organization: "${cast.org.name}", user: "${cast.member.username}") { userId } }`,
+        ),
+      );
     });
 
     it('refuses empty, huge and NUL-bearing custom role names in create, update and delete', async () => {
       for (const name of ['', 'n'.repeat(100_000), 'role\u0000name']) {
-        await badInput(() => asOwner('mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }', { org: cast.org.name, role: { name } }), 'name', /invalid role name/i);
-        await badInput(() => asOwner('mutation ($org: String!, $role: CustomRoleInput!) { updateOrganizationRole(organization: $org, role: $role) { name } }', { org: cast.org.name, role: { name } }), 'name', /invalid role name/i);
-        await badInput(() => asOwner('mutation ($org: String!, $name: String!) { deleteOrganizationRole(organization: $org, name: $name) }', { org: cast.org.name, name }), 'name', /invalid role name/i);
+        await badInput(
+          () =>
+            asOwner(
+              'mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }',
+              { org: cast.org.name, role: { name } },
+            ),
+          'name',
+          /invalid role name/i,
+        );
+        await badInput(
+          () =>
+            asOwner(
+              'mutation ($org: String!, $role: CustomRoleInput!) { updateOrganizationRole(organization: $org, role: $role) { name } }',
+              { org: cast.org.name, role: { name } },
+            ),
+          'name',
+          /invalid role name/i,
+        );
+        await badInput(
+          () =>
+            asOwner(
+              'mutation ($org: String!, $name: String!) { deleteOrganizationRole(organization: $org, name: $name) }',
+              { org: cast.org.name, name },
+            ),
+          'name',
+          /invalid role name/i,
+        );
       }
     });
   });
 
   describe('custom role input', () => {
-    const CREATE = 'mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }';
+    const CREATE =
+      'mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }';
     const create = (role: Record<string, unknown>) => asOwner(CREATE, { org: cast.org.name, role });
 
     it('refuses a display name that is too long, holds a NUL character or half a surrogate pair, and keeps a whole pair', async () => {
@@ -284,15 +367,31 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
 
     it('refuses 10,000 permissions before checking any of them', async () => {
       const permissions = Array.from({ length: 10_000 }, () => ({ resourceType: 'TEMPLATE', action: 'READ' }));
-      await badInput(() => create({ name: 'many-permissions', organizationPermissions: permissions }), 'organizationPermissions', /at most/i);
+      await badInput(
+        () => create({ name: 'many-permissions', organizationPermissions: permissions }),
+        'organizationPermissions',
+        /at most/i,
+      );
     });
 
     it('leaves unknown enum values to GraphQL, in the document and in variables', async () => {
-      await invalidDocument(() => create({ name: 'enum-role', organizationPermissions: [{ resourceType: 'WORKSPACES', action: 'READ' }] }), /RBACResource/);
-      await invalidDocument(() => create({ name: 'enum-role', organizationPermissions: [{ resourceType: 'WORKSPACE', action: 'read' }] }), /RBACAction/);
-      await invalidDocument(() => create({ name: 'enum-role', organizationPermissions: [{ resourceType: '*', action: 'READ' }] }), /RBACResource/);
       await invalidDocument(
-        () => asOwner(`mutation { createOrganizationRole(organization: "${cast.org.name}", role: { name: "enum-role", organizationPermissions: [{ resourceType: WORKSPACE, action: SHH }] }) { name } }`),
+        () => create({ name: 'enum-role', organizationPermissions: [{ resourceType: 'WORKSPACES', action: 'READ' }] }),
+        /RBACResource/,
+      );
+      await invalidDocument(
+        () => create({ name: 'enum-role', organizationPermissions: [{ resourceType: 'WORKSPACE', action: 'read' }] }),
+        /RBACAction/,
+      );
+      await invalidDocument(
+        () => create({ name: 'enum-role', organizationPermissions: [{ resourceType: '*', action: 'READ' }] }),
+        /RBACResource/,
+      );
+      await invalidDocument(
+        () =>
+          asOwner(
+            `mutation { createOrganizationRole(organization: "${cast.org.name}", role: { name: "enum-role", organizationPermissions: [{ resourceType: WORKSPACE, action: SHH }] }) { name } }`,
+          ),
         /RBACAction/,
       );
     });

@@ -47,15 +47,21 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
   let gw: TestGateway;
   let cast: Cast;
 
-  const create = (role: RoleInput, caller: TestUser, org = cast.org.name) => gw.gql(CREATE, { org, role }, caller.token);
-  const update = (role: RoleInput, caller: TestUser, org = cast.org.name) => gw.gql(UPDATE, { org, role }, caller.token);
+  const create = (role: RoleInput, caller: TestUser, org = cast.org.name) =>
+    gw.gql(CREATE, { org, role }, caller.token);
+  const update = (role: RoleInput, caller: TestUser, org = cast.org.name) =>
+    gw.gql(UPDATE, { org, role }, caller.token);
   const remove = (name: string, caller: TestUser, org = cast.org.name) => gw.gql(DELETE, { org, name }, caller.token);
   const refusedUnchanged = (run: () => ReturnType<TestGateway['gql']>, code: string, message?: RegExp) =>
     expectRefusedUnchanged(gw.database, run, code, message);
   /** A role created by the owner, for tests that start from one. */
   const existingRole = async (role: Partial<RoleInput> = {}, org = cast.org.name) => {
     const name = roleName();
-    const response = await create({ name, displayName: 'Existing', organizationPermissions: [READ_TEMPLATES], ...role }, cast.owner, org);
+    const response = await create(
+      { name, displayName: 'Existing', organizationPermissions: [READ_TEMPLATES], ...role },
+      cast.owner,
+      org,
+    );
     expect(response.errors).toBeUndefined();
     return name;
   };
@@ -69,9 +75,13 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
   afterAll(() => gw?.close());
 
   describe('createOrganizationRole', () => {
-    it('creates the role with a lower-cased name, lists it, and stores its permissions in Coder\'s form', async () => {
+    it("creates the role with a lower-cased name, lists it, and stores its permissions in Coder's form", async () => {
       const response = await create(
-        { name: 'Release-Managers', displayName: 'Release managers', organizationPermissions: [READ_TEMPLATES, { resourceType: 'WORKSPACE', action: 'SSH' }] },
+        {
+          name: 'Release-Managers',
+          displayName: 'Release managers',
+          organizationPermissions: [READ_TEMPLATES, { resourceType: 'WORKSPACE', action: 'SSH' }],
+        },
         cast.owner,
       );
       expect(response).toEqual({
@@ -102,16 +112,29 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
         userPermissions: [],
       });
       const listed = await gw.gql(CUSTOM_ROLES, { org: cast.org.name }, cast.member.token);
-      expect(listed.data.organization.customRoles).toContainEqual({ name: 'release-managers', displayName: 'Release managers' });
+      expect(listed.data.organization.customRoles).toContainEqual({
+        name: 'release-managers',
+        displayName: 'Release managers',
+      });
     });
 
     it('lets an organization admin create a role from permissions it holds', async () => {
       const name = roleName('by-admin');
       const response = await create(
-        { name, organizationPermissions: [{ resourceType: 'WORKSPACE', action: 'START' }, { resourceType: 'TEMPLATE', action: 'UPDATE' }] },
+        {
+          name,
+          organizationPermissions: [
+            { resourceType: 'WORKSPACE', action: 'START' },
+            { resourceType: 'TEMPLATE', action: 'UPDATE' },
+          ],
+        },
         cast.admin,
       );
-      expect(response.data?.createOrganizationRole).toMatchObject({ name, displayName: '', organizationId: cast.org.id });
+      expect(response.data?.createOrganizationRole).toMatchObject({
+        name,
+        displayName: '',
+        organizationId: cast.org.id,
+      });
     });
 
     it('accepts a name of 32 characters', async () => {
@@ -119,28 +142,57 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
       expect((await create({ name }, cast.owner)).data?.createOrganizationRole.name).toBe(name);
     });
 
-    it.each(['', 'under_score', '-leading', 'trailing-', 'double--hyphen', 'with space', 'x'.repeat(33), 'new', 'create', 'NEW'])(
-      'refuses the invalid name %j',
-      async (name) => {
-        const response = await refusedUnchanged(() => create({ name }, cast.owner), 'BAD_USER_INPUT', /invalid role name/i);
-        expect(validationsOf(response).map((v) => v.field)).toEqual(['name']);
-      },
-    );
+    it.each([
+      '',
+      'under_score',
+      '-leading',
+      'trailing-',
+      'double--hyphen',
+      'with space',
+      'x'.repeat(33),
+      'new',
+      'create',
+      'NEW',
+    ])('refuses the invalid name %j', async (name) => {
+      const response = await refusedUnchanged(
+        () => create({ name }, cast.owner),
+        'BAD_USER_INPUT',
+        /invalid role name/i,
+      );
+      expect(validationsOf(response).map((v) => v.field)).toEqual(['name']);
+    });
 
-    it.each(['owner', 'Owner', 'member', 'auditor', 'user-admin', 'organization-admin', 'ORGANIZATION-ADMIN', 'organization-member', 'organization-workspace-creation-ban'])(
-      'refuses the built-in name %j as reserved',
-      async (name) => {
-        await refusedUnchanged(() => create({ name }, cast.owner), 'BAD_USER_INPUT', /reserved role name/i);
-      },
-    );
+    it.each([
+      'owner',
+      'Owner',
+      'member',
+      'auditor',
+      'user-admin',
+      'organization-admin',
+      'ORGANIZATION-ADMIN',
+      'organization-member',
+      'organization-workspace-creation-ban',
+    ])('refuses the built-in name %j as reserved', async (name) => {
+      await refusedUnchanged(() => create({ name }, cast.owner), 'BAD_USER_INPUT', /reserved role name/i);
+    });
 
     it('refuses site and user permissions, which an organization role cannot carry', async () => {
-      const site = await refusedUnchanged(() => create({ name: roleName(), sitePermissions: [READ_TEMPLATES] }, cast.owner), 'BAD_USER_INPUT');
+      const site = await refusedUnchanged(
+        () => create({ name: roleName(), sitePermissions: [READ_TEMPLATES] }, cast.owner),
+        'BAD_USER_INPUT',
+      );
       expect(validationsOf(site).map((v) => v.field)).toEqual(['sitePermissions']);
-      const user = await refusedUnchanged(() => create({ name: roleName(), userPermissions: [READ_TEMPLATES] }, cast.owner), 'BAD_USER_INPUT');
+      const user = await refusedUnchanged(
+        () => create({ name: roleName(), userPermissions: [READ_TEMPLATES] }, cast.owner),
+        'BAD_USER_INPUT',
+      );
       expect(validationsOf(user).map((v) => v.field)).toEqual(['userPermissions']);
       const both = await refusedUnchanged(
-        () => create({ name: roleName(), sitePermissions: [READ_TEMPLATES], userPermissions: [READ_TEMPLATES] }, cast.owner),
+        () =>
+          create(
+            { name: roleName(), sitePermissions: [READ_TEMPLATES], userPermissions: [READ_TEMPLATES] },
+            cast.owner,
+          ),
         'BAD_USER_INPUT',
       );
       expect(validationsOf(both).map((v) => v.field)).toEqual(['sitePermissions', 'userPermissions']);
@@ -148,19 +200,28 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
 
     it('checks the request before the right to create: a plain member with a reserved name or site permissions gets BAD_USER_INPUT', async () => {
       await refusedUnchanged(() => create({ name: 'owner' }, cast.member), 'BAD_USER_INPUT', /reserved/i);
-      await refusedUnchanged(() => create({ name: roleName(), sitePermissions: [READ_TEMPLATES] }, cast.member), 'BAD_USER_INPUT');
+      await refusedUnchanged(
+        () => create({ name: roleName(), sitePermissions: [READ_TEMPLATES] }, cast.member),
+        'BAD_USER_INPUT',
+      );
     });
 
     it('is NOT_FOUND for callers who may not create roles in the organization', async () => {
       for (const caller of [cast.member, cast.auditor, cast.userAdmin, cast.siteAuditor, cast.outsider]) {
-        await refusedUnchanged(() => create({ name: roleName(), organizationPermissions: [READ_TEMPLATES] }, caller), 'NOT_FOUND');
+        await refusedUnchanged(
+          () => create({ name: roleName(), organizationPermissions: [READ_TEMPLATES] }, caller),
+          'NOT_FOUND',
+        );
       }
       // Admin elsewhere is nothing here: the outsider may create roles only in its own organization.
       expect((await create({ name: roleName() }, cast.outsider, cast.otherOrg.name)).errors).toBeUndefined();
     });
 
     it('checks permissions after the right to create: a plain member asking for a negated one gets NOT_FOUND', async () => {
-      await refusedUnchanged(() => create({ name: roleName(), organizationPermissions: [{ ...READ_TEMPLATES, negate: true }] }, cast.member), 'NOT_FOUND');
+      await refusedUnchanged(
+        () => create({ name: roleName(), organizationPermissions: [{ ...READ_TEMPLATES, negate: true }] }, cast.member),
+        'NOT_FOUND',
+      );
     });
 
     it.each([
@@ -179,7 +240,8 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
     it('refuses a permission the caller does not hold: an organization admin cannot grant workspace ssh or application_connect', async () => {
       for (const action of ['SSH', 'APPLICATION_CONNECT']) {
         await refusedUnchanged(
-          () => create({ name: roleName(), organizationPermissions: [{ resourceType: 'WORKSPACE', action }] }, cast.admin),
+          () =>
+            create({ name: roleName(), organizationPermissions: [{ resourceType: 'WORKSPACE', action }] }, cast.admin),
           'BAD_USER_INPUT',
           /not allowed to grant this permission/i,
         );
@@ -188,7 +250,11 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
 
     it('refuses even an owner a permission it does not hold (ssh into a dormant workspace)', async () => {
       await refusedUnchanged(
-        () => create({ name: roleName(), organizationPermissions: [{ resourceType: 'WORKSPACE_DORMANT', action: 'SSH' }] }, cast.owner),
+        () =>
+          create(
+            { name: roleName(), organizationPermissions: [{ resourceType: 'WORKSPACE_DORMANT', action: 'SSH' }] },
+            cast.owner,
+          ),
         'BAD_USER_INPUT',
         /not allowed to grant this permission/i,
       );
@@ -196,23 +262,34 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
 
     it('is CONFLICT for a name the organization already has, in any case; another organization may reuse it', async () => {
       const name = await existingRole();
-      const response = await refusedUnchanged(() => create({ name: name.toUpperCase(), displayName: 'Again' }, cast.owner), 'CONFLICT', /already exists/i);
+      const response = await refusedUnchanged(
+        () => create({ name: name.toUpperCase(), displayName: 'Again' }, cast.owner),
+        'CONFLICT',
+        /already exists/i,
+      );
       expect(response.errors![0]!.message).toContain(name);
       expect((await storedRole(name))?.displayName).toBe('Existing');
-      expect((await create({ name }, cast.owner, cast.otherOrg.name)).data?.createOrganizationRole.organizationId).toBe(cast.otherOrg.id);
+      expect((await create({ name }, cast.owner, cast.otherOrg.name)).data?.createOrganizationRole.organizationId).toBe(
+        cast.otherOrg.id,
+      );
     });
 
     it('gives one success and one CONFLICT when two creates of the same name race', async () => {
       for (let round = 0; round < 3; round++) {
         const name = roleName('race');
         const responses = await Promise.all([create({ name }, cast.owner), create({ name }, cast.admin)]);
-        expect(responses.map((r) => r.errors?.[0]?.extensions?.code ?? 'OK').sort(), JSON.stringify(responses)).toEqual(['CONFLICT', 'OK']);
+        expect(responses.map((r) => r.errors?.[0]?.extensions?.code ?? 'OK').sort(), JSON.stringify(responses)).toEqual(
+          ['CONFLICT', 'OK'],
+        );
         expect(await gw.database.prisma.customRole.count({ where: { name, organizationId: cast.org.id } })).toBe(1);
       }
     });
 
     it('refuses a display name over 64 characters', async () => {
-      const response = await refusedUnchanged(() => create({ name: roleName(), displayName: 'd'.repeat(65) }, cast.owner), 'BAD_USER_INPUT');
+      const response = await refusedUnchanged(
+        () => create({ name: roleName(), displayName: 'd'.repeat(65) }, cast.owner),
+        'BAD_USER_INPUT',
+      );
       expect(validationsOf(response).map((v) => v.field)).toEqual(['displayName']);
     });
 
@@ -226,7 +303,10 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
   describe('updateOrganizationRole', () => {
     it('replaces the display name and permissions; lists left out become empty', async () => {
       const name = await existingRole();
-      const response = await update({ name, displayName: 'Renamed', organizationPermissions: [{ resourceType: 'WORKSPACE', action: 'READ' }] }, cast.owner);
+      const response = await update(
+        { name, displayName: 'Renamed', organizationPermissions: [{ resourceType: 'WORKSPACE', action: 'READ' }] },
+        cast.owner,
+      );
       expect(response.data.updateOrganizationRole).toMatchObject({
         name,
         displayName: 'Renamed',
@@ -234,13 +314,22 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
         organizationPermissions: [{ resourceType: 'WORKSPACE', action: 'READ', negate: false }],
       });
       const emptied = await update({ name }, cast.owner);
-      expect(emptied.data.updateOrganizationRole).toMatchObject({ name, displayName: '', organizationPermissions: [], sitePermissions: [], userPermissions: [] });
+      expect(emptied.data.updateOrganizationRole).toMatchObject({
+        name,
+        displayName: '',
+        organizationPermissions: [],
+        sitePermissions: [],
+        userPermissions: [],
+      });
       expect(await storedRole(name)).toMatchObject({ displayName: '', orgPermissions: [] });
     });
 
     it('finds the role by name in any case, and lets an organization admin update it', async () => {
       const name = await existingRole();
-      const response = await update({ name: name.toUpperCase(), displayName: 'By admin', organizationPermissions: [READ_MEMBERS] }, cast.admin);
+      const response = await update(
+        { name: name.toUpperCase(), displayName: 'By admin', organizationPermissions: [READ_MEMBERS] },
+        cast.admin,
+      );
       expect(response.data?.updateOrganizationRole).toMatchObject({ name, displayName: 'By admin' });
     });
 
@@ -249,7 +338,9 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
       const holder = await makeUser(gw.database, { orgs: { [cast.org.id]: [name] } });
       expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, holder.token), 'NOT_FOUND');
       await update({ name, organizationPermissions: [READ_MEMBERS] }, cast.owner);
-      expect((await gw.gql(PAGE, { org: cast.org.name }, holder.token)).data?.paginatedOrganizationMembers.count).toBeGreaterThan(1);
+      expect(
+        (await gw.gql(PAGE, { org: cast.org.name }, holder.token)).data?.paginatedOrganizationMembers.count,
+      ).toBeGreaterThan(1);
     });
 
     it('is NOT_FOUND for a role that does not exist, and creates none', async () => {
@@ -262,12 +353,24 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
 
     it('validates like create: reserved and invalid names, site permissions, invalid pairs, escalation', async () => {
       const name = await existingRole();
-      await refusedUnchanged(() => update({ name: 'organization-admin' }, cast.owner), 'BAD_USER_INPUT', /reserved role name/i);
+      await refusedUnchanged(
+        () => update({ name: 'organization-admin' }, cast.owner),
+        'BAD_USER_INPUT',
+        /reserved role name/i,
+      );
       await refusedUnchanged(() => update({ name: 'bad_name' }, cast.owner), 'BAD_USER_INPUT', /invalid role name/i);
       await refusedUnchanged(() => update({ name, sitePermissions: [READ_TEMPLATES] }, cast.owner), 'BAD_USER_INPUT');
       await refusedUnchanged(() => update({ name, userPermissions: [READ_TEMPLATES] }, cast.owner), 'BAD_USER_INPUT');
-      await refusedUnchanged(() => update({ name, organizationPermissions: [{ resourceType: 'FILE', action: 'DELETE' }] }, cast.owner), 'BAD_USER_INPUT', /invalid permission/i);
-      await refusedUnchanged(() => update({ name, organizationPermissions: [{ ...READ_TEMPLATES, negate: true }] }, cast.owner), 'BAD_USER_INPUT', /no negative/i);
+      await refusedUnchanged(
+        () => update({ name, organizationPermissions: [{ resourceType: 'FILE', action: 'DELETE' }] }, cast.owner),
+        'BAD_USER_INPUT',
+        /invalid permission/i,
+      );
+      await refusedUnchanged(
+        () => update({ name, organizationPermissions: [{ ...READ_TEMPLATES, negate: true }] }, cast.owner),
+        'BAD_USER_INPUT',
+        /no negative/i,
+      );
       await refusedUnchanged(
         () => update({ name, organizationPermissions: [{ resourceType: 'WORKSPACE', action: 'SSH' }] }, cast.admin),
         'BAD_USER_INPUT',
@@ -290,24 +393,31 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
   });
 
   describe('deleteOrganizationRole', () => {
-    it("deletes the role and takes it from every member of the organization who holds it, keeping their other roles", async () => {
+    it('deletes the role and takes it from every member of the organization who holds it, keeping their other roles', async () => {
       const name = await existingRole();
       const sameNameElsewhere = await makeUser(gw.database, { orgs: { [cast.otherOrg.id]: [] } });
-      await gw.database.prisma.customRole.create({ data: { name, displayName: 'Other', organizationId: cast.otherOrg.id, orgPermissions: [] } });
+      await gw.database.prisma.customRole.create({
+        data: { name, displayName: 'Other', organizationId: cast.otherOrg.id, orgPermissions: [] },
+      });
       await gw.database.prisma.organizationMember.update({
         where: { organizationId_userId: { organizationId: cast.otherOrg.id, userId: sameNameElsewhere.id } },
         data: { roles: [name] },
       });
       const holders = [
         await makeUser(gw.database, { orgs: { [cast.org.id]: [name] } }),
-        await makeUser(gw.database, { orgs: { [cast.org.id]: ['organization-auditor', name, 'organization-template-admin'] } }),
+        await makeUser(gw.database, {
+          orgs: { [cast.org.id]: ['organization-auditor', name, 'organization-template-admin'] },
+        }),
       ];
 
       expect(await remove(name, cast.owner)).toEqual({ data: { deleteOrganizationRole: true } });
 
       expect(await storedRole(name)).toBeNull();
       expect(await storedRoles(gw.database, cast.org.id, holders[0]!.id)).toEqual([]);
-      expect(await storedRoles(gw.database, cast.org.id, holders[1]!.id)).toEqual(['organization-auditor', 'organization-template-admin']);
+      expect(await storedRoles(gw.database, cast.org.id, holders[1]!.id)).toEqual([
+        'organization-auditor',
+        'organization-template-admin',
+      ]);
       // Another organization's role of the same name, and its holders, are untouched.
       expect(await storedRole(name, cast.otherOrg.id)).not.toBeNull();
       expect(await storedRoles(gw.database, cast.otherOrg.id, sameNameElsewhere.id)).toEqual([name]);
@@ -327,7 +437,10 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
 
     it('deletes nothing when taking the role from its holders fails: the role and every holding stay', async () => {
       const name = await existingRole();
-      const holders = [await makeUser(gw.database, { orgs: { [cast.org.id]: [name] } }), await makeUser(gw.database, { orgs: { [cast.org.id]: [name] } })];
+      const holders = [
+        await makeUser(gw.database, { orgs: { [cast.org.id]: [name] } }),
+        await makeUser(gw.database, { orgs: { [cast.org.id]: [name] } }),
+      ];
       // A fault in this test's own database: updating the second holder's membership fails.
       await gw.database.prisma.$executeRawUnsafe(`
         CREATE FUNCTION test_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$

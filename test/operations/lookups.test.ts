@@ -4,7 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { insertCustomRole, makeCast, makeDefaultOrganization, markUser, expectRefusal, type Cast } from '../support/fixtures.js';
+import {
+  insertCustomRole,
+  makeCast,
+  makeDefaultOrganization,
+  markUser,
+  expectRefusal,
+  type Cast,
+} from '../support/fixtures.js';
 import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const USER = `query ($user: String!) { user(user: $user) { id username organizationMemberships { organizationId } } }`;
@@ -30,7 +37,11 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
 
   describe('me', () => {
     it("returns the caller's own account, with its site roles", async () => {
-      const response = await gw.gql('{ me { id username email status globalRoles { name displayName organizationId } } }', {}, cast.owner.token);
+      const response = await gw.gql(
+        '{ me { id username email status globalRoles { name displayName organizationId } } }',
+        {},
+        cast.owner.token,
+      );
       expect(response).toEqual({
         data: {
           me: {
@@ -69,7 +80,13 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
 
   describe('user', () => {
     it('finds the same user by `me`, by id in either case and by username in any case', async () => {
-      const refs = ['me', cast.member.id, cast.member.id.toUpperCase(), cast.member.username, cast.member.username.toUpperCase()];
+      const refs = [
+        'me',
+        cast.member.id,
+        cast.member.id.toUpperCase(),
+        cast.member.username,
+        cast.member.username.toUpperCase(),
+      ];
       for (const ref of refs) {
         const response = await gw.gql(USER, { user: ref }, ref === 'me' ? cast.member.token : cast.owner.token);
         expect(response.data?.user, ref).toMatchObject({ id: cast.member.id, username: cast.member.username });
@@ -93,9 +110,9 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
     it('shows only the memberships the caller may read', async () => {
       const both = await makeUser(gw.database, { orgs: { [cast.org.id]: [], [cast.otherOrg.id]: [] } });
       const byOwner = await gw.gql(USER, { user: both.id }, cast.owner.token);
-      expect(byOwner.data.user.organizationMemberships.map((m: { organizationId: string }) => m.organizationId).sort()).toEqual(
-        [cast.org.id, cast.otherOrg.id].sort(),
-      );
+      expect(
+        byOwner.data.user.organizationMemberships.map((m: { organizationId: string }) => m.organizationId).sort(),
+      ).toEqual([cast.org.id, cast.otherOrg.id].sort());
       // An organization admin may read every user (site `user` read), but only its own organization's members.
       const byAdmin = await gw.gql(USER, { user: both.id }, cast.admin.token);
       expect(byAdmin.data.user.organizationMemberships).toEqual([{ organizationId: cast.org.id }]);
@@ -103,7 +120,8 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
   });
 
   describe('organizations', () => {
-    const names = (response: { data?: { organizations: { name: string }[] } | null }) => response.data!.organizations.map((o) => o.name);
+    const names = (response: { data?: { organizations: { name: string }[] } | null }) =>
+      response.data!.organizations.map((o) => o.name);
 
     it('gives an owner and a site auditor every organization by name, leaving deleted ones out', async () => {
       const gone = await makeOrganization(gw.database);
@@ -118,7 +136,11 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
     });
 
     it('lists each organization with its stored fields', async () => {
-      const listed = await gw.gql('{ organizations { id name displayName description icon isDefault createdAt updatedAt } }', {}, cast.owner.token);
+      const listed = await gw.gql(
+        '{ organizations { id name displayName description icon isDefault createdAt updatedAt } }',
+        {},
+        cast.owner.token,
+      );
       const stored = await gw.database.prisma.organization.findUniqueOrThrow({ where: { id: cast.org.id } });
       expect(listed.data.organizations.find((o: { id: string }) => o.id === cast.org.id)).toEqual({
         id: stored.id,
@@ -153,7 +175,9 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
         updatedAt: defaultOrg.updatedAt.toISOString(),
       };
       for (const ref of [defaultOrg.id, defaultOrg.id.toUpperCase(), 'coder', 'CODER', 'Coder', 'default']) {
-        expect(await gw.gql(ORGANIZATION, { org: ref }, cast.owner.token), ref).toEqual({ data: { organization: expected } });
+        expect(await gw.gql(ORGANIZATION, { org: ref }, cast.owner.token), ref).toEqual({
+          data: { organization: expected },
+        });
       }
     });
 
@@ -182,7 +206,11 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
 
   describe('organizationMember and Organization.member', () => {
     it('find a membership by organization name and username in any case, and by `me`', async () => {
-      const upper = await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name.toUpperCase(), user: cast.admin.username.toUpperCase() }, cast.owner.token);
+      const upper = await gw.gql(
+        ORGANIZATION_MEMBER,
+        { org: cast.org.name.toUpperCase(), user: cast.admin.username.toUpperCase() },
+        cast.owner.token,
+      );
       expect(upper.data.organizationMember).toEqual({
         organizationId: cast.org.id,
         userId: cast.admin.id,
@@ -191,28 +219,43 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
       });
       const me = await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.id, user: 'me' }, cast.member.token);
       expect(me.data.organizationMember).toMatchObject({ userId: cast.member.id, roles: [] });
-      const nested = await gw.gql(NESTED_MEMBER, { org: cast.org.name, user: cast.auditor.username.toUpperCase() }, cast.admin.token);
+      const nested = await gw.gql(
+        NESTED_MEMBER,
+        { org: cast.org.name, user: cast.auditor.username.toUpperCase() },
+        cast.admin.token,
+      );
       expect(nested.data.organization.member).toEqual({ userId: cast.auditor.id, username: cast.auditor.username });
     });
 
     it('are null for a user who is not a member, or does not exist', async () => {
       for (const user of [cast.outsider.username, 'nobody-here', randomUUID()]) {
-        expect(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user }, cast.owner.token)).toEqual({ data: { organizationMember: null } });
-        expect(await gw.gql(NESTED_MEMBER, { org: cast.org.name, user }, cast.owner.token)).toEqual({ data: { organization: { member: null } } });
+        expect(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user }, cast.owner.token)).toEqual({
+          data: { organizationMember: null },
+        });
+        expect(await gw.gql(NESTED_MEMBER, { org: cast.org.name, user }, cast.owner.token)).toEqual({
+          data: { organization: { member: null } },
+        });
       }
     });
 
     it("are null for a membership the caller may not see: a plain member asking about someone else's", async () => {
-      expect(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.member.token)).toEqual({
+      expect(
+        await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.member.token),
+      ).toEqual({
         data: { organizationMember: null },
       });
-      expect(await gw.gql(NESTED_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.member.token)).toEqual({
-        data: { organization: { member: null } },
-      });
+      expect(await gw.gql(NESTED_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.member.token)).toEqual(
+        {
+          data: { organization: { member: null } },
+        },
+      );
     });
 
     it('is NOT_FOUND when the caller cannot see the organization', async () => {
-      expectRefusal(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.outsider.token), 'NOT_FOUND');
+      expectRefusal(
+        await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.outsider.token),
+        'NOT_FOUND',
+      );
     });
 
     it('load the organization and the whole user when the selection asks for them, through fragments too', async () => {
@@ -236,7 +279,10 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
             user: { id: cast.admin.id, username: cast.admin.username },
           },
           organization: {
-            member: { user: { id: cast.admin.id, email: `${cast.admin.username}@example.com` }, roles: [{ name: 'organization-admin' }] },
+            member: {
+              user: { id: cast.admin.id, email: `${cast.admin.username}@example.com` },
+              roles: [{ name: 'organization-admin' }],
+            },
           },
         },
       });
@@ -247,7 +293,11 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
 
     it("show the display names of the member's roles, built in and custom, next to the organization's whole list of custom roles", async () => {
       const org = await makeOrganization(gw.database);
-      await insertCustomRole(gw.database, { name: 'release-manager', displayName: 'Release Manager', organizationId: org.id });
+      await insertCustomRole(gw.database, {
+        name: 'release-manager',
+        displayName: 'Release Manager',
+        organizationId: org.id,
+      });
       await insertCustomRole(gw.database, { name: 'qa', displayName: 'Quality', organizationId: org.id });
       const member = await makeUser(gw.database, { orgs: { [org.id]: [] } });
       // Stored as Coder's database may hold it: a name that is no role (and is an Object property) shows an empty display name.
@@ -277,7 +327,9 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
               { name: 'qa', displayName: 'Quality' },
               { name: 'release-manager', displayName: 'Release Manager' },
             ],
-            member: { roles: [{ displayName: 'Release Manager' }, { displayName: 'Organization Auditor' }, { displayName: '' }] },
+            member: {
+              roles: [{ displayName: 'Release Manager' }, { displayName: 'Organization Auditor' }, { displayName: '' }],
+            },
           },
         },
       });

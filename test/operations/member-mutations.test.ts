@@ -35,7 +35,8 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
 
   const add = (org: string, user: string, caller: TestUser) => gw.gql(ADD, { org, user }, caller.token);
   const remove = (org: string, user: string, caller: TestUser) => gw.gql(REMOVE, { org, user }, caller.token);
-  const setRoles = (org: string, user: string, roles: string[], caller: TestUser) => gw.gql(SET_ROLES, { org, user, roles }, caller.token);
+  const setRoles = (org: string, user: string, roles: string[], caller: TestUser) =>
+    gw.gql(SET_ROLES, { org, user, roles }, caller.token);
   const refusedUnchanged = (run: () => ReturnType<TestGateway['gql']>, code: string, message?: RegExp) =>
     expectRefusedUnchanged(gw.database, run, code, message);
   /** A fresh member of the cast's organization with these stored roles. */
@@ -54,7 +55,14 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       const newcomer = await makeUser(gw.database);
       const response = await add(cast.org.name, newcomer.username, cast.owner);
       expect(response).toEqual({
-        data: { addOrganizationMember: { organizationId: cast.org.id, userId: newcomer.id, username: newcomer.username, roles: [] } },
+        data: {
+          addOrganizationMember: {
+            organizationId: cast.org.id,
+            userId: newcomer.id,
+            username: newcomer.username,
+            roles: [],
+          },
+        },
       });
       expect(await storedRoles(gw.database, cast.org.id, newcomer.id)).toEqual([]);
       const seen = await gw.gql('{ organizations { id } }', {}, newcomer.token);
@@ -71,9 +79,14 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
 
     it('finds the user by username in any case or `me`, and the organization by name in any case or `default`', async () => {
       const newcomer = await makeUser(gw.database);
-      expect((await add('default', newcomer.username.toUpperCase(), cast.owner)).data?.addOrganizationMember.organizationId).toBe(coder.id);
+      expect(
+        (await add('default', newcomer.username.toUpperCase(), cast.owner)).data?.addOrganizationMember.organizationId,
+      ).toBe(coder.id);
       const other = await makeOrganization(gw.database, 'Mixed-Case-Org');
-      expect((await add('mixed-case-org', 'me', cast.owner)).data?.addOrganizationMember).toMatchObject({ organizationId: other.id, userId: cast.owner.id });
+      expect((await add('mixed-case-org', 'me', cast.owner)).data?.addOrganizationMember).toMatchObject({
+        organizationId: other.id,
+        userId: cast.owner.id,
+      });
     });
 
     it('is CONFLICT for someone who is already a member, and keeps their roles', async () => {
@@ -86,7 +99,11 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       const deleted = await makeUser(gw.database);
       await markUser(gw.database, deleted.id, { deleted: true });
       for (const user of ['no-such-user', '7c60d51f-b44e-4682-87d6-449835ea4de6', deleted.username]) {
-        const response = await refusedUnchanged(() => add(cast.org.name, user, cast.owner), 'BAD_USER_INPUT', /must be an existing uuid or username/i);
+        const response = await refusedUnchanged(
+          () => add(cast.org.name, user, cast.owner),
+          'BAD_USER_INPUT',
+          /must be an existing uuid or username/i,
+        );
         expect(validationsOf(response).map((v) => v.field)).toEqual(['user']);
       }
     });
@@ -95,14 +112,20 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       const stranger = await makeUser(gw.database);
       // Plain members and organization auditors may read only their own account.
       for (const caller of [cast.member, cast.auditor]) {
-        await refusedUnchanged(() => add(cast.org.name, stranger.username, caller), 'BAD_USER_INPUT', /must be an existing uuid or username/i);
+        await refusedUnchanged(
+          () => add(cast.org.name, stranger.username, caller),
+          'BAD_USER_INPUT',
+          /must be an existing uuid or username/i,
+        );
       }
     });
 
     it('is NOT_FOUND for callers who can read the user but may not add members, even to re-add themselves', async () => {
       const stranger = await makeUser(gw.database);
       // A site auditor reads every user; an outsider administers another organization and is a plain member here.
-      const adminElsewhere = await makeUser(gw.database, { orgs: { [cast.org.id]: [], [cast.otherOrg.id]: ['organization-admin'] } });
+      const adminElsewhere = await makeUser(gw.database, {
+        orgs: { [cast.org.id]: [], [cast.otherOrg.id]: ['organization-admin'] },
+      });
       for (const caller of [cast.siteAuditor, adminElsewhere]) {
         await refusedUnchanged(() => add(cast.org.name, stranger.username, caller), 'NOT_FOUND');
       }
@@ -119,10 +142,17 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
     it('gives one success and one CONFLICT, never an error or a second row, when two adds race', async () => {
       for (let round = 0; round < 5; round++) {
         const [racer] = await addMembers(gw.database, cast.otherOrg.id, [`racer-${round}`]);
-        const responses = await Promise.all([add(cast.org.id, racer!.id, cast.owner), add(cast.org.id, racer!.id, cast.admin)]);
+        const responses = await Promise.all([
+          add(cast.org.id, racer!.id, cast.owner),
+          add(cast.org.id, racer!.id, cast.admin),
+        ]);
         const outcomes = responses.map((r) => r.errors?.[0]?.extensions?.code ?? 'OK').sort();
         expect(outcomes, JSON.stringify(responses)).toEqual(['CONFLICT', 'OK']);
-        expect(await gw.database.prisma.organizationMember.count({ where: { organizationId: cast.org.id, userId: racer!.id } })).toBe(1);
+        expect(
+          await gw.database.prisma.organizationMember.count({
+            where: { organizationId: cast.org.id, userId: racer!.id },
+          }),
+        ).toBe(1);
       }
     });
 
@@ -135,8 +165,12 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
 
   describe('removeOrganizationMember', () => {
     it('removes the membership, after which the user no longer sees the organization, and keeps its other memberships', async () => {
-      const leaving = await makeUser(gw.database, { orgs: { [cast.org.id]: ['organization-auditor'], [cast.otherOrg.id]: [] } });
-      expect(await remove(cast.org.name, leaving.username, cast.owner)).toEqual({ data: { removeOrganizationMember: true } });
+      const leaving = await makeUser(gw.database, {
+        orgs: { [cast.org.id]: ['organization-auditor'], [cast.otherOrg.id]: [] },
+      });
+      expect(await remove(cast.org.name, leaving.username, cast.owner)).toEqual({
+        data: { removeOrganizationMember: true },
+      });
       expect(await storedRoles(gw.database, cast.org.id, leaving.id)).toBeUndefined();
       expect(await storedRoles(gw.database, cast.otherOrg.id, leaving.id)).toEqual([]);
       const seen = await gw.gql('{ organizations { id } }', {}, leaving.token);
@@ -146,25 +180,33 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
     it('lets organization admins, organization user admins and site user admins remove members', async () => {
       for (const caller of [cast.admin, cast.userAdmin, siteUserAdmin]) {
         const leaving = await newMember();
-        expect(await remove(cast.org.id, leaving.id, caller), caller.username).toEqual({ data: { removeOrganizationMember: true } });
+        expect(await remove(cast.org.id, leaving.id, caller), caller.username).toEqual({
+          data: { removeOrganizationMember: true },
+        });
         expect(await storedRoles(gw.database, cast.org.id, leaving.id)).toBeUndefined();
       }
     });
 
     it('removes from the default organization too', async () => {
       const leaving = await makeUser(gw.database, { orgs: { [coder.id]: [] } });
-      expect(await remove('default', leaving.username, cast.owner)).toEqual({ data: { removeOrganizationMember: true } });
+      expect(await remove('default', leaving.username, cast.owner)).toEqual({
+        data: { removeOrganizationMember: true },
+      });
       expect(await storedRoles(gw.database, coder.id, leaving.id)).toBeUndefined();
     });
 
     it('refuses removing yourself with BAD_USER_INPUT, admin or not', async () => {
       for (const caller of [cast.admin, cast.member]) {
         await refusedUnchanged(() => remove(cast.org.name, 'me', caller), 'BAD_USER_INPUT', /cannot remove self/i);
-        await refusedUnchanged(() => remove(cast.org.name, caller.username, caller), 'BAD_USER_INPUT', /cannot remove self/i);
+        await refusedUnchanged(
+          () => remove(cast.org.name, caller.username, caller),
+          'BAD_USER_INPUT',
+          /cannot remove self/i,
+        );
       }
     });
 
-    it("is NOT_FOUND for a plain member removing someone else, whose membership they cannot see", async () => {
+    it('is NOT_FOUND for a plain member removing someone else, whose membership they cannot see', async () => {
       await refusedUnchanged(() => remove(cast.org.name, cast.admin.username, cast.member), 'NOT_FOUND');
     });
 
@@ -196,7 +238,12 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
   describe('updateOrganizationMemberRoles', () => {
     it('replaces the stored roles and answers with their display names', async () => {
       const target = await newMember(['organization-template-admin']);
-      const response = await setRoles(cast.org.name, target.username, ['organization-admin', 'organization-auditor'], cast.owner);
+      const response = await setRoles(
+        cast.org.name,
+        target.username,
+        ['organization-admin', 'organization-auditor'],
+        cast.owner,
+      );
       expect(response).toEqual({
         data: {
           updateOrganizationMemberRoles: {
@@ -208,14 +255,20 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
           },
         },
       });
-      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual(['organization-admin', 'organization-auditor']);
+      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([
+        'organization-admin',
+        'organization-auditor',
+      ]);
     });
 
     it('stores the roles de-duplicated in request order, without the implicit organization-member', async () => {
       const target = await newMember();
       const roles = ['organization-auditor', 'organization-member', 'organization-admin', 'organization-auditor'];
       await setRoles(cast.org.name, target.username, roles, cast.owner);
-      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual(['organization-auditor', 'organization-admin']);
+      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([
+        'organization-auditor',
+        'organization-admin',
+      ]);
     });
 
     it('clears every role for an empty list', async () => {
@@ -226,22 +279,37 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
     });
 
     it("lets an owner and the organization's admin assign its custom roles", async () => {
-      await insertCustomRole(gw.database, { name: 'release-manager', displayName: 'Release Manager', organizationId: cast.org.id });
+      await insertCustomRole(gw.database, {
+        name: 'release-manager',
+        displayName: 'Release Manager',
+        organizationId: cast.org.id,
+      });
       for (const caller of [cast.owner, cast.admin]) {
         const target = await newMember();
-        const response = await setRoles(cast.org.id, target.id, ['release-manager', 'organization-template-admin'], caller);
+        const response = await setRoles(
+          cast.org.id,
+          target.id,
+          ['release-manager', 'organization-template-admin'],
+          caller,
+        );
         expect(response.data?.updateOrganizationMemberRoles.roles, caller.username).toEqual([
           { name: 'release-manager', displayName: 'Release Manager', organizationId: cast.org.id },
-          { name: 'organization-template-admin', displayName: 'Organization Template Admin', organizationId: cast.org.id },
+          {
+            name: 'organization-template-admin',
+            displayName: 'Organization Template Admin',
+            organizationId: cast.org.id,
+          },
         ]);
       }
     });
 
-    it("changes what the member may do: an organization auditor may page the members, until the role is taken away", async () => {
+    it('changes what the member may do: an organization auditor may page the members, until the role is taken away', async () => {
       const target = await newMember();
       expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, target.token), 'NOT_FOUND');
       await setRoles(cast.org.name, target.username, ['organization-auditor'], cast.admin);
-      expect((await gw.gql(PAGE, { org: cast.org.name }, target.token)).data?.paginatedOrganizationMembers.count).toBeGreaterThan(1);
+      expect(
+        (await gw.gql(PAGE, { org: cast.org.name }, target.token)).data?.paginatedOrganizationMembers.count,
+      ).toBeGreaterThan(1);
       await setRoles(cast.org.name, target.username, [], cast.admin);
       expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, target.token), 'NOT_FOUND');
     });
@@ -249,15 +317,26 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
     it('lets organization and site user admins give the implicit organization-member, that is, an empty list', async () => {
       for (const caller of [cast.userAdmin, siteUserAdmin]) {
         const target = await newMember();
-        expect((await setRoles(cast.org.name, target.username, ['organization-member'], caller)).data?.updateOrganizationMemberRoles.roles).toEqual([]);
+        expect(
+          (await setRoles(cast.org.name, target.username, ['organization-member'], caller)).data
+            ?.updateOrganizationMemberRoles.roles,
+        ).toEqual([]);
       }
     });
 
     it('refuses changing your own roles with BAD_USER_INPUT, admin or not', async () => {
       for (const caller of [cast.admin, cast.member]) {
-        await refusedUnchanged(() => setRoles(cast.org.name, 'me', ['organization-auditor'], caller), 'BAD_USER_INPUT', /own/i);
+        await refusedUnchanged(
+          () => setRoles(cast.org.name, 'me', ['organization-auditor'], caller),
+          'BAD_USER_INPUT',
+          /own/i,
+        );
       }
-      await refusedUnchanged(() => setRoles(cast.org.name, cast.admin.username, [], cast.admin), 'BAD_USER_INPUT', /own/i);
+      await refusedUnchanged(
+        () => setRoles(cast.org.name, cast.admin.username, [], cast.admin),
+        'BAD_USER_INPUT',
+        /own/i,
+      );
     });
 
     it.each([
@@ -281,16 +360,27 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
     it("refuses another organization's custom role as not a supported role", async () => {
       await insertCustomRole(gw.database, { name: 'elsewhere-only', organizationId: cast.otherOrg.id });
       const target = await newMember();
-      await refusedUnchanged(() => setRoles(cast.org.name, target.username, ['elsewhere-only'], cast.owner), 'BAD_USER_INPUT', /not a supported role/i);
+      await refusedUnchanged(
+        () => setRoles(cast.org.name, target.username, ['elsewhere-only'], cast.owner),
+        'BAD_USER_INPUT',
+        /not a supported role/i,
+      );
     });
 
     it('checks role names before permissions: an auditor naming a site role gets BAD_USER_INPUT', async () => {
-      await refusedUnchanged(() => setRoles(cast.org.name, cast.member.username, ['owner'], cast.auditor), 'BAD_USER_INPUT', /not a supported role/i);
+      await refusedUnchanged(
+        () => setRoles(cast.org.name, cast.member.username, ['owner'], cast.auditor),
+        'BAD_USER_INPUT',
+        /not a supported role/i,
+      );
     });
 
     it('is FORBIDDEN for auditors, who see the member but may not assign roles', async () => {
       for (const caller of [cast.auditor, cast.siteAuditor]) {
-        await refusedUnchanged(() => setRoles(cast.org.name, cast.member.username, ['organization-auditor'], caller), 'FORBIDDEN');
+        await refusedUnchanged(
+          () => setRoles(cast.org.name, cast.member.username, ['organization-auditor'], caller),
+          'FORBIDDEN',
+        );
       }
     });
 
@@ -316,9 +406,19 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
         'BAD_USER_INPUT',
         /not authorized to assign role/i,
       );
-      await refusedUnchanged(() => setRoles(cast.org.name, target.username, [], cast.userAdmin), 'BAD_USER_INPUT', /not authorized to assign role/i);
       await refusedUnchanged(
-        () => setRoles(cast.org.name, target.username, ['organization-auditor', 'organization-template-admin'], siteUserAdmin),
+        () => setRoles(cast.org.name, target.username, [], cast.userAdmin),
+        'BAD_USER_INPUT',
+        /not authorized to assign role/i,
+      );
+      await refusedUnchanged(
+        () =>
+          setRoles(
+            cast.org.name,
+            target.username,
+            ['organization-auditor', 'organization-template-admin'],
+            siteUserAdmin,
+          ),
         'BAD_USER_INPUT',
         /not authorized to assign role/i,
       );
@@ -336,7 +436,10 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
 
     it('needs a session token', async () => {
       const target = await newMember();
-      expectRefusal(await gw.gql(SET_ROLES, { org: cast.org.name, user: target.username, roles: ['organization-admin'] }), 'UNAUTHENTICATED');
+      expectRefusal(
+        await gw.gql(SET_ROLES, { org: cast.org.name, user: target.username, roles: ['organization-admin'] }),
+        'UNAUTHENTICATED',
+      );
       expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([]);
     });
   });
@@ -358,7 +461,11 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       const members = (alias: 'a' | 'b') => response.data[alias].organization.members;
       expect(members('a').totalCount).toBe(1);
       expect(members('b').totalCount).toBe(2);
-      expect(members('b').edges.map((e: { node: { userId: string } }) => e.node.userId).sort()).toEqual([first.id, second.id].sort());
+      expect(
+        members('b')
+          .edges.map((e: { node: { userId: string } }) => e.node.userId)
+          .sort(),
+      ).toEqual([first.id, second.id].sort());
     });
 
     it("shows a custom role created earlier in the request by its display name, though the organization's roles were read before it", async () => {

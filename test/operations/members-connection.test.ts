@@ -9,8 +9,31 @@ import { makeOrganization, startTestGateway, type TestGateway } from '../support
 
 // 25 usernames of mixed case, in the order the API lists them (lower-cased username).
 const ORDERED = [
-  'alice', 'Bob', 'bobby', 'Carol', 'carol-2', 'dave', 'Dmitri', 'eve', 'Frank', 'george', 'Hana', 'ivan', 'Jules',
-  'kim', 'Liam', 'mia', 'Noah', 'olga', 'Pete', 'quinn', 'Rosa', 'sam', 'Tariq', 'uma', 'Vera',
+  'alice',
+  'Bob',
+  'bobby',
+  'Carol',
+  'carol-2',
+  'dave',
+  'Dmitri',
+  'eve',
+  'Frank',
+  'george',
+  'Hana',
+  'ivan',
+  'Jules',
+  'kim',
+  'Liam',
+  'mia',
+  'Noah',
+  'olga',
+  'Pete',
+  'quinn',
+  'Rosa',
+  'sam',
+  'Tariq',
+  'uma',
+  'Vera',
 ];
 const PAGE_SIZES = [1, 4, 7, 25, 30];
 
@@ -38,7 +61,11 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
   let cast: Cast;
   let org: Awaited<ReturnType<typeof makeOrganization>>;
 
-  const connection = async (args: { first?: number; after?: string | null; last?: number; before?: string | null }, token = cast.owner.token, ref = org.name) => {
+  const connection = async (
+    args: { first?: number; after?: string | null; last?: number; before?: string | null },
+    token = cast.owner.token,
+    ref = org.name,
+  ) => {
     const response = await gw.gql(CONNECTION, { org: ref, ...args }, token);
     expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
     return response.data.organization.members as Connection;
@@ -89,7 +116,12 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     cast = await makeCast(gw.database);
     org = await makeOrganization(gw.database);
     // Created out of order, so that insertion order cannot pass for the listing order.
-    const shuffled = [...ORDERED].sort((a, b) => [...b].reverse().join('').localeCompare([...a].reverse().join('')));
+    const shuffled = [...ORDERED].sort((a, b) =>
+      [...b]
+        .reverse()
+        .join('')
+        .localeCompare([...a].reverse().join('')),
+    );
     await addMembers(gw.database, org.id, shuffled);
   });
   afterAll(() => gw?.close());
@@ -122,7 +154,8 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
   });
 
   it("gives each member the same cursor whatever the page size, so a walk can resume from any member's cursor", async () => {
-    const cursors = (pages: Connection[]) => new Map(pages.flatMap((p) => p.edges.map((e) => [e.node.username, e.cursor] as const)));
+    const cursors = (pages: Connection[]) =>
+      new Map(pages.flatMap((p) => p.edges.map((e) => [e.node.username, e.cursor] as const)));
     const byOne = cursors(await walkForward(1));
     expect(cursors(await walkForward(7))).toEqual(byOne);
     expect(cursors(await walkBackward(4))).toEqual(byOne);
@@ -161,20 +194,28 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
 
   it('takes the largest Int as a page size after a cursor', async () => {
     const all = await connection({});
-    expect(usernames(await connection({ first: 2_147_483_647, after: all.edges[19]!.cursor }))).toEqual(ORDERED.slice(20));
+    expect(usernames(await connection({ first: 2_147_483_647, after: all.edges[19]!.cursor }))).toEqual(
+      ORDERED.slice(20),
+    );
   });
 
   // SPEC D: Organization.members is paginated members, which a plain member may not read.
   it('refuses a plain member (NOT_FOUND, members null, the organization still answered), and pages every member for an admin', async () => {
     const refused = await gw.gql<{ organization: { name: string; members: null } }>(
-      '{ organization(organization: "' + cast.org.name + '") { name members { totalCount } } }',
+      `{ organization(organization: "${cast.org.name}") { name members { totalCount } } }`,
       {},
       cast.member.token,
     );
-    expect(refused.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['NOT_FOUND', ['organization', 'members']]]);
+    expect(refused.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([
+      ['NOT_FOUND', ['organization', 'members']],
+    ]);
     expect(refused.data).toEqual({ organization: { name: cast.org.name, members: null } });
 
-    const everywhere = await gw.gql<{ organizations: { name: string; members: null }[] }>('{ organizations { name members { totalCount } } }', {}, cast.member.token);
+    const everywhere = await gw.gql<{ organizations: { name: string; members: null }[] }>(
+      '{ organizations { name members { totalCount } } }',
+      {},
+      cast.member.token,
+    );
     expect(everywhere.data?.organizations).toEqual([{ name: cast.org.name, members: null }]);
     expect(everywhere.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
 
@@ -191,7 +232,10 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
       {},
       cast.owner.token,
     );
-    const organizations = response.data.organizations as { id: string; members: { totalCount: number; edges: { node: { organizationId: string } }[] } }[];
+    const organizations = response.data.organizations as {
+      id: string;
+      members: { totalCount: number; edges: { node: { organizationId: string } }[] };
+    }[];
     const sizes = Object.fromEntries(organizations.map((o) => [o.id, o.members.totalCount]));
     expect(sizes).toEqual({ [org.id]: 25, [cast.org.id]: 4, [cast.otherOrg.id]: 1 });
     for (const o of organizations) expect(o.members.edges.every((e) => e.node.organizationId === o.id)).toBe(true);
@@ -215,15 +259,25 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     );
     expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
     const stored = await gw.database.prisma.organizationMember.findMany({ where: { organizationId: org.id } });
-    const times = new Map(stored.map((m) => [m.userId, { createdAt: m.createdAt.toISOString(), updatedAt: m.updatedAt.toISOString() }]));
+    const times = new Map(
+      stored.map((m) => [m.userId, { createdAt: m.createdAt.toISOString(), updatedAt: m.updatedAt.toISOString() }]),
+    );
     type Node = { userId: string; createdAt?: string; updatedAt?: string };
-    const ours = (response.data.organizations as { id: string; plain: { edges: { node: Node }[] }; timed: { edges: { node: Node }[] } }[]).find(
-      (o) => o.id === org.id,
-    )!;
+    const ours = (
+      response.data.organizations as {
+        id: string;
+        plain: { edges: { node: Node }[] };
+        timed: { edges: { node: Node }[] };
+      }[]
+    ).find((o) => o.id === org.id)!;
     expect(ours.timed.edges).toHaveLength(3);
-    expect(ours.timed.edges.map((e) => e.node)).toEqual(ours.plain.edges.map((e) => ({ userId: e.node.userId, ...times.get(e.node.userId) })));
+    expect(ours.timed.edges.map((e) => e.node)).toEqual(
+      ours.plain.edges.map((e) => ({ userId: e.node.userId, ...times.get(e.node.userId) })),
+    );
     const paged = response.data.paginatedOrganizationMembers.members as Node[];
-    expect(paged).toEqual(ours.plain.edges.map((e) => ({ userId: e.node.userId, createdAt: times.get(e.node.userId)!.createdAt })));
+    expect(paged).toEqual(
+      ours.plain.edges.map((e) => ({ userId: e.node.userId, createdAt: times.get(e.node.userId)!.createdAt })),
+    );
   });
 
   it('is unreachable for someone outside the organization', async () => {

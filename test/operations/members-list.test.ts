@@ -3,7 +3,15 @@
 // member's user data and roles.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { addMembers, expectRefusal, insertCustomRole, makeCast, makeDefaultOrganization, markUser, type Cast } from '../support/fixtures.js';
+import {
+  addMembers,
+  expectRefusal,
+  insertCustomRole,
+  makeCast,
+  makeDefaultOrganization,
+  markUser,
+  type Cast,
+} from '../support/fixtures.js';
 import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 const MEMBERS = `query ($org: String!) { organizationMembers(organization: $org) { userId username } }`;
@@ -27,14 +35,30 @@ describe.each(DATABASE_KINDS)('organizationMembers on %s', (kind) => {
   it('lists every member by lower-cased username, whatever the case they were created in', async () => {
     const org = await makeOrganization(gw.database);
     await addMembers(gw.database, org.id, ['carol-2', 'Bob', 'dave', 'alice', 'Carol', 'Erin', 'bobby']);
-    expect(await usernames(org.name, cast.owner.token)).toEqual(['alice', 'Bob', 'bobby', 'Carol', 'carol-2', 'dave', 'Erin']);
+    expect(await usernames(org.name, cast.owner.token)).toEqual([
+      'alice',
+      'Bob',
+      'bobby',
+      'Carol',
+      'carol-2',
+      'dave',
+      'Erin',
+    ]);
   });
 
   it("gives each member's user data, stored roles (custom ones with their display names) and site roles", async () => {
     const org = await makeOrganization(gw.database);
     await insertCustomRole(gw.database, { name: 'deployer', displayName: 'Deployer', organizationId: org.id });
-    const target = await makeUser(gw.database, { name: 'Frida Kahlo', siteRoles: ['auditor'], orgs: { [org.id]: ['organization-auditor', 'deployer'] } });
-    const joined = (await gw.database.prisma.organizationMember.findFirstOrThrow({ where: { organizationId: org.id, userId: target.id } })).createdAt;
+    const target = await makeUser(gw.database, {
+      name: 'Frida Kahlo',
+      siteRoles: ['auditor'],
+      orgs: { [org.id]: ['organization-auditor', 'deployer'] },
+    });
+    const joined = (
+      await gw.database.prisma.organizationMember.findFirstOrThrow({
+        where: { organizationId: org.id, userId: target.id },
+      })
+    ).createdAt;
 
     const response = await gw.gql(
       `query ($org: String!) { organizationMembers(organization: $org) {

@@ -30,7 +30,10 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
   const page = async (args: { limit?: number; offset?: number }, token = cast.owner.token) => {
     const response = await gw.gql(PAGE, { org: org.name, ...args }, token);
     expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    const { count, members } = response.data.paginatedOrganizationMembers as { count: number; members: { username: string }[] };
+    const { count, members } = response.data.paginatedOrganizationMembers as {
+      count: number;
+      members: { username: string }[];
+    };
     return { count, usernames: members.map((m) => m.username) };
   };
 
@@ -55,8 +58,14 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
   });
 
   it('lists members in the same order as organizationMembers', async () => {
-    const list = await gw.gql(`query ($org: String!) { organizationMembers(organization: $org) { username } }`, { org: org.name }, cast.owner.token);
-    expect(list.data.organizationMembers.map((m: { username: string }) => m.username)).toEqual((await page({})).usernames);
+    const list = await gw.gql(
+      `query ($org: String!) { organizationMembers(organization: $org) { username } }`,
+      { org: org.name },
+      cast.owner.token,
+    );
+    expect(list.data.organizationMembers.map((m: { username: string }) => m.username)).toEqual(
+      (await page({})).usernames,
+    );
   });
 
   it('gives an empty page with the true count for an offset at or past the end', async () => {
@@ -75,7 +84,10 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
     await markUser(gw.database, deleted!.id, { deleted: true });
     await markUser(gw.database, system!.id, { isSystem: true });
     const all = await gw.gql(PAGE, { org: other.id }, cast.owner.token);
-    expect(all.data.paginatedOrganizationMembers).toEqual({ count: 2, members: [{ username: 'pa' }, { username: 'pc' }] });
+    expect(all.data.paginatedOrganizationMembers).toEqual({
+      count: 2,
+      members: [{ username: 'pa' }, { username: 'pc' }],
+    });
     const second = await gw.gql(PAGE, { org: other.id, limit: 1, offset: 1 }, cast.owner.token);
     expect(second.data.paginatedOrganizationMembers).toEqual({ count: 2, members: [{ username: 'pc' }] });
   });
@@ -109,7 +121,8 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
     const gone = await makeOrganization(gw.database);
     await addMembers(gw.database, gone.id, ['left-behind']);
     await gw.database.prisma.organization.update({ where: { id: gone.id }, data: { deleted: true } });
-    for (const ref of [gone.id, gone.name]) expectRefusal(await gw.gql(PAGE, { org: ref }, cast.owner.token), 'NOT_FOUND');
+    for (const ref of [gone.id, gone.name])
+      expectRefusal(await gw.gql(PAGE, { org: ref }, cast.owner.token), 'NOT_FOUND');
   });
 
   it('refuses a negative limit or offset with BAD_USER_INPUT naming each', async () => {
@@ -126,7 +139,11 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
   it('leaves a limit over 2^31 - 1 to GraphQL, which rejects it before anything runs', async () => {
     expectInvalidDocument(await gw.gql(PAGE, { org: org.name, limit: 2_147_483_648 }, cast.owner.token), /Int/);
     expectInvalidDocument(
-      await gw.gql(`{ paginatedOrganizationMembers(organization: "${org.name}", offset: 2147483648) { count } }`, {}, cast.owner.token),
+      await gw.gql(
+        `{ paginatedOrganizationMembers(organization: "${org.name}", offset: 2147483648) { count } }`,
+        {},
+        cast.owner.token,
+      ),
       /Int/,
     );
   });

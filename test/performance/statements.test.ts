@@ -13,7 +13,13 @@ import { seedMembers, type SeededData } from '../support/seed.js';
 const SIZES = { small: 5, large: 200 };
 
 // `grows`: the answer itself is larger on the large data set.
-const cases: { name: string; budget: number; grows: boolean; query: (data: SeededData) => string; as?: 'owner' | 'member' }[] = [
+const cases: {
+  name: string;
+  budget: number;
+  grows: boolean;
+  query: (data: SeededData) => string;
+  as?: 'owner' | 'member';
+}[] = [
   {
     name: "(a) one organization's page of 100 members with user fields, roles and global roles",
     budget: 2,
@@ -64,7 +70,11 @@ describe.each(DATABASE_KINDS)('SQL statements per request on %s', (kind) => {
     for (const entry of Object.values(gateways)) await entry?.gw.close();
   });
 
-  async function statementsFor(size: keyof typeof SIZES, query: (data: SeededData) => string, as: 'owner' | 'member' = 'owner') {
+  async function statementsFor(
+    size: keyof typeof SIZES,
+    query: (data: SeededData) => string,
+    as: 'owner' | 'member' = 'owner',
+  ) {
     const { gw, data } = gateways[size]!;
     const statements: string[] = [];
     const stop = gw.database.onStatement((sql) => statements.push(sql));
@@ -85,7 +95,7 @@ describe.each(DATABASE_KINDS)('SQL statements per request on %s', (kind) => {
     expect(large.statements.length, large.statements.join('\n---\n')).toBeLessThanOrEqual(budget);
   });
 
-  it('loads the caller\'s roles once per request, however many organizations the answer spans', async () => {
+  it("loads the caller's roles once per request, however many organizations the answer spans", async () => {
     const { statements } = await statementsFor('large', cases[1]!.query);
     const sessionLoads = statements.filter((sql) => /FROM api_keys k JOIN users u/.test(sql));
     expect(sessionLoads).toHaveLength(1);

@@ -444,7 +444,13 @@ describe('authorize', () => {
 
   describe("a key's scope", () => {
     it('application_connect leaves even an owner only connecting to workspace applications', () => {
-      const scoped = buildSubject({ userId: ME, siteRoles: ['owner'], memberships: [], customRoles: [], scope: 'application_connect' });
+      const scoped = buildSubject({
+        userId: ME,
+        siteRoles: ['owner'],
+        memberships: [],
+        customRoles: [],
+        scope: 'application_connect',
+      });
       for (const [resource, action] of validPairs) {
         const expected = resource === 'workspace' && action === 'application_connect';
         for (const object of [{ type: resource }, inOrg(resource, ORG_B, ME)]) {

@@ -90,7 +90,10 @@ export async function writableRows(db: Database) {
   const [members, customRoles, users, organizations] = await Promise.all([
     db.prisma.organizationMember.findMany({ orderBy: [{ organizationId: 'asc' }, { userId: 'asc' }] }),
     db.prisma.customRole.findMany({ orderBy: [{ id: 'asc' }] }),
-    db.prisma.user.findMany({ orderBy: [{ id: 'asc' }], select: { id: true, username: true, rbacRoles: true, deleted: true } }),
+    db.prisma.user.findMany({
+      orderBy: [{ id: 'asc' }],
+      select: { id: true, username: true, rbacRoles: true, deleted: true },
+    }),
     db.prisma.organization.findMany({ orderBy: [{ id: 'asc' }] }),
   ]);
   return { members, customRoles, users, organizations };
@@ -110,7 +113,13 @@ interface StoredPermission {
 /** A custom role written straight into `custom_roles` (site-wide ones have no GraphQL mutation). */
 export async function insertCustomRole(
   db: Database,
-  role: { name: string; displayName?: string; organizationId: string | null; site?: StoredPermission[]; org?: StoredPermission[] },
+  role: {
+    name: string;
+    displayName?: string;
+    organizationId: string | null;
+    site?: StoredPermission[];
+    org?: StoredPermission[];
+  },
 ) {
   const stored = (list: StoredPermission[] = []) => list.map((p) => ({ negate: false, ...p }));
   await db.prisma.customRole.create({
@@ -154,7 +163,9 @@ export function expectInvalidDocument(response: GraphQLResponse, message?: RegEx
   expect(response.errors?.length).toBeGreaterThan(0);
   if (message) expect(response.errors![0]!.message).toMatch(message);
   for (const error of response.errors!) {
-    expect(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT'], JSON.stringify(error)).toContain(error.extensions?.code);
+    expect(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT'], JSON.stringify(error)).toContain(
+      error.extensions?.code,
+    );
   }
 }
 
@@ -166,7 +177,12 @@ export const validationsOf = (response: GraphQLResponse) =>
  * Runs a write that must be refused: asserts the refusal and that every row
  * it could have written is as it was before.
  */
-export async function expectRefusedUnchanged(db: Database, run: () => Promise<GraphQLResponse>, code: string, message?: RegExp) {
+export async function expectRefusedUnchanged(
+  db: Database,
+  run: () => Promise<GraphQLResponse>,
+  code: string,
+  message?: RegExp,
+) {
   const before = await writableRows(db);
   const response = await run();
   expectRefusal(response, code, message);

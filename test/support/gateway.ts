@@ -1,7 +1,13 @@
 // A gateway over a fresh, migrated database, called in process through
 // `yoga.fetch` (real HTTP handling, no socket), plus factories for its data.
 import type { Database, DatabaseKind } from '../../src/db/database.js';
-import { addMember, createOrganization, createUser, issueToken, type CreateUserInput } from '../../src/operator/operator.js';
+import {
+  addMember,
+  createOrganization,
+  createUser,
+  issueToken,
+  type CreateUserInput,
+} from '../../src/operator/operator.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/yoga.js';
 import { freshDatabase } from './databases.js';
 
@@ -15,12 +21,19 @@ export interface TestGateway {
   database: Database;
   yoga: Gateway;
   /** Runs an operation; `auth` is a session token (sent as Coder-Session-Token) or explicit headers. */
-  gql<TData = any>(query: string, variables?: Record<string, unknown>, auth?: string | Record<string, string>): Promise<GraphQLResponse<TData>>;
+  gql<TData = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    auth?: string | Record<string, string>,
+  ): Promise<GraphQLResponse<TData>>;
   close(): Promise<void>;
 }
 
 /** A gateway on a fresh database; by default with no session cache, so that each request reads what the test just wrote. */
-export async function startTestGateway(kind: DatabaseKind, options: Omit<GatewayOptions, 'database'> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  kind: DatabaseKind,
+  options: Omit<GatewayOptions, 'database'> = {},
+): Promise<TestGateway> {
   const database = await freshDatabase(kind);
   await database.migrate();
   const yoga = createGateway({ database, ...options });
@@ -32,7 +45,11 @@ export async function startTestGateway(kind: DatabaseKind, options: Omit<Gateway
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
       if (typeof auth === 'string') headers['coder-session-token'] = auth;
       else Object.assign(headers, auth);
-      const response = await yoga.fetch('http://gateway.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const response = await yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
       return (await response.json()) as GraphQLResponse;
     },
     close: () => database.close(),
@@ -56,7 +73,8 @@ export async function makeUser(
   const { orgs = {}, ...input } = options;
   const username = input.username ?? unique('user');
   const user = await createUser(db.prisma, { email: `${username}@example.com`, ...input, username });
-  for (const [organizationId, roles] of Object.entries(orgs)) await addMember(db.prisma, organizationId, user.id, roles);
+  for (const [organizationId, roles] of Object.entries(orgs))
+    await addMember(db.prisma, organizationId, user.id, roles);
   const { token } = await issueToken(db.prisma, user.id);
   return { id: user.id, username: user.username, token };
 }

@@ -14,7 +14,8 @@ export interface SeededData {
   memberToken: string;
 }
 
-const uuid = (kind: number, n: number) => `00000000-0000-4000-8${kind.toString().padStart(3, '0')}-${n.toString(16).padStart(12, '0')}`;
+const uuid = (kind: number, n: number) =>
+  `00000000-0000-4000-8${kind.toString().padStart(3, '0')}-${n.toString(16).padStart(12, '0')}`;
 
 export async function seedMembers(db: Database, rows: number): Promise<SeededData> {
   const now = new Date();
@@ -23,7 +24,14 @@ export async function seedMembers(db: Database, rows: number): Promise<SeededDat
   // Mixed case, so that ordering by lower(username) matters.
   const usernames = userIds.map((_, i) => (i % 2 ? `User${i}` : `user${i}`));
   await db.prisma.organization.createMany({
-    data: organizationIds.map((id, i) => ({ id, name: `org${i}`, displayName: `Org ${i}`, description: '', createdAt: now, updatedAt: now })),
+    data: organizationIds.map((id, i) => ({
+      id,
+      name: `org${i}`,
+      displayName: `Org ${i}`,
+      description: '',
+      createdAt: now,
+      updatedAt: now,
+    })),
   });
   await db.prisma.user.createMany({
     data: [
@@ -39,7 +47,17 @@ export async function seedMembers(db: Database, rows: number): Promise<SeededDat
         createdAt: now,
         updatedAt: now,
       })),
-      { id: uuid(3, 1), username: 'the-owner', email: 'owner@example.com', hashedPassword: new Uint8Array(), status: 'active' as const, lastSeenAt: now, rbacRoles: ['owner'], createdAt: now, updatedAt: now },
+      {
+        id: uuid(3, 1),
+        username: 'the-owner',
+        email: 'owner@example.com',
+        hashedPassword: new Uint8Array(),
+        status: 'active' as const,
+        lastSeenAt: now,
+        rbacRoles: ['owner'],
+        createdAt: now,
+        updatedAt: now,
+      },
     ],
   });
   await db.prisma.customRole.createMany({
@@ -58,7 +76,13 @@ export async function seedMembers(db: Database, rows: number): Promise<SeededDat
   await db.prisma.organizationMember.createMany({
     data: organizationIds.flatMap((organizationId) =>
       // The first user is a plain member everywhere, for the member's view.
-      userIds.map((userId, i) => ({ organizationId, userId, roles: i === 0 ? [] : roleSets[i % roleSets.length]!, createdAt: now, updatedAt: now })),
+      userIds.map((userId, i) => ({
+        organizationId,
+        userId,
+        roles: i === 0 ? [] : roleSets[i % roleSets.length]!,
+        createdAt: now,
+        updatedAt: now,
+      })),
     ),
   });
   const [owner, member] = await Promise.all([issueToken(db.prisma, uuid(3, 1)), issueToken(db.prisma, userIds[0]!)]);

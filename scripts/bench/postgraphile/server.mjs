@@ -25,7 +25,13 @@ const { grafserv } = await import('postgraphile/grafserv/node');
 
 const preset = {
   extends: [PostGraphileAmberPreset],
-  pgServices: [makePgService({ connectionString: process.env.DATABASE_URL, schemas: ['public'], poolSize: Number(process.env.POOL_SIZE ?? 16) })],
+  pgServices: [
+    makePgService({
+      connectionString: process.env.DATABASE_URL,
+      schemas: ['public'],
+      poolSize: Number(process.env.POOL_SIZE ?? 16),
+    }),
+  ],
   grafserv: { graphiql: false, watch: false },
   grafast: { explain: false },
 };

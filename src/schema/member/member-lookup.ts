@@ -67,7 +67,12 @@ const lookupStatement = statementPerForm(
  * otherwise, as for every read by organization); an unknown user, a
  * non-member or a member the caller may not see is null.
  */
-export async function readableMember(ctx: Context, organizationRef: string, userRef: string, info: GraphQLResolveInfo): Promise<MemberRow | null> {
+export async function readableMember(
+  ctx: Context,
+  organizationRef: string,
+  userRef: string,
+  info: GraphQLResolveInfo,
+): Promise<MemberRow | null> {
   const organization = organizationCondition(organizationRef);
   if (!organization) throw unusableReference('organization', organizationRef);
   const user = userCondition(ctx, userRef);
@@ -97,7 +102,13 @@ function memberRow(organizationId: string, row: OwnDataRow): MemberRow {
     roles: row.roles,
     createdAt: new Date(row.created_ms),
     updatedAt: new Date(row.updated_ms),
-    user: { username: row.username, name: row.name, email: row.email, avatarUrl: row.avatar_url, rbacRoles: row.rbac_roles },
+    user: {
+      username: row.username,
+      name: row.name,
+      email: row.email,
+      avatarUrl: row.avatar_url,
+      rbacRoles: row.rbac_roles,
+    },
   };
 }
 

@@ -35,10 +35,14 @@ export interface PageRequest {
 }
 
 /** The user data every member carries: OrganizationMember's type-level include. */
-export const withUserData = { user: { select: { username: true, name: true, email: true, avatarUrl: true, rbacRoles: true } } } as const;
+export const withUserData = {
+  user: { select: { username: true, name: true, email: true, avatarUrl: true, rbacRoles: true } },
+} as const;
 
 /** A member row as the OrganizationMember type loads it, with its user's data. */
-export type MemberRow = OrganizationMember & { user: Pick<User, 'username' | 'name' | 'email' | 'avatarUrl' | 'rbacRoles'> };
+export type MemberRow = OrganizationMember & {
+  user: Pick<User, 'username' | 'name' | 'email' | 'avatarUrl' | 'rbacRoles'>;
+};
 
 export interface MemberPage {
   /** Members in the (restricted) list, ignoring the window; null unless asked for. */
@@ -196,7 +200,11 @@ function findPages(ctx: RequestContext, withTimes: boolean, requests: readonly P
   ]);
 }
 
-async function loadPages(ctx: RequestContext, selection: MemberSelection, requests: readonly PageRequest[]): Promise<MemberPage[]> {
+async function loadPages(
+  ctx: RequestContext,
+  selection: MemberSelection,
+  requests: readonly PageRequest[],
+): Promise<MemberPage[]> {
   return pagesFromRows(ctx, selection.query, requests, await findPages(ctx, selection.withTimes, requests));
 }
 
@@ -225,7 +233,13 @@ async function pagesFromRows(
   });
   // A selection that needs more than the member's own data (its organization,
   // all of its user) is loaded by Prisma, with the query planned for it.
-  const loaded = isOwnData(query) ? undefined : await loadSelection(ctx, query, windows.flatMap((w) => w.members));
+  const loaded = isOwnData(query)
+    ? undefined
+    : await loadSelection(
+        ctx,
+        query,
+        windows.flatMap((w) => w.members),
+      );
 
   return windows.map(({ members, hasMore }, i) => ({
     total: pages[i]!.total,
@@ -263,7 +277,11 @@ export function isOwnData(query: MemberQuery): boolean {
 }
 const OWN_DATA_QUERY = JSON.stringify({ include: withUserData });
 
-async function loadSelection(ctx: RequestContext, query: MemberQuery, members: MemberRow[]): Promise<Map<string, MemberRow>> {
+async function loadSelection(
+  ctx: RequestContext,
+  query: MemberQuery,
+  members: MemberRow[],
+): Promise<Map<string, MemberRow>> {
   const byOrganization = new Map<string, string[]>();
   for (const m of members) {
     const userIds = byOrganization.get(m.organizationId);
@@ -273,7 +291,9 @@ async function loadSelection(ctx: RequestContext, query: MemberQuery, members: M
   const rows = byOrganization.size
     ? await ctx.prisma.organizationMember.findMany({
         ...withKeys(query),
-        where: { OR: [...byOrganization].map(([organizationId, userIds]) => ({ organizationId, userId: { in: userIds } })) },
+        where: {
+          OR: [...byOrganization].map(([organizationId, userIds]) => ({ organizationId, userId: { in: userIds } })),
+        },
       })
     : [];
   return new Map((rows as MemberRow[]).map((m) => [`${m.organizationId}/${m.userId}`, m]));
@@ -290,12 +310,18 @@ const loaders = () => new Map<string, DataLoader<PageRequest, MemberPage, string
  * Loads one page; pages requested in the same tick with the same selection
  * (20 organizations' `members`, say) share one batch.
  */
-export function loadMemberPage(ctx: RequestContext, selection: MemberSelection, request: PageRequest): Promise<MemberPage> {
+export function loadMemberPage(
+  ctx: RequestContext,
+  selection: MemberSelection,
+  request: PageRequest,
+): Promise<MemberPage> {
   const bySelection = ctx.perRequest(loaders);
   const selectionKey = JSON.stringify(selection);
   let loader = bySelection.get(selectionKey);
   if (!loader) {
-    loader = new DataLoader((requests) => loadPages(ctx, selection, requests), { cacheKeyFn: (r) => JSON.stringify(r) });
+    loader = new DataLoader((requests) => loadPages(ctx, selection, requests), {
+      cacheKeyFn: (r) => JSON.stringify(r),
+    });
     bySelection.set(selectionKey, loader);
   }
   return loader.load(request);

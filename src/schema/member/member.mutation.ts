@@ -15,7 +15,6 @@ const MAX_ROLE_NAME_LENGTH = 64;
  */
 const ROLE_UPDATE_TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
 
-
 const orgAndUserArgs = (t: PothosSchemaTypes.MutationFieldBuilder<any, any>) => ({
   organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
   user: t.arg.string({ description: 'A user id, username, or `me`.' }),
@@ -24,7 +23,8 @@ const orgAndUserArgs = (t: PothosSchemaTypes.MutationFieldBuilder<any, any>) => 
 builder.mutationFields((t) => ({
   addOrganizationMember: t.prismaField({
     type: 'OrganizationMember',
-    description: 'Adds a user to an organization, with no explicit roles. Mirrors `POST /organizations/{organization}/members/{user}`.',
+    description:
+      'Adds a user to an organization, with no explicit roles. Mirrors `POST /organizations/{organization}/members/{user}`.',
     args: orgAndUserArgs(t),
     resolve: async (query, _root, args, ctx) => {
       const selection = { ...query };
@@ -85,7 +85,9 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const selection = { ...query };
       if (args.roles.length > MAX_ROLES) {
-        throw badUserInput(`At most ${MAX_ROLES} roles can be given.`, { validations: [{ field: 'roles', detail: `${args.roles.length} given` }] });
+        throw badUserInput(`At most ${MAX_ROLES} roles can be given.`, {
+          validations: [{ field: 'roles', detail: `${args.roles.length} given` }],
+        });
       }
       const organization = await readableOrganization(ctx, args.organization);
       const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
@@ -103,7 +105,9 @@ builder.mutationFields((t) => ({
 
         const requested = [...new Set(args.roles)];
         const customNames = new Set(
-          (await tx.customRole.findMany({ where: { organizationId: organization.id }, select: { name: true } })).map((r) => r.name),
+          (await tx.customRole.findMany({ where: { organizationId: organization.id }, select: { name: true } })).map(
+            (r) => r.name,
+          ),
         );
         const unsupported = requested.filter(
           (name) =>
@@ -115,7 +119,8 @@ builder.mutationFields((t) => ({
         );
         if (unsupported.length) {
           throw badUserInput(`Not a supported role: ${unsupported.map((n) => JSON.stringify(n)).join(', ')}.`, {
-            detail: 'Give bare organization role names: built-in ones (organization-admin, …) or custom roles of this organization.',
+            detail:
+              'Give bare organization role names: built-in ones (organization-admin, …) or custom roles of this organization.',
             validations: unsupported.map((name) => ({ field: 'roles', detail: `"${name}" is not a supported role` })),
           });
         }
@@ -124,12 +129,17 @@ builder.mutationFields((t) => ({
         const added = [...new Set([...requested, ROLE.orgMember])].filter((name) => !member.roles.includes(name));
         const removed = member.roles.filter((name) => !requested.includes(name));
         const roles = rbacObjects.assignOrgRole(organization.id);
-        if (added.length && !gate.can('assign', roles)) throw forbidden('You may not assign roles in this organization.');
-        if (removed.length && !gate.can('unassign', roles)) throw forbidden('You may not unassign roles in this organization.');
+        if (added.length && !gate.can('assign', roles))
+          throw forbidden('You may not assign roles in this organization.');
+        if (removed.length && !gate.can('unassign', roles))
+          throw forbidden('You may not unassign roles in this organization.');
         const refused = [...added, ...removed].filter((name) => !gate.canAssign(name, organization.id));
         if (refused.length) {
           throw badUserInput(`Not authorized to assign role ${refused.map((n) => JSON.stringify(n)).join(', ')}.`, {
-            validations: refused.map((name) => ({ field: 'roles', detail: `you may not assign or unassign "${name}"` })),
+            validations: refused.map((name) => ({
+              field: 'roles',
+              detail: `you may not assign or unassign "${name}"`,
+            })),
           });
         }
 

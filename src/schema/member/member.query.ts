@@ -1,6 +1,11 @@
 import { builder } from '../../builder.js';
 import { badUserInput, notFound } from '../../errors.js';
-import { canReadOrganization, organizationCondition, readableOrganization, unusableReference } from '../organization/lookup.js';
+import {
+  canReadOrganization,
+  organizationCondition,
+  readableOrganization,
+  unusableReference,
+} from '../organization/lookup.js';
 import { readableMember } from './member-lookup.js';
 import { canReadEveryMember, canReadMember, memberVisibility, OrganizationMember } from './member.js';
 import { loadMemberPage, loadMemberPageOf, memberSelection, WHOLE_LIST, type MemberRow } from './member-pages.js';
@@ -12,10 +17,14 @@ interface PaginatedMembersView {
 }
 
 const PaginatedMembers = builder.objectRef<PaginatedMembersView>('PaginatedMembers').implement({
-  description: 'One page of an organization\'s members, and how many there are in all.',
+  description: "One page of an organization's members, and how many there are in all.",
   fields: (t) => ({
     count: t.exposeInt('count', { description: 'The number of members, ignoring paging.' }),
-    members: t.field({ type: [OrganizationMember], description: 'The page, ordered by lower-cased username.', resolve: (p) => p.members }),
+    members: t.field({
+      type: [OrganizationMember],
+      description: 'The page, ordered by lower-cased username.',
+      resolve: (p) => p.members,
+    }),
   }),
 });
 
@@ -49,8 +58,16 @@ builder.queryFields((t) => ({
       'member (a plain member gets NOT_FOUND). Mirrors `GET /organizations/{organization}/paginated-members`.',
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
-      limit: t.arg.int({ required: false, defaultValue: 0, description: 'Page size; 0 (the default) means every member.' }),
-      offset: t.arg.int({ required: false, defaultValue: 0, description: 'Members to skip; past the end gives an empty page.' }),
+      limit: t.arg.int({
+        required: false,
+        defaultValue: 0,
+        description: 'Page size; 0 (the default) means every member.',
+      }),
+      offset: t.arg.int({
+        required: false,
+        defaultValue: 0,
+        description: 'Members to skip; past the end gives an empty page.',
+      }),
     },
     resolve: async (_root, args, ctx, info) => {
       const limit = args.limit ?? 0;
@@ -73,11 +90,7 @@ builder.queryFields((t) => ({
         }),
         ctx.gate(),
       ]);
-      if (
-        !page ||
-        !canReadOrganization(gate, page.organizationId) ||
-        !canReadEveryMember(gate, page.organizationId)
-      ) {
+      if (!page || !canReadOrganization(gate, page.organizationId) || !canReadEveryMember(gate, page.organizationId)) {
         throw notFound();
       }
       // Without `count` selected, the total is not computed and not read.
@@ -88,7 +101,8 @@ builder.queryFields((t) => ({
   organizationMember: t.field({
     type: OrganizationMember,
     nullable: true,
-    description: "One user's membership of an organization; null if the user is not a member, or the caller may not see it.",
+    description:
+      "One user's membership of an organization; null if the user is not a member, or the caller may not see it.",
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
       user: t.arg.string({ description: 'A user id, username, or `me`.' }),

@@ -36,7 +36,9 @@ export interface Condition {
  * of their forms (id, name, `default`, `me`): built on first use rather than
  * on every request, and the same text each time, which pg prepares once.
  */
-export function statementPerForm<C extends Condition[]>(build: (...conditions: C) => string): (...conditions: C) => string {
+export function statementPerForm<C extends Condition[]>(
+  build: (...conditions: C) => string,
+): (...conditions: C) => string {
   const texts = new Map<string, string>();
   return (...conditions) => {
     const forms = conditions.map((condition, i) => condition.sql('x', i + 1)).join(' AND ');
@@ -54,8 +56,10 @@ export function statementPerForm<C extends Condition[]>(build: (...conditions: C
 export function organizationCondition(ref: string): Condition | undefined {
   if (isUuid(ref)) return { sql: (a, n) => `${a}.id = $${n}::uuid AND NOT ${a}.deleted`, value: ref.toLowerCase() };
   // The parameter is unused but typed, so that every form takes one.
-  if (ref === 'default') return { sql: (a, n) => `${a}.is_default AND $${n}::text IS NOT NULL AND NOT ${a}.deleted`, value: ref };
-  if (isValidName(ref)) return { sql: (a, n) => `lower(${a}.name) = lower($${n}::text) AND NOT ${a}.deleted`, value: ref };
+  if (ref === 'default')
+    return { sql: (a, n) => `${a}.is_default AND $${n}::text IS NOT NULL AND NOT ${a}.deleted`, value: ref };
+  if (isValidName(ref))
+    return { sql: (a, n) => `lower(${a}.name) = lower($${n}::text) AND NOT ${a}.deleted`, value: ref };
   return undefined;
 }
 
@@ -69,7 +73,8 @@ export function userCondition(ctx: Context, ref: string): Condition | undefined 
   const byId = (id: string): Condition => ({ sql: (a, n) => `${a}.id = $${n}::uuid AND NOT ${a}.deleted`, value: id });
   if (ref === 'me') return byId(ctx.session().user.id);
   if (isUuid(ref)) return byId(ref.toLowerCase());
-  if (isValidName(ref)) return { sql: (a, n) => `lower(${a}.username) = lower($${n}::text) AND NOT ${a}.deleted`, value: ref };
+  if (isValidName(ref))
+    return { sql: (a, n) => `lower(${a}.username) = lower($${n}::text) AND NOT ${a}.deleted`, value: ref };
   return undefined;
 }
 
@@ -86,26 +91,36 @@ type OrganizationQuery = Omit<Prisma.OrganizationFindFirstArgs, 'where'>;
  * tell a hidden organization from none. A Pothos selection (`query`)
  * is loaded through Prisma; without one, the row comes by plain SQL.
  */
-export async function readableOrganization(ctx: Context, ref: string, query: OrganizationQuery = {}): Promise<Organization> {
+export async function readableOrganization(
+  ctx: Context,
+  ref: string,
+  query: OrganizationQuery = {},
+): Promise<Organization> {
   const condition = organizationCondition(ref);
   if (!condition) throw unusableReference('organization', ref);
   const find = Object.keys(query).length
     ? ctx.prisma.organization.findFirst({ ...query, where: organizationWhere(ref) })
     : ctx.sql
-        .query<Organization>(`SELECT ${ORGANIZATION_COLUMNS('o')} FROM organizations o WHERE ${condition.sql('o', 1)}`, [condition.value])
+        .query<Organization>(
+          `SELECT ${ORGANIZATION_COLUMNS('o')} FROM organizations o WHERE ${condition.sql('o', 1)}`,
+          [condition.value],
+        )
         .then(([row]) => row);
   const [organization, gate] = await Promise.all([find, ctx.gate()]);
   if (!organization || !canReadOrganization(gate, organization.id)) throw notFound();
   return organization;
 }
 
-export const canReadOrganization = (gate: Gate, organizationId: string) => gate.can('read', rbacObjects.organization(organizationId));
+export const canReadOrganization = (gate: Gate, organizationId: string) =>
+  gate.can('read', rbacObjects.organization(organizationId));
 
 /** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
 export async function findUser(ctx: Context, ref: string): Promise<{ id: string } | null> {
   if (ref === 'me') return { id: ctx.session().user.id };
   const condition = userCondition(ctx, ref);
   if (!condition) throw unusableReference('user', ref);
-  const [user] = await ctx.sql.query<{ id: string }>(`SELECT u.id FROM users u WHERE ${condition.sql('u', 1)}`, [condition.value]);
+  const [user] = await ctx.sql.query<{ id: string }>(`SELECT u.id FROM users u WHERE ${condition.sql('u', 1)}`, [
+    condition.value,
+  ]);
   return user ?? null;
 }

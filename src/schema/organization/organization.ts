@@ -11,7 +11,7 @@ export const Organization = builder.prismaObject('Organization', {
     displayName: t.exposeString('displayName', { description: 'Human-readable name.' }),
     description: t.exposeString('description', { description: 'Free-text description; may be empty.' }),
     icon: t.exposeString('icon', { description: 'Icon URL or emoji; may be empty.' }),
-    isDefault: t.exposeBoolean('isDefault', { description: 'Whether this is the deployment\'s default organization.' }),
+    isDefault: t.exposeBoolean('isDefault', { description: "Whether this is the deployment's default organization." }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the organization was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the organization was last changed.' }),
   }),

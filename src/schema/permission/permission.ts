@@ -1,18 +1,25 @@
 import { builder } from '../../builder.js';
-import { RBAC_ACTIONS, RBAC_RESOURCES, WILDCARD, isRBACAction, isRBACResource, type Permission } from '../../rbac/index.js';
+import {
+  RBAC_ACTIONS,
+  RBAC_RESOURCES,
+  WILDCARD,
+  isRBACAction,
+  isRBACResource,
+  type Permission,
+} from '../../rbac/index.js';
 
 const screaming = (value: string) => value.toUpperCase();
 type EnumValues = Record<string, { value: string; description: string }>;
 
 export const RBACAction = builder.enumType('RBACAction', {
-  description: 'An action of Coder\'s RBAC (`policy.Action`), such as read or assign.',
+  description: "An action of Coder's RBAC (`policy.Action`), such as read or assign.",
   values: Object.fromEntries(
     RBAC_ACTIONS.map((action) => [screaming(action), { value: action, description: `\`${action}\`` }]),
   ) as EnumValues,
 });
 
 export const RBACResource = builder.enumType('RBACResource', {
-  description: 'A resource type of Coder\'s RBAC. `ALL` is the wildcard `*`.',
+  description: "A resource type of Coder's RBAC. `ALL` is the wildcard `*`.",
   values: {
     ALL: { value: WILDCARD, description: 'Every resource type (`*`).' },
     ...Object.fromEntries(
@@ -25,7 +32,11 @@ export const PermissionType = builder.objectRef<Permission>('Permission').implem
   description: 'One RBAC permission: an action on a resource type, granted or (when negated) denied.',
   fields: (t) => ({
     action: t.field({ type: RBACAction, description: 'The action.', resolve: (p) => p.action }),
-    resourceType: t.field({ type: RBACResource, description: 'The resource type; `ALL` for every one.', resolve: (p) => p.resourceType }),
+    resourceType: t.field({
+      type: RBACResource,
+      description: 'The resource type; `ALL` for every one.',
+      resolve: (p) => p.resourceType,
+    }),
     negate: t.exposeBoolean('negate', { description: 'Whether this permission denies rather than grants.' }),
   }),
 });
@@ -35,7 +46,11 @@ export const PermissionInput = builder.inputType('PermissionInput', {
   fields: (t) => ({
     action: t.field({ type: RBACAction, description: 'The action.' }),
     resourceType: t.field({ type: RBACResource, description: 'The resource type.' }),
-    negate: t.boolean({ required: false, defaultValue: false, description: 'Deny instead of grant (custom organization roles may not negate).' }),
+    negate: t.boolean({
+      required: false,
+      defaultValue: false,
+      description: 'Deny instead of grant (custom organization roles may not negate).',
+    }),
   }),
 });
 

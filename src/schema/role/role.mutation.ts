@@ -6,17 +6,37 @@ import { rbacObjects, type Permission } from '../../rbac/index.js';
 import { readableOrganization } from '../organization/lookup.js';
 import { PermissionInput } from '../permission/permission.js';
 import { fromCustomRole, Role } from './role.js';
-import { validateGrantedPermissions, validateRoleName, validateRoleRequest, type CustomRoleRequest } from './role.validation.js';
+import {
+  validateGrantedPermissions,
+  validateRoleName,
+  validateRoleRequest,
+  type CustomRoleRequest,
+} from './role.validation.js';
 import type { Context } from '../../context.js';
 
 const CustomRoleInput = builder.inputType('CustomRoleInput', {
-  description: 'A custom organization role. Lists left out are empty; organization roles carry organization permissions only.',
+  description:
+    'A custom organization role. Lists left out are empty; organization roles carry organization permissions only.',
   fields: (t) => ({
-    name: t.string({ description: '1–32 letters, digits and single hyphens; stored lower-cased. Not a built-in role name.' }),
+    name: t.string({
+      description: '1–32 letters, digits and single hyphens; stored lower-cased. Not a built-in role name.',
+    }),
     displayName: t.string({ required: false, description: 'Human-readable name (at most 64 characters).' }),
-    organizationPermissions: t.field({ type: [PermissionInput], required: false, description: 'Permissions inside the organization.' }),
-    sitePermissions: t.field({ type: [PermissionInput], required: false, description: 'Must be empty for an organization role.' }),
-    userPermissions: t.field({ type: [PermissionInput], required: false, description: 'Must be empty for an organization role.' }),
+    organizationPermissions: t.field({
+      type: [PermissionInput],
+      required: false,
+      description: 'Permissions inside the organization.',
+    }),
+    sitePermissions: t.field({
+      type: [PermissionInput],
+      required: false,
+      description: 'Must be empty for an organization role.',
+    }),
+    userPermissions: t.field({
+      type: [PermissionInput],
+      required: false,
+      description: 'Must be empty for an organization role.',
+    }),
   }),
 });
 
@@ -76,7 +96,7 @@ builder.mutationFields((t) => ({
   updateOrganizationRole: t.field({
     type: Role,
     description:
-      'Replaces a custom organization role\'s display name and permissions (lists left out become empty). ' +
+      "Replaces a custom organization role's display name and permissions (lists left out become empty). " +
       'Mirrors `PUT /organizations/{organization}/members/roles`.',
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
@@ -111,7 +131,9 @@ builder.mutationFields((t) => ({
       // As Coder does: a built-in role's name, or one no role can have, is refused first.
       const name = validateRoleName(args.name);
       const gate = await ctx.gate();
-      gate.require('delete', rbacObjects.assignOrgRole(organization.id), () => forbidden('You may not delete roles in this organization.'));
+      gate.require('delete', rbacObjects.assignOrgRole(organization.id), () =>
+        forbidden('You may not delete roles in this organization.'),
+      );
       // The database trigger removes the name from the members' roles in the same transaction.
       const { count } = await ctx.prisma.customRole.deleteMany({ where: { name, organizationId: organization.id } });
       if (count === 0) throw notFound(`No custom role "${args.name}" in this organization.`);

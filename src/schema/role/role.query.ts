@@ -2,7 +2,13 @@ import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { notFound } from '../../errors.js';
 import type { Organization } from '../../generated/prisma/client.js';
-import { ASSIGNABLE_ORG_ROLE_NAMES, builtInOrgRole, builtInSiteRole, rbacObjects, SITE_ROLE_NAMES } from '../../rbac/index.js';
+import {
+  ASSIGNABLE_ORG_ROLE_NAMES,
+  builtInOrgRole,
+  builtInSiteRole,
+  rbacObjects,
+  SITE_ROLE_NAMES,
+} from '../../rbac/index.js';
 import { readableOrganization } from '../organization/lookup.js';
 import {
   AssignableRole,
@@ -23,7 +29,10 @@ export async function organizationCustomRoles(ctx: Context, organization: Organi
 }
 
 /** The five visible built-in organization roles in Coder's order, then the custom ones, each with `assignable`. */
-export async function assignableOrganizationRoles(ctx: Context, organization: Organization): Promise<AssignableRoleView[]> {
+export async function assignableOrganizationRoles(
+  ctx: Context,
+  organization: Organization,
+): Promise<AssignableRoleView[]> {
   const gate = await ctx.gate();
   const builtIn = ASSIGNABLE_ORG_ROLE_NAMES.map((name) => fromDefinition(builtInOrgRole(name, organization.id)!));
   const roles = [...builtIn, ...(await organizationCustomRoles(ctx, organization))];
@@ -34,10 +43,11 @@ builder.queryFields((t) => ({
   assignableOrganizationRoles: t.field({
     type: [AssignableRole],
     description:
-      "The roles of an organization that can be assigned to its members: the built-in ones, then custom ones by name, each saying " +
+      'The roles of an organization that can be assigned to its members: the built-in ones, then custom ones by name, each saying ' +
       'whether the caller may assign it. Mirrors `GET /organizations/{organization}/members/roles`.',
     args: { organization: t.arg.string({ description: 'An organization id, name, or `default`.' }) },
-    resolve: async (_root, args, ctx) => assignableOrganizationRoles(ctx, await readableOrganization(ctx, args.organization)),
+    resolve: async (_root, args, ctx) =>
+      assignableOrganizationRoles(ctx, await readableOrganization(ctx, args.organization)),
   }),
 
   assignableSiteRoles: t.field({
@@ -54,4 +64,3 @@ builder.queryFields((t) => ({
     },
   }),
 }));
-

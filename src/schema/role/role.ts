@@ -66,7 +66,12 @@ export class CustomRoles {
         [organizationIds],
       );
       const roles = rows.map((row) => row.role);
-      return organizationIds.map((id) => this.remember(id, roles.filter((role) => role.organizationId === id)));
+      return organizationIds.map((id) =>
+        this.remember(
+          id,
+          roles.filter((role) => role.organizationId === id),
+        ),
+      );
     });
   }
 
@@ -81,7 +86,11 @@ export class CustomRoles {
    * one member (member-lookup.ts): `names`, of which those that are custom
    * roles are in `customDisplayNames`.
    */
-  rememberDisplayNames(organizationId: string, names: readonly string[], customDisplayNames: Record<string, string>): void {
+  rememberDisplayNames(
+    organizationId: string,
+    names: readonly string[],
+    customDisplayNames: Record<string, string>,
+  ): void {
     let known = this.#displayNames.get(organizationId);
     if (!known) this.#displayNames.set(organizationId, (known = new Map()));
     // hasOwn: a role may be named `constructor`.
@@ -112,7 +121,9 @@ export const siteCustomRoles = (ctx: RequestContext) =>
 const NO_ROLES: readonly SlimRoleView[] = Object.freeze([]);
 
 export const slimSiteRoles = (names: string[]): readonly SlimRoleView[] =>
-  names.length === 0 ? NO_ROLES : names.map((name) => ({ name, displayName: builtInDisplayName(name, 'site') ?? '', organizationId: null }));
+  names.length === 0
+    ? NO_ROLES
+    : names.map((name) => ({ name, displayName: builtInDisplayName(name, 'site') ?? '', organizationId: null }));
 
 /**
  * Organization roles by name, with custom roles' display names. Answers
@@ -128,7 +139,8 @@ export function slimOrganizationRoles(
   if (names.length === 0) return NO_ROLES;
   let roles: CustomRoles | undefined;
   const displayNames = names.map(
-    (name) => builtInDisplayName(name, 'org') ?? (roles ??= ctx.perRequest(customRoles)).knownDisplayName(organizationId, name),
+    (name) =>
+      builtInDisplayName(name, 'org') ?? (roles ??= ctx.perRequest(customRoles)).knownDisplayName(organizationId, name),
   );
   const present = (custom: readonly StoredCustomRole[] = []) =>
     names.map((name, i) => ({
@@ -145,7 +157,10 @@ export const SlimRole = builder.objectRef<SlimRoleView>('SlimRole').implement({
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The role name, e.g. `organization-admin`.' }),
     displayName: t.exposeString('displayName', { description: 'Human-readable name; empty for unknown roles.' }),
-    organizationId: t.exposeID('organizationId', { nullable: true, description: 'The organization of an organization role; null for a site role.' }),
+    organizationId: t.exposeID('organizationId', {
+      nullable: true,
+      description: 'The organization of an organization role; null for a site role.',
+    }),
   }),
 });
 
@@ -160,9 +175,14 @@ function roleFields<T extends RoleView>(t: PothosSchemaTypes.ObjectFieldBuilder<
       description: 'The organization of an organization role; null for a site role.',
       // findUnique calls in one tick are batched by Prisma into one query.
       resolve: (query, role, _args, ctx) =>
-        role.organizationId ? ctx.prisma.organization.findUnique({ ...query, where: { id: role.organizationId } }) : null,
+        role.organizationId
+          ? ctx.prisma.organization.findUnique({ ...query, where: { id: role.organizationId } })
+          : null,
     }),
-    name: t.string({ description: 'Unique name within its organization (or among site roles).', resolve: (role) => role.name }),
+    name: t.string({
+      description: 'Unique name within its organization (or among site roles).',
+      resolve: (role) => role.name,
+    }),
     displayName: t.string({ description: 'Human-readable name.', resolve: (role) => role.displayName }),
     organizationId: t.id({
       nullable: true,
@@ -200,6 +220,8 @@ export const AssignableRole = builder.objectRef<AssignableRoleView>('AssignableR
   description: 'A role, and whether the caller may assign it.',
   fields: (t) => ({
     ...roleFields(t),
-    assignable: t.exposeBoolean('assignable', { description: 'Whether the caller may assign (and unassign) this role.' }),
+    assignable: t.exposeBoolean('assignable', {
+      description: 'Whether the caller may assign (and unassign) this role.',
+    }),
   }),
 });

@@ -24,9 +24,16 @@ export interface CustomRoleRequest {
 export function validateRoleName(name: string): string {
   // Reserved first, as Coder checks: organization-workspace-creation-ban is longer than a custom role name may be.
   if (isBuiltInRoleName(name)) {
-    throw badUserInput('Reserved role name.', { validations: [{ field: 'name', detail: `"${name}" is the name of a built-in role` }] });
+    throw badUserInput('Reserved role name.', {
+      validations: [{ field: 'name', detail: `"${name}" is the name of a built-in role` }],
+    });
   }
-  if (name.length < 1 || name.length > MAX_NAME_LENGTH || !ROLE_NAME.test(name) || RESERVED_NAMES.has(name.toLowerCase())) {
+  if (
+    name.length < 1 ||
+    name.length > MAX_NAME_LENGTH ||
+    !ROLE_NAME.test(name) ||
+    RESERVED_NAMES.has(name.toLowerCase())
+  ) {
     throw badUserInput('Invalid role name.', {
       detail: `A role name is 1 to ${MAX_NAME_LENGTH} letters, digits and single hyphens, and not "new" or "create".`,
       validations: [{ field: 'name', detail: `"${name}" is not a valid role name` }],
@@ -45,9 +52,18 @@ export function validateRoleRequest(role: CustomRoleRequest): string {
   // PostgreSQL text cannot hold NUL, nor UTF-8 half a surrogate pair (the
   // driver would store U+FFFD instead): refuse them rather than fail or
   // store something else.
-  if (displayName.length > MAX_DISPLAY_NAME_LENGTH || displayName.includes('\u0000') || LONE_SURROGATE.test(displayName)) {
+  if (
+    displayName.length > MAX_DISPLAY_NAME_LENGTH ||
+    displayName.includes('\u0000') ||
+    LONE_SURROGATE.test(displayName)
+  ) {
     throw badUserInput('Invalid display name.', {
-      validations: [{ field: 'displayName', detail: `at most ${MAX_DISPLAY_NAME_LENGTH} characters of well-formed Unicode, none of them NUL` }],
+      validations: [
+        {
+          field: 'displayName',
+          detail: `at most ${MAX_DISPLAY_NAME_LENGTH} characters of well-formed Unicode, none of them NUL`,
+        },
+      ],
     });
   }
   const tooMany = (['organizationPermissions', 'sitePermissions', 'userPermissions'] as const).filter(
@@ -74,11 +90,20 @@ export function validateGrantedPermissions(gate: Gate, organizationId: string, p
     const field = `organizationPermissions[${i}]`;
     const pair = `${p.resourceType}:${p.action}`;
     if (p.resourceType === WILDCARD || p.action === WILDCARD) {
-      problems.push({ message: 'No wildcard symbols.', validation: { field, detail: `${pair}: wildcards cannot be granted` } });
+      problems.push({
+        message: 'No wildcard symbols.',
+        validation: { field, detail: `${pair}: wildcards cannot be granted` },
+      });
     } else if (!isValidPermissionPair(p.resourceType, p.action)) {
-      problems.push({ message: 'Invalid permission.', validation: { field, detail: `${pair}: ${p.action} is not an action of ${p.resourceType}` } });
+      problems.push({
+        message: 'Invalid permission.',
+        validation: { field, detail: `${pair}: ${p.action} is not an action of ${p.resourceType}` },
+      });
     } else if (p.negate) {
-      problems.push({ message: 'No negative permissions.', validation: { field, detail: `${pair}: custom roles cannot deny` } });
+      problems.push({
+        message: 'No negative permissions.',
+        validation: { field, detail: `${pair}: custom roles cannot deny` },
+      });
     } else if (!gate.can(p.action as Parameters<Gate['can']>[0], { type: p.resourceType, orgOwner: organizationId })) {
       problems.push({
         message: 'Not allowed to grant this permission.',

@@ -24,7 +24,9 @@ builder.prismaObjectFields(User, (t) => ({
     resolve: async (user, _args, ctx) => {
       const gate = await ctx.gate();
       // nestedSelection plans OrganizationMember's own include (its user's data) too.
-      return (user.memberships as MemberRow[]).filter((member) => canReadMember(gate, member.organizationId, member.userId));
+      return (user.memberships as MemberRow[]).filter((member) =>
+        canReadMember(gate, member.organizationId, member.userId),
+      );
     },
   }),
 }));

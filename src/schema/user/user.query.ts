@@ -6,7 +6,8 @@ import { findUser } from '../organization/lookup.js';
 builder.queryFields((t) => ({
   me: t.prismaField({
     type: 'User',
-    description: 'The user whose session token made this request; NOT_FOUND for a key whose scope does not cover reading it.',
+    description:
+      'The user whose session token made this request; NOT_FOUND for a key whose scope does not cover reading it.',
     resolve: async (query, _root, _args, ctx) => {
       const gate = await ctx.gate();
       if (!gate.can('read', rbacObjects.user(gate.userId))) throw notFound();
@@ -17,7 +18,8 @@ builder.queryFields((t) => ({
   user: t.prismaField({
     type: 'User',
     nullable: true,
-    description: 'One user, by id, username (case-insensitive) or `me`; NOT_FOUND if it does not exist or the caller may not see it.',
+    description:
+      'One user, by id, username (case-insensitive) or `me`; NOT_FOUND if it does not exist or the caller may not see it.',
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
     resolve: async (query, _root, args, ctx) => {
       const selection = { ...query };

@@ -7,7 +7,10 @@ export const UserStatus = builder.enumType('UserStatus', {
   description: "A user's account status. Dormant users become active on their next authenticated request.",
   values: {
     ACTIVE: { value: 'active', description: 'May sign in and use the API.' },
-    DORMANT: { value: 'dormant', description: 'Has not been seen for a while; becomes active on the next authenticated request.' },
+    DORMANT: {
+      value: 'dormant',
+      description: 'Has not been seen for a while; becomes active on the next authenticated request.',
+    },
     SUSPENDED: { value: 'suspended', description: 'May not sign in; every session token of the user is refused.' },
   } as const,
 });
@@ -23,7 +26,10 @@ export const User = builder.prismaObject('User', {
     status: t.expose('status', { type: UserStatus, description: 'Account status.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the user was last changed.' }),
-    lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime', description: 'When the user was last seen (0001-01-01 if never).' }),
+    lastSeenAt: t.expose('lastSeenAt', {
+      type: 'DateTime',
+      description: 'When the user was last seen (0001-01-01 if never).',
+    }),
   }),
 });
 

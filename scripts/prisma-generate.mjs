@@ -1,4 +1,4 @@
-// Generates the Prisma client and the Pothos types from prisma/schema.prisma,
+// Generates the Prisma client from prisma/schema.prisma,
 // skipping the work when the schema has not changed since the last run.
 //
 // Prisma's CLI downloads its native schema engine before every command and
@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,8 +23,6 @@ execFileSync(process.execPath, [`${root}node_modules/prisma/build/index.js`, 'ge
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,
-    // the pothos generator is run by name from node_modules/.bin
-    PATH: `${root}node_modules/.bin${delimiter}${process.env.PATH ?? ''}`,
     PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
     PRISMA_HIDE_UPDATE_MESSAGE: '1',
     CHECKPOINT_DISABLE: '1',

@@ -1,20 +1,15 @@
 import SchemaBuilder from '@pothos/core';
-import DataloaderPlugin from '@pothos/plugin-dataloader';
 import DirectivesPlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
-import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLScalarType } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context } from './context.js';
 import { unauthenticated } from './errors.js';
-import type PrismaTypes from './generated/pothos-prisma-types.js';
-import { getDatamodel } from './generated/pothos-prisma-types.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
-  PrismaTypes: PrismaTypes;
   AuthScopes: { authenticated: boolean };
   Scalars: { DateTime: { Input: Date; Output: Date } };
   DefaultFieldNullability: false;
@@ -22,20 +17,12 @@ export const builder = new SchemaBuilder<{
 }>({
   // Scope auth first, so that no other plugin's work runs for a refused field;
   // federation last, as it wraps the finished types.
-  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin, DirectivesPlugin, FederationPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin, DirectivesPlugin, FederationPlugin],
   defaultFieldNullability: false,
   defaultInputFieldRequiredness: true,
   scopeAuth: {
     authScopes: async (ctx) => ({ authenticated: (await ctx.authenticate()).ok }),
     unauthorizedError: (_parent, ctx) => unauthenticated(ctx.authFailure() ?? 'You must be authenticated.'),
-  },
-  prisma: {
-    client: (ctx) => ctx.prisma,
-    dmmf: getDatamodel(),
-    exposeDescriptions: false,
-    filterConnectionTotalCount: true,
-    // A resolver that drops `query` costs a query per parent: fail the tests, warn in development.
-    onUnusedQuery: process.env.NODE_ENV === 'test' ? 'error' : process.env.NODE_ENV === 'production' ? null : 'warn',
   },
   relay: {
     clientMutationId: 'omit',

@@ -3,6 +3,7 @@ import { createGate, type Gate } from './access/gate.js';
 import type { SessionCache } from './auth/session-cache.js';
 import { authenticate, type Authentication, type KeyRow, type Session } from './auth/session.js';
 import type { DataAccess } from './db/database.js';
+import { RequestReads } from './db/reads/request-reads.js';
 import type { Sql } from './db/sql.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
@@ -13,7 +14,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
  */
 export interface RequestContext {
   prisma: PrismaClient;
-  /** Hand-written SQL for the hottest reads (src/db/sql.ts). */
+  /** Fixed SQL statements on the driver (src/db/sql.ts): the reads, and the session. */
   sql: Sql;
   /** Checks the session token on first call; introspection-only requests never call it. */
   authenticate(): Promise<Authentication>;
@@ -23,6 +24,8 @@ export interface RequestContext {
   session(): Session;
   /** The caller's permissions, loaded once per request. */
   gate(): Promise<Gate>;
+  /** What this request reads, batched and remembered (src/db/reads/request-reads.ts). */
+  reads(): RequestReads;
   /** One instance per request of whatever `create` makes (dataloaders), keyed by `create` itself. */
   perRequest<T>(create: (ctx: RequestContext) => T): T;
   /** Drops the `perRequest` instances, and with them what they have read: a write may have changed it. */
@@ -30,6 +33,8 @@ export interface RequestContext {
 }
 
 export type Context = RequestContext & YogaInitialContext;
+
+const createReads = (ctx: RequestContext) => new RequestReads(ctx.sql);
 
 export function createRequestContext(
   { prisma, sql }: DataAccess,
@@ -58,6 +63,7 @@ export function createRequestContext(
       gate ??= context.authenticate().then(() => createGate(context.session()));
       return gate;
     },
+    reads: () => context.perRequest(createReads),
     perRequest(create) {
       if (!instances.has(create)) instances.set(create, create(context));
       return instances.get(create) as ReturnType<typeof create>;

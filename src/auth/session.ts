@@ -1,7 +1,7 @@
 // Session-token authentication as Coder does it (SPEC B.2).
 import { parse as parseCookies } from 'cookie';
 import type { DataAccess } from '../db/database.js';
-import { customRoleJson, type StoredCustomRole } from '../db/custom-roles.js';
+import { customRoleJson, type StoredCustomRole } from '../db/reads/custom-roles.js';
 import type { Sql } from '../db/sql.js';
 import type { ApiKeyScope } from '../rbac/index.js';
 import type { SessionCache } from './session-cache.js';

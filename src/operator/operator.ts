@@ -9,7 +9,7 @@ import { generateToken } from '../auth/tokens.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';
 import type { PrismaClient, Prisma, User, Organization, ApiKey } from '../generated/prisma/client.js';
 import { ASSIGNABLE_ORG_ROLE_NAMES } from '../rbac/index.js';
-import { isValidName, organizationWhere, userWhere } from '../names.js';
+import { isValidName, organizationWhere, userWhere } from '../db/references.js';
 
 export class OperatorError extends Error {
   override name = 'OperatorError';

@@ -287,8 +287,8 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
         },
       });
       stop();
-      // The session, the organization, the two lookups, and one query per member for its organization and whole user.
-      expect(statements).toHaveLength(6);
+      // The session, the organization, and the two lookups, which bring each member's organization and whole user.
+      expect(statements).toHaveLength(4);
     });
 
     it("show the display names of the member's roles, built in and custom, next to the organization's whole list of custom roles", async () => {

@@ -3,7 +3,9 @@ import { isUniqueViolation } from '../../db/prisma-errors.js';
 import { badUserInput, conflict, forbidden, notFound } from '../../errors.js';
 import { builtInOrgRole, isSiteRoleName, rbacObjects, ROLE } from '../../rbac/index.js';
 import { findUser, readableOrganization } from '../organization/lookup.js';
-import { canReadMember } from './member.js';
+import { OrganizationMember } from './member.js';
+import { canReadMember } from './member.policy.js';
+import { memberAfterWrite } from './member-reads.js';
 
 /** More role names than any organization can have: refused before anything is read. */
 const MAX_ROLES = 100;
@@ -21,13 +23,12 @@ const orgAndUserArgs = (t: PothosSchemaTypes.MutationFieldBuilder<any, any>) => 
 });
 
 builder.mutationFields((t) => ({
-  addOrganizationMember: t.prismaField({
-    type: 'OrganizationMember',
+  addOrganizationMember: t.field({
+    type: OrganizationMember,
     description:
       'Adds a user to an organization, with no explicit roles. Mirrors `POST /organizations/{organization}/members/{user}`.',
     args: orgAndUserArgs(t),
-    resolve: async (query, _root, args, ctx) => {
-      const selection = { ...query };
+    resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
       const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
       if (!user || !gate.can('read', rbacObjects.user(user.id))) {
@@ -42,8 +43,7 @@ builder.mutationFields((t) => ({
       if (!mayAdd) throw notFound();
       const now = new Date();
       try {
-        return await ctx.prisma.organizationMember.create({
-          ...selection,
+        await ctx.prisma.organizationMember.create({
           data: { organizationId: organization.id, userId: user.id, roles: [], createdAt: now, updatedAt: now },
         });
       } catch (error) {
@@ -51,6 +51,7 @@ builder.mutationFields((t) => ({
         if (isUniqueViolation(error)) throw conflict('User is already an organization member.');
         throw error;
       }
+      return memberAfterWrite(ctx, organization.id, user.id);
     },
   }),
 
@@ -73,8 +74,8 @@ builder.mutationFields((t) => ({
     },
   }),
 
-  updateOrganizationMemberRoles: t.prismaField({
-    type: 'OrganizationMember',
+  updateOrganizationMemberRoles: t.field({
+    type: OrganizationMember,
     description:
       "Replaces a member's explicit organization roles with `roles` (bare names, de-duplicated in order). You cannot change " +
       'your own roles. Mirrors `PUT /organizations/{organization}/members/{user}/roles`.',
@@ -82,8 +83,7 @@ builder.mutationFields((t) => ({
       ...orgAndUserArgs(t),
       roles: t.arg.stringList({ description: 'The complete set of explicit roles, e.g. ["organization-admin"].' }),
     },
-    resolve: async (query, _root, args, ctx) => {
-      const selection = { ...query };
+    resolve: async (_root, args, ctx) => {
       if (args.roles.length > MAX_ROLES) {
         throw badUserInput(`At most ${MAX_ROLES} roles can be given.`, {
           validations: [{ field: 'roles', detail: `${args.roles.length} given` }],
@@ -91,10 +91,11 @@ builder.mutationFields((t) => ({
       }
       const organization = await readableOrganization(ctx, args.organization);
       const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
-      const key = user && { organizationId: organization.id, userId: user.id };
+      const found = user && { organizationId: organization.id, userId: user.id };
 
-      return ctx.prisma.$transaction(async (tx) => {
+      const written = await ctx.prisma.$transaction(async (tx) => {
         // Lock the row, so that the roles compared below are the ones replaced.
+        const key = found;
         const [member] = key
           ? await tx.$queryRaw<{ roles: string[] }[]>`
               SELECT roles FROM organization_members
@@ -143,12 +144,13 @@ builder.mutationFields((t) => ({
           });
         }
 
-        return tx.organizationMember.update({
-          ...selection,
+        await tx.organizationMember.update({
           where: { organizationId_userId: key },
           data: { roles: requested.filter((name) => name !== ROLE.orgMember), updatedAt: new Date() },
         });
+        return key;
       }, ROLE_UPDATE_TRANSACTION);
+      return memberAfterWrite(ctx, written.organizationId, written.userId);
     },
   }),
 }));

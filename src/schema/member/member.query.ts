@@ -1,15 +1,14 @@
 import { builder } from '../../builder.js';
+import { WHOLE_LIST } from '../../db/reads/member-pages.js';
+import type { MemberRow } from '../../db/reads/rows.js';
 import { badUserInput, notFound } from '../../errors.js';
-import {
-  canReadOrganization,
-  organizationCondition,
-  readableOrganization,
-  unusableReference,
-} from '../organization/lookup.js';
-import { readableMember } from './member-lookup.js';
-import { canReadEveryMember, canReadMember, memberVisibility, OrganizationMember } from './member.js';
-import { loadMemberPage, loadMemberPageOf, memberSelection, WHOLE_LIST, type MemberRow } from './member-pages.js';
+import { readableOrganization } from '../organization/lookup.js';
+import { canReadOrganization } from '../organization/organization.policy.js';
+import { organizationArgument } from '../shared/references.js';
 import { selectsField } from '../shared/selection.js';
+import { OrganizationMember } from './member.js';
+import { canReadEveryMember, canReadMember, memberVisibility } from './member.policy.js';
+import { readableMember } from './member-reads.js';
 
 interface PaginatedMembersView {
   count: number;
@@ -32,15 +31,15 @@ builder.queryFields((t) => ({
   organizationMembers: t.field({
     type: [OrganizationMember],
     description:
-      "An organization's members that the caller may see, ordered by lower-cased username: all of them for admins and auditors, " +
-      'only its own membership for a plain member. Mirrors `GET /organizations/{organization}/members`.',
+      "An organization's members that the caller may see, ordered by lower-cased username: all of them for admins " +
+      'and auditors, only its own membership for a plain member. Mirrors `GET /organizations/{organization}/members`.',
     args: { organization: t.arg.string({ description: 'An organization id, name, or `default`.' }) },
-    resolve: async (_root, args, ctx, info) => {
+    resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
       const gate = await ctx.gate();
       const visibility = memberVisibility(gate, organization.id);
       if (!visibility) return [];
-      const page = await loadMemberPage(ctx, memberSelection(ctx, info), {
+      const page = await ctx.reads().page({
         organizationId: organization.id,
         ...visibility,
         window: WHOLE_LIST,
@@ -54,15 +53,12 @@ builder.queryFields((t) => ({
   paginatedOrganizationMembers: t.field({
     type: PaginatedMembers,
     description:
-      "A page of an organization's members, ordered by lower-cased username, with the total count. Needs permission to read every " +
-      'member (a plain member gets NOT_FOUND). Mirrors `GET /organizations/{organization}/paginated-members`.',
+      "A page of an organization's members, ordered by lower-cased username, with the total count. Needs permission " +
+      'to read every member (a plain member gets NOT_FOUND). Mirrors ' +
+      '`GET /organizations/{organization}/paginated-members`.',
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
-      limit: t.arg.int({
-        required: false,
-        defaultValue: 0,
-        description: 'Page size; 0 (the default) means every member.',
-      }),
+      limit: t.arg.int({ required: false, defaultValue: 0, description: 'Page size; 0 (the default) means every member.' }),
       offset: t.arg.int({
         required: false,
         defaultValue: 0,
@@ -78,19 +74,17 @@ builder.queryFields((t) => ({
       ];
       if (validations.length) throw badUserInput('Invalid paging arguments.', { validations });
 
-      const organization = organizationCondition(args.organization);
-      if (!organization) throw unusableReference('organization', args.organization);
       // The organization and its page in one statement, and the caller's
       // permissions alongside; the page is thrown away if the caller may not
       // read the organization's every member.
       const [page, gate] = await Promise.all([
-        loadMemberPageOf(ctx, memberSelection(ctx, info, ['members']), organization, {
+        ctx.reads().pageOf(organizationArgument(args.organization), {
           window: { skip: offset, before: null, first: limit === 0 ? null : limit, last: null },
           withTotal: selectsField(info, 'count'),
         }),
         ctx.gate(),
       ]);
-      if (!page || !canReadOrganization(gate, page.organizationId) || !canReadEveryMember(gate, page.organizationId)) {
+      if (!page || !canReadOrganization(gate, page.organization.id) || !canReadEveryMember(gate, page.organization.id)) {
         throw notFound();
       }
       // Without `count` selected, the total is not computed and not read.
@@ -107,6 +101,6 @@ builder.queryFields((t) => ({
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
       user: t.arg.string({ description: 'A user id, username, or `me`.' }),
     },
-    resolve: (_root, args, ctx, info) => readableMember(ctx, args.organization, args.user, info),
+    resolve: (_root, args, ctx) => readableMember(ctx, organizationArgument(args.organization), args.user),
   }),
 }));

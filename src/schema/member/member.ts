@@ -1,22 +1,34 @@
 import { builder } from '../../builder.js';
-import { withUserData } from './member-pages.js';
-import type { Gate } from '../../access/gate.js';
-import { rbacObjects } from '../../rbac/index.js';
-import { requireAuthenticated } from '../shared/entity.js';
-import { isUuid } from '../../names.js';
+import type { MemberRow } from '../../db/reads/rows.js';
+import { isUuid } from '../../db/references.js';
+import { notFound } from '../../errors.js';
+import { Organization } from '../organization/organization.js';
 import { SlimRole, slimOrganizationRoles, slimSiteRoles } from '../role/role.js';
+import { requireAuthenticated } from '../shared/entity.js';
+import { User } from '../user/user.js';
+import { canReadMember } from './member.policy.js';
 
-export const OrganizationMember = builder.prismaObject('OrganizationMember', {
+export const OrganizationMember = builder.objectRef<MemberRow>('OrganizationMember').implement({
   description: "A user's membership of an organization, with the member's roles and user data.",
-  // The user data every member carries, loaded with the member in the same
-  // statement. Cheaper than a selection per field: with 1,000 members in an
-  // answer, per-field selections cost more CPU than these five columns.
-  include: withUserData,
   fields: (t) => ({
     organizationId: t.exposeID('organizationId', { description: 'The organization id.' }),
     userId: t.exposeID('userId', { description: 'The user id.' }),
-    organization: t.relation('organization', { description: 'The organization.' }),
-    user: t.relation('user', { description: 'The member.' }),
+    organization: t.field({
+      type: Organization,
+      description: 'The organization.',
+      // Usually known already (the page's or the lookup's organization): no statement then.
+      resolve: async (member, _args, ctx) => {
+        const organization = await ctx.reads().organization(member.organizationId);
+        if (!organization) throw notFound(); // deleted since the membership was read
+        return organization;
+      },
+    }),
+    user: t.field({
+      type: User,
+      description: 'The member.',
+      // Read with the membership, every column the API shows.
+      resolve: (member) => member.user,
+    }),
     roles: t.field({
       type: [SlimRole],
       description: 'The organization roles stored for the member (the implicit `organization-member` is not listed).',
@@ -41,30 +53,9 @@ builder.asEntity(OrganizationMember, {
   resolveReference: async ({ organizationId, userId }, ctx) => {
     await requireAuthenticated(ctx);
     if (!isUuid(organizationId) || !isUuid(userId)) return null;
-    const gate = await ctx.gate();
-    if (!canReadMember(gate, organizationId.toLowerCase(), userId.toLowerCase())) return null;
-    // Entities are loaded outside the planned query: bring the type-level include along.
-    return ctx.prisma.organizationMember.findUnique({
-      where: { organizationId_userId: { organizationId: organizationId.toLowerCase(), userId: userId.toLowerCase() } },
-      include: withUserData,
-    });
+    const key = { organizationId: organizationId.toLowerCase(), userId: userId.toLowerCase() };
+    if (!canReadMember(await ctx.gate(), key.organizationId, key.userId)) return null;
+    const { member } = await ctx.reads().member({ organization: { id: key.organizationId }, user: { id: key.userId } });
+    return member ?? null;
   },
 });
-
-export const canReadMember = (gate: Gate, organizationId: string, userId: string) =>
-  gate.can('read', rbacObjects.organizationMember(organizationId, userId));
-
-/** Whether the caller may read every member (read on organization_member with no owner): the pages need it (SPEC D). */
-export const canReadEveryMember = (gate: Gate, organizationId: string) =>
-  gate.can('read', { type: 'organization_member', orgOwner: organizationId });
-
-/**
- * Which of an organization's members the caller may list: all of them (an
- * admin, an auditor), only itself (a plain member), or none. Decided once, so
- * that the rows can be fetched already filtered instead of one check per row.
- */
-export function memberVisibility(gate: Gate, organizationId: string): { onlyUserId: string | null } | undefined {
-  if (canReadEveryMember(gate, organizationId)) return { onlyUserId: null };
-  if (canReadMember(gate, organizationId, gate.userId)) return { onlyUserId: gate.userId };
-  return undefined;
-}

@@ -3,9 +3,11 @@
 import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
 import { builder } from '../../builder.js';
 import { badUserInput, notFound, type FieldValidation } from '../../errors.js';
-import { canReadEveryMember, OrganizationMember } from '../member/member.js';
-import { readableMember } from '../member/member-lookup.js';
-import { loadMemberPage, memberSelection, type MemberRow, type MemberWindow } from '../member/member-pages.js';
+import type { MemberWindow } from '../../db/reads/member-pages.js';
+import type { MemberRow } from '../../db/reads/rows.js';
+import { OrganizationMember } from '../member/member.js';
+import { canReadEveryMember } from '../member/member.policy.js';
+import { readableMember } from '../member/member-reads.js';
 import { AssignableRole, Role } from '../role/role.js';
 import { assignableOrganizationRoles, organizationCustomRoles } from '../role/role.query.js';
 import { selectsField } from '../shared/selection.js';
@@ -53,7 +55,7 @@ class MemberEdge {
   }
 }
 
-builder.prismaObjectFields(Organization, (t) => ({
+builder.objectFields(Organization, (t) => ({
   members: t.connection(
     {
       type: OrganizationMember,
@@ -68,7 +70,7 @@ builder.prismaObjectFields(Organization, (t) => ({
         const window = connectionWindow(args);
         const gate = await ctx.gate();
         if (!canReadEveryMember(gate, organization.id)) throw notFound();
-        const page = await loadMemberPage(ctx, memberSelection(ctx, info, ['edges', 'node']), {
+        const page = await ctx.reads().page({
           organizationId: organization.id,
           onlyUserId: null,
           window,
@@ -110,7 +112,7 @@ builder.prismaObjectFields(Organization, (t) => ({
     nullable: true,
     description: "One user's membership; null if the user is not a member or the caller may not see it.",
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
-    resolve: (organization, args, ctx, info) => readableMember(ctx, organization.id, args.user, info),
+    resolve: (organization, args, ctx) => readableMember(ctx, { id: organization.id }, args.user),
   }),
 
   assignableRoles: t.field({

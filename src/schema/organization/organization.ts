@@ -1,9 +1,10 @@
 import { builder } from '../../builder.js';
-import { canReadOrganization } from './lookup.js';
+import type { OrganizationRow } from '../../db/reads/rows.js';
+import { isUuid } from '../../db/references.js';
 import { requireAuthenticated } from '../shared/entity.js';
-import { isUuid } from '../../names.js';
+import { canReadOrganization } from './organization.policy.js';
 
-export const Organization = builder.prismaObject('Organization', {
+export const Organization = builder.objectRef<OrganizationRow>('Organization').implement({
   description: 'A Coder organization: a group of members with their own roles.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The organization id, a lowercase UUID.' }),
@@ -22,6 +23,6 @@ builder.asEntity(Organization, {
   resolveReference: async ({ id }, ctx) => {
     await requireAuthenticated(ctx);
     if (!isUuid(id) || !canReadOrganization(await ctx.gate(), id.toLowerCase())) return null;
-    return ctx.prisma.organization.findUnique({ where: { id: id.toLowerCase(), deleted: false } });
+    return (await ctx.reads().organization(id.toLowerCase())) ?? null;
   },
 });

@@ -1,7 +1,7 @@
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import { notFound } from '../../errors.js';
-import type { Organization } from '../../generated/prisma/client.js';
+import type { OrganizationRow } from '../../db/reads/rows.js';
 import {
   ASSIGNABLE_ORG_ROLE_NAMES,
   builtInOrgRole,
@@ -12,26 +12,24 @@ import {
 import { readableOrganization } from '../organization/lookup.js';
 import {
   AssignableRole,
-  customRoles,
   fromCustomRole,
   fromDefinition,
-  siteCustomRoles,
   type AssignableRoleView,
   type RoleView,
 } from './role.js';
 
 /** The organization's custom roles, by name; needs read on its roles, else NOT_FOUND. */
-export async function organizationCustomRoles(ctx: Context, organization: Organization): Promise<RoleView[]> {
+export async function organizationCustomRoles(ctx: Context, organization: OrganizationRow): Promise<RoleView[]> {
   const gate = await ctx.gate();
   gate.require('read', rbacObjects.assignOrgRole(organization.id), notFound);
-  const roles = await ctx.perRequest(customRoles).of(organization.id);
+  const roles = await ctx.reads().customRolesOf(organization.id);
   return roles.map(fromCustomRole);
 }
 
 /** The five visible built-in organization roles in Coder's order, then the custom ones, each with `assignable`. */
 export async function assignableOrganizationRoles(
   ctx: Context,
-  organization: Organization,
+  organization: OrganizationRow,
 ): Promise<AssignableRoleView[]> {
   const gate = await ctx.gate();
   const builtIn = ASSIGNABLE_ORG_ROLE_NAMES.map((name) => fromDefinition(builtInOrgRole(name, organization.id)!));
@@ -59,7 +57,7 @@ builder.queryFields((t) => ({
       const gate = await ctx.gate();
       gate.require('read', rbacObjects.assignRole(), notFound);
       const builtIn = SITE_ROLE_NAMES.map((name) => fromDefinition(builtInSiteRole(name)!));
-      const custom = (await siteCustomRoles(ctx)).map(fromCustomRole);
+      const custom = (await ctx.reads().siteCustomRoles()).map(fromCustomRole);
       return [...builtIn, ...custom].map((role) => ({ ...role, assignable: gate.canAssign(role.name, null) }));
     },
   }),

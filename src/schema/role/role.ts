@@ -1,8 +1,8 @@
-import DataLoader from 'dataloader';
 import { builder } from '../../builder.js';
 import type { RequestContext } from '../../context.js';
 import { parsePermissions } from '../../access/gate.js';
-import { customRoleJson, type StoredCustomRole } from '../../db/custom-roles.js';
+import type { StoredCustomRole } from '../../db/reads/custom-roles.js';
+import { Organization } from '../organization/organization.js';
 import { builtInDisplayName, type Permission, type RoleDefinition } from '../../rbac/index.js';
 import { PermissionType, presentable } from '../permission/permission.js';
 
@@ -47,76 +47,6 @@ export const fromCustomRole = (role: StoredCustomRole): RoleView => ({
   builtIn: false,
 });
 
-/**
- * Each organization's custom roles, by name, for one request. Statements that
- * load members bring their organization's roles along (`remember`), so that
- * role display names are then answered synchronously: a page of 1,000
- * members must not cost a promise per member. Others are loaded in one
- * statement for every organization asked for in the same tick.
- */
-export class CustomRoles {
-  readonly #known = new Map<string, StoredCustomRole[]>();
-  readonly #displayNames = new Map<string, Map<string, string>>();
-  readonly #loader: DataLoader<string, StoredCustomRole[]>;
-
-  constructor(ctx: RequestContext) {
-    this.#loader = new DataLoader(async (organizationIds) => {
-      const rows = await ctx.sql.query<{ role: StoredCustomRole }>(
-        `SELECT ${customRoleJson('c')} AS role FROM custom_roles c WHERE c.organization_id = ANY($1::uuid[]) ORDER BY c.name`,
-        [organizationIds],
-      );
-      const roles = rows.map((row) => row.role);
-      return organizationIds.map((id) =>
-        this.remember(
-          id,
-          roles.filter((role) => role.organizationId === id),
-        ),
-      );
-    });
-  }
-
-  /** Records an organization's roles read by another statement; returns them. */
-  remember(organizationId: string, roles: StoredCustomRole[]): StoredCustomRole[] {
-    this.#known.set(organizationId, roles);
-    return roles;
-  }
-
-  /**
-   * Records the display names of some of an organization's roles, read with
-   * one member (member-lookup.ts): `names`, of which those that are custom
-   * roles are in `customDisplayNames`.
-   */
-  rememberDisplayNames(
-    organizationId: string,
-    names: readonly string[],
-    customDisplayNames: Record<string, string>,
-  ): void {
-    let known = this.#displayNames.get(organizationId);
-    if (!known) this.#displayNames.set(organizationId, (known = new Map()));
-    // hasOwn: a role may be named `constructor`.
-    for (const name of names) known.set(name, Object.hasOwn(customDisplayNames, name) ? customDisplayNames[name]! : '');
-  }
-
-  /** A custom role's display name if this request has read it ('' for a name that is no custom role), else undefined. */
-  knownDisplayName(organizationId: string, name: string): string | undefined {
-    const all = this.#known.get(organizationId);
-    if (all) return all.find((role) => role.name === name)?.displayName ?? '';
-    return this.#displayNames.get(organizationId)?.get(name);
-  }
-
-  /** The organization's roles: at once if already read in this request. */
-  of(organizationId: string): StoredCustomRole[] | Promise<StoredCustomRole[]> {
-    return this.#known.get(organizationId) ?? this.#loader.load(organizationId);
-  }
-}
-
-export const customRoles = (ctx: RequestContext) => new CustomRoles(ctx);
-
-/** Site-wide custom roles (organization_id null), by name. */
-export const siteCustomRoles = (ctx: RequestContext) =>
-  ctx.prisma.customRole.findMany({ where: { organizationId: null }, orderBy: [{ name: 'asc' }] });
-
-/** Site roles by name; Coder shows an unknown name with an empty display name. */
 /** Shared by every member and user without roles (most of them): one allocation fewer per row of a long list. */
 const NO_ROLES: readonly SlimRoleView[] = Object.freeze([]);
 
@@ -137,10 +67,9 @@ export function slimOrganizationRoles(
   names: string[],
 ): readonly SlimRoleView[] | Promise<readonly SlimRoleView[]> {
   if (names.length === 0) return NO_ROLES;
-  let roles: CustomRoles | undefined;
+  const reads = ctx.reads();
   const displayNames = names.map(
-    (name) =>
-      builtInDisplayName(name, 'org') ?? (roles ??= ctx.perRequest(customRoles)).knownDisplayName(organizationId, name),
+    (name) => builtInDisplayName(name, 'org') ?? reads.knownDisplayName(organizationId, name),
   );
   const present = (custom: readonly StoredCustomRole[] = []) =>
     names.map((name, i) => ({
@@ -148,8 +77,8 @@ export function slimOrganizationRoles(
       displayName: displayNames[i] ?? custom.find((role) => role.name === name)?.displayName ?? '',
       organizationId,
     }));
-  if (!roles || displayNames.every((displayName) => displayName !== undefined)) return present();
-  return Promise.resolve(roles.of(organizationId)).then(present);
+  if (displayNames.every((displayName) => displayName !== undefined)) return present();
+  return Promise.resolve(reads.customRolesOf(organizationId)).then(present);
 }
 
 export const SlimRole = builder.objectRef<SlimRoleView>('SlimRole').implement({
@@ -169,15 +98,12 @@ type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T
 /** The fields Role and AssignableRole share. */
 function roleFields<T extends RoleView>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) {
   return {
-    organization: t.prismaField({
-      type: 'Organization',
+    organization: t.field({
+      type: Organization,
       nullable: true,
       description: 'The organization of an organization role; null for a site role.',
-      // findUnique calls in one tick are batched by Prisma into one query.
-      resolve: (query, role, _args, ctx) =>
-        role.organizationId
-          ? ctx.prisma.organization.findUnique({ ...query, where: { id: role.organizationId } })
-          : null,
+      resolve: async (role, _args, ctx) =>
+        role.organizationId ? ((await ctx.reads().organization(role.organizationId)) ?? null) : null,
     }),
     name: t.string({
       description: 'Unique name within its organization (or among site roles).',

@@ -1,11 +1,11 @@
 // User's fields that reach into other domains: roles and memberships.
 import { builder } from '../../builder.js';
-import { canReadMember, OrganizationMember } from '../member/member.js';
-import type { MemberRow } from '../member/member-pages.js';
+import { canReadMember } from '../member/member.policy.js';
+import { OrganizationMember } from '../member/member.js';
 import { SlimRole, slimSiteRoles } from '../role/role.js';
 import { User } from './user.js';
 
-builder.prismaObjectFields(User, (t) => ({
+builder.objectFields(User, (t) => ({
   globalRoles: t.field({
     type: [SlimRole],
     description: "The user's site roles (the implicit `member` is not listed).",
@@ -15,18 +15,18 @@ builder.prismaObjectFields(User, (t) => ({
   organizationMemberships: t.field({
     type: [OrganizationMember],
     description: "The user's memberships that the caller may see, by organization name.",
-    select: (_args, _ctx, nestedSelection) => ({
-      memberships: nestedSelection({
-        where: { organization: { deleted: false } },
-        orderBy: [{ organization: { name: 'asc' } }, { organizationId: 'asc' }],
-      }),
-    }),
     resolve: async (user, _args, ctx) => {
-      const gate = await ctx.gate();
-      // nestedSelection plans OrganizationMember's own include (its user's data) too.
-      return (user.memberships as MemberRow[]).filter((member) =>
-        canReadMember(gate, member.organizationId, member.userId),
-      );
+      const [memberships, gate] = await Promise.all([ctx.reads().membershipsOf(user.id), ctx.gate()]);
+      return memberships
+        .filter(({ organization }) => canReadMember(gate, organization.id, user.id))
+        .map(({ organization, roles, createdAt, updatedAt }) => ({
+          organizationId: organization.id,
+          userId: user.id,
+          roles,
+          createdAt,
+          updatedAt,
+          user,
+        }));
     },
   }),
 }));

@@ -1,32 +1,34 @@
 import { builder } from '../../builder.js';
 import { notFound } from '../../errors.js';
-import { rbacObjects } from '../../rbac/index.js';
-import { findUser } from '../organization/lookup.js';
+import { userArgument } from '../shared/references.js';
+import { User } from './user.js';
+import { canReadUser } from './user.policy.js';
 
 builder.queryFields((t) => ({
-  me: t.prismaField({
-    type: 'User',
+  me: t.field({
+    type: User,
     description:
       'The user whose session token made this request; NOT_FOUND for a key whose scope does not cover reading it.',
-    resolve: async (query, _root, _args, ctx) => {
+    resolve: async (_root, _args, ctx) => {
       const gate = await ctx.gate();
-      if (!gate.can('read', rbacObjects.user(gate.userId))) throw notFound();
-      return ctx.prisma.user.findUniqueOrThrow({ ...query, where: { id: gate.userId } });
+      // After authentication, which may have just recorded the caller as seen.
+      const user = canReadUser(gate, gate.userId) ? await ctx.reads().user(gate.userId) : undefined;
+      if (!user) throw notFound();
+      return user;
     },
   }),
 
-  user: t.prismaField({
-    type: 'User',
+  user: t.field({
+    type: User,
     nullable: true,
     description:
-      'One user, by id, username (case-insensitive) or `me`; NOT_FOUND if it does not exist or the caller may not see it.',
+      'One user, by id, username (case-insensitive) or `me`; NOT_FOUND if it does not exist or the caller may not ' +
+      'see it.',
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
-    resolve: async (query, _root, args, ctx) => {
-      const selection = { ...query };
-      const [found, gate] = await Promise.all([findUser(ctx, args.user), ctx.gate()]);
-      if (!found || !gate.can('read', rbacObjects.user(found.id))) throw notFound();
-      const user = await ctx.prisma.user.findFirst({ ...selection, where: { id: found.id, deleted: false } });
-      if (!user) throw notFound(); // deleted meanwhile
+    resolve: async (_root, args, ctx) => {
+      const gate = await ctx.gate();
+      const user = await ctx.reads().userByRef(userArgument(ctx, args.user));
+      if (!user || !canReadUser(gate, user.id)) throw notFound();
       return user;
     },
   }),

@@ -1,7 +1,8 @@
 import { builder } from '../../builder.js';
-import { rbacObjects } from '../../rbac/index.js';
+import type { UserRow } from '../../db/reads/rows.js';
+import { isUuid } from '../../db/references.js';
 import { requireAuthenticated } from '../shared/entity.js';
-import { isUuid } from '../../names.js';
+import { canReadUser } from './user.policy.js';
 
 export const UserStatus = builder.enumType('UserStatus', {
   description: "A user's account status. Dormant users become active on their next authenticated request.",
@@ -15,7 +16,7 @@ export const UserStatus = builder.enumType('UserStatus', {
   } as const,
 });
 
-export const User = builder.prismaObject('User', {
+export const User = builder.objectRef<UserRow>('User').implement({
   description: 'A Coder user account.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'The user id, a lowercase UUID.' }),
@@ -35,10 +36,9 @@ export const User = builder.prismaObject('User', {
 
 builder.asEntity(User, {
   key: builder.selection<{ id: string }>('id'),
-  // findUnique calls made in the same tick are batched by Prisma into one query.
   resolveReference: async ({ id }, ctx) => {
     await requireAuthenticated(ctx);
-    if (!isUuid(id) || !(await ctx.gate()).can('read', rbacObjects.user(id.toLowerCase()))) return null;
-    return ctx.prisma.user.findUnique({ where: { id: id.toLowerCase(), deleted: false } });
+    if (!isUuid(id) || !canReadUser(await ctx.gate(), id.toLowerCase())) return null;
+    return (await ctx.reads().user(id.toLowerCase())) ?? null;
   },
 });

@@ -1,0 +1,201 @@
+// Pages of organizations' members in Coder's order (lower-cased username), for
+// every list of members the API serves: one statement for every page a
+// request asks for, each member with its user's row.
+import type { OrganizationRef } from '../references.js';
+import type { Sql } from '../sql.js';
+import { organizationCustomRolesJson, type StoredCustomRole } from './custom-roles.js';
+import { organizationByRefLateral } from './organizations.js';
+import {
+  MEMBER_TUPLE,
+  ORGANIZATION_TUPLE,
+  memberFromTuple,
+  organizationFromTuple,
+  type MemberRow,
+  type MemberTuple,
+  type OrganizationRow,
+  type OrganizationTuple,
+} from './rows.js';
+
+/**
+ * Which rows, by 0-based index in the ordered list: those from `skip` up to
+ * (not including) `before`, then the first `first` or the last `last` of them.
+ */
+export interface MemberWindow {
+  skip: number;
+  before: number | null;
+  first: number | null;
+  last: number | null;
+}
+
+export const WHOLE_LIST: MemberWindow = { skip: 0, before: null, first: null, last: null };
+
+export interface PageRequest {
+  organizationId: string;
+  /** Restricts the list to this user's row (a caller who may read only its own membership). */
+  onlyUserId: string | null;
+  window: MemberWindow;
+  /** Count the whole list too. Counting reads every member, so it is done only when asked. */
+  withTotal: boolean;
+}
+
+export interface MemberPage {
+  /** Members in the (restricted) list, ignoring the window; null unless asked for. */
+  total: number | null;
+  /** Index of `rows[0]` in the ordered list. */
+  start: number;
+  rows: MemberRow[];
+  /** Whether the list goes on after the last row. */
+  hasMore: boolean;
+  /** The organization's custom roles, read with the page (for the members' role names). */
+  customRoles: StoredCustomRole[];
+}
+
+interface PageRow {
+  // bigint columns: pg gives strings, PGlite numbers or bigints; read with Number().
+  page: bigint | number | string;
+  /** Null only from the reference form, when the reference names no organization. */
+  organization_id: string | null;
+  /** The organization's row: in the reference form only. */
+  organization: OrganizationTuple | null;
+  total: number | null;
+  // bigint: the window is computed in bigint, as skip + first can pass 2^31 - 1.
+  start: bigint | number | string;
+  stop: bigint | number | string | null;
+  /** The window's members and one more, if any, in list order. */
+  members: MemberTuple[];
+  custom_roles: StoredCustomRole[];
+}
+
+/**
+ * Per page: the total (only when asked), then the window's bounds, then its
+ * rows plus one, which tells whether more follow. `last` without `before`
+ * needs the total, so it is counted then too. LEAST and GREATEST ignore NULLs:
+ * an absent bound is no bound. Bounds are bigint, since offset plus page size
+ * may pass the largest Int.
+ *
+ * Why it is shaped so (docs/performance.md has the measurements):
+ * - rows: walking Coder's unique index on lower(username) and probing the
+ *   membership's primary key stops after the page, where joining every member
+ *   to its user and sorting costs a lookup per member;
+ * - total: members counted from the primary key alone, less those whose user
+ *   is deleted or a system user (few, found once per statement through the
+ *   gateway's own partial index), instead of a user lookup per member.
+ */
+const pagesStatement = (pages: string, organizationColumn: string) => `
+    WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
+    SELECT p.page, p.organization_id, ${organizationColumn} AS organization, t.total, w.start, w.stop, m.members,
+      ${organizationCustomRolesJson('p.organization_id')} AS custom_roles
+    FROM ${pages}
+    CROSS JOIN LATERAL (
+      -- CASE, not WHERE: the planner may hoist a WHERE and count anyway.
+      SELECT CASE WHEN p.with_total THEN
+          ((SELECT count(*) FROM organization_members om
+            WHERE om.organization_id = p.organization_id AND (p.only_user IS NULL OR om.user_id = p.only_user))
+         - (SELECT count(*) FROM organization_members om JOIN hidden h ON h.id = om.user_id
+            WHERE om.organization_id = p.organization_id AND (p.only_user IS NULL OR om.user_id = p.only_user)))::int
+        END AS total
+      OFFSET 0 -- a fence: without it the planner inlines the counts into every use of total
+    ) t
+    CROSS JOIN LATERAL (SELECT LEAST(p.before, t.total, p.skip + p.first) AS stop) s
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop
+    ) w
+    CROSS JOIN LATERAL (
+      SELECT coalesce(json_agg(l.member ORDER BY l.sort_key), '[]'::json) AS members FROM (
+        SELECT ${MEMBER_TUPLE('om', 'u')} AS member,
+          -- lower(username) is unique among live users, so it orders them completely.
+          lower(u.username) AS sort_key
+        FROM users u JOIN organization_members om ON om.organization_id = p.organization_id AND om.user_id = u.id
+        WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
+        ORDER BY lower(u.username)
+        OFFSET w.start LIMIT CASE WHEN w.stop IS NULL THEN NULL ELSE GREATEST(w.stop - w.start, 0) + 1 END
+      ) l
+    ) m`;
+
+const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, with_total, page)';
+
+/** Every page a batch asks for, one per element of the parameter arrays. */
+const PAGES = pagesStatement(
+  `unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
+      WITH ORDINALITY AS ${PAGE_COLUMNS}`,
+  'NULL::json',
+);
+
+/**
+ * The one page of the organization a reference ($1-$3) names, found in the
+ * same statement; if it names none, a row with no organization. Written as the
+ * batch is, through unnest(), so that the planner sees neither the
+ * organization nor the page size and walks the username index as it does for
+ * a batch: shown the organization, it reckoned on thousands of members, joined
+ * them all and sorted them.
+ */
+const PAGE_OF_REFERENCE = pagesStatement(
+  `unnest(
+      ARRAY(SELECT o.id FROM (SELECT $1::uuid AS org_id, $2::text AS org_name, $3::boolean AS org_default) r
+            CROSS JOIN LATERAL (${organizationByRefLateral('r')}) o),
+      ARRAY[NULL::uuid], ARRAY[$4::bigint], ARRAY[$5::bigint], ARRAY[$6::bigint], ARRAY[$7::bigint], ARRAY[$8::boolean])
+      WITH ORDINALITY AS ${PAGE_COLUMNS}`,
+  `(SELECT ${ORGANIZATION_TUPLE('o')} FROM organizations o WHERE o.id = p.organization_id)`,
+);
+
+/** `last` without `before` counts back from the end, so it needs the total too. */
+const countsTotal = ({ withTotal, window }: Pick<PageRequest, 'withTotal' | 'window'>) =>
+  withTotal || (window.last !== null && window.before === null);
+
+/** The pages `requests` ask for, in the same order. */
+export async function memberPages(sql: Sql, requests: readonly PageRequest[]): Promise<MemberPage[]> {
+  const column = <T>(pick: (r: PageRequest) => T) => requests.map(pick);
+  const rows = await sql.query<PageRow>(PAGES, [
+    column((r) => r.organizationId),
+    column((r) => r.onlyUserId),
+    column((r) => r.window.skip),
+    column((r) => r.window.before),
+    column((r) => r.window.first),
+    column((r) => r.window.last),
+    column(countsTotal),
+  ]);
+  const pages: MemberPage[] = [];
+  for (const row of rows) {
+    const index = Number(row.page) - 1;
+    pages[index] = pageFromRow(requests[index]!.organizationId, row);
+  }
+  return pages;
+}
+
+/**
+ * The page of the organization a reference names, with the organization, in
+ * one statement where finding the organization first costs two; undefined if
+ * the reference names none. Whether the caller may see the organization and
+ * its members is the caller's to decide before answering.
+ */
+export async function memberPageOf(
+  sql: Sql,
+  organization: OrganizationRef,
+  { window, withTotal }: Pick<PageRequest, 'window' | 'withTotal'>,
+): Promise<(MemberPage & { organization: OrganizationRow }) | undefined> {
+  const [row] = await sql.query<PageRow>(PAGE_OF_REFERENCE, [
+    'id' in organization ? organization.id : null,
+    'name' in organization ? organization.name : null,
+    'isDefault' in organization,
+    window.skip,
+    window.before,
+    window.first,
+    window.last,
+    countsTotal({ window, withTotal }),
+  ]);
+  if (!row?.organization_id || !row.organization) return undefined;
+  return { ...pageFromRow(row.organization_id, row), organization: organizationFromTuple(row.organization) };
+}
+
+function pageFromRow(organizationId: string, row: PageRow): MemberPage {
+  const start = Number(row.start);
+  const stop = row.stop === null ? null : Number(row.stop);
+  const size = stop === null ? row.members.length : Math.max(stop - start, 0);
+  return {
+    total: row.total,
+    start,
+    rows: row.members.slice(0, size).map((member) => memberFromTuple(organizationId, member)),
+    hasMore: row.members.length > size,
+    customRoles: row.custom_roles,
+  };
+}

@@ -1,0 +1,102 @@
+// One membership by organization and user references, and every membership of
+// some users. (Pages of an organization's members are in member-pages.ts.)
+import type { OrganizationRef, UserRef } from '../references.js';
+import type { Sql } from '../sql.js';
+import { organizationByRefLateral, organizationRefParameters } from './organizations.js';
+import {
+  MEMBER_TUPLE,
+  ORGANIZATION_TUPLE,
+  memberFromTuple,
+  organizationFromTuple,
+  type MemberRow,
+  type MemberTuple,
+  type OrganizationRow,
+  type OrganizationTuple,
+} from './rows.js';
+import { userByRefLateral, userRefParameters } from './users.js';
+
+export interface MemberLookup {
+  organization: OrganizationRef;
+  user: UserRef;
+}
+
+export interface MemberFound {
+  /** The organization the reference names; undefined if none. */
+  organization: OrganizationRow | undefined;
+  /** The membership, with its user; undefined if the user does not exist or is no member. */
+  member: MemberRow | undefined;
+  /** The display names of the member's roles that are custom roles of the organization, by name. */
+  customRoleNames: Record<string, string>;
+}
+
+/**
+ * Every lookup finds its organization, its user and the membership in one
+ * statement, with the display names of the member's own custom roles (not the
+ * organization's whole list, which costs more to build than the member).
+ */
+const LOOKUP = `
+  SELECT p.ord, ${ORGANIZATION_TUPLE('o')} AS organization,
+    CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member,
+    (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
+      WHERE c.organization_id = o.id AND c.name = ANY(om.roles)) AS custom_role_names
+  FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
+    WITH ORDINALITY AS p(org_id, org_name, org_default, user_id, username, ord)
+  CROSS JOIN LATERAL (${organizationByRefLateral('p')}) o
+  LEFT JOIN LATERAL (${userByRefLateral('p')}) u ON true
+  LEFT JOIN organization_members om ON om.organization_id = o.id AND om.user_id = u.id`;
+
+export async function lookUpMembers(sql: Sql, lookups: readonly MemberLookup[]): Promise<MemberFound[]> {
+  const rows = await sql.query<{
+    ord: string | number;
+    organization: OrganizationTuple;
+    member: MemberTuple | null;
+    custom_role_names: Record<string, string> | null;
+  }>(LOOKUP, [
+    ...organizationRefParameters(lookups.map((l) => l.organization)),
+    ...userRefParameters(lookups.map((l) => l.user)),
+  ]);
+  const found: MemberFound[] = lookups.map(() => ({ organization: undefined, member: undefined, customRoleNames: {} }));
+  for (const row of rows) {
+    const organization = organizationFromTuple(row.organization);
+    found[Number(row.ord) - 1] = {
+      organization,
+      member: row.member ? memberFromTuple(organization.id, row.member) : undefined,
+      customRoleNames: row.custom_role_names ?? {},
+    };
+  }
+  return found;
+}
+
+export interface Membership {
+  organization: OrganizationRow;
+  roles: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Each user's memberships of live organizations, by organization name, with the organizations. */
+const MEMBERSHIPS = `
+  SELECT om.user_id, json_agg(json_build_array(${ORGANIZATION_TUPLE('o')}, om.roles,
+      floor(extract(epoch FROM om.created_at) * 1000)::float8, floor(extract(epoch FROM om.updated_at) * 1000)::float8)
+    ORDER BY o.name, o.id) AS memberships
+  FROM organization_members om JOIN organizations o ON o.id = om.organization_id AND NOT o.deleted
+  WHERE om.user_id = ANY($1::uuid[])
+  GROUP BY om.user_id`;
+
+export async function membershipsOfUsers(sql: Sql, userIds: readonly string[]): Promise<Map<string, Membership[]>> {
+  const rows = await sql.query<{
+    user_id: string;
+    memberships: [OrganizationTuple, string[], number, number][];
+  }>(MEMBERSHIPS, [userIds]);
+  return new Map(
+    rows.map((row) => [
+      row.user_id,
+      row.memberships.map(([organization, roles, createdMs, updatedMs]) => ({
+        organization: organizationFromTuple(organization),
+        roles,
+        createdAt: new Date(createdMs),
+        updatedAt: new Date(updatedMs),
+      })),
+    ]),
+  );
+}

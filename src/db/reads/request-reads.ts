@@ -1,0 +1,189 @@
+// What one request reads, batched and remembered. Every read of the API goes
+// through these loaders: whatever shape a document has, each kind of row is
+// read by one statement per level of nesting (the loaders batch what the
+// resolvers of one level ask for), and a row already read in the request, by
+// any statement, is not read again (each statement's rows prime the loaders
+// of what they carry: a page's users, a lookup's organization).
+import DataLoader from 'dataloader';
+import { refKey, type OrganizationRef, type UserRef } from '../references.js';
+import type { Sql } from '../sql.js';
+import { customRolesOf, siteCustomRoles, type StoredCustomRole } from './custom-roles.js';
+import { memberPageOf, memberPages, type MemberPage, type PageRequest } from './member-pages.js';
+import { lookUpMembers, membershipsOfUsers, type MemberFound, type MemberLookup, type Membership } from './members.js';
+import { organizationsById, organizationsByRef, liveOrganizations } from './organizations.js';
+import type { MemberRow, OrganizationRow, UserRow } from './rows.js';
+import { usersById, usersByRef } from './users.js';
+
+export class RequestReads {
+  readonly #sql: Sql;
+
+  /**
+   * Rows read by any statement of this request, by id. Plain maps rather
+   * than primed loaders: a page of 1,000 members would otherwise cost a
+   * promise per user, most of them never asked for.
+   */
+  readonly #knownOrganizations = new Map<string, OrganizationRow>();
+  readonly #knownUsers = new Map<string, UserRow>();
+
+  readonly #organizations = new DataLoader<string, OrganizationRow | undefined>(async (ids) => {
+    for (const row of await organizationsById(this.#sql, ids)) this.#knowOrganization(row);
+    return ids.map((id) => this.#knownOrganizations.get(id));
+  });
+
+  readonly #organizationsByRef = new DataLoader<OrganizationRef, OrganizationRow | undefined, string>(
+    async (refs) => {
+      const rows = await organizationsByRef(this.#sql, refs);
+      for (const row of rows) if (row) this.#knowOrganization(row);
+      return rows;
+    },
+    { cacheKeyFn: refKey },
+  );
+
+  readonly #users = new DataLoader<string, UserRow | undefined>(async (ids) => {
+    for (const row of await usersById(this.#sql, ids)) this.#knowUser(row);
+    return ids.map((id) => this.#knownUsers.get(id));
+  });
+
+  readonly #usersByRef = new DataLoader<UserRef, UserRow | undefined, string>(
+    async (refs) => {
+      const rows = await usersByRef(this.#sql, refs);
+      for (const row of rows) if (row) this.#knowUser(row);
+      return rows;
+    },
+    { cacheKeyFn: refKey },
+  );
+
+  readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
+    async (lookups) => {
+      const found = await lookUpMembers(this.#sql, lookups);
+      for (const { organization, member, customRoleNames } of found) {
+        if (organization) this.#knowOrganization(organization);
+        if (member) {
+          this.#knowUser(member.user);
+          this.#rememberDisplayNames(member.organizationId, member.roles, customRoleNames);
+        }
+      }
+      return found;
+    },
+    { cacheKeyFn: ({ organization, user }) => `${refKey(organization)}|${refKey(user)}` },
+  );
+
+  readonly #memberships = new DataLoader<string, Membership[]>(async (userIds) => {
+    const byUser = await membershipsOfUsers(this.#sql, userIds);
+    for (const memberships of byUser.values()) {
+      for (const { organization } of memberships) this.#knowOrganization(organization);
+    }
+    return userIds.map((id) => byUser.get(id) ?? []);
+  });
+
+  readonly #pages = new DataLoader<PageRequest, MemberPage, string>(
+    async (requests) => {
+      const pages = await memberPages(this.#sql, requests);
+      pages.forEach((page, i) => this.#knowPage(requests[i]!.organizationId, page));
+      return pages;
+    },
+    { cacheKeyFn: (request) => JSON.stringify(request) },
+  );
+
+  /** Each organization's whole list of custom roles, where a statement has read it. */
+  readonly #customRoles = new Map<string, StoredCustomRole[]>();
+  /** Display names of some of an organization's roles ('' for a name that is no custom role), from lookups. */
+  readonly #displayNames = new Map<string, Map<string, string>>();
+  readonly #customRolesLoader = new DataLoader<string, StoredCustomRole[]>(async (ids) => {
+    const lists = await customRolesOf(this.#sql, ids);
+    ids.forEach((id, i) => this.#customRoles.set(id, lists[i]!));
+    return lists;
+  });
+  #siteCustomRoles: Promise<StoredCustomRole[]> | undefined;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  organization(id: string): Promise<OrganizationRow | undefined> {
+    const known = this.#knownOrganizations.get(id);
+    return known ? Promise.resolve(known) : this.#organizations.load(id);
+  }
+
+  organizationByRef(ref: OrganizationRef): Promise<OrganizationRow | undefined> {
+    return this.#organizationsByRef.load(ref);
+  }
+
+  async liveOrganizations(): Promise<OrganizationRow[]> {
+    const rows = await liveOrganizations(this.#sql);
+    for (const row of rows) this.#knowOrganization(row);
+    return rows;
+  }
+
+  user(id: string): Promise<UserRow | undefined> {
+    const known = this.#knownUsers.get(id);
+    return known ? Promise.resolve(known) : this.#users.load(id);
+  }
+
+  userByRef(ref: UserRef): Promise<UserRow | undefined> {
+    return this.#usersByRef.load(ref);
+  }
+
+  /** One membership, with its organization (found or not) and its user. */
+  member(lookup: MemberLookup): Promise<MemberFound> {
+    return this.#members.load(lookup);
+  }
+
+  /** A user's memberships of live organizations, by organization name. */
+  membershipsOf(userId: string): Promise<Membership[]> {
+    return this.#memberships.load(userId);
+  }
+
+  page(request: PageRequest): Promise<MemberPage> {
+    return this.#pages.load(request);
+  }
+
+  /** A page of the organization a reference names, found in the same statement (see memberPageOf). */
+  async pageOf(organization: OrganizationRef, request: Pick<PageRequest, 'window' | 'withTotal'>) {
+    const page = await memberPageOf(this.#sql, organization, request);
+    if (page) {
+      this.#knowOrganization(page.organization);
+      this.#knowPage(page.organization.id, page);
+    }
+    return page;
+  }
+
+  /** An organization's custom roles: at once if a statement of this request has read them. */
+  customRolesOf(organizationId: string): StoredCustomRole[] | Promise<StoredCustomRole[]> {
+    return this.#customRoles.get(organizationId) ?? this.#customRolesLoader.load(organizationId);
+  }
+
+  siteCustomRoles(): Promise<StoredCustomRole[]> {
+    this.#siteCustomRoles ??= siteCustomRoles(this.#sql);
+    return this.#siteCustomRoles;
+  }
+
+  /** A custom role's display name if this request has read it ('' for a name that is no custom role), else undefined. */
+  knownDisplayName(organizationId: string, name: string): string | undefined {
+    const all = this.#customRoles.get(organizationId);
+    if (all) return all.find((role) => role.name === name)?.displayName ?? '';
+    return this.#displayNames.get(organizationId)?.get(name);
+  }
+
+  #knowOrganization(row: OrganizationRow) {
+    this.#knownOrganizations.set(row.id, row);
+  }
+
+  #knowUser(row: UserRow) {
+    this.#knownUsers.set(row.id, row);
+  }
+
+  #knowPage(organizationId: string, page: MemberPage) {
+    this.#customRoles.set(organizationId, page.customRoles);
+    for (const member of page.rows) this.#knowUser(member.user);
+  }
+
+  #rememberDisplayNames(organizationId: string, names: readonly string[], custom: Record<string, string>) {
+    let known = this.#displayNames.get(organizationId);
+    if (!known) this.#displayNames.set(organizationId, (known = new Map()));
+    // hasOwn: a role may be named `constructor`.
+    for (const name of names) known.set(name, Object.hasOwn(custom, name) ? custom[name]! : '');
+  }
+}
+
+export type { MemberRow, OrganizationRow, UserRow };

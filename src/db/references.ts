@@ -1,0 +1,53 @@
+// The one parser of the references the API and the CLI accept: an
+// organization by id, name or `default`; a user by id, username or `me`.
+// Reads turn a parsed reference into statement parameters (src/db/reads/),
+// the CLI into a Prisma `where`.
+import type { Prisma } from '../generated/prisma/client.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Coder's name rule for organizations and users (codersdk.NameValid). */
+const NAME = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
+
+export const isUuid = (value: string) => UUID.test(value);
+export const isValidName = (value: string) => value.length <= 64 && NAME.test(value);
+
+/** Names are ASCII, so lower-casing here matches PostgreSQL's lower(), which Coder's unique indexes use. */
+export type OrganizationRef = { id: string } | { name: string } | { isDefault: true };
+export type UserRef = { id: string } | { username: string };
+
+/** An organization reference, or undefined for a string that can name no organization. */
+export function parseOrganizationRef(ref: string): OrganizationRef | undefined {
+  if (isUuid(ref)) return { id: ref.toLowerCase() };
+  if (ref === 'default') return { isDefault: true };
+  if (isValidName(ref)) return { name: ref.toLowerCase() };
+  return undefined;
+}
+
+/** A user reference (`me` is the caller, when there is one), or undefined for a string that can name no user. */
+export function parseUserRef(ref: string, callerId?: string): UserRef | undefined {
+  if (ref === 'me') return callerId === undefined ? undefined : { id: callerId };
+  if (isUuid(ref)) return { id: ref.toLowerCase() };
+  if (isValidName(ref)) return { username: ref.toLowerCase() };
+  return undefined;
+}
+
+/** A stable key for a parsed reference (a dataloader's cache key). */
+export const refKey = (ref: OrganizationRef | UserRef): string =>
+  'id' in ref ? `id:${ref.id}` : 'name' in ref ? `name:${ref.name}` : 'username' in ref ? `name:${ref.username}` : 'default';
+
+/** For the CLI, which writes through Prisma: the non-deleted organization a reference names. */
+export function organizationWhere(ref: string): Prisma.OrganizationWhereInput | undefined {
+  const parsed = parseOrganizationRef(ref);
+  if (!parsed) return undefined;
+  if ('id' in parsed) return { id: parsed.id, deleted: false };
+  if ('name' in parsed) return { name: { equals: parsed.name, mode: 'insensitive' }, deleted: false };
+  return { isDefault: true, deleted: false };
+}
+
+/** For the CLI: the non-deleted user a reference names (`me` means nothing there). */
+export function userWhere(ref: string): Prisma.UserWhereInput | undefined {
+  const parsed = parseUserRef(ref);
+  if (!parsed) return undefined;
+  if ('id' in parsed) return { id: parsed.id, deleted: false };
+  return { username: { equals: parsed.username, mode: 'insensitive' }, deleted: false };
+}

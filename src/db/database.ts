@@ -39,7 +39,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     const pool = new pg.Pool({ connectionString: url, max: config.databasePoolSize, onConnect: planOnce });
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
-    const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementName });
+    // Prisma's statements stay unnamed: it writes IN ($1, …, $n) out in full, so
+    // naming them would prepare a new statement per list length on every connection.
+    const adapter = new PrismaPg(pool);
     const run: RunStatement = async (text, values) =>
       (await pool.query({ name: preparedStatementName({ sql: text }), text, values })).rows;
     return wrap(
@@ -91,9 +93,11 @@ async function planOnce(client: pg.ClientBase): Promise<void> {
 const statementNames = new Map<string, string>();
 
 /**
- * Names each distinct SQL text, so that pg prepares it once per connection
- * and later runs only bind and execute: PostgreSQL shares the machine's CPU
- * with the gateway, and parsing every statement again is work it can skip.
+ * Names each of our fixed SQL texts (src/db/reads, the session), so that pg
+ * prepares it once per connection and later runs only bind and execute:
+ * PostgreSQL shares the machine's CPU with the gateway, and parsing every
+ * statement again is work it can skip. Lists travel as array parameters, so
+ * the set of texts, and of statements prepared on a connection, is fixed.
  */
 function preparedStatementName({ sql }: { sql: string }): string {
   let name = statementNames.get(sql);

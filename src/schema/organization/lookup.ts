@@ -115,12 +115,12 @@ export const canReadOrganization = (gate: Gate, organizationId: string) =>
   gate.can('read', rbacObjects.organization(organizationId));
 
 /** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
-export async function findUser(ctx: Context, ref: string): Promise<{ id: string } | null> {
-  if (ref === 'me') return { id: ctx.session().user.id };
+export async function findUser(ctx: Context, ref: string): Promise<{ id: string; username: string } | null> {
   const condition = userCondition(ctx, ref);
   if (!condition) throw unusableReference('user', ref);
-  const [user] = await ctx.sql.query<{ id: string }>(`SELECT u.id FROM users u WHERE ${condition.sql('u', 1)}`, [
-    condition.value,
-  ]);
+  const [user] = await ctx.sql.query<{ id: string; username: string }>(
+    `SELECT u.id, u.username FROM users u WHERE ${condition.sql('u', 1)}`,
+    [condition.value],
+  );
   return user ?? null;
 }

@@ -77,6 +77,7 @@ export function createRequestContext(
         cache: sessionCache,
         ip: info.ip,
         expiryRefresh: sessionExpiryRefresh,
+        audited: auditLogs === 'write',
       }).then((outcome) => (result = outcome));
       return authentication;
     },

@@ -3,8 +3,11 @@
 import type { ApiError, ErrorCode } from '../errors.js';
 import type { AuditDiff } from './diff.js';
 
-/** The `resource_type` values the gateway writes (Coder's enum has 25). */
-export type AuditResourceType = 'organization_member' | 'custom_role';
+/**
+ * The `resource_type` values the gateway writes (Coder's enum has 25): a
+ * user's only when a session wakes a dormant user, as Coder records it.
+ */
+export type AuditResourceType = 'organization_member' | 'custom_role' | 'user';
 /** The `audit_action` values the gateway writes (Coder's enum has 13). */
 export type AuditAction = 'create' | 'write' | 'delete';
 
@@ -20,7 +23,12 @@ export interface AuditEntry {
   statusCode: number;
   /** Old and new values of the tracked fields; `{}` for a refusal, which changed nothing (Coder diffs below 400 only). */
   diff: AuditDiff;
+  /** `{}` unless given: Coder's request handlers for these resources set none. */
+  additionalFields?: Record<string, string>;
 }
+
+/** Coder's nil UUID, which its background entries carry for the organization and the request. */
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * What Coder answers on success: 204 No Content for removing a member and

@@ -4,7 +4,7 @@ import type { DataAccess } from '../db/database.js';
 import type { StoredCustomRole } from '../db/custom-roles.js';
 import { findKey, findUserLink, type KeyRow } from '../db/reads/sessions.js';
 import type { Sql } from '../db/sql.js';
-import { recordKeyUse, recordUserSeen, type KeyUse } from '../db/writes/sessions.js';
+import { activateDormantUser, recordKeyUse, recordUserSeen, type KeyUse } from '../db/writes/sessions.js';
 import type { ApiKeyScope } from '../rbac/index.js';
 import type { SessionCache } from './session-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
@@ -55,7 +55,7 @@ export function sessionTokenFrom(headers: Headers): string | undefined {
 export async function authenticate(
   { sql, prisma }: DataAccess,
   headers: Headers,
-  { now = new Date(), cache, ip = null, expiryRefresh = true }: AuthenticateOptions = {},
+  { now = new Date(), cache, ip = null, expiryRefresh = true, audited = false }: AuthenticateOptions = {},
 ): Promise<Authentication> {
   const token = sessionTokenFrom(headers);
   if (!token) {
@@ -77,7 +77,7 @@ export async function authenticate(
   if (key.status === 'suspended')
     return fail('User is not active (status = "suspended"). Contact an admin to reactivate your account.');
 
-  await recordUse(prisma, parsed.id, key, { now, ip, expiryRefresh });
+  await recordUse(prisma, parsed.id, key, { now, ip, expiryRefresh, audited });
   return { ok: true, session: sessionOf(parsed.id, key) };
 }
 
@@ -88,6 +88,8 @@ export interface AuthenticateOptions {
   ip?: string | null;
   /** Slide the key's expiry (Coder's default; its --disable-session-expiry-refresh turns it off). */
   expiryRefresh?: boolean;
+  /** Record waking a dormant user in the audit trail, as Coder does. */
+  audited?: boolean;
 }
 
 /** Keys of these login types need their user's link to that provider, as in Coder. */
@@ -122,7 +124,8 @@ async function checkLoginLink(sql: Sql, key: KeyRow, now: Date): Promise<string 
 /**
  * As Coder's ExtractAPIKey: the key's last use (with the client's address) is
  * refreshed once it is over an hour old, and its expiry slides to now plus its
- * lifetime once less than the lifetime less an hour is left; the user is seen.
+ * lifetime once less than the lifetime less an hour is left; the user is seen
+ * (a dormant one woken).
  * The cached row takes the new values before the write, so that concurrent
  * requests sharing it do not write them again; they are put back if it fails.
  */
@@ -130,7 +133,7 @@ async function recordUse(
   prisma: DataAccess['prisma'],
   keyId: string,
   key: KeyRow,
-  { now, ip, expiryRefresh }: { now: Date; ip: string | null; expiryRefresh: boolean },
+  { now, ip, expiryRefresh, audited }: { now: Date; ip: string | null; expiryRefresh: boolean; audited: boolean },
 ): Promise<void> {
   const before = { last_used: key.last_used, expires_at: key.expires_at, status: key.status, seen: key.last_seen_at };
   const use: KeyUse = { lastUsed: key.last_used, expiresAt: key.expires_at };
@@ -153,7 +156,11 @@ async function recordUse(
   try {
     await Promise.all([
       keyChanged ? recordKeyUse(prisma, keyId, use) : undefined,
-      userSeen ? recordUserSeen(prisma, key.user_id, now) : undefined,
+      before.status === 'dormant'
+        ? activateDormantUser(prisma, { id: key.user_id, username: key.username }, now, audited)
+        : userSeen
+          ? recordUserSeen(prisma, key.user_id, now)
+          : undefined,
     ]);
   } catch (error) {
     Object.assign(key, { last_used: before.last_used, expires_at: before.expires_at });

@@ -582,6 +582,38 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
     });
   });
 
+  // coderd/userauth.go ActivateDormantUser, called by ExtractAPIKey: a background entry of the dormancy subsystem.
+  it('a session that wakes a dormant user writes the row Coder writes for it, once', async () => {
+    const sleeper = await makeUser(gw.database, { status: 'dormant' });
+    const first = await call('{ me { id status } }', {}, sleeper);
+    expect(first.response).toEqual({ data: { me: { id: sleeper.id, status: 'ACTIVE' } } });
+    const rows = await gw.database.prisma.$queryRawUnsafe<AuditRow[]>(
+      `SELECT user_id::text, organization_id::text, host(ip) AS ip, user_agent, resource_type::text, resource_id::text,
+              resource_target, action::text, diff, status_code, additional_fields, request_id::text, resource_icon
+         FROM audit_logs WHERE resource_id = $1::uuid`,
+      sleeper.id,
+    );
+    expect(rows).toEqual([
+      {
+        user_id: sleeper.id,
+        organization_id: '00000000-0000-0000-0000-000000000000',
+        ip: null,
+        user_agent: null,
+        resource_type: 'user',
+        resource_id: sleeper.id,
+        resource_target: sleeper.username,
+        action: 'write',
+        diff: { status: changed('dormant', 'active') },
+        status_code: 200,
+        additional_fields: { automatic_actor: 'coder', automatic_subsystem: 'dormancy' },
+        request_id: '00000000-0000-0000-0000-000000000000',
+        resource_icon: '',
+      },
+    ]);
+    await call('{ me { id } }', {}, sleeper);
+    expect(await gw.database.prisma.auditLog.count({ where: { resourceId: sleeper.id } })).toBe(1);
+  });
+
   // SPEC F: written in the transaction of the change. Both directions are
   // forced with triggers: one that refuses the audit row, and one that
   // refuses the change only when the transaction commits, after its row was written.
@@ -698,6 +730,9 @@ describe.each(DATABASE_KINDS)('when changes are not audited, on %s', (kind) => {
       const self = await gw.gql(REMOVE, { org: cast.org.name, user: 'me' }, cast.admin.token);
       expect(errorCode(self)).toBe('BAD_USER_INPUT');
       expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual(['organization-auditor']);
+      // Nor is a dormant user's waking recorded.
+      const sleeper = await makeUser(gw.database, { status: 'dormant' });
+      expect(await gw.gql('{ me { status } }', {}, sleeper.token)).toEqual({ data: { me: { status: 'ACTIVE' } } });
       expect(await gw.database.prisma.auditLog.count()).toBe(0);
     } finally {
       await gw.close();

@@ -12,6 +12,7 @@ export interface KeyRow {
   expires_at: Date;
   last_used: Date;
   user_id: string;
+  username: string;
   last_seen_at: Date;
   status: 'active' | 'dormant' | 'suspended';
   deleted: boolean;
@@ -37,7 +38,7 @@ export interface KeyRow {
 const KEY_STATEMENT = `
     SELECT k.hashed_secret, k.scope::text AS scope, k.login_type::text AS login_type,
       k.lifetime_seconds::float8 AS lifetime_seconds, k.expires_at, k.last_used,
-      u.id AS user_id, u.last_seen_at AT TIME ZONE 'UTC' AS last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
+      u.id AS user_id, u.username, u.last_seen_at AT TIME ZONE 'UTC' AS last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
       (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
          FROM organization_members m WHERE m.user_id = u.id) AS memberships,
       (SELECT coalesce(json_agg(${customRoleJson('c')}), '[]'::json)

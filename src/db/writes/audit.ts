@@ -2,7 +2,7 @@
 // it records (the callers in this folder), so that neither exists without the
 // other. The row is the one Coder's audit.InitRequest writes.
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry } from '../../audit/entry.js';
+import { NIL_UUID, type AuditEntry } from '../../audit/entry.js';
 import type { ApiError } from '../../errors.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { RequestInfo } from '../../http/request-info.js';
@@ -11,11 +11,13 @@ export type Tx = Prisma.TransactionClient;
 
 /**
  * Who asked, and how: recorded on every row of a request. Null when nothing is
- * recorded (AUDIT=false, or a database without `audit_logs`).
+ * recorded (AUDIT=false, or a database without `audit_logs`). `request` is
+ * null for what Coder records as a background event (a dormant user woken by
+ * a session): no address, no user agent, the nil request id.
  */
 export interface AuditTrail {
   actorId: string;
-  request: RequestInfo;
+  request: RequestInfo | null;
 }
 
 /** Coder's column is varchar(256); a longer header would fail the write, and with it the change. */
@@ -32,14 +34,15 @@ export const WRITE_TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
 export async function writeAuditRow(tx: Tx, trail: AuditTrail | null, entry: AuditEntry): Promise<void> {
   if (!trail) return;
   const { actorId, request } = trail;
-  // additional_fields '{}' and resource_icon '' are what Coder writes for these resources.
+  const userAgent = request ? request.userAgent.slice(0, USER_AGENT_LENGTH) : null;
+  // resource_icon '' is what Coder writes for these resources.
   await tx.$executeRaw`
     INSERT INTO audit_logs (id, "time", user_id, organization_id, ip, user_agent, resource_type, resource_id,
       resource_target, action, diff, status_code, additional_fields, request_id, resource_icon)
     VALUES (${randomUUID()}::uuid, clock_timestamp(), ${actorId}::uuid, ${entry.organizationId}::uuid,
-      ${request.ip}::inet, ${request.userAgent.slice(0, USER_AGENT_LENGTH)}, ${entry.resourceType}::resource_type,
+      ${request?.ip ?? null}::inet, ${userAgent}, ${entry.resourceType}::resource_type,
       ${entry.resourceId}::uuid, ${entry.resourceTarget}, ${entry.action}::audit_action, ${JSON.stringify(entry.diff)}::jsonb,
-      ${entry.statusCode}, '{}'::jsonb, ${request.requestId}::uuid, '')`;
+      ${entry.statusCode}, ${JSON.stringify(entry.additionalFields ?? {})}::jsonb, ${request?.requestId ?? NIL_UUID}::uuid, '')`;
 }
 
 /**

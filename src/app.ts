@@ -2,8 +2,9 @@
 // bootstrap, HTTP. src/server.ts calls it; tests and the benchmark do too.
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
+import type { AuditLogMode } from './context.js';
 import { openDatabase, type Database } from './db/database.js';
-import { assertSchemaPresent } from './db/migrate.js';
+import { assertSchemaPresent, tablePresent } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { createStoppableServer } from './http/shutdown.js';
 import { bootstrap, type BootstrapResult } from './operator/bootstrap.js';
@@ -32,6 +33,21 @@ export async function prepareDatabase(database: Database, config: Config, logger
   return bootstrap(database.prisma);
 }
 
+/**
+ * Whether changes are audited (docs/audit.md). Our migrations create
+ * `audit_logs` and every Coder database has it; a database served with
+ * MIGRATE=false that lacks it is still served, unaudited, as SPEC E writes
+ * rows where the table exists, and the gateway says so at start.
+ */
+export async function auditLogMode(database: Database, config: Config, logger: Logger): Promise<AuditLogMode> {
+  if (!(await tablePresent(database.prisma, 'audit_logs'))) {
+    logger.warn('the database has no audit_logs table: changes made through the gateway will not be audited');
+    return 'absent';
+  }
+  if (!config.audit) logger.info('AUDIT=false: changes made through the gateway will not be audited');
+  return config.audit ? 'write' : 'read';
+}
+
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
   const database = await openDatabase(config);
   try {
@@ -41,6 +57,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       logger,
       sessionCacheMs: config.sessionCacheMs,
       responseCacheMs: config.responseCacheMs,
+      auditLogs: await auditLogMode(database, config, logger),
+      sessionExpiryRefresh: config.sessionExpiryRefresh,
+      proxyTrustedOrigins: config.proxyTrustedOrigins,
+      proxyTrustedHeaders: config.proxyTrustedHeaders,
     });
     const { server, stop } = createStoppableServer(yoga);
     await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,24 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
 const booleanSetting = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+/** A comma-separated list; blanks around items are dropped. */
+const listSetting = (item: z.ZodString) =>
+  z
+    .string()
+    .transform((value) => value.split(',').map((part) => part.trim()))
+    .pipe(z.array(item));
+
+/** An address with an optional prefix length: `10.0.0.0/8`, `::1/128`, `192.0.2.7`. */
+const CIDR = z.string().refine((value) => {
+  const [address = '', prefix, extra] = value.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}, 'each item must be an IP address or CIDR range, such as 10.0.0.0/8');
+const HEADER_NAME = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'each item must be an HTTP header name');
 
 const settings = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -18,6 +35,10 @@ const settings = z.object({
   RESPONSE_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUDIT: booleanSetting.default(true),
+  DISABLE_SESSION_EXPIRY_REFRESH: booleanSetting.default(false),
+  PROXY_TRUSTED_ORIGINS: listSetting(CIDR).default([]),
+  PROXY_TRUSTED_HEADERS: listSetting(HEADER_NAME).default([]),
 });
 
 export type Config = {
@@ -37,6 +58,14 @@ export type Config = {
   /** On SIGTERM, how long requests in progress may take to finish before their connections are cut. */
   shutdownTimeoutMs: number;
   logLevel: z.infer<typeof settings>['LOG_LEVEL'];
+  /** Write an `audit_logs` row for each change made through the API, where the table exists (docs/audit.md). */
+  audit: boolean;
+  /** Slide a used session's expiry, as Coder does unless its deployment sets the same flag. */
+  sessionExpiryRefresh: boolean;
+  /** Peers whose `proxyTrustedHeaders` name the client's address (Coder's --proxy-trusted-origins). */
+  proxyTrustedOrigins: string[];
+  /** Headers that carry the client's address when a trusted proxy sends them (Coder's --proxy-trusted-headers). */
+  proxyTrustedHeaders: string[];
 };
 
 export class ConfigError extends Error {
@@ -60,6 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `invalid configuration: WORKERS=${s.WORKERS}: more than one worker needs DATABASE_URL (the embedded database serves one process)`,
     );
   }
+  if (s.PROXY_TRUSTED_ORIGINS.length && !s.PROXY_TRUSTED_HEADERS.length) {
+    throw new ConfigError(
+      'invalid configuration: PROXY_TRUSTED_ORIGINS is set but PROXY_TRUSTED_HEADERS is not: name the header your proxies set (such as X-Forwarded-For)',
+    );
+  }
   return {
     port: s.PORT,
     host: s.HOST,
@@ -72,5 +106,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     responseCacheMs: s.RESPONSE_CACHE_MS,
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
     logLevel: s.LOG_LEVEL,
+    audit: s.AUDIT,
+    sessionExpiryRefresh: !s.DISABLE_SESSION_EXPIRY_REFRESH,
+    proxyTrustedOrigins: s.PROXY_TRUSTED_ORIGINS,
+    proxyTrustedHeaders: s.PROXY_TRUSTED_HEADERS,
   };
 }

@@ -4,8 +4,10 @@ import type { SessionCache } from './auth/session-cache.js';
 import { authenticate, type Authentication, type KeyRow, type Session } from './auth/session.js';
 import type { DataAccess } from './db/database.js';
 import { RequestReads } from './db/reads/request-reads.js';
+import type { AuditTrail } from './db/writes/audit.js';
 import type { Sql } from './db/sql.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import { requestInfo, type ProxyTrust, type RequestInfo } from './http/request-info.js';
 
 /**
  * Per-request state. Everything expensive is computed on first use, once.
@@ -16,6 +18,10 @@ export interface RequestContext {
   prisma: PrismaClient;
   /** Fixed SQL statements on the driver (src/db/sql.ts): the reads, and the session. */
   sql: Sql;
+  /** The client's address, user agent and the request's id: what audit rows and logs record of the request. */
+  requestInfo: RequestInfo;
+  /** Whether this gateway writes audit rows, reads them, or the database has no `audit_logs` (docs/audit.md). */
+  auditLogs: AuditLogMode;
   /** Checks the session token on first call; introspection-only requests never call it. */
   authenticate(): Promise<Authentication>;
   /** Why the request is not authenticated, once `authenticate()` has said so. */
@@ -26,6 +32,8 @@ export interface RequestContext {
   gate(): Promise<Gate>;
   /** What this request reads, batched and remembered (src/db/reads/request-reads.ts). */
   reads(): RequestReads;
+  /** Who is changing things and from where, for the audit rows of a write; null when writes are not audited. */
+  auditTrail(): AuditTrail | null;
   /** One instance per request of whatever `create` makes (dataloaders), keyed by `create` itself. */
   perRequest<T>(create: (ctx: RequestContext) => T): T;
   /** Drops the `perRequest` instances, and with them what they have read: a write may have changed it. */
@@ -36,22 +44,46 @@ export type Context = RequestContext & YogaInitialContext;
 
 const createReads = (ctx: RequestContext) => new RequestReads(ctx.sql);
 
+/**
+ * `write`: changes are audited (the default); `read`: AUDIT=false, existing
+ * rows are still served; `absent`: the database has no `audit_logs` table.
+ */
+export type AuditLogMode = 'write' | 'read' | 'absent';
+
+/** What every request of one gateway shares. */
+export interface RequestOptions {
+  sessionCache?: SessionCache<KeyRow> | undefined;
+  /** Who may name the client's address in a header (PROXY_TRUSTED_ORIGINS, PROXY_TRUSTED_HEADERS). */
+  proxyTrust?: ProxyTrust | undefined;
+  auditLogs?: AuditLogMode;
+  /** Slide session expiry as Coder does (DISABLE_SESSION_EXPIRY_REFRESH turns it off). */
+  sessionExpiryRefresh?: boolean;
+}
+
 export function createRequestContext(
   { prisma, sql }: DataAccess,
   request: Request,
-  sessionCache?: SessionCache<KeyRow>,
+  /** The socket's peer address, when the request came over a socket. */
+  remoteAddress: string | undefined,
+  { sessionCache, proxyTrust, auditLogs = 'write', sessionExpiryRefresh = true }: RequestOptions = {},
 ): RequestContext {
   let authentication: Promise<Authentication> | undefined;
   let result: Authentication | undefined;
   let gate: Promise<Gate> | undefined;
   const instances = new Map<unknown, unknown>();
+  const info = requestInfo(request, remoteAddress, proxyTrust);
   const context: RequestContext = {
     prisma,
     sql,
+    requestInfo: info,
+    auditLogs,
     authenticate() {
-      authentication ??= authenticate({ sql, prisma }, request.headers, { cache: sessionCache }).then(
-        (outcome) => (result = outcome),
-      );
+      authentication ??= authenticate({ sql, prisma }, request.headers, {
+        cache: sessionCache,
+        ip: info.ip,
+        expiryRefresh: sessionExpiryRefresh,
+        audited: auditLogs === 'write',
+      }).then((outcome) => (result = outcome));
       return authentication;
     },
     authFailure: () => (result && !result.ok ? result.reason : undefined),
@@ -64,6 +96,7 @@ export function createRequestContext(
       return gate;
     },
     reads: () => context.perRequest(createReads),
+    auditTrail: () => (auditLogs === 'write' ? { actorId: context.session().user.id, request: info } : null),
     perRequest(create) {
       if (!instances.has(create)) instances.set(create, create(context));
       return instances.get(create) as ReturnType<typeof create>;

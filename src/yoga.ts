@@ -9,7 +9,8 @@ import { sendLargeAnswersAsBytes } from './http/answer-bytes.js';
 import { limitRequestBodies } from './http/body-limit.js';
 import { createResponseCache } from './http/response-cache.js';
 import type { KeyRow } from './auth/session.js';
-import { createRequestContext, type RequestContext } from './context.js';
+import { createRequestContext, type AuditLogMode, type RequestContext } from './context.js';
+import { proxyTrust } from './http/request-info.js';
 import type { DataAccess } from './db/database.js';
 import { schema } from './schema/index.js';
 
@@ -20,14 +21,41 @@ export interface GatewayOptions {
   sessionCacheMs?: number;
   /** Serve a session's repeated query from memory for this long (RESPONSE_CACHE_MS); 0, the default, never. */
   responseCacheMs?: number;
+  /** Audit rows: written (the default), only read (AUDIT=false), or absent from the database (src/app.ts decides). */
+  auditLogs?: AuditLogMode;
+  /** Slide session expiry (default true; DISABLE_SESSION_EXPIRY_REFRESH). */
+  sessionExpiryRefresh?: boolean;
+  /** PROXY_TRUSTED_ORIGINS and PROXY_TRUSTED_HEADERS: who may name the client's address. */
+  proxyTrustedOrigins?: readonly string[];
+  proxyTrustedHeaders?: readonly string[];
 }
 
-export type Gateway = YogaServerInstance<Record<string, never>, RequestContext>;
+/** What the server gives each request besides the Request: Node's request, when it came over a socket. */
+export interface ServerContext {
+  req?: { socket?: { remoteAddress?: string | undefined } };
+}
 
-export function createGateway({ database, logger, sessionCacheMs = 0, responseCacheMs = 0 }: GatewayOptions): Gateway {
+export type Gateway = YogaServerInstance<ServerContext, RequestContext>;
+
+export function createGateway({
+  database,
+  logger,
+  sessionCacheMs = 0,
+  responseCacheMs = 0,
+  auditLogs = 'write',
+  sessionExpiryRefresh = true,
+  proxyTrustedOrigins = [],
+  proxyTrustedHeaders = [],
+}: GatewayOptions): Gateway {
   const sessionCache = sessionCacheMs > 0 ? new SessionCache<KeyRow>(sessionCacheMs) : undefined;
+  const requestOptions = {
+    sessionCache,
+    auditLogs,
+    sessionExpiryRefresh,
+    proxyTrust: proxyTrustedHeaders.length ? proxyTrust(proxyTrustedOrigins, proxyTrustedHeaders) : undefined,
+  };
   const responseCache = responseCacheMs > 0 ? createResponseCache(responseCacheMs) : undefined;
-  return createYoga<Record<string, never>, RequestContext>({
+  return createYoga<ServerContext, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
     // Our own limit, which reads Content-Length rather than counting every body (src/http/body-limit.ts).
@@ -92,7 +120,8 @@ export function createGateway({ database, logger, sessionCacheMs = 0, responseCa
           error: (...args) => logger.error(args),
         }
       : false,
-    context: ({ request }) => createRequestContext(database, request, sessionCache),
+    // `req` is Node's request when served over a socket (src/http/shutdown.ts); tests may pass one to `yoga.fetch`.
+    context: ({ request, req }) => createRequestContext(database, request, req?.socket?.remoteAddress, requestOptions),
   });
 }
 

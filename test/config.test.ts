@@ -19,6 +19,10 @@ describe('configuration', () => {
       responseCacheMs: 0,
       shutdownTimeoutMs: 10_000,
       logLevel: 'info',
+      audit: true,
+      sessionExpiryRefresh: true,
+      proxyTrustedOrigins: [],
+      proxyTrustedHeaders: [],
     });
   });
 
@@ -35,6 +39,10 @@ describe('configuration', () => {
       RESPONSE_CACHE_MS: '500',
       SHUTDOWN_TIMEOUT_MS: '2500',
       LOG_LEVEL: 'warn',
+      AUDIT: 'false',
+      DISABLE_SESSION_EXPIRY_REFRESH: 'true',
+      PROXY_TRUSTED_ORIGINS: '10.0.0.0/8, 192.0.2.7,2001:db8::/32',
+      PROXY_TRUSTED_HEADERS: 'X-Forwarded-For,CF-Connecting-IP',
     });
     expect(config).toMatchObject({
       port: 0,
@@ -46,6 +54,10 @@ describe('configuration', () => {
       responseCacheMs: 500,
       shutdownTimeoutMs: 2500,
       logLevel: 'warn',
+      audit: false,
+      sessionExpiryRefresh: false,
+      proxyTrustedOrigins: ['10.0.0.0/8', '192.0.2.7', '2001:db8::/32'],
+      proxyTrustedHeaders: ['X-Forwarded-For', 'CF-Connecting-IP'],
     });
     expect(config.databaseUrl).toBe('postgres://gw:secret@db:5432/coder');
     expect(config.dataDir).toBe(resolve('.data'));
@@ -62,6 +74,13 @@ describe('configuration', () => {
     [{ RESPONSE_CACHE_MS: '-5' }, 'RESPONSE_CACHE_MS'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS'],
     [{ DATABASE_URL: 'mysql://root@db/coder' }, 'DATABASE_URL'],
+    [{ AUDIT: 'off' }, 'AUDIT'],
+    [{ DISABLE_SESSION_EXPIRY_REFRESH: 'yes' }, 'DISABLE_SESSION_EXPIRY_REFRESH'],
+    [{ PROXY_TRUSTED_ORIGINS: '10.0.0.0/33', PROXY_TRUSTED_HEADERS: 'X-Forwarded-For' }, 'PROXY_TRUSTED_ORIGINS'],
+    [{ PROXY_TRUSTED_ORIGINS: 'proxy.internal', PROXY_TRUSTED_HEADERS: 'X-Forwarded-For' }, 'PROXY_TRUSTED_ORIGINS'],
+    // Trusting proxies without naming the header they set would trust nothing: a mistake, said at once.
+    [{ PROXY_TRUSTED_ORIGINS: '10.0.0.0/8' }, 'PROXY_TRUSTED_HEADERS'],
+    [{ PROXY_TRUSTED_HEADERS: 'X Forwarded For' }, 'PROXY_TRUSTED_HEADERS'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;
     try {

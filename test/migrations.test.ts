@@ -17,14 +17,14 @@ const ALL_MIGRATIONS = (await readdir(DEFAULT_MIGRATIONS_DIR, { withFileTypes: t
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name)
   .sort();
-const TABLES = ['organizations', 'users', 'organization_members', 'custom_roles', 'api_keys'];
+const TABLES = ['organizations', 'users', 'organization_members', 'custom_roles', 'api_keys', 'audit_logs'];
 
 type Db = TestDatabase;
 const rows = <T = Record<string, unknown>>(db: Db, sql: string, ...values: unknown[]) =>
   db.prisma.$queryRawUnsafe<T[]>(sql, ...values);
 const exec = (db: Db, sql: string, ...values: unknown[]) => db.prisma.$executeRawUnsafe(sql, ...values);
 
-/** "type, NOT NULL?, default" of every column of the five tables, keyed "table.column". */
+/** "type, NOT NULL?, default" of every column of the six tables, keyed "table.column". */
 async function columns(db: Db): Promise<Record<string, string>> {
   const found = await rows<{
     table_name: string;
@@ -35,7 +35,8 @@ async function columns(db: Db): Promise<Record<string, string>> {
   }>(
     db,
     `SELECT table_name, column_name, is_nullable, column_default,
-            CASE data_type WHEN 'USER-DEFINED' THEN udt_name WHEN 'ARRAY' THEN substr(udt_name, 2) || '[]' ELSE data_type END AS type
+            CASE data_type WHEN 'USER-DEFINED' THEN udt_name WHEN 'ARRAY' THEN substr(udt_name, 2) || '[]'
+              WHEN 'character varying' THEN data_type || '(' || character_maximum_length || ')' ELSE data_type END AS type
        FROM information_schema.columns
       WHERE table_schema = 'public' AND table_name = ANY($1::text[])`,
     TABLES,
@@ -174,7 +175,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     expect(held).toEqual([]);
   });
 
-  it("creates the five tables with Coder's columns, types, nullability and defaults", async () => {
+  it("creates the six tables with Coder's columns, types, nullability and defaults", async () => {
     expect(await columns(db)).toEqual({
       'organizations.id': 'uuid not null',
       'organizations.name': 'text not null',
@@ -238,6 +239,23 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       'api_keys.ip_address': "inet not null default '0.0.0.0'::inet",
       'api_keys.scope': "api_key_scope not null default 'all'::api_key_scope",
       'api_keys.token_name': "text not null default ''::text",
+
+      // As in Coder's dump.sql: no defaults, nullable ip and user_agent.
+      'audit_logs.id': 'uuid not null',
+      'audit_logs.time': 'timestamp with time zone not null',
+      'audit_logs.user_id': 'uuid not null',
+      'audit_logs.organization_id': 'uuid not null',
+      'audit_logs.ip': 'inet null',
+      'audit_logs.user_agent': 'character varying(256) null',
+      'audit_logs.resource_type': 'resource_type not null',
+      'audit_logs.resource_id': 'uuid not null',
+      'audit_logs.resource_target': 'text not null',
+      'audit_logs.action': 'audit_action not null',
+      'audit_logs.diff': 'jsonb not null',
+      'audit_logs.status_code': 'integer not null',
+      'audit_logs.additional_fields': 'jsonb not null',
+      'audit_logs.request_id': 'uuid not null',
+      'audit_logs.resource_icon': 'text not null',
     });
   });
 
@@ -249,7 +267,21 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     );
     expect(labels).toEqual([
       { typname: 'api_key_scope', labels: 'all,application_connect' },
+      {
+        typname: 'audit_action',
+        labels:
+          'create,write,delete,start,stop,login,logout,register,request_password_reset,connect,disconnect,open,close',
+      },
       { typname: 'login_type', labels: 'password,github,oidc,token,none,oauth2_provider_app' },
+      {
+        typname: 'resource_type',
+        labels: [
+          'organization,template,template_version,user,workspace,git_ssh_key,api_key,group,workspace_build,license',
+          'workspace_proxy,convert_login,health_settings,oauth2_provider_app,oauth2_provider_app_secret,custom_role',
+          'organization_member,notifications_settings,notification_template,idp_sync_settings_organization',
+          'idp_sync_settings_group,idp_sync_settings_role,workspace_agent,workspace_app,prebuilds_settings',
+        ].join(','),
+      },
       { typname: 'user_status', labels: 'active,suspended,dormant' },
     ]);
   });
@@ -315,6 +347,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     );
     expect(keys).toEqual([
       { table_name: 'api_keys', columns: 'id' },
+      { table_name: 'audit_logs', columns: 'id' },
       { table_name: 'custom_roles', columns: 'id' },
       { table_name: 'organization_members', columns: 'organization_id,user_id' },
       { table_name: 'organizations', columns: 'id' },
@@ -360,6 +393,14 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       // The gateway's own, not Coder's: member counts leave these users out.
       idx_users_deleted_or_system:
         'CREATE INDEX idx_users_deleted_or_system ON users USING btree (id) WHERE (deleted OR is_system)',
+      // Coder's four on audit_logs, and the gateway's own for an organization's entries newest first.
+      idx_audit_log_organization_id:
+        'CREATE INDEX idx_audit_log_organization_id ON audit_logs USING btree (organization_id)',
+      idx_audit_log_resource_id: 'CREATE INDEX idx_audit_log_resource_id ON audit_logs USING btree (resource_id)',
+      idx_audit_log_user_id: 'CREATE INDEX idx_audit_log_user_id ON audit_logs USING btree (user_id)',
+      idx_audit_logs_time_desc: 'CREATE INDEX idx_audit_logs_time_desc ON audit_logs USING btree ("time" DESC)',
+      idx_audit_logs_organization_time:
+        'CREATE INDEX idx_audit_logs_organization_time ON audit_logs USING btree (organization_id, "time" DESC, id DESC)',
     });
   });
 

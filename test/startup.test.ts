@@ -36,6 +36,10 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   responseCacheMs: 0,
   shutdownTimeoutMs: 10_000,
   logLevel: 'silent',
+  audit: true,
+  sessionExpiryRefresh: true,
+  proxyTrustedOrigins: [],
+  proxyTrustedHeaders: [],
   ...target,
   ...overrides,
 });

@@ -1,8 +1,10 @@
 // Session-token authentication as Coder does it (SPEC B.2).
 import { parse as parseCookies } from 'cookie';
 import type { DataAccess } from '../db/database.js';
-import { customRoleJson, type StoredCustomRole } from '../db/reads/custom-roles.js';
+import type { StoredCustomRole } from '../db/reads/custom-roles.js';
+import { findKey, findUserLink, type KeyRow } from '../db/reads/sessions.js';
 import type { Sql } from '../db/sql.js';
+import { activateDormantUser, recordKeyUse, recordUserSeen, type KeyUse } from '../db/writes/sessions.js';
 import type { ApiKeyScope } from '../rbac/index.js';
 import type { SessionCache } from './session-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
@@ -10,7 +12,9 @@ import { parseToken, secretMatches } from './tokens.js';
 export const SESSION_COOKIE = 'coder_session_token';
 export const SESSION_HEADER = 'Coder-Session-Token';
 /** Coder refreshes a key's `last_used` and its user's `last_seen_at` at most this often, to spare writes. */
-const LAST_USED_REFRESH_MS = 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+
+export type { KeyRow };
 
 /** What authorization needs of the caller: its site roles and, per organization, its stored roles. */
 export interface CallerRoles {
@@ -41,49 +45,17 @@ export function sessionTokenFrom(headers: Headers): string | undefined {
   return bearer ? bearer[1] : undefined;
 }
 
-export interface KeyRow {
-  hashed_secret: Uint8Array;
-  scope: ApiKeyScope;
-  expires_at: Date;
-  last_used: Date;
-  user_id: string;
-  last_seen_at: Date;
-  status: 'active' | 'dormant' | 'suspended';
-  deleted: boolean;
-  rbac_roles: string[];
-  memberships: CallerRoles['memberships'];
-  custom_roles: CallerRoles['customRoles'];
-}
-
-/**
- * The key, its user, and everything authorization will ask about the user, in
- * one statement: every authenticated request pays it, so it is one round trip
- * and not four. `users.last_seen_at` is a timestamp without time zone, kept in
- * UTC (as Coder and Prisma write it); read bare, the drivers would take it for
- * the gateway's local time.
- */
-const KEY_STATEMENT = `
-    SELECT k.hashed_secret, k.scope::text AS scope, k.expires_at, k.last_used, u.id AS user_id, u.last_seen_at AT TIME ZONE 'UTC' AS last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
-      (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
-         FROM organization_members m WHERE m.user_id = u.id) AS memberships,
-      (SELECT coalesce(json_agg(${customRoleJson('c')}), '[]'::json)
-         FROM custom_roles c
-         WHERE c.organization_id IS NULL
-            OR c.organization_id IN (SELECT m.organization_id FROM organization_members m WHERE m.user_id = u.id)) AS custom_roles
-    FROM api_keys k JOIN users u ON u.id = k.user_id
-    WHERE k.id = $1`;
-
-const findKey = (sql: Sql, id: string) => sql.query<KeyRow>(KEY_STATEMENT, [id]);
-
 /**
  * Authenticates a request by its session token. With a `cache`, the key's row
  * may be reused for a short while (see session-cache.ts); every check below
- * still runs on each request.
+ * still runs on each request, and what a request writes (a slide, a refreshed
+ * last use) is written into the cached row too, so that a later request
+ * neither repeats nor undoes it.
  */
 export async function authenticate(
   { sql, prisma }: DataAccess,
   headers: Headers,
-  { now = new Date(), cache }: { now?: Date; cache?: SessionCache<KeyRow> | undefined } = {},
+  { now = new Date(), cache, ip = null, expiryRefresh = true, audited = false }: AuthenticateOptions = {},
 ): Promise<Authentication> {
   const token = sessionTokenFrom(headers);
   if (!token) {
@@ -94,30 +66,107 @@ export async function authenticate(
   const parsed = parseToken(token);
   if (!parsed) return fail('Session token is malformed: expected "<10 character id>-<22 character secret>".');
 
-  const find = async () => (await findKey(sql, parsed.id))[0];
+  const find = () => findKey(sql, parsed.id);
   const key = cache ? await cache.get(parsed.id, find) : await find();
   // One message for an unknown id and a wrong secret, so ids cannot be probed.
   if (!key || !secretMatches(parsed.secret, key.hashed_secret)) return fail('API key is invalid.');
   if (key.expires_at.getTime() <= now.getTime()) return fail(`API key expired at ${key.expires_at.toISOString()}.`);
+  const linkProblem = await checkLoginLink(sql, key, now);
+  if (linkProblem) return fail(linkProblem);
   if (key.deleted) return fail('The user of this API key has been deleted.');
   if (key.status === 'suspended')
     return fail('User is not active (status = "suspended"). Contact an admin to reactivate your account.');
 
-  const stale = (seen: Date) => now.getTime() - seen.getTime() >= LAST_USED_REFRESH_MS;
-  // A dormant user becomes active; Coder's dormancy job reads last_seen_at.
-  if (key.status === 'dormant' || stale(key.last_seen_at)) {
-    await prisma.user.update({
-      where: { id: key.user_id },
-      data: { status: 'active', lastSeenAt: now, updatedAt: now },
-    });
-    // The row may be cached: record the write, so that the next request does not repeat it.
-    Object.assign(key, { status: 'active', last_seen_at: now });
-  }
-  if (stale(key.last_used)) {
-    await prisma.apiKey.update({ where: { id: parsed.id }, data: { lastUsed: now } });
-    key.last_used = now;
-  }
+  await recordUse(prisma, parsed.id, key, { now, ip, expiryRefresh, audited });
   return { ok: true, session: sessionOf(parsed.id, key) };
+}
+
+export interface AuthenticateOptions {
+  now?: Date;
+  cache?: SessionCache<KeyRow> | undefined;
+  /** The client's address, recorded with the key's last use (null: unknown, recorded as 0.0.0.0 as Coder does). */
+  ip?: string | null;
+  /** Slide the key's expiry (Coder's default; its --disable-session-expiry-refresh turns it off). */
+  expiryRefresh?: boolean;
+  /** Record waking a dormant user in the audit trail, as Coder does. */
+  audited?: boolean;
+}
+
+/** Keys of these login types need their user's link to that provider, as in Coder. */
+const LINKED_LOGIN_TYPES: Record<string, string> = { github: 'GitHub', oidc: 'OpenID Connect' };
+
+/**
+ * Why a github or oidc key may not be used, if it may not: its user has no
+ * link for that login, or the provider's token behind it has expired. Coder
+ * refreshes an expired token with the provider; the gateway has no provider
+ * configuration, so the user signs in to Coder again, which renews the link
+ * (Coder with no provider configured refuses too). Databases without
+ * `user_links` (our own schema) have no such logins to check.
+ */
+async function checkLoginLink(sql: Sql, key: KeyRow, now: Date): Promise<string | undefined> {
+  const provider = LINKED_LOGIN_TYPES[key.login_type];
+  if (!provider) return undefined;
+  if (key.user_link === undefined) {
+    const link = await findUserLink(sql, key.user_id, key.login_type);
+    if (link === undefined) return undefined;
+    key.user_link = link;
+  }
+  if (key.user_link === null) {
+    return 'You are signed out or your session has expired: you must re-authenticate with the login provider (sign in to Coder again).';
+  }
+  const expiry = key.user_link.oauthExpiry;
+  if (expiry && expiry.getTime() < now.getTime()) {
+    return `${provider} session expired at ${expiry.toISOString()}: sign in to Coder again.`;
+  }
+  return undefined;
+}
+
+/**
+ * As Coder's ExtractAPIKey: the key's last use (with the client's address) is
+ * refreshed once it is over an hour old, and its expiry slides to now plus its
+ * lifetime once less than the lifetime less an hour is left; the user is seen
+ * (a dormant one woken).
+ * The cached row takes the new values before the write, so that concurrent
+ * requests sharing it do not write them again; they are put back if it fails.
+ */
+async function recordUse(
+  prisma: DataAccess['prisma'],
+  keyId: string,
+  key: KeyRow,
+  { now, ip, expiryRefresh, audited }: { now: Date; ip: string | null; expiryRefresh: boolean; audited: boolean },
+): Promise<void> {
+  const before = { last_used: key.last_used, expires_at: key.expires_at, status: key.status, seen: key.last_seen_at };
+  const use: KeyUse = { lastUsed: key.last_used, expiresAt: key.expires_at };
+  let keyChanged = false;
+  if (now.getTime() - key.last_used.getTime() > HOUR_MS) {
+    use.lastUsed = now;
+    use.ipAddress = ip ?? '0.0.0.0';
+    keyChanged = true;
+  }
+  const lifetimeMs = key.lifetime_seconds * 1000;
+  if (expiryRefresh && key.expires_at.getTime() - now.getTime() <= lifetimeMs - HOUR_MS) {
+    use.expiresAt = new Date(now.getTime() + lifetimeMs);
+    keyChanged = true;
+  }
+  const userSeen = keyChanged || key.status === 'dormant' || now.getTime() - key.last_seen_at.getTime() >= HOUR_MS;
+  if (!keyChanged && !userSeen) return;
+
+  Object.assign(key, { last_used: use.lastUsed, expires_at: use.expiresAt });
+  if (userSeen) Object.assign(key, { status: 'active', last_seen_at: now });
+  try {
+    await Promise.all([
+      keyChanged ? recordKeyUse(prisma, keyId, use) : undefined,
+      before.status === 'dormant'
+        ? activateDormantUser(prisma, { id: key.user_id, username: key.username }, now, audited)
+        : userSeen
+          ? recordUserSeen(prisma, key.user_id, now)
+          : undefined,
+    ]);
+  } catch (error) {
+    Object.assign(key, { last_used: before.last_used, expires_at: before.expires_at });
+    Object.assign(key, { status: before.status, last_seen_at: before.seen });
+    throw error;
+  }
 }
 
 /**

@@ -80,3 +80,9 @@ export async function assertSchemaPresent(prisma: PrismaClient): Promise<void> {
     );
   }
 }
+
+/** Whether the database has `table` (in the search path): for tables a Coder database has and ours may lack. */
+export async function tablePresent(prisma: PrismaClient, table: string): Promise<boolean> {
+  const [row] = await prisma.$queryRaw<{ present: boolean }[]>`SELECT to_regclass(${table}) IS NOT NULL AS present`;
+  return row?.present === true;
+}

@@ -77,5 +77,46 @@ async function createApart(dataDir: string, startParams: string[]): Promise<void
 }
 
 export function pgliteAdapterFactory(pglite: PGlite): SqlMigrationAwareDriverAdapterFactory {
-  return withWholeScripts(new PrismaPGlite(pglite), (script) => pglite.exec(script));
+  return withWholeScripts(surfaceCommitFailures(new PrismaPGlite(pglite)), (script) => pglite.exec(script));
+}
+
+/** What surfaceCommitFailures reaches into: pglite-prisma-adapter's adapter, which does not export its type. */
+interface TransactionStarter {
+  startTransactionInner(conn: Pick<PGlite, 'transaction'>, options: unknown): Promise<{ commit(): Promise<void> }>;
+}
+
+/**
+ * pglite-prisma-adapter 0.7.2 (the latest) loses an error raised by COMMIT
+ * (a deferred constraint, say): it rejects a promise already resolved, so
+ * Prisma reports a transaction PostgreSQL rolled back as committed, the bug
+ * Prisma fixed in its PlanetScale adapter (prisma/orm#29155). Until the
+ * adapter does the same, each transaction's outcome is watched here and its
+ * failure thrown from commit(), as the pg adapter does.
+ */
+function surfaceCommitFailures(factory: SqlMigrationAwareDriverAdapterFactory): SqlMigrationAwareDriverAdapterFactory {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const starter = adapter as unknown as TransactionStarter;
+    const start = starter.startTransactionInner.bind(adapter);
+    starter.startTransactionInner = async (conn, options) => {
+      let failure: { error: unknown } | undefined;
+      const watched: Pick<PGlite, 'transaction'> = {
+        transaction(callback) {
+          const outcome = conn.transaction(callback);
+          outcome.catch((error: unknown) => (failure = { error }));
+          return outcome;
+        },
+      };
+      const transaction = await start(watched, options);
+      const commit = transaction.commit.bind(transaction);
+      transaction.commit = async () => {
+        await commit();
+        if (failure) throw failure.error;
+      };
+      return transaction;
+    };
+    return adapter;
+  };
+  return factory;
 }

@@ -33,7 +33,13 @@ export function parseUserRef(ref: string, callerId?: string): UserRef | undefine
 
 /** A stable key for a parsed reference (a dataloader's cache key). */
 export const refKey = (ref: OrganizationRef | UserRef): string =>
-  'id' in ref ? `id:${ref.id}` : 'name' in ref ? `name:${ref.name}` : 'username' in ref ? `name:${ref.username}` : 'default';
+  'id' in ref
+    ? `id:${ref.id}`
+    : 'name' in ref
+      ? `name:${ref.name}`
+      : 'username' in ref
+        ? `name:${ref.username}`
+        : 'default';
 
 /** For the CLI, which writes through Prisma: the non-deleted organization a reference names. */
 export function organizationWhere(ref: string): Prisma.OrganizationWhereInput | undefined {

@@ -16,6 +16,8 @@ import './organization/organization.query.js';
 import './member/member.js';
 import './member/member.query.js';
 import './member/member.mutation.js';
+import './audit/audit-log.js';
+import './audit/organization-audit-logs.js';
 
 // Sorted, so that schema.graphql changes only when the API does.
 export const schema = lexicographicSortSchema(

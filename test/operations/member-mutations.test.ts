@@ -222,6 +222,16 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       await refusedUnchanged(() => remove(cast.org.name, cast.member.username, cast.outsider), 'NOT_FOUND');
     });
 
+    // dbauthz.DeleteOrganizationMember looks the member up without system users: Coder answers 404 (issue 18, point 3).
+    it("is NOT_FOUND to remove a system user's membership, even for an owner, and the membership stays", async () => {
+      const prebuilds = await newMember();
+      await markUser(gw.database, prebuilds.id, { isSystem: true });
+      for (const caller of [cast.owner, cast.admin, siteUserAdmin]) {
+        await refusedUnchanged(() => remove(cast.org.name, prebuilds.id, caller), 'NOT_FOUND');
+      }
+      expect(await storedRoles(gw.database, cast.org.id, prebuilds.id)).toEqual([]);
+    });
+
     it('is NOT_FOUND the second time', async () => {
       const leaving = await newMember();
       expect((await remove(cast.org.name, leaving.username, cast.owner)).data?.removeOrganizationMember).toBe(true);
@@ -322,6 +332,46 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
             ?.updateOrganizationMemberRoles.roles,
         ).toEqual([]);
       }
+    });
+
+    // dbauthz.UpdateMemberRoles finds no system user and coderd/members.go answers that with 403 (issue 18, point 3).
+    it("is FORBIDDEN to change a system user's roles, even for an owner, and its roles stay", async () => {
+      const prebuilds = await newMember(['organization-auditor']);
+      await markUser(gw.database, prebuilds.id, { isSystem: true });
+      for (const caller of [cast.owner, cast.admin]) {
+        await refusedUnchanged(
+          () => setRoles(cast.org.name, prebuilds.id, ['organization-admin'], caller),
+          'FORBIDDEN',
+          /system user/i,
+        );
+      }
+      expect(await storedRoles(gw.database, cast.org.id, prebuilds.id)).toEqual(['organization-auditor']);
+    });
+
+    it('is NOT_FOUND, not FORBIDDEN, for a system user whose membership the caller cannot see', async () => {
+      const prebuilds = await newMember();
+      await markUser(gw.database, prebuilds.id, { isSystem: true });
+      await refusedUnchanged(() => setRoles(cast.org.name, prebuilds.id, [], cast.member), 'NOT_FOUND');
+    });
+
+    // database.UpdateMemberRoles sets roles only (issue 18, point 6).
+    it("leaves the membership's updated_at as it was, as Coder's UpdateMemberRoles does", async () => {
+      const target = await newMember(['organization-auditor']);
+      const key = { organizationId_userId: { organizationId: cast.org.id, userId: target.id } };
+      const longAgo = new Date('2024-03-01T12:00:00.123Z');
+      await gw.database.prisma.organizationMember.update({ where: key, data: { updatedAt: longAgo } });
+      const response = await gw.gql(
+        `mutation ($org: String!, $user: String!) {
+           updateOrganizationMemberRoles(organization: $org, user: $user, roles: ["organization-admin"]) { updatedAt }
+         }`,
+        { org: cast.org.name, user: target.username },
+        cast.owner.token,
+      );
+      expect(response).toEqual({ data: { updateOrganizationMemberRoles: { updatedAt: longAgo.toISOString() } } });
+      expect(await gw.database.prisma.organizationMember.findUniqueOrThrow({ where: key })).toMatchObject({
+        roles: ['organization-admin'],
+        updatedAt: longAgo,
+      });
     });
 
     it('refuses changing your own roles with BAD_USER_INPUT, admin or not', async () => {

@@ -49,6 +49,23 @@ const cases: {
       name displayName assignable builtIn organizationPermissions { action resourceType } organization { name } } }`,
   },
   {
+    name: "(f) every organization with its 20 newest audit entries (one statement for all organizations' pages)",
+    budget: 3,
+    grows: true,
+    query: () => `{ organizations { id auditLogs(first: 20) { pageInfo { hasNextPage endCursor }
+      edges { cursor node { id time requestId actorId actorUsername ip userAgent resourceType resourceId resourceTarget
+        action statusCode diff additionalFields } } } } }`,
+  },
+  {
+    name: "(g) one organization's audit entries, 100 of them, and one member's, side by side",
+    budget: 3,
+    grows: true,
+    query: (d) => `{ organization(organization: "${d.organizationIds[0]}") {
+      all: auditLogs(first: 100) { edges { node { id resourceTarget diff } } }
+      one: auditLogs(last: 5, user: "${d.memberUsernames[1]}", resourceType: ORGANIZATION_MEMBER) {
+        edges { node { id resourceTarget } } } } }`,
+  },
+  {
     name: '(e) organizationMembers as a plain member (row filtering costs no query per row)',
     budget: 3,
     grows: false,

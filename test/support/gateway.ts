@@ -20,11 +20,15 @@ export interface TestGateway {
   kind: DatabaseKind;
   database: Database;
   yoga: Gateway;
-  /** Runs an operation; `auth` is a session token (sent as Coder-Session-Token) or explicit headers. */
+  /**
+   * Runs an operation; `auth` is a session token (sent as Coder-Session-Token) or explicit headers.
+   * `remoteAddress` is the socket's peer the gateway sees (none by default, as through `yoga.fetch`).
+   */
   gql<TData = any>(
     query: string,
     variables?: Record<string, unknown>,
     auth?: string | Record<string, string>,
+    remoteAddress?: string,
   ): Promise<GraphQLResponse<TData>>;
   close(): Promise<void>;
 }
@@ -41,15 +45,16 @@ export async function startTestGateway(
     kind,
     database,
     yoga,
-    async gql(query, variables, auth) {
+    async gql(query, variables, auth, remoteAddress) {
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
       if (typeof auth === 'string') headers['coder-session-token'] = auth;
       else Object.assign(headers, auth);
-      const response = await yoga.fetch('http://gateway.test/graphql', {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query, variables }),
-      });
+      const response = await yoga.fetch(
+        'http://gateway.test/graphql',
+        { method: 'POST', headers, body: JSON.stringify({ query, variables }) },
+        // What Node's HTTP server gives Yoga as its server context.
+        remoteAddress === undefined ? {} : { req: { socket: { remoteAddress } } },
+      );
       return (await response.json()) as GraphQLResponse;
     },
     close: () => database.close(),

@@ -1,7 +1,8 @@
 // Bulk data for the statement-count tests: `rows` organizations, each with
 // `rows` members (the same `rows` users), members holding built-in and custom
-// roles, two custom roles per organization. Inserted with one statement per
-// table, so that even the large set is quick on PGlite.
+// roles, two custom roles per organization, and an audit entry for each
+// membership. Inserted with one statement per table, so that even the large
+// set is quick on PGlite.
 import type { Database } from '../../src/db/database.js';
 import { issueToken } from '../../src/operator/operator.js';
 
@@ -85,6 +86,17 @@ export async function seedMembers(db: Database, rows: number): Promise<SeededDat
       })),
     ),
   });
+  // Each member's addition, as the gateway records it, a second apart.
+  await db.prisma.$executeRawUnsafe(
+    `INSERT INTO audit_logs (id, "time", user_id, organization_id, ip, user_agent, resource_type, resource_id,
+       resource_target, action, diff, status_code, additional_fields, request_id, resource_icon)
+     SELECT gen_random_uuid(), now() - row_number() OVER () * interval '1 second', $1::uuid, om.organization_id,
+       '192.0.2.1', 'seed', 'organization_member', om.user_id, u.username, 'create',
+       jsonb_build_object('username', jsonb_build_object('Old', '', 'New', u.username, 'Secret', false)),
+       200, '{}'::jsonb, gen_random_uuid(), ''
+     FROM organization_members om JOIN users u ON u.id = om.user_id`,
+    uuid(3, 1),
+  );
   const [owner, member] = await Promise.all([issueToken(db.prisma, uuid(3, 1)), issueToken(db.prisma, userIds[0]!)]);
   return { organizationIds, memberUsernames: usernames, ownerToken: owner.token, memberToken: member.token };
 }

@@ -7,12 +7,12 @@ import type { Sql } from '../sql.js';
 /** What the API and authorization use of a stored custom role. */
 export type StoredCustomRole = Pick<
   CustomRole,
-  'id' | 'name' | 'displayName' | 'organizationId' | 'sitePermissions' | 'orgPermissions' | 'userPermissions'
+  'name' | 'displayName' | 'organizationId' | 'sitePermissions' | 'orgPermissions' | 'userPermissions'
 >;
 
 /** The custom role row `c` as a JSON object. */
 export const customRoleJson = (c: string) => `json_build_object(
-  'id', ${c}.id, 'name', ${c}.name, 'displayName', ${c}.display_name, 'organizationId', ${c}.organization_id,
+  'name', ${c}.name, 'displayName', ${c}.display_name, 'organizationId', ${c}.organization_id,
   'sitePermissions', ${c}.site_permissions, 'orgPermissions', ${c}.org_permissions,
   'userPermissions', ${c}.user_permissions)`;
 

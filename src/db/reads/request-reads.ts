@@ -79,7 +79,7 @@ export class RequestReads {
   readonly #pages = new DataLoader<PageRequest, MemberPage, string>(
     async (requests) => {
       const pages = await memberPages(this.#sql, requests);
-      pages.forEach((page, i) => this.#knowPage(requests[i]!.organizationId, page));
+      for (const [i, page] of pages.entries()) this.#knowPage(requests[i]!.organizationId, page);
       return pages;
     },
     { cacheKeyFn: (request) => JSON.stringify(request) },
@@ -91,7 +91,7 @@ export class RequestReads {
   readonly #displayNames = new Map<string, Map<string, string>>();
   readonly #customRolesLoader = new DataLoader<string, StoredCustomRole[]>(async (ids) => {
     const lists = await customRolesOf(this.#sql, ids);
-    ids.forEach((id, i) => this.#customRoles.set(id, lists[i]!));
+    for (const [i, id] of ids.entries()) this.#customRoles.set(id, lists[i]!);
     return lists;
   });
   #siteCustomRoles: Promise<StoredCustomRole[]> | undefined;

@@ -1,6 +1,13 @@
-// Who may see which memberships (SPEC B.3, D): pure decisions over the caller's gate.
+// Who may see an organization's members (SPEC B.3, D), and who may add,
+// remove and change the roles of members (SPEC D), in Coder's order, and which refusals Coder would record in its
+// audit trail: none for adding (its audit request has no target until the
+// member exists), and for removing and changing roles every refusal after the
+// membership was found visible (coderd/members.go, dbauthz's
+// DeleteOrganizationMember and UpdateMemberRoles).
 import type { Gate } from '../../access/gate.js';
-import { rbacObjects } from '../../rbac/index.js';
+import { allow, refuse, refuseUnrecorded, type Decision } from '../../access/decision.js';
+import { badUserInput, forbidden, notFound } from '../../errors.js';
+import { builtInOrgRole, isSiteRoleName, rbacObjects, ROLE } from '../../rbac/index.js';
 
 export const canReadMember = (gate: Gate, organizationId: string, userId: string) =>
   gate.can('read', rbacObjects.organizationMember(organizationId, userId));
@@ -18,4 +25,108 @@ export function memberVisibility(gate: Gate, organizationId: string): { onlyUser
   if (canReadEveryMember(gate, organizationId)) return { onlyUserId: null };
   if (canReadMember(gate, organizationId, gate.userId)) return { onlyUserId: gate.userId };
   return undefined;
+}
+
+/** Longer than any role name can be (custom ones are at most 32 characters). */
+const MAX_ROLE_NAME_LENGTH = 64;
+
+export interface UserRef {
+  id: string;
+  username: string;
+}
+
+export interface MemberFacts {
+  organizationId: string;
+  userId: string;
+  isSystem: boolean;
+  /** The stored roles. */
+  roles: string[];
+}
+
+/** Adding `user` (null: no such user) to the organization. */
+export function memberAddition(gate: Gate, organizationId: string, user: UserRef | null): Decision<UserRef> {
+  if (!user || !gate.can('read', rbacObjects.user(user.id))) {
+    return refuseUnrecorded(
+      badUserInput('User must be an existing uuid or username.', {
+        validations: [{ field: 'user', detail: 'no such user that you can see' }],
+      }),
+    );
+  }
+  const mayAdd =
+    gate.can('assign', rbacObjects.assignOrgRole(organizationId)) &&
+    gate.canAssign(ROLE.orgMember, organizationId) &&
+    gate.can('create', rbacObjects.organizationMember(organizationId, user.id));
+  return mayAdd ? allow(user) : refuseUnrecorded(notFound());
+}
+
+/**
+ * Removing a membership. A system user's membership is never removable and
+ * answers NOT_FOUND, as in Coder, where its lookup for the delete leaves
+ * system users out; Coder records that refusal, as it found the member first.
+ */
+export function memberRemoval(gate: Gate, member: MemberFacts): Decision {
+  if (!canReadMember(gate, member.organizationId, member.userId)) return refuseUnrecorded(notFound());
+  if (member.userId === gate.userId) return refuse(badUserInput('Cannot remove self from an organization.'));
+  if (member.isSystem) return refuse(notFound());
+  if (!gate.can('delete', rbacObjects.organizationMember(member.organizationId, member.userId))) {
+    return refuse(notFound());
+  }
+  return allow();
+}
+
+/**
+ * Replacing a member's explicit roles with `requested`. Allowed, it gives the
+ * roles to store: de-duplicated in request order, without the implicit
+ * organization-member. `customRoleNames` are the organization's custom roles.
+ */
+export function memberRoleChange(
+  gate: Gate,
+  member: MemberFacts,
+  requested: readonly string[],
+  customRoleNames: ReadonlySet<string>,
+): Decision<string[]> {
+  const { organizationId, userId } = member;
+  if (!canReadMember(gate, organizationId, userId)) return refuseUnrecorded(notFound());
+  if (userId === gate.userId) return refuse(badUserInput('You cannot change your own organization roles.'));
+  // Coder's UpdateMemberRoles looks the member up without system users, and answers that miss with 403.
+  if (member.isSystem) return refuse(forbidden('The roles of a system user cannot be changed.'));
+
+  const wanted = [...new Set(requested)];
+  const unsupported = wanted.filter(
+    (name) =>
+      name === '' ||
+      name.length > MAX_ROLE_NAME_LENGTH ||
+      name.includes(':') ||
+      isSiteRoleName(name) ||
+      !(builtInOrgRole(name, organizationId) || customRoleNames.has(name)),
+  );
+  if (unsupported.length) {
+    return refuse(
+      badUserInput(`Not a supported role: ${unsupported.map((n) => JSON.stringify(n)).join(', ')}.`, {
+        detail:
+          'Give bare organization role names: built-in ones (organization-admin, …) or custom roles of this organization.',
+        validations: unsupported.map((name) => ({ field: 'roles', detail: `"${name}" is not a supported role` })),
+      }),
+    );
+  }
+
+  // organization-member is implied: counted as added, never stored.
+  const added = [...new Set([...wanted, ROLE.orgMember])].filter((name) => !member.roles.includes(name));
+  const removed = member.roles.filter((name) => !wanted.includes(name));
+  const roles = rbacObjects.assignOrgRole(organizationId);
+  if (added.length && !gate.can('assign', roles)) {
+    return refuse(forbidden('You may not assign roles in this organization.'));
+  }
+  if (removed.length && !gate.can('unassign', roles)) {
+    return refuse(forbidden('You may not unassign roles in this organization.'));
+  }
+  const refused = [...added, ...removed].filter((name) => !gate.canAssign(name, organizationId));
+  if (refused.length) {
+    return refuse(
+      badUserInput(`Not authorized to assign role ${refused.map((n) => JSON.stringify(n)).join(', ')}.`, {
+        validations: refused.map((name) => ({ field: 'roles', detail: `you may not assign or unassign "${name}"` })),
+      }),
+    );
+  }
+  return allow(wanted.filter((name) => name !== ROLE.orgMember));
 }

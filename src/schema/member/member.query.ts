@@ -58,7 +58,11 @@ builder.queryFields((t) => ({
       '`GET /organizations/{organization}/paginated-members`.',
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
-      limit: t.arg.int({ required: false, defaultValue: 0, description: 'Page size; 0 (the default) means every member.' }),
+      limit: t.arg.int({
+        required: false,
+        defaultValue: 0,
+        description: 'Page size; 0 (the default) means every member.',
+      }),
       offset: t.arg.int({
         required: false,
         defaultValue: 0,
@@ -84,7 +88,11 @@ builder.queryFields((t) => ({
         }),
         ctx.gate(),
       ]);
-      if (!page || !canReadOrganization(gate, page.organization.id) || !canReadEveryMember(gate, page.organization.id)) {
+      if (
+        !page ||
+        !canReadOrganization(gate, page.organization.id) ||
+        !canReadEveryMember(gate, page.organization.id)
+      ) {
         throw notFound();
       }
       // Without `count` selected, the total is not computed and not read.

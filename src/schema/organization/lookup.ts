@@ -12,13 +12,15 @@ import { canReadOrganization } from './organization.policy.js';
  * tell a hidden organization from none.
  */
 export async function readableOrganization(ctx: Context, ref: string): Promise<OrganizationRow> {
-  const [organization, gate] = await Promise.all([ctx.reads().organizationByRef(organizationArgument(ref)), ctx.gate()]);
+  const [organization, gate] = await Promise.all([
+    ctx.reads().organizationByRef(organizationArgument(ref)),
+    ctx.gate(),
+  ]);
   if (!organization || !canReadOrganization(gate, organization.id)) throw notFound();
   return organization;
 }
 
 /** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
-export async function findUser(ctx: Context, ref: string): Promise<{ id: string } | null> {
-  if (ref === 'me') return { id: ctx.session().user.id };
+export async function findUser(ctx: Context, ref: string): Promise<{ id: string; username: string } | null> {
   return (await ctx.reads().userByRef(userArgument(ctx, ref))) ?? null;
 }

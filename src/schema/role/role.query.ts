@@ -10,13 +10,7 @@ import {
   SITE_ROLE_NAMES,
 } from '../../rbac/index.js';
 import { readableOrganization } from '../organization/lookup.js';
-import {
-  AssignableRole,
-  fromCustomRole,
-  fromDefinition,
-  type AssignableRoleView,
-  type RoleView,
-} from './role.js';
+import { AssignableRole, fromCustomRole, fromDefinition, type AssignableRoleView, type RoleView } from './role.js';
 
 /** The organization's custom roles, by name; needs read on its roles, else NOT_FOUND. */
 export async function organizationCustomRoles(ctx: Context, organization: OrganizationRow): Promise<RoleView[]> {

@@ -1,6 +1,6 @@
 // The `organization` and `user` arguments of the API, parsed once, or refused
 // before any statement runs when they can name nothing.
-import type { Context } from '../../context.js';
+import type { RequestContext } from '../../context.js';
 import { parseOrganizationRef, parseUserRef, type OrganizationRef, type UserRef } from '../../db/references.js';
 import { badUserInput, notFound } from '../../errors.js';
 
@@ -19,7 +19,7 @@ export function organizationArgument(ref: string): OrganizationRef {
 }
 
 /** A user argument: an id, a username or `me` (the caller). Anything else is bad input, as in Coder (400). */
-export function userArgument(ctx: Context, ref: string): UserRef {
+export function userArgument(ctx: Pick<RequestContext, 'session'>, ref: string): UserRef {
   const parsed = parseUserRef(ref, ref === 'me' ? ctx.session().user.id : undefined);
   if (parsed) return parsed;
   throw badUserInput('User must be an existing uuid or username, or "me".', {

@@ -1,0 +1,176 @@
+// Pages of an organization's audit entries about its members and custom
+// roles (Organization.auditLogs), newest first, by keyset: an entry's place
+// is its (time, id), so a page does not shift as new entries arrive. One
+// statement finds every page a request asks for, whatever the number of
+// organizations and the page sizes.
+import type { Sql } from '../sql.js';
+
+/** Where an entry stands in the order: its time (UTC, microseconds, as text) and id. */
+export interface AuditPosition {
+  time: string;
+  id: string;
+}
+
+export interface AuditPageRequest {
+  organizationId: string;
+  /** Only entries of this resource type; null for both. */
+  resourceType: 'organization_member' | 'custom_role' | null;
+  /** Only membership entries about this user, by id or (case-insensitively) by username. */
+  userId: string | null;
+  username: string | null;
+  /** Entries older than `after` and newer than `before`. */
+  after: AuditPosition | null;
+  before: AuditPosition | null;
+  /** How many entries, counted from the newest (forward) or from the oldest (backward) end of that range. */
+  take: number;
+  backward: boolean;
+}
+
+export interface AuditLogRow {
+  id: string;
+  /** UTC, microseconds: the position's time, exactly. */
+  time: string;
+  /** The user who made the change. */
+  actorId: string;
+  /** Their username now; null if the user is gone. */
+  actorUsername: string | null;
+  organizationId: string;
+  ip: string | null;
+  userAgent: string | null;
+  resourceType: string;
+  resourceId: string;
+  resourceTarget: string;
+  action: string;
+  diff: Record<string, unknown>;
+  statusCode: number;
+  additionalFields: Record<string, unknown>;
+  requestId: string;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  rows: AuditLogRow[];
+  /** Whether the range holds entries beyond `take` (older ones forward, newer ones backward). */
+  more: boolean;
+}
+
+/** An entry as the statement returns it: an array, which PostgreSQL builds and the gateway parses for less. */
+type EntryTuple = [
+  id: string,
+  time: string,
+  actorId: string,
+  actorUsername: string | null,
+  organizationId: string,
+  ip: string | null,
+  userAgent: string | null,
+  resourceType: string,
+  resourceId: string,
+  resourceTarget: string,
+  action: string,
+  diff: Record<string, unknown>,
+  statusCode: number,
+  additionalFields: Record<string, unknown>,
+  requestId: string,
+];
+
+/** Which entries of the page's organization it reads (`a`, per page `p`). */
+const ENTRIES = `
+  a.organization_id = p.organization_id
+  AND a.resource_type IN ('organization_member', 'custom_role')
+  AND (p.resource_type IS NULL OR a.resource_type::text = p.resource_type)
+  AND (p.user_id IS NULL OR (a.resource_type = 'organization_member' AND a.resource_id = p.user_id))
+  AND (p.username IS NULL OR (a.resource_type = 'organization_member' AND a.resource_id =
+        (SELECT u.id FROM users u WHERE lower(u.username) = lower(p.username) AND NOT u.deleted)))
+  AND (p.after_time IS NULL OR (a."time", a.id) < (p.after_time, p.after_id))
+  AND (p.before_time IS NULL OR (a."time", a.id) > (p.before_time, p.before_id))`;
+
+/**
+ * Per page, the `take` entries nearest the end it counts from: forward, the
+ * newest, walking the gateway's index on (organization_id, time DESC, id DESC);
+ * backward, the oldest, walking it the other way. Only one of the two
+ * branches reads anything for a page. The caller asks for one more than it
+ * shows, to learn whether more follow.
+ */
+const PAGES_STATEMENT = `
+  SELECT p.page, e.entries
+  FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::timestamptz[],
+              $8::uuid[], $9::int[], $10::boolean[])
+    WITH ORDINALITY AS p(organization_id, resource_type, user_id, username, after_time, after_id, before_time,
+                         before_id, take, backward, page)
+  CROSS JOIN LATERAL (
+    SELECT coalesce(json_agg(json_build_array(l.id,
+        to_char(l."time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), l.user_id, u.username,
+        l.organization_id, host(l.ip), l.user_agent, l.resource_type, l.resource_id, l.resource_target, l.action,
+        l.diff, l.status_code, l.additional_fields, l.request_id) ORDER BY l."time" DESC, l.id DESC), '[]'::json) AS entries
+    FROM (
+      (SELECT a.* FROM audit_logs a WHERE NOT p.backward AND ${ENTRIES}
+        ORDER BY a."time" DESC, a.id DESC LIMIT p.take)
+      UNION ALL
+      (SELECT a.* FROM audit_logs a WHERE p.backward AND ${ENTRIES}
+        ORDER BY a."time" ASC, a.id ASC LIMIT p.take)
+    ) l
+    LEFT JOIN users u ON u.id = l.user_id
+  ) e`;
+
+/** The pages `requests` ask for, in order, each holding at most `take - 1` rows (the last one tells `more`). */
+export async function findAuditPages(sql: Sql, requests: readonly AuditPageRequest[]): Promise<AuditPage[]> {
+  const column = <T>(pick: (r: AuditPageRequest) => T) => requests.map(pick);
+  const found = await sql.query<{ page: number | string | bigint; entries: EntryTuple[] }>(PAGES_STATEMENT, [
+    column((r) => r.organizationId),
+    column((r) => r.resourceType),
+    column((r) => r.userId),
+    column((r) => r.username),
+    column((r) => r.after?.time ?? null),
+    column((r) => r.after?.id ?? null),
+    column((r) => r.before?.time ?? null),
+    column((r) => r.before?.id ?? null),
+    column((r) => r.take),
+    column((r) => r.backward),
+  ]);
+  const pages: AuditPage[] = requests.map(() => ({ rows: [], more: false }));
+  for (const { page, entries } of found) {
+    const request = requests[Number(page) - 1]!;
+    const shown = request.take - 1;
+    const more = entries.length > shown;
+    // Newest first: forward, the extra entry is the oldest; backward, the newest.
+    const kept = !more ? entries : request.backward ? entries.slice(1) : entries.slice(0, shown);
+    pages[Number(page) - 1] = { rows: kept.map(fromTuple), more };
+  }
+  return pages;
+}
+
+function fromTuple([
+  id,
+  time,
+  actorId,
+  actorUsername,
+  organizationId,
+  ip,
+  userAgent,
+  resourceType,
+  resourceId,
+  resourceTarget,
+  action,
+  diff,
+  statusCode,
+  additionalFields,
+  requestId,
+]: EntryTuple): AuditLogRow {
+  return {
+    id,
+    time,
+    actorId,
+    actorUsername,
+    organizationId,
+    ip,
+    userAgent,
+    resourceType,
+    resourceId,
+    resourceTarget,
+    action,
+    diff,
+    statusCode,
+    additionalFields,
+    requestId,
+  };
+}

@@ -1,0 +1,89 @@
+// What authenticating a session token reads: the key with its user and all
+// that authorization will ask about the user, and the user's login link.
+import type { ApiKeyScope } from '../../rbac/index.js';
+import { customRoleJson, type StoredCustomRole } from './custom-roles.js';
+import type { Sql } from '../sql.js';
+
+export interface KeyRow {
+  hashed_secret: Uint8Array;
+  scope: ApiKeyScope;
+  login_type: string;
+  lifetime_seconds: number;
+  expires_at: Date;
+  last_used: Date;
+  user_id: string;
+  username: string;
+  last_seen_at: Date;
+  status: 'active' | 'dormant' | 'suspended';
+  deleted: boolean;
+  rbac_roles: string[];
+  memberships: { organizationId: string; roles: string[] }[];
+  /** Site-wide custom roles and those of the user's organizations, as stored. */
+  custom_roles: StoredCustomRole[];
+  /**
+   * The user's login link for the key's login type, once looked up (github
+   * and oidc keys only): null if there is none. Kept with the row, so that a
+   * cached row is not looked up again.
+   */
+  user_link?: UserLink | null;
+}
+
+/**
+ * The key, its user, and everything authorization will ask about the user, in
+ * one statement: every authenticated request pays it, so it is one round trip
+ * and not four. `users.last_seen_at` is a timestamp without time zone, kept in
+ * UTC (as Coder and Prisma write it); read bare, the drivers would take it for
+ * the gateway's local time.
+ */
+const KEY_STATEMENT = `
+    SELECT k.hashed_secret, k.scope::text AS scope, k.login_type::text AS login_type,
+      k.lifetime_seconds::float8 AS lifetime_seconds, k.expires_at, k.last_used,
+      u.id AS user_id, u.username, u.last_seen_at AT TIME ZONE 'UTC' AS last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
+      (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
+         FROM organization_members m WHERE m.user_id = u.id) AS memberships,
+      (SELECT coalesce(json_agg(${customRoleJson('c')}), '[]'::json)
+         FROM custom_roles c
+         WHERE c.organization_id IS NULL
+            OR c.organization_id IN (SELECT m.organization_id FROM organization_members m WHERE m.user_id = u.id)) AS custom_roles
+    FROM api_keys k JOIN users u ON u.id = k.user_id
+    WHERE k.id = $1`;
+
+export async function findKey(sql: Sql, id: string): Promise<KeyRow | undefined> {
+  return (await sql.query<KeyRow>(KEY_STATEMENT, [id]))[0];
+}
+
+export interface UserLink {
+  /** When the provider's token expires; null when it does not (Coder stores its zero time, year 1, for that). */
+  oauthExpiry: Date | null;
+}
+
+/** Whether the database has Coder's `user_links` table, asked once per database (our own schema has none). */
+const userLinksPresent = new WeakMap<Sql, Promise<boolean>>();
+
+function hasUserLinks(sql: Sql): Promise<boolean> {
+  let present = userLinksPresent.get(sql);
+  if (!present) {
+    present = sql
+      .query<{ present: boolean }>(`SELECT to_regclass('user_links') IS NOT NULL AS present`, [])
+      .then(([row]) => row?.present === true);
+    // A failed check is asked again next time rather than remembered.
+    present.catch(() => userLinksPresent.delete(sql));
+    userLinksPresent.set(sql, present);
+  }
+  return present;
+}
+
+/**
+ * The user's link for an external login type (github, oidc): null if there
+ * is none, undefined if the database has no `user_links` table at all.
+ */
+export async function findUserLink(sql: Sql, userId: string, loginType: string): Promise<UserLink | null | undefined> {
+  if (!(await hasUserLinks(sql))) return undefined;
+  // As epoch milliseconds: the drivers' date parsers read Coder's zero time (year 1) as 2001.
+  const [row] = await sql.query<{ expiry_ms: number | null }>(
+    `SELECT CASE WHEN l.oauth_expiry > '0001-01-01 00:00:00+00' THEN floor(extract(epoch FROM l.oauth_expiry) * 1000) END::float8 AS expiry_ms
+     FROM user_links l WHERE l.user_id = $1::uuid AND l.login_type::text = $2`,
+    [userId, loginType],
+  );
+  return row ? { oauthExpiry: row.expiry_ms === null ? null : new Date(row.expiry_ms) } : null;
+}

@@ -1,0 +1,143 @@
+// Organization.auditLogs: the organization's audit entries about its members
+// and custom roles, newest first, as a Relay connection whose cursors are
+// entries' positions (time, id), so that pages hold still as entries arrive.
+// Every organization's page in a request comes from one statement.
+import DataLoader from 'dataloader';
+import { builder } from '../../builder.js';
+import type { RequestContext } from '../../context.js';
+import {
+  findAuditPages,
+  type AuditPage,
+  type AuditPageRequest,
+  type AuditPosition,
+} from '../../db/reads/audit-logs.js';
+import { badUserInput, type FieldValidation } from '../../errors.js';
+import { isUuid } from '../../db/references.js';
+import { Organization } from '../organization/organization.js';
+import { userArgument } from '../shared/references.js';
+import { AuditLog, AuditResourceType } from './audit-log.js';
+import { auditLogReading } from './audit.policy.js';
+
+/** A page when neither `first` nor `last` is given. */
+const DEFAULT_PAGE = 50;
+/** The most entries one page may ask for. */
+const MAX_PAGE = 1000;
+
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export const encodeCursor = ({ time, id }: AuditPosition) =>
+  Buffer.from(JSON.stringify([time, id])).toString('base64url');
+
+function decodeCursor(cursor: string): AuditPosition | undefined {
+  try {
+    const [time, id, ...rest] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof time === 'string' && TIME.test(time) && typeof id === 'string' && isUuid(id) && !rest.length) {
+      return { time, id: id.toLowerCase() };
+    }
+  } catch {}
+  return undefined;
+}
+
+interface AuditLogArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+  resourceType?: 'organization_member' | 'custom_role' | null;
+  user?: string | null;
+}
+
+/**
+ * The page Relay's arguments ask for, as a statement reads it: forward
+ * (`first`, the default) or backward (`last` alone). With both, `first` is
+ * read and `last` of it kept, as Relay's algorithm has it.
+ */
+function pageRequest(ctx: RequestContext, organizationId: string, args: AuditLogArgs) {
+  const validations: FieldValidation[] = [];
+  const position = (field: 'after' | 'before') => {
+    const cursor = args[field];
+    if (cursor == null) return null;
+    const decoded = decodeCursor(cursor);
+    if (!decoded) validations.push({ field, detail: 'is not a cursor of this connection' });
+    return decoded ?? null;
+  };
+  for (const field of ['first', 'last'] as const) {
+    const size = args[field];
+    if (size != null && (size < 0 || size > MAX_PAGE)) validations.push({ field, detail: `must be 0 to ${MAX_PAGE}` });
+  }
+  const after = position('after');
+  const before = position('before');
+  let userId: string | null = null;
+  let username: string | null = null;
+  if (args.user != null) {
+    const ref = userArgument(ctx, args.user);
+    if ('id' in ref) userId = ref.id;
+    else username = ref.username;
+  }
+  if (validations.length) throw badUserInput('Invalid connection arguments.', { validations });
+  const backward = args.first == null && args.last != null;
+  const size = backward ? args.last! : (args.first ?? DEFAULT_PAGE);
+  const request: AuditPageRequest = {
+    organizationId,
+    resourceType: args.resourceType ?? null,
+    userId,
+    username,
+    after,
+    before,
+    take: size + 1,
+    backward,
+  };
+  return { request, keepLast: args.first != null && args.last != null ? args.last : null };
+}
+
+const loaders = (ctx: RequestContext) =>
+  new DataLoader<AuditPageRequest, AuditPage, string>((requests) => findAuditPages(ctx.sql, requests), {
+    cacheKeyFn: (request) => JSON.stringify(request),
+  });
+
+builder.objectFields(Organization, (t) => ({
+  auditLogs: t.connection(
+    {
+      type: AuditLog,
+      // Null, with NOT_FOUND, for a caller who may not read the trail: the other organizations of a list keep theirs.
+      nullable: true,
+      description:
+        "The organization's audit entries about its members and custom roles, newest first: those Coder writes " +
+        'and those this gateway writes for its own changes (docs/audit.md). NOT_FOUND (and null) unless the caller ' +
+        'may read audit logs in the organization: owners, auditors, organization admins and organization auditors. ' +
+        `A page holds \`first\` (default ${DEFAULT_PAGE}) or \`last\` entries, at most ${MAX_PAGE}.`,
+      args: {
+        resourceType: t.arg({
+          type: AuditResourceType,
+          required: false,
+          description: 'Only entries about memberships, or only entries about custom roles.',
+        }),
+        user: t.arg.string({
+          required: false,
+          description: 'Only entries about this member (a user id, a username, or `me`): the user acted on.',
+        }),
+      },
+      resolve: async (organization, args, ctx) => {
+        const { request, keepLast } = pageRequest(ctx, organization.id, args);
+        const decision = auditLogReading(await ctx.gate(), organization.id);
+        if (!decision.allowed) throw decision.error;
+        const page =
+          ctx.auditLogs === 'absent' ? { rows: [], more: false } : await ctx.perRequest(loaders).load(request);
+        const rows = keepLast === null ? page.rows : page.rows.slice(Math.max(page.rows.length - keepLast, 0));
+        const edges = rows.map((node) => ({ node, cursor: encodeCursor(node) }));
+        return {
+          edges,
+          pageInfo: {
+            // Relay lets these be false when the other direction was not read; a cursor means entries lie beyond it.
+            hasNextPage: request.backward ? request.before !== null : page.more,
+            hasPreviousPage: request.backward ? page.more : request.after !== null || rows.length < page.rows.length,
+            startCursor: edges[0]?.cursor ?? null,
+            endCursor: edges.at(-1)?.cursor ?? null,
+          },
+        };
+      },
+    },
+    { name: 'AuditLogConnection', description: "A page of an organization's audit entries, newest first." },
+    { name: 'AuditLogEdge', description: 'An audit entry, and its cursor.' },
+  ),
+}));

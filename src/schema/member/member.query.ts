@@ -10,8 +10,10 @@ import { readableMember } from './member-lookup.js';
 import { canReadEveryMember, canReadMember, memberVisibility, OrganizationMember } from './member.js';
 import { loadMemberPage, loadMemberPageOf, memberSelection, WHOLE_LIST, type MemberRow } from './member-pages.js';
 import { selectsField } from '../shared/selection.js';
+import { memberPageId } from '../shared/identity.js';
 
 interface PaginatedMembersView {
+  id: string;
   count: number;
   members: MemberRow[];
 }
@@ -19,6 +21,9 @@ interface PaginatedMembersView {
 const PaginatedMembers = builder.objectRef<PaginatedMembersView>('PaginatedMembers').implement({
   description: "One page of an organization's members, and how many there are in all.",
   fields: (t) => ({
+    id: t.exposeID('id', {
+      description: 'Identifies the page for client caches: `<organizationId>:<limit>:<offset>`.',
+    }),
     count: t.exposeInt('count', { description: 'The number of members, ignoring paging.' }),
     members: t.field({
       type: [OrganizationMember],
@@ -94,7 +99,7 @@ builder.queryFields((t) => ({
         throw notFound();
       }
       // Without `count` selected, the total is not computed and not read.
-      return { count: page.total ?? 0, members: page.rows };
+      return { id: memberPageId(page.organizationId, limit, offset), count: page.total ?? 0, members: page.rows };
     },
   }),
 

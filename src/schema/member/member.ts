@@ -5,6 +5,7 @@ import { rbacObjects } from '../../rbac/index.js';
 import { requireAuthenticated } from '../shared/entity.js';
 import { isUuid } from '../../names.js';
 import { SlimRole, slimOrganizationRoles, slimSiteRoles } from '../role/role.js';
+import { memberId } from '../shared/identity.js';
 
 export const OrganizationMember = builder.prismaObject('OrganizationMember', {
   description: "A user's membership of an organization, with the member's roles and user data.",
@@ -13,6 +14,13 @@ export const OrganizationMember = builder.prismaObject('OrganizationMember', {
   // answer, per-field selections cost more CPU than these five columns.
   include: withUserData,
   fields: (t) => ({
+    id: t.id({
+      description:
+        'Identifies the membership for client caches: `<organizationId>:<userId>`, the same for as long as the ' +
+        'organization and the user exist (a member removed and added again has the same id). Federation keys ' +
+        'the type by `organizationId userId`.',
+      resolve: (m) => memberId(m.organizationId, m.userId),
+    }),
     organizationId: t.exposeID('organizationId', { description: 'The organization id.' }),
     userId: t.exposeID('userId', { description: 'The user id.' }),
     organization: t.relation('organization', { description: 'The organization.' }),

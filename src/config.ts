@@ -18,6 +18,14 @@ const settings = z.object({
   RESPONSE_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ACCESS_LOG: booleanSetting.default(true),
+  METRICS: booleanSetting.default(true),
+  COMPRESSION: booleanSetting.default(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+    .optional(),
+  TRUSTED_DOCUMENTS: z.string().min(1).optional(),
 });
 
 export type Config = {
@@ -37,6 +45,16 @@ export type Config = {
   /** On SIGTERM, how long requests in progress may take to finish before their connections are cut. */
   shutdownTimeoutMs: number;
   logLevel: z.infer<typeof settings>['LOG_LEVEL'];
+  /** One JSON line per request on stdout (at level info). */
+  accessLog: boolean;
+  /** Prometheus metrics at /metrics. */
+  metrics: boolean;
+  /** brotli or gzip for GraphQL answers of 1 KB or more, when the client accepts them. */
+  compression: boolean;
+  /** Where OpenTelemetry traces go (OTLP over HTTP); undefined: no tracing. */
+  otlpEndpoint: string | undefined;
+  /** A JSON file of trusted documents: when set, only those run (allow-list mode). */
+  trustedDocuments: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -72,5 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     responseCacheMs: s.RESPONSE_CACHE_MS,
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
     logLevel: s.LOG_LEVEL,
+    accessLog: s.ACCESS_LOG,
+    metrics: s.METRICS,
+    compression: s.COMPRESSION,
+    otlpEndpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT,
+    trustedDocuments: s.TRUSTED_DOCUMENTS === undefined ? undefined : resolve(s.TRUSTED_DOCUMENTS),
   };
 }

@@ -5,6 +5,7 @@ import { authenticate, type Authentication, type KeyRow, type Session } from './
 import type { DataAccess } from './db/database.js';
 import type { Sql } from './db/sql.js';
 import type { PrismaClient } from './generated/prisma/client.js';
+import { requestIdOf } from './observability/request-id.js';
 
 /**
  * Per-request state. Everything expensive is computed on first use, once.
@@ -12,6 +13,8 @@ import type { PrismaClient } from './generated/prisma/client.js';
  * its initial context, so class methods and getters would be lost.
  */
 export interface RequestContext {
+  /** The request's id (src/observability/request-id.ts): in logs, traces and the `x-request-id` response header. */
+  requestId: string;
   prisma: PrismaClient;
   /** Hand-written SQL for the hottest reads (src/db/sql.ts). */
   sql: Sql;
@@ -41,6 +44,7 @@ export function createRequestContext(
   let gate: Promise<Gate> | undefined;
   const instances = new Map<unknown, unknown>();
   const context: RequestContext = {
+    requestId: requestIdOf(request),
     prisma,
     sql,
     authenticate() {

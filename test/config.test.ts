@@ -19,6 +19,11 @@ describe('configuration', () => {
       responseCacheMs: 0,
       shutdownTimeoutMs: 10_000,
       logLevel: 'info',
+      accessLog: true,
+      metrics: true,
+      compression: true,
+      otlpEndpoint: undefined,
+      trustedDocuments: undefined,
     });
   });
 
@@ -35,8 +40,18 @@ describe('configuration', () => {
       RESPONSE_CACHE_MS: '500',
       SHUTDOWN_TIMEOUT_MS: '2500',
       LOG_LEVEL: 'warn',
+      ACCESS_LOG: 'false',
+      METRICS: '0',
+      COMPRESSION: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      TRUSTED_DOCUMENTS: 'persisted-documents.json',
     });
     expect(config).toMatchObject({
+      accessLog: false,
+      metrics: false,
+      compression: false,
+      otlpEndpoint: 'http://collector:4318',
+      trustedDocuments: resolve('persisted-documents.json'),
       port: 0,
       host: '::1',
       migrate: false,
@@ -62,6 +77,10 @@ describe('configuration', () => {
     [{ RESPONSE_CACHE_MS: '-5' }, 'RESPONSE_CACHE_MS'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS'],
     [{ DATABASE_URL: 'mysql://root@db/coder' }, 'DATABASE_URL'],
+    [{ ACCESS_LOG: 'yes' }, 'ACCESS_LOG'],
+    [{ METRICS: 'on' }, 'METRICS'],
+    [{ COMPRESSION: 'gzip' }, 'COMPRESSION'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;
     try {

@@ -36,6 +36,11 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   responseCacheMs: 0,
   shutdownTimeoutMs: 10_000,
   logLevel: 'silent',
+  accessLog: false,
+  metrics: false,
+  compression: true,
+  otlpEndpoint: undefined,
+  trustedDocuments: undefined,
   ...target,
   ...overrides,
 });

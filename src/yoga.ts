@@ -91,7 +91,6 @@ export function createGateway({
     plugins: [
       // First: every response, refusals included, gets its request id, and is timed and logged.
       requestIdsAndAccessLog(accessLog ? logger : undefined),
-      ...(tracing?.plugins ?? []),
       ...(metrics ? [prometheusMetrics(database.poolStats)] : []),
       readinessEndpoint(() => checkDatabaseReady(database, migrate)),
       limitRequestBodies(),
@@ -100,6 +99,8 @@ export function createGateway({
       // parsed document): a page of 1,000 members costs half the CPU that
       // graphql-js's interpreter spends on it (npm run bench, README "Performance").
       useGraphQlJit(),
+      // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it inside the operation's span.
+      ...(tracing?.plugins ?? []),
       codeRequestErrors(),
       // Compressed answers are bytes already; the others large enough are made bytes.
       ...(compression ? [compressAnswers()] : []),

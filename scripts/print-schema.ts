@@ -1,10 +1,10 @@
 // Prints the schema the code builds to schema.graphql (`npm run schema:print`),
 // or with --check fails when the committed file differs (`npm run schema:check`).
-// printSubgraphSchema keeps the federation directives that printSchema drops.
+// printSubgraphSdl keeps the federation directives that printSchema drops, and @specifiedBy.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { printSubgraphSchema } from '@apollo/subgraph';
 import { parse, print, visit, type ASTNode } from 'graphql';
 import { schema } from '../src/schema/index.js';
+import { printSubgraphSdl } from '../src/schema/shared/sdl.js';
 
 /**
  * printSubgraphSchema prints fields in the order the code declares them;
@@ -24,7 +24,7 @@ function sortSdl(sdl: string): string {
 }
 
 const file = new URL('../schema.graphql', import.meta.url);
-const printed = `${sortSdl(printSubgraphSchema(schema)).trim()}\n`;
+const printed = `${sortSdl(printSubgraphSdl(schema)).trim()}\n`;
 let committed = '';
 try {
   committed = readFileSync(file, 'utf8');

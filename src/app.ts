@@ -8,6 +8,8 @@ import { assertSchemaPresent, tablePresent } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { createStoppableServer } from './http/shutdown.js';
 import { bootstrap, type BootstrapResult } from './operator/bootstrap.js';
+import { readTrustedDocuments } from './http/trusted-documents.js';
+import type { Tracing } from './observability/tracing.js';
 import { createGateway } from './yoga.js';
 
 export interface RunningGateway {
@@ -49,9 +51,19 @@ export async function auditLogMode(database: Database, config: Config, logger: L
 }
 
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
+  // Read before anything starts: a file that is not there or not JSON stops start-up with the reason.
+  const trustedDocuments = config.trustedDocuments ? readTrustedDocuments(config.trustedDocuments) : undefined;
   const database = await openDatabase(config);
+  let stopTracing = async () => {};
   try {
     const bootstrapped = await prepareDatabase(database, config, logger);
+    let tracing: Tracing | undefined;
+    if (config.otlpEndpoint) {
+      const { createTracing, startOtlpTracing } = await import('./observability/tracing.js');
+      const otlp = await startOtlpTracing(config.otlpEndpoint);
+      stopTracing = otlp.stop;
+      tracing = createTracing(otlp.provider);
+    }
     const yoga = createGateway({
       database,
       logger,
@@ -61,6 +73,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       sessionExpiryRefresh: config.sessionExpiryRefresh,
       proxyTrustedOrigins: config.proxyTrustedOrigins,
       proxyTrustedHeaders: config.proxyTrustedHeaders,
+      accessLog: config.accessLog,
+      metrics: config.metrics,
+      compression: config.compression,
+      tracing,
+      trustedDocuments,
+      migrate: config.migrate,
     });
     const { server, stop } = createStoppableServer(yoga);
     await new Promise<void>((resolve, reject) => {
@@ -76,9 +94,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       close: async () => {
         await stop(config.shutdownTimeoutMs);
         await database.close();
+        // Sends the spans still buffered.
+        await stopTracing().catch(() => {});
       },
     };
   } catch (error) {
+    await stopTracing().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -30,6 +30,8 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    // Every subgraph with Relay connections defines PageInfo: shared, so that they compose.
+    pageInfoTypeOptions: { shareable: true },
   },
 });
 
@@ -42,6 +44,8 @@ builder.addScalarType(
   new GraphQLScalarType({
     ...DateTimeResolver.toConfig(),
     serialize: (value) => (DateTimeResolver.serialize(value) as Date).toISOString(),
+    // Tells code generators and clients the format (RFC 3339 date-time, sent as a string).
+    specifiedByURL: 'https://scalars.graphql.org/andimarek/date-time.html',
   }),
 );
 

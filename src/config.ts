@@ -39,6 +39,14 @@ const settings = z.object({
   DISABLE_SESSION_EXPIRY_REFRESH: booleanSetting.default(false),
   PROXY_TRUSTED_ORIGINS: listSetting(CIDR).default([]),
   PROXY_TRUSTED_HEADERS: listSetting(HEADER_NAME).default([]),
+  ACCESS_LOG: booleanSetting.default(true),
+  METRICS: booleanSetting.default(true),
+  COMPRESSION: booleanSetting.default(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+    .optional(),
+  TRUSTED_DOCUMENTS: z.string().min(1).optional(),
 });
 
 export type Config = {
@@ -66,6 +74,16 @@ export type Config = {
   proxyTrustedOrigins: string[];
   /** Headers that carry the client's address when a trusted proxy sends them (Coder's --proxy-trusted-headers). */
   proxyTrustedHeaders: string[];
+  /** One JSON line per request on stdout (at level info). */
+  accessLog: boolean;
+  /** Prometheus metrics at /metrics. */
+  metrics: boolean;
+  /** brotli or gzip for GraphQL answers of 1 KB or more, when the client accepts them. */
+  compression: boolean;
+  /** Where OpenTelemetry traces go (OTLP over HTTP); undefined: no tracing. */
+  otlpEndpoint: string | undefined;
+  /** A JSON file of trusted documents: when set, only those run (allow-list mode). */
+  trustedDocuments: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -110,5 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionExpiryRefresh: !s.DISABLE_SESSION_EXPIRY_REFRESH,
     proxyTrustedOrigins: s.PROXY_TRUSTED_ORIGINS,
     proxyTrustedHeaders: s.PROXY_TRUSTED_HEADERS,
+    accessLog: s.ACCESS_LOG,
+    metrics: s.METRICS,
+    compression: s.COMPRESSION,
+    otlpEndpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT,
+    trustedDocuments: s.TRUSTED_DOCUMENTS === undefined ? undefined : resolve(s.TRUSTED_DOCUMENTS),
   };
 }

@@ -2,6 +2,7 @@
 // it runs: serve until told to stop, or (WORKERS > 1) prepare the database
 // and supervise the gateway processes that serve.
 import cluster from 'node:cluster';
+import { format } from 'node:util';
 import type { Config } from './config.js';
 import { prepareDatabase, startGateway } from './app.js';
 import { openDatabase } from './db/database.js';
@@ -18,18 +19,35 @@ export const stopOnSignals: StopRequests = (stop) => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop(signal));
 };
 
-/** Printed once, on the start that created the owner; only its hash is stored. */
-function announceOwner({ owner }: BootstrapResult, url: string) {
+/** Logged once, on the start that created the owner; only its hash is stored. */
+function announceOwner(logger: Logger, { owner }: BootstrapResult, url: string) {
   if (!owner) return;
-  process.stdout.write(
-    `\nCreated the first owner "${owner.username}". Its session token (shown only now):\n\n  ${owner.token}\n\n` +
-      `Open ${url} and send it as the header  Coder-Session-Token: ${owner.token}\n\n`,
-  );
+  // Whatever LOG_LEVEL says: without this line nobody could ever sign in.
+  logger
+    .child({}, { level: 'info' })
+    .info(
+      { owner: owner.username, token: owner.token, url },
+      `created the first owner "${owner.username}"; its session token is shown only now. ` +
+        `Open ${url} and send it as the header Coder-Session-Token: ${owner.token}`,
+    );
+}
+
+/**
+ * Every line on stdout is JSON: what a library prints through `console`
+ * (graphql-jit reports a failed compilation with console.error, for one) goes
+ * to the JSON log too, at the matching level.
+ */
+function consoleToLog(logger: Logger) {
+  const levels = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' } as const;
+  for (const [method, level] of Object.entries(levels)) {
+    console[method as keyof typeof levels] = (...args: unknown[]) => logger[level](format(...args));
+  }
 }
 
 /** Serves until `stopRequests` says to stop; exits (the process, or the thread it runs in) when closed. */
 export async function serve(config: Config, stopRequests: StopRequests): Promise<void> {
   const logger = createLogger(config.logLevel);
+  consoleToLog(logger);
   await failingFast(logger, async () => {
     const gateway = await startGateway(config, logger);
     const database = gateway.database.kind === 'pglite' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL';
@@ -37,7 +55,7 @@ export async function serve(config: Config, stopRequests: StopRequests): Promise
       { url: gateway.url, database: gateway.database.kind },
       `serving GraphQL at ${gateway.url} on ${database}`,
     );
-    announceOwner(gateway.bootstrap, gateway.url);
+    announceOwner(logger, gateway.bootstrap, gateway.url);
     stopRequests((signal) => {
       logger.info({ signal }, 'shutting down');
       gateway.close().then(
@@ -55,6 +73,7 @@ export async function serve(config: Config, stopRequests: StopRequests): Promise
  */
 export async function supervise(config: Config, execArgv: string[]): Promise<void> {
   const logger = createLogger(config.logLevel);
+  consoleToLog(logger);
   await failingFast(logger, async () => {
     const database = await openDatabase(config);
     let bootstrapped: BootstrapResult;
@@ -67,7 +86,7 @@ export async function supervise(config: Config, execArgv: string[]): Promise<voi
     cluster.setupPrimary({ execArgv });
     for (let i = 0; i < config.workers; i++) cluster.fork({ MIGRATE: 'false' });
     cluster.once('listening', (_worker, address) => {
-      announceOwner(bootstrapped, `http://${config.host}:${address.port}/graphql`);
+      announceOwner(logger, bootstrapped, `http://${config.host}:${address.port}/graphql`);
     });
     let stopping = false;
     cluster.on('exit', (worker, code) => {
@@ -91,7 +110,8 @@ async function failingFast(logger: Logger, start: () => Promise<void>) {
   } catch (error) {
     if (error instanceof MigrationError || error instanceof DataDirInUseError) {
       logger.fatal(error.message);
-      console.error(error.message);
+      // And plainly on stderr, for the person at the terminal.
+      process.stderr.write(`${error.message}\n`);
     } else {
       logger.fatal({ err: error }, 'could not start');
     }

@@ -11,12 +11,33 @@ import { createResponseCache } from './http/response-cache.js';
 import type { KeyRow } from './auth/session.js';
 import { createRequestContext, type AuditLogMode, type RequestContext } from './context.js';
 import { proxyTrust } from './http/request-info.js';
-import type { DataAccess } from './db/database.js';
+import type { DataAccess, Database } from './db/database.js';
+import { checkDatabaseReady } from './db/readiness.js';
+import { compressAnswers } from './http/compression.js';
+import { readinessEndpoint } from './http/readiness.js';
+import { onlyTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
+import { requestIdsAndAccessLog } from './observability/access-log.js';
+import { prometheusMetrics } from './observability/metrics.js';
+import type { Tracing } from './observability/tracing.js';
 import { schema } from './schema/index.js';
 
 export interface GatewayOptions {
-  database: DataAccess;
+  /** Also its statements (for SQL spans) and pool (for metrics), where it has them. */
+  database: DataAccess & Partial<Pick<Database, 'onStatement' | 'poolStats'>>;
+  /** Where errors go, and with `accessLog` a line per request. */
   logger?: Logger;
+  /** One JSON line per request on `logger` (ACCESS_LOG). */
+  accessLog?: boolean;
+  /** Prometheus metrics at /metrics (METRICS). */
+  metrics?: boolean;
+  /** brotli or gzip for answers (COMPRESSION); on by default. */
+  compression?: boolean;
+  /** Traces (OTEL_EXPORTER_OTLP_ENDPOINT): made by src/observability/tracing.ts, which loads only then. */
+  tracing?: Tracing;
+  /** Allow-list mode: only these documents run (TRUSTED_DOCUMENTS). */
+  trustedDocuments?: TrustedDocuments;
+  /** Readiness checks migrations (true, the default) or, for a Coder database, only the tables (MIGRATE=false). */
+  migrate?: boolean;
   /** Reuse a session token's row for this long (SESSION_CACHE_MS); 0, the default, reads it on every request. */
   sessionCacheMs?: number;
   /** Serve a session's repeated query from memory for this long (RESPONSE_CACHE_MS); 0, the default, never. */
@@ -46,7 +67,14 @@ export function createGateway({
   sessionExpiryRefresh = true,
   proxyTrustedOrigins = [],
   proxyTrustedHeaders = [],
+  accessLog = false,
+  metrics = false,
+  compression = true,
+  tracing,
+  trustedDocuments,
+  migrate = true,
 }: GatewayOptions): Gateway {
+  if (tracing && database.onStatement) database.onStatement(tracing.onStatement);
   const sessionCache = sessionCacheMs > 0 ? new SessionCache<KeyRow>(sessionCacheMs) : undefined;
   const requestOptions = {
     sessionCache,
@@ -84,12 +112,21 @@ export function createGateway({
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     landingPage: false,
     plugins: [
+      // First: every response, refusals included, gets its request id, and is timed and logged.
+      requestIdsAndAccessLog(accessLog ? logger : undefined),
+      ...(metrics ? [prometheusMetrics(database.poolStats)] : []),
+      readinessEndpoint(() => checkDatabaseReady(database, migrate)),
       limitRequestBodies(),
+      ...(trustedDocuments ? [onlyTrustedDocuments(trustedDocuments)] : []),
       // Each distinct operation is compiled to JavaScript once (cached with the
       // parsed document): a page of 1,000 members costs half the CPU that
       // graphql-js's interpreter spends on it (npm run bench, README "Performance").
       useGraphQlJit(),
+      // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it inside the operation's span.
+      ...(tracing?.plugins ?? []),
       codeRequestErrors(),
+      // Compressed answers are bytes already; the others large enough are made bytes.
+      ...(compression ? [compressAnswers()] : []),
       sendLargeAnswersAsBytes(),
       ...(responseCache ? [responseCache.plugin] : []),
       // Any write may change someone's roles, keys or members: what was read before it is read again.

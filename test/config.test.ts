@@ -23,6 +23,11 @@ describe('configuration', () => {
       sessionExpiryRefresh: true,
       proxyTrustedOrigins: [],
       proxyTrustedHeaders: [],
+      accessLog: true,
+      metrics: true,
+      compression: true,
+      otlpEndpoint: undefined,
+      trustedDocuments: undefined,
     });
   });
 
@@ -43,8 +48,18 @@ describe('configuration', () => {
       DISABLE_SESSION_EXPIRY_REFRESH: 'true',
       PROXY_TRUSTED_ORIGINS: '10.0.0.0/8, 192.0.2.7,2001:db8::/32',
       PROXY_TRUSTED_HEADERS: 'X-Forwarded-For,CF-Connecting-IP',
+      ACCESS_LOG: 'false',
+      METRICS: '0',
+      COMPRESSION: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      TRUSTED_DOCUMENTS: 'persisted-documents.json',
     });
     expect(config).toMatchObject({
+      accessLog: false,
+      metrics: false,
+      compression: false,
+      otlpEndpoint: 'http://collector:4318',
+      trustedDocuments: resolve('persisted-documents.json'),
       port: 0,
       host: '::1',
       migrate: false,
@@ -81,6 +96,10 @@ describe('configuration', () => {
     // Trusting proxies without naming the header they set would trust nothing: a mistake, said at once.
     [{ PROXY_TRUSTED_ORIGINS: '10.0.0.0/8' }, 'PROXY_TRUSTED_HEADERS'],
     [{ PROXY_TRUSTED_HEADERS: 'X Forwarded For' }, 'PROXY_TRUSTED_HEADERS'],
+    [{ ACCESS_LOG: 'yes' }, 'ACCESS_LOG'],
+    [{ METRICS: 'on' }, 'METRICS'],
+    [{ COMPRESSION: 'gzip' }, 'COMPRESSION'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;
     try {

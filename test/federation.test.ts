@@ -49,7 +49,13 @@ describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
   it('refuses entity references without a token', async () => {
     const response = await gw.gql(ENTITIES, { representations: [{ __typename: 'User', id: owner.id }] });
     expect(errorCode(response)).toBe('UNAUTHENTICATED');
-    expect(response.data?._entities).toEqual([null]);
+    expect(response.data?._entities ?? null).toBeNull();
+  });
+
+  it('prints DateTime with @specifiedBy, and PageInfo as @shareable', async () => {
+    const sdl: string = (await gw.gql('{ _service { sdl } }')).data._service.sdl;
+    expect(sdl).toMatch(/scalar DateTime @specifiedBy\(url: "https:\/\/scalars\.graphql\.org\/[^"]+"\)/);
+    expect(sdl).toMatch(/type PageInfo\s+@shareable/);
   });
 
   it('resolves users, organizations and memberships for a caller who may read them', async () => {
@@ -73,7 +79,7 @@ describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
     ]);
   });
 
-  it('returns null for what the caller may not read, and for malformed keys', async () => {
+  it('answers NOT_FOUND at its own index for what the caller may not read, and for malformed keys', async () => {
     const response = await gw.gql(
       ENTITIES,
       {
@@ -86,8 +92,35 @@ describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
       },
       outsider.token,
     );
-    expect(response.errors).toBeUndefined();
     expect(response.data._entities).toEqual([null, null, null, null]);
+    const errors = response.errors?.map((e) => [e.path, e.extensions?.code]);
+    expect(errors?.sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([
+      [['_entities', 0], 'NOT_FOUND'],
+      [['_entities', 1], 'NOT_FOUND'],
+      [['_entities', 2], 'NOT_FOUND'],
+      [['_entities', 3], 'NOT_FOUND'],
+    ]);
+  });
+
+  it('answers BAD_USER_INPUT for an unknown __typename, for that representation only', async () => {
+    const member = members[2]!;
+    const response = await gw.gql(
+      ENTITIES,
+      {
+        representations: [
+          { __typename: 'User', id: member.id },
+          { __typename: 'Workspace', id: member.id },
+          { __typename: 'Organization', id: organizationId },
+        ],
+      },
+      owner.token,
+    );
+    expect(response.data._entities).toEqual([
+      { __typename: 'User', id: member.id, username: member.username },
+      null,
+      { __typename: 'Organization', id: organizationId, name: 'fed-org' },
+    ]);
+    expect(response.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 1], 'BAD_USER_INPUT']]);
   });
 
   it('resolves many references of one type in a fixed number of statements', async () => {

@@ -40,6 +40,11 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   sessionExpiryRefresh: true,
   proxyTrustedOrigins: [],
   proxyTrustedHeaders: [],
+  accessLog: false,
+  metrics: false,
+  compression: true,
+  otlpEndpoint: undefined,
+  trustedDocuments: undefined,
   ...target,
   ...overrides,
 });
@@ -384,7 +389,7 @@ describe('the gateway as npm start runs it', () => {
     const printed = [...stdout.matchAll(/[0-9A-Za-z]{10}-[0-9A-Za-z]{22}/g)].map((m) => m[0]);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
     expect(new Set(printed).size).toBe(1);
-    return { child, url: url!, token: printed[0]!, exited, stderr: () => stderr };
+    return { child, url: url!, token: printed[0]!, exited, stderr: () => stderr, stdout: () => stdout };
   }
 
   it('prints the first owner token once, holds DATA_DIR while it runs, and releases it on SIGTERM', async () => {
@@ -404,6 +409,13 @@ describe('the gateway as npm start runs it', () => {
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
       expect(existsSync(join(dataDir, 'gateway.lock'))).toBe(false);
+
+      // Every line on stdout is JSON: the token's announcement, the access log, the rest.
+      const lines = server.stdout().split('\n').filter(Boolean);
+      for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+      const logged = lines.map((line) => JSON.parse(line));
+      expect(logged.find((line) => line.token)).toMatchObject({ owner: 'admin', token: server.token });
+      expect(logged.filter((line) => line.msg === 'request').length).toBeGreaterThan(0);
 
       // Now this process may open it: same data, no new owner or token.
       const next = await startGateway(config({ databaseUrl: undefined, dataDir }), silent);

@@ -18,9 +18,20 @@ export interface Database {
   sql: Sql;
   /** Calls `listener` with every SQL statement the gateway runs (Prisma's and `sql`'s); returns a function that stops it. */
   onStatement(listener: StatementListener): () => void;
+  /** PostgreSQL's connection pool as it is now; undefined for the embedded database, which has none. */
+  poolStats(): PoolStats | undefined;
   /** Runs the migrations not yet applied; returns their names. */
   migrate(migrationsDir?: string): Promise<string[]>;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Connections open. */
+  total: number;
+  /** Open connections not in use. */
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 /** What a request needs of the database. */
@@ -48,6 +59,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       'postgres',
       adapter,
       run,
+      () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       () => pool.end(),
       async (migrationsDir) => {
         // The migration engine takes a session-level advisory lock and never
@@ -72,7 +84,14 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const { pglite, close } = await openPGlite(config.dataDir);
   const adapter = pgliteAdapterFactory(pglite);
   const run: RunStatement = async (text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows;
-  return wrap('pglite', adapter, run, close, (migrationsDir) => applyMigrations(adapter, migrationsDir));
+  return wrap(
+    'pglite',
+    adapter,
+    run,
+    () => undefined,
+    close,
+    (migrationsDir) => applyMigrations(adapter, migrationsDir),
+  );
 }
 
 /**
@@ -112,18 +131,30 @@ function wrap(
   kind: DatabaseKind,
   adapter: SqlMigrationAwareDriverAdapterFactory,
   run: RunStatement,
+  poolStats: () => PoolStats | undefined,
   closeDriver: () => Promise<void>,
   migrate: Database['migrate'],
 ): Database {
   const listeners = new Set<StatementListener>();
   const report: StatementListener = (sql, values) => {
-    for (const listener of listeners) listener(sql, values);
+    let done: (() => void)[] | undefined;
+    for (const listener of listeners) {
+      const whenDone = listener(sql, values);
+      if (typeof whenDone === 'function') (done ??= []).push(whenDone as () => void);
+    }
+    return (
+      done &&
+      (() => {
+        for (const call of done) call();
+      })
+    );
   };
   const prisma = new PrismaClient({ adapter: countStatements(adapter, report) });
   return {
     kind,
     prisma,
     sql: createSql(run, report),
+    poolStats,
     onStatement(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -24,8 +24,9 @@ export interface Sql {
 export function createSql(run: RunStatement, onStatement: StatementListener): Sql {
   return {
     query<T>(text: string, values: unknown[]) {
-      onStatement(text, values);
-      return run(text, values) as Promise<T[]>;
+      const done = onStatement(text, values);
+      const running = run(text, values);
+      return (typeof done === 'function' ? running.finally(done as () => void) : running) as Promise<T[]>;
     },
   };
 }

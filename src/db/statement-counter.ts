@@ -4,8 +4,12 @@ import type {
   SqlQueryable,
 } from '@prisma/driver-adapter-utils';
 
-/** Receives every SQL statement sent, with its parameters (Prisma's inside transactions too). */
-export type StatementListener = (sql: string, values: readonly unknown[]) => void;
+/**
+ * Receives every SQL statement sent, with its parameters (Prisma's inside
+ * transactions too); may return a function to call when the statement is done
+ * (how tracing times each statement).
+ */
+export type StatementListener = (sql: string, values: readonly unknown[]) => unknown;
 
 /**
  * Wraps a driver adapter so that each statement Prisma runs is reported to
@@ -21,12 +25,12 @@ export function countStatements(
     const queryRaw = queryable.queryRaw.bind(queryable);
     const executeRaw = queryable.executeRaw.bind(queryable);
     queryable.queryRaw = (query) => {
-      listener(query.sql, query.args);
-      return queryRaw(query);
+      const done = listener(query.sql, query.args);
+      return typeof done === 'function' ? queryRaw(query).finally(done as () => void) : queryRaw(query);
     };
     queryable.executeRaw = (query) => {
-      listener(query.sql, query.args);
-      return executeRaw(query);
+      const done = listener(query.sql, query.args);
+      return typeof done === 'function' ? executeRaw(query).finally(done as () => void) : executeRaw(query);
     };
     return queryable;
   };

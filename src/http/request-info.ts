@@ -1,9 +1,8 @@
 // What the gateway records about the request behind a write or a session's
 // use: the client's address, its user agent, and an id to find the request by
 // in audit rows and logs. Worked out once per request (src/context.ts).
-import { randomUUID } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import { isUuid } from '../db/references.js';
+import { requestIdOf } from '../observability/request-id.js';
 
 export interface RequestInfo {
   /** The client's IP address; null when it is not known (no socket, as in tests through `yoga.fetch`). */
@@ -50,12 +49,7 @@ export function requestInfo(request: Request, remoteAddress: string | undefined,
       }
     }
   }
-  const requestId = request.headers.get('x-request-id')?.trim();
-  return {
-    ip,
-    userAgent: request.headers.get('user-agent') ?? '',
-    requestId: requestId && isUuid(requestId) ? requestId.toLowerCase() : randomUUID(),
-  };
+  return { ip, userAgent: request.headers.get('user-agent') ?? '', requestId: requestIdOf(request) };
 }
 
 /**

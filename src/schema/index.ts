@@ -3,6 +3,8 @@
 import { assertValidSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
 import type { RequestContext } from '../context.js';
+import { answerEntitiesOneByOne } from './shared/entity.js';
+import { serveSubgraphSdl } from './shared/sdl.js';
 import './permission/permission.js';
 import './role/role.js';
 import './role/role.query.js';
@@ -38,5 +40,7 @@ for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) 
     return result;
   };
 }
+answerEntitiesOneByOne(schema);
+serveSubgraphSdl(schema);
 // Fail at start-up, not on the first request.
 assertValidSchema(schema);

@@ -224,22 +224,26 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
         ],
         member.token,
       );
-      expect(dataOf(response)._entities).toEqual([
+      expect(response.data?._entities).toEqual([
         { id: member.id, email: `${member.username}@example.com` },
         { id: w.A.id, name: w.A.name },
         { userId: member.id, email: `${member.username}@example.com` },
         null,
       ]);
+      // SPEC C: what the caller may not read is NOT_FOUND, at its own index.
+      expect(response.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 3], 'NOT_FOUND']]);
     });
 
     it('a plain member of A cannot read another user (peer) as an entity', async () => {
       const response = await entities([{ __typename: 'User', id: w.peer.id }], w.users.member.token);
-      expect(response).toEqual({ data: { _entities: [null] } });
+      expect(response.data).toEqual({ _entities: [null] });
+      expect(response.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 0], 'NOT_FOUND']]);
     });
 
     it('a member of A only cannot read organization B as an entity', async () => {
       const response = await entities([{ __typename: 'Organization', id: w.B.id }], w.users.member.token);
-      expect(response).toEqual({ data: { _entities: [null] } });
+      expect(response.data).toEqual({ _entities: [null] });
+      expect(response.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['_entities', 0], 'NOT_FOUND']]);
     });
 
     it('refuses entities without a token', async () => {

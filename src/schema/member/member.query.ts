@@ -9,8 +9,10 @@ import { selectsField } from '../shared/selection.js';
 import { OrganizationMember } from './member.js';
 import { canReadEveryMember, canReadMember, memberVisibility } from './member.policy.js';
 import { readableMember } from './member-reads.js';
+import { memberPageId } from '../shared/identity.js';
 
 interface PaginatedMembersView {
+  id: string;
   count: number;
   members: MemberRow[];
 }
@@ -18,6 +20,9 @@ interface PaginatedMembersView {
 const PaginatedMembers = builder.objectRef<PaginatedMembersView>('PaginatedMembers').implement({
   description: "One page of an organization's members, and how many there are in all.",
   fields: (t) => ({
+    id: t.exposeID('id', {
+      description: 'Identifies the page for client caches: `<organizationId>:<limit>:<offset>`.',
+    }),
     count: t.exposeInt('count', { description: 'The number of members, ignoring paging.' }),
     members: t.field({
       type: [OrganizationMember],
@@ -96,7 +101,7 @@ builder.queryFields((t) => ({
         throw notFound();
       }
       // Without `count` selected, the total is not computed and not read.
-      return { count: page.total ?? 0, members: page.rows };
+      return { id: memberPageId(page.organization.id, limit, offset), count: page.total ?? 0, members: page.rows };
     },
   }),
 

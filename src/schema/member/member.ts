@@ -7,10 +7,18 @@ import { SlimRole, slimOrganizationRoles, slimSiteRoles } from '../role/role.js'
 import { requireAuthenticated } from '../shared/entity.js';
 import { User } from '../user/user.js';
 import { canReadMember } from './member.policy.js';
+import { memberId } from '../shared/identity.js';
 
 export const OrganizationMember = builder.objectRef<MemberRow>('OrganizationMember').implement({
   description: "A user's membership of an organization, with the member's roles and user data.",
   fields: (t) => ({
+    id: t.id({
+      description:
+        'Identifies the membership for client caches: `<organizationId>:<userId>`, the same for as long as the ' +
+        'organization and the user exist (a member removed and added again has the same id). Federation keys ' +
+        'the type by `organizationId userId`.',
+      resolve: (m) => memberId(m.organizationId, m.userId),
+    }),
     organizationId: t.exposeID('organizationId', { description: 'The organization id.' }),
     userId: t.exposeID('userId', { description: 'The user id.' }),
     organization: t.field({

@@ -7,6 +7,7 @@ import {
   isRBACResource,
   type Permission,
 } from '../../rbac/index.js';
+import { permissionId } from '../shared/identity.js';
 
 const screaming = (value: string) => value.toUpperCase();
 type EnumValues = Record<string, { value: string; description: string }>;
@@ -31,6 +32,12 @@ export const RBACResource = builder.enumType('RBACResource', {
 export const PermissionType = builder.objectRef<Permission>('Permission').implement({
   description: 'One RBAC permission: an action on a resource type, granted or (when negated) denied.',
   fields: (t) => ({
+    id: t.id({
+      description:
+        'Names the permission by its content, `<resource>:<action>` (a leading `-` when negated), so that client ' +
+        'caches can normalise it without configuration; the same permission in two roles has the same id.',
+      resolve: permissionId,
+    }),
     action: t.field({ type: RBACAction, description: 'The action.', resolve: (p) => p.action }),
     resourceType: t.field({
       type: RBACResource,

@@ -5,6 +5,7 @@ import type { StoredCustomRole } from '../../db/reads/custom-roles.js';
 import { Organization } from '../organization/organization.js';
 import { builtInDisplayName, type Permission, type RoleDefinition } from '../../rbac/index.js';
 import { PermissionType, presentable } from '../permission/permission.js';
+import { roleId } from '../shared/identity.js';
 
 /** A role as the API shows it: built-in or custom, site-wide or of one organization. */
 export interface RoleView {
@@ -84,6 +85,11 @@ export function slimOrganizationRoles(
 export const SlimRole = builder.objectRef<SlimRoleView>('SlimRole').implement({
   description: 'A role by name, as members and users carry them.',
   fields: (t) => ({
+    id: t.id({
+      description:
+        'The id of the role this names (`Role.id`): `<organizationId>:<name>`, or `site:<name>` for a site role.',
+      resolve: (role) => roleId(role.organizationId, role.name),
+    }),
     name: t.exposeString('name', { description: 'The role name, e.g. `organization-admin`.' }),
     displayName: t.exposeString('displayName', { description: 'Human-readable name; empty for unknown roles.' }),
     organizationId: t.exposeID('organizationId', {
@@ -98,6 +104,13 @@ type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T
 /** The fields Role and AssignableRole share. */
 function roleFields<T extends RoleView>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) {
   return {
+    id: t.id({
+      description:
+        'Identifies the role for client caches: `<organizationId>:<name>` for an organization role, `site:<name>` ' +
+        'for a site role, built-in roles included. Stable: a custom role deleted and created again under its name ' +
+        'has the same id. `Role`, `AssignableRole` and `SlimRole` of one role share it.',
+      resolve: (role) => roleId(role.organizationId, role.name),
+    }),
     organization: t.field({
       type: Organization,
       nullable: true,

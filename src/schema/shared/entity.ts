@@ -1,5 +1,6 @@
-import type { Context } from '../../context.js';
-import { unauthenticated } from '../../errors.js';
+import { type GraphQLFieldResolver, GraphQLUnionType, type GraphQLSchema } from 'graphql';
+import type { Context, RequestContext } from '../../context.js';
+import { badUserInput, notFound, unauthenticated } from '../../errors.js';
 
 /**
  * Federation's `_entities` field is added by the plugin, outside the Query
@@ -8,4 +9,42 @@ import { unauthenticated } from '../../errors.js';
 export async function requireAuthenticated(ctx: Context): Promise<void> {
   const authentication = await ctx.authenticate();
   if (!authentication.ok) throw unauthenticated(authentication.reason);
+}
+
+interface Representation {
+  __typename?: unknown;
+}
+
+/**
+ * Gives `_entities` SPEC C's answers, one representation at a time, around
+ * the resolver @apollo/subgraph builds (which fails the whole field for an
+ * unknown `__typename` and answers a silent null for what the caller may not
+ * read): no valid session fails the field with UNAUTHENTICATED; an unknown
+ * type is BAD_USER_INPUT and an entity that `resolveReference` does not
+ * return is NOT_FOUND, each at its own index (`_entities.3`), so the router
+ * keeps the others. The type resolvers are still called in the same tick, so
+ * their loaders batch as before.
+ */
+export function answerEntitiesOneByOne(schema: GraphQLSchema): void {
+  const field = schema.getQueryType()?.getFields()._entities;
+  const entityUnion = schema.getType('_Entity');
+  if (!field?.resolve || !(entityUnion instanceof GraphQLUnionType)) return;
+  const entityTypes = new Set(entityUnion.getTypes().map((type) => type.name));
+  const resolveAll = field.resolve as GraphQLFieldResolver<unknown, RequestContext, { representations: unknown[] }>;
+  field.resolve = async (root, args: { representations: Representation[] }, ctx: RequestContext, info) => {
+    const authentication = await ctx.authenticate();
+    if (!authentication.ok) throw unauthenticated(authentication.reason);
+    return args.representations.map((representation) => {
+      const typename = representation?.__typename;
+      if (typeof typename !== 'string' || !entityTypes.has(typename)) {
+        return badUserInput(`Unknown entity type ${JSON.stringify(typename)}.`, {
+          validations: [
+            { field: 'representations', detail: `${JSON.stringify(typename)} is not an entity of this subgraph` },
+          ],
+        });
+      }
+      const [entity] = resolveAll(root, { representations: [representation] }, ctx, info) as unknown[];
+      return Promise.resolve(entity).then((found) => found ?? notFound());
+    });
+  };
 }

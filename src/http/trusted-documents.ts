@@ -1,0 +1,48 @@
+// Allow-list mode (TRUSTED_DOCUMENTS): only documents listed in a file of
+// trusted documents run, asked for by their hash; any other document is
+// refused before it is parsed. Off by default. The file is the
+// `persisted-documents.json` that GraphQL Code Generator's client preset
+// writes (`{ "<sha256 hash>": "<document>" }`); see docs/operations.md.
+import { readFileSync } from 'node:fs';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import type { Plugin } from 'graphql-yoga';
+
+export type TrustedDocuments = ReadonlyMap<string, string>;
+
+/** Reads the file of trusted documents; throws with what is wrong in it. */
+export function readTrustedDocuments(path: string): TrustedDocuments {
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error(`${path} must hold a JSON object of document hashes to documents`);
+  }
+  const documents = new Map<string, string>();
+  for (const [hash, document] of Object.entries(parsed)) {
+    if (typeof document !== 'string') throw new Error(`${path}: the document of "${hash}" is not a string`);
+    documents.set(hash, document);
+  }
+  return documents;
+}
+
+export function onlyTrustedDocuments(documents: TrustedDocuments): Plugin {
+  return usePersistedOperations({
+    getPersistedOperation: (hash) => documents.get(hash) ?? null,
+    // The GraphQL-over-HTTP trusted documents form (`documentId`, as codegen's
+    // client preset sends it), or Apollo's persisted-query extension.
+    extractPersistedOperationId: (params) => {
+      const { documentId } = params as { documentId?: unknown };
+      if (typeof documentId === 'string') return documentId.replace(/^sha256:/, '');
+      const hash = (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
+      return typeof hash === 'string' ? hash : null;
+    },
+    // Listed documents were validated when they were generated, but the schema may have changed since.
+    skipDocumentValidation: false,
+    customErrors: {
+      notFound: { message: 'Not a trusted document.', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } },
+      persistedQueryOnly: {
+        message: 'This gateway runs only trusted documents: send a document id instead of a query.',
+        extensions: { code: 'PERSISTED_QUERY_ONLY' },
+      },
+      keyNotFound: { message: 'No document id in the request.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
+    },
+  }) as Plugin;
+}

@@ -1,0 +1,291 @@
+// What an operator runs the gateway with: readiness beside liveness,
+// Prometheus metrics, traces, the access log and request ids, compressed
+// answers, and the allow-list mode for trusted documents.
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { negotiateEncoding } from '../src/http/compression.js';
+import { createTracing } from '../src/observability/tracing.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../src/yoga.js';
+import { DATABASE_KINDS, freshDatabase, type TestDatabase } from './support/databases.js';
+import { addMembers } from './support/fixtures.js';
+import { makeOrganization, makeUser, type TestUser } from './support/gateway.js';
+
+const ME = 'query Me { me { username } }';
+const MISSING = 'query Missing { organization(organization: "no-such-org") { members(first: 1) { totalCount } } }';
+
+function post(yoga: Gateway, body: object, headers: Record<string, string> = {}) {
+  return yoga.fetch('http://gateway.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A pino logger whose lines land in `lines`, parsed. */
+function capturingLogger() {
+  const lines: Record<string, any>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ base: undefined }, stream), lines };
+}
+
+describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
+  let database: TestDatabase;
+  let owner: TestUser;
+  const gateway = (options: Omit<GatewayOptions, 'database'> = {}) => createGateway({ database, ...options });
+
+  beforeAll(async () => {
+    database = await freshDatabase(kind);
+    await database.migrate();
+    owner = await makeUser(database, { siteRoles: ['owner'] });
+    const organization = await makeOrganization(database, 'ops-org');
+    await addMembers(
+      database,
+      organization.id,
+      Array.from({ length: 60 }, (_, i) => `ops-member-${i}`),
+    );
+  });
+  afterAll(() => database.close());
+
+  describe('readiness and liveness', () => {
+    it('answers /ready with 200 when the database answers and is migrated, beside /health', async () => {
+      const yoga = gateway();
+      const ready = await yoga.fetch('http://gateway.test/ready');
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready' });
+      expect((await yoga.fetch('http://gateway.test/health')).status).toBe(200);
+    });
+
+    it('answers /ready with 503 and the reason on a database whose migrations are not applied', async () => {
+      const bare = await freshDatabase(kind);
+      try {
+        for (const migrate of [true, false]) {
+          const answer = await createGateway({ database: bare, migrate }).fetch('http://gateway.test/ready');
+          expect(answer.status).toBe(503);
+          const body = (await answer.json()) as { status: string; reason: string };
+          expect(body.status).toBe('unavailable');
+          expect(body.reason).toMatch(migrate ? /migrations are not all applied/ : /lacks the tables/);
+        }
+      } finally {
+        await bare.close();
+      }
+    });
+  });
+
+  describe('request ids and the access log', () => {
+    const GIVEN_ID = '6f1c2a3e-8d4b-4c2a-9e1f-0a1b2c3d4e5f';
+    it('writes one JSON line per request, with the request id it returns in x-request-id', async () => {
+      const { logger, lines } = capturingLogger();
+      const yoga = gateway({ logger, accessLog: true });
+      const given = await post(yoga, { query: ME }, { 'coder-session-token': owner.token, 'x-request-id': GIVEN_ID });
+      const made = await post(yoga, { query: MISSING }, { 'coder-session-token': owner.token });
+      const refused = await post(yoga, { query: ME }, { 'x-request-id': 'two words\u0007' });
+
+      expect(given.headers.get('x-request-id')).toBe(GIVEN_ID);
+      expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      // Not a UUID (here with spaces and a control character): replaced by one of ours.
+      expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+      expect(lines.map((line) => line.msg)).toEqual(['request', 'request', 'request']);
+      expect(lines[0]).toMatchObject({
+        requestId: GIVEN_ID,
+        method: 'POST',
+        path: '/graphql',
+        status: 200,
+        operationName: 'Me',
+        operationType: 'query',
+      });
+      expect(lines[0]!.durationMs).toBeGreaterThanOrEqual(0);
+      expect(lines[1]).toMatchObject({ requestId: made.headers.get('x-request-id'), errorCodes: ['NOT_FOUND'] });
+      expect(lines[2]).toMatchObject({
+        requestId: refused.headers.get('x-request-id'),
+        errorCodes: ['UNAUTHENTICATED'],
+      });
+    });
+
+    it('writes no access log unless asked, and still returns request ids', async () => {
+      const { logger, lines } = capturingLogger();
+      const answer = await post(gateway({ logger }), { query: ME }, { 'coder-session-token': owner.token });
+      expect(answer.headers.get('x-request-id')).toBeTruthy();
+      expect(lines).toEqual([]);
+    });
+  });
+
+  describe('metrics', () => {
+    it('serves Prometheus metrics: requests and durations by operation, errors by code, memory, the pool', async () => {
+      const yoga = gateway({ metrics: true });
+      await post(yoga, { query: ME }, { 'coder-session-token': owner.token });
+      await post(yoga, { query: ME }, { 'coder-session-token': owner.token });
+      await post(yoga, { query: MISSING }, { 'coder-session-token': owner.token });
+      await post(yoga, { query: ME });
+      await post(yoga, { query: '{ nope }' }, { 'coder-session-token': owner.token });
+
+      const answer = await yoga.fetch('http://gateway.test/metrics');
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toContain('text/plain');
+      const text = await answer.text();
+      const sample = (name: string, labels: string) =>
+        Number(new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1]);
+
+      expect(sample('graphql_envelop_request', 'operationName="Me"')).toBe(3);
+      expect(sample('graphql_envelop_request_duration_count', 'operationName="Me"')).toBe(3);
+      expect(sample('graphql_envelop_error_result', 'operationName="Missing".*code="NOT_FOUND"')).toBe(1);
+      expect(sample('graphql_envelop_error_result', 'operationName="Me".*code="UNAUTHENTICATED"')).toBe(1);
+      expect(sample('graphql_envelop_error_result', 'phase="validate".*code="GRAPHQL_VALIDATION_FAILED"')).toBe(1);
+      expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+      expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
+      if (kind === 'postgres') {
+        expect(text).toMatch(/^gateway_database_pool_connections\{state="in_use"\} \d+/m);
+        expect(text).toMatch(/^gateway_database_pool_connections\{state="idle"\} \d+/m);
+        expect(text).toMatch(/^gateway_database_pool_waiting \d+/m);
+      }
+    });
+
+    it('has no /metrics when metrics are off', async () => {
+      const answer = await gateway().fetch('http://gateway.test/metrics');
+      expect(answer.status).toBe(404);
+    });
+  });
+
+  describe('tracing', () => {
+    it('traces a request, its operation under it, and its SQL statements under the operation', async () => {
+      const exporter = new InMemorySpanExporter();
+      const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+      // Registered for its context manager, which carries the active span across awaits.
+      provider.register();
+      const yoga = gateway({ tracing: createTracing(provider) });
+      const answer = await post(
+        yoga,
+        { query: 'query Members { organization(organization: "ops-org") { members(first: 5) { totalCount } } }' },
+        {
+          'coder-session-token': owner.token,
+          traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        },
+      );
+      expect((await answer.json()).errors).toBeUndefined();
+      await provider.forceFlush();
+      const spans = exporter.getFinishedSpans();
+      const request = spans.find((s) => s.name === 'POST /graphql')!;
+      const operation = spans.find((s) => s.name === 'query.Members')!;
+      const statements = spans.filter((s) => s.name === 'SQL');
+      expect(request).toBeDefined();
+      // The caller's trace continues here.
+      expect(request.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(request.parentSpanId).toBe('b7ad6b7169203331');
+      expect(request.attributes['http.response.status_code']).toBe(200);
+      expect(request.attributes['gateway.request_id']).toBe(answer.headers.get('x-request-id'));
+      expect(operation.parentSpanId).toBe(request.spanContext().spanId);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(statement.parentSpanId).toBe(operation.spanContext().spanId);
+        expect(statement.attributes['db.query.text']).toEqual(expect.any(String));
+      }
+      await provider.shutdown();
+    });
+  });
+
+  describe('compression', () => {
+    const bigQuery = '{ organizationMembers(organization: "ops-org") { username email name avatarUrl } }';
+
+    it('answers in brotli or gzip as the client prefers, and the same answer as uncompressed', async () => {
+      const yoga = gateway();
+      const plain = await post(yoga, { query: bigQuery }, { 'coder-session-token': owner.token });
+      const plainText = await plain.text();
+      expect(plain.headers.get('content-encoding')).toBeNull();
+      expect(plainText.length).toBeGreaterThan(1024);
+
+      for (const [accept, encoding, decode] of [
+        ['gzip, deflate, br', 'br', brotliDecompressSync],
+        ['br;q=0.5, gzip', 'gzip', gunzipSync],
+        ['gzip', 'gzip', gunzipSync],
+      ] as const) {
+        const answer = await post(
+          yoga,
+          { query: bigQuery },
+          { 'coder-session-token': owner.token, 'accept-encoding': accept },
+        );
+        expect(answer.headers.get('content-encoding'), accept).toBe(encoding);
+        expect(answer.headers.get('vary')).toContain('accept-encoding');
+        const bytes = Buffer.from(await answer.arrayBuffer());
+        expect(bytes.length).toBeLessThan(plainText.length / 2);
+        expect(decode(bytes).toString()).toBe(plainText);
+      }
+    });
+
+    it('leaves small answers, and clients that want none, uncompressed', async () => {
+      const yoga = gateway();
+      const small = await post(yoga, { query: ME }, { 'coder-session-token': owner.token, 'accept-encoding': 'br' });
+      expect(small.headers.get('content-encoding')).toBeNull();
+      const refused = await post(
+        yoga,
+        { query: bigQuery },
+        {
+          'coder-session-token': owner.token,
+          'accept-encoding': 'br;q=0, gzip;q=0, identity',
+        },
+      );
+      expect(refused.headers.get('content-encoding')).toBeNull();
+      const off = await post(
+        gateway({ compression: false }),
+        { query: bigQuery },
+        {
+          'coder-session-token': owner.token,
+          'accept-encoding': 'br',
+        },
+      );
+      expect(off.headers.get('content-encoding')).toBeNull();
+    });
+
+    it('reads Accept-Encoding with its weights', () => {
+      expect(negotiateEncoding('gzip, br')).toBe('br');
+      expect(negotiateEncoding('GZIP;q=0.9, br;q=0.1')).toBe('gzip');
+      expect(negotiateEncoding('*')).toBe('br');
+      expect(negotiateEncoding('deflate, identity')).toBeUndefined();
+      expect(negotiateEncoding('br;q=0')).toBeUndefined();
+      expect(negotiateEncoding(null)).toBeUndefined();
+    });
+  });
+
+  describe('trusted documents', () => {
+    const hash = createHash('sha256').update(ME).digest('hex');
+    const trustedDocuments = new Map([[hash, ME]]);
+
+    it('runs a trusted document by its id, in either form', async () => {
+      const yoga = gateway({ trustedDocuments });
+      for (const body of [
+        { documentId: `sha256:${hash}` },
+        { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } },
+      ]) {
+        const answer = (await (await post(yoga, body, { 'coder-session-token': owner.token })).json()) as any;
+        expect(answer).toEqual({ data: { me: { username: owner.username } } });
+      }
+    });
+
+    it('refuses any other document, and unknown ids', async () => {
+      const yoga = gateway({ trustedDocuments });
+      const arbitrary = (await (await post(yoga, { query: ME }, { 'coder-session-token': owner.token })).json()) as any;
+      expect(arbitrary.data ?? null).toBeNull();
+      expect(arbitrary.errors[0].extensions.code).toBe('PERSISTED_QUERY_ONLY');
+      const unknown = (await (
+        await post(yoga, { documentId: 'sha256:0000' }, { 'coder-session-token': owner.token })
+      ).json()) as any;
+      expect(unknown.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    });
+
+    it('runs any document when the mode is off (the default)', async () => {
+      const answer = (await (
+        await post(gateway(), { query: ME }, { 'coder-session-token': owner.token })
+      ).json()) as any;
+      expect(answer.data.me.username).toBe(owner.username);
+    });
+  });
+});

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../src/app.js';
-import type { Config } from '../src/config.js';
+import { type Config, DEFAULT_LIMITS, loadConfig } from '../src/config.js';
 import { DataDirInUseError } from '../src/db/data-dir.js';
 import { openDatabase, type DatabaseKind } from '../src/db/database.js';
 import { readMigrations } from '../src/db/migrations.js';
@@ -27,6 +27,7 @@ const silent = createLogger('silent');
 type Target = Pick<Config, 'databaseUrl' | 'dataDir'>;
 
 const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
+  ...loadConfig({}),
   port: 0,
   host: '127.0.0.1',
   migrate: true,
@@ -35,6 +36,7 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   sessionCacheMs: 1000,
   responseCacheMs: 0,
   shutdownTimeoutMs: 10_000,
+  limits: DEFAULT_LIMITS,
   logLevel: 'silent',
   ...target,
   ...overrides,

@@ -41,6 +41,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       logger,
       sessionCacheMs: config.sessionCacheMs,
       responseCacheMs: config.responseCacheMs,
+      limits: config.limits,
+      requestTimeoutMs: config.requestTimeoutMs,
+      corsOrigins: config.corsOrigins,
+      graphiql: config.graphiql ? { persistHeaders: config.graphiqlPersistHeaders } : false,
     });
     const { server, stop } = createStoppableServer(yoga);
     await new Promise<void>((resolve, reject) => {

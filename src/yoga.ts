@@ -12,6 +12,14 @@ import type { KeyRow } from './auth/session.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import type { DataAccess } from './db/database.js';
 import { schema } from './schema/index.js';
+import { DEFAULT_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './config.js';
+import { StatementCancelled } from './db/cancellation.js';
+import { DatabaseUnavailable } from './db/postgres-pool.js';
+import { serviceUnavailable } from './errors.js';
+import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
+import { requestDeadline } from './http/deadline.js';
+import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
+import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
 
 export interface GatewayOptions {
   database: DataAccess;
@@ -20,11 +28,28 @@ export interface GatewayOptions {
   sessionCacheMs?: number;
   /** Serve a session's repeated query from memory for this long (RESPONSE_CACHE_MS); 0, the default, never. */
   responseCacheMs?: number;
+  /** What a document may ask for (QUERY_MAX_*); DEFAULT_LIMITS unless given. */
+  limits?: DocumentLimits;
+  /** How long an execution may run (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
+  /** Origins allowed to call with credentials (CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
+  /** GraphiQL on GET from a browser (GRAPHIQL), or false. */
+  graphiql?: GraphiQLSettings | false;
 }
 
 export type Gateway = YogaServerInstance<Record<string, never>, RequestContext>;
 
-export function createGateway({ database, logger, sessionCacheMs = 0, responseCacheMs = 0 }: GatewayOptions): Gateway {
+export function createGateway({
+  database,
+  logger,
+  sessionCacheMs = 0,
+  responseCacheMs = 0,
+  limits = DEFAULT_LIMITS,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  corsOrigins = [],
+  graphiql = { persistHeaders: false },
+}: GatewayOptions): Gateway {
   const sessionCache = sessionCacheMs > 0 ? new SessionCache<KeyRow>(sessionCacheMs) : undefined;
   const responseCache = responseCacheMs > 0 ? createResponseCache(responseCacheMs) : undefined;
   return createYoga<Record<string, never>, RequestContext>({
@@ -32,35 +57,21 @@ export function createGateway({ database, logger, sessionCacheMs = 0, responseCa
     graphqlEndpoint: '/graphql',
     // Our own limit, which reads Content-Length rather than counting every body (src/http/body-limit.ts).
     maxRequestBodySize: false,
-    graphiql: {
-      title: 'Coder members gateway',
-      // Where the session token goes; the browser keeps what the user types.
-      headers: JSON.stringify({ 'Coder-Session-Token': 'paste the session token here' }, null, 2),
-      shouldPersistHeaders: true,
-      defaultQuery: [
-        '# The members of the default organization, with their roles.',
-        '{',
-        '  organization(organization: "default") {',
-        '    displayName',
-        '    members(first: 25) {',
-        '      totalCount',
-        '      edges { node { username email roles { name displayName } globalRoles { name } } }',
-        '    }',
-        '  }',
-        '}',
-        '',
-      ].join('\n'),
-    },
-    // GraphiQL's page from the npm package itself: Yoga's default loads it from a CDN at run time.
-    // Imported on the first visit: the bundle is 9 MB of JavaScript that API traffic never needs.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    // GraphiQL is served by our own plugin (serveGraphiQL): rendered once, compressed, cached.
+    graphiql: false,
+    cors: corsFor(corsOrigins),
     landingPage: false,
     plugins: [
+      ...(graphiql ? [serveGraphiQL('/graphql', graphiql)] : []),
+      preventCrossSiteRequests(),
       limitRequestBodies(),
+      limitDocuments(limits),
       // Each distinct operation is compiled to JavaScript once (cached with the
       // parsed document): a page of 1,000 members costs half the CPU that
       // graphql-js's interpreter spends on it (npm run bench, README "Performance").
       useGraphQlJit(),
+      // After the JIT plugin, so that the deadline wraps whichever executor runs.
+      requestDeadline(requestTimeoutMs),
       codeRequestErrors(),
       sendLargeAnswersAsBytes(),
       ...(responseCache ? [responseCache.plugin] : []),
@@ -77,6 +88,8 @@ export function createGateway({ database, logger, sessionCacheMs = 0, responseCa
     // Unexpected errors reach the client as INTERNAL_SERVER_ERROR with no internals; log them here.
     maskedErrors: {
       maskError: (error, message, isDev) => {
+        const unavailable = databaseUnavailable(error);
+        if (unavailable) return unavailable;
         const masked = maskError(error, message, isDev);
         if ((masked as GraphQLError).extensions?.code === 'INTERNAL_SERVER_ERROR') {
           logger?.error({ err: error }, 'unexpected error while executing a request');
@@ -135,4 +148,22 @@ function afterWrites(done: () => void): Plugin {
       if (operation?.operation === 'mutation') return { onExecuteDone: done };
     },
   };
+}
+
+/**
+ * SERVICE_UNAVAILABLE for an error caused by a database that cannot be
+ * reached (or a statement stopped with its request), wherever it was wrapped
+ * (a resolver's error, Prisma's driver error); undefined for any other.
+ */
+function databaseUnavailable(error: unknown): GraphQLError | undefined {
+  const seen = new Set<unknown>();
+  for (let cause = error; cause && typeof cause === 'object' && !seen.has(cause); ) {
+    seen.add(cause);
+    if (cause instanceof DatabaseUnavailable)
+      return serviceUnavailable('The database is unavailable; try again shortly.');
+    if (cause instanceof StatementCancelled) return serviceUnavailable('The request ended before its database work.');
+    const next = cause as { originalError?: unknown; cause?: unknown };
+    cause = next.originalError ?? next.cause;
+  }
+  return undefined;
 }

@@ -7,6 +7,9 @@ import { PrismaClient } from '../generated/prisma/client.js';
 import { allMigrationsApplied, applyMigrations } from './migrate.js';
 import { countStatements, type StatementListener } from './statement-counter.js';
 import { createSql, type RunStatement, type Sql } from './sql.js';
+import { throwIfRequestEnded } from './cancellation.js';
+import { createPool } from './postgres-pool.js';
+import { DEFAULT_DATABASE_TIMEOUTS } from '../config.js';
 import { withWholeScripts } from './whole-scripts.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -26,7 +29,8 @@ export interface Database {
 /** What a request needs of the database. */
 export type DataAccess = Pick<Database, 'prisma' | 'sql'>;
 
-export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>;
+export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> &
+  Partial<Pick<Config, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs'>>;
 
 /**
  * One database, two engines: a PostgreSQL server when `databaseUrl` is set,
@@ -36,9 +40,15 @@ export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseP
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.databaseUrl) {
     const url = config.databaseUrl;
-    const pool = new pg.Pool({ connectionString: url, max: config.databasePoolSize, onConnect: planOnce });
-    // An idle client that loses its server must not crash the process.
-    pool.on('error', () => {});
+    const pool = createPool(
+      url,
+      {
+        size: config.databasePoolSize,
+        connectTimeoutMs: config.databaseConnectTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs,
+        statementTimeoutMs: config.databaseStatementTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs,
+      },
+      planOnce,
+    );
     const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementName });
     const run: RunStatement = async (text, values) =>
       (await pool.query({ name: preparedStatementName({ sql: text }), text, values })).rows;
@@ -113,6 +123,8 @@ function wrap(
 ): Database {
   const listeners = new Set<StatementListener>();
   const report: StatementListener = (sql, values) => {
+    // Called before every statement, Prisma's and `sql`'s, on both engines: none starts for a request that has ended.
+    throwIfRequestEnded();
     for (const listener of listeners) listener(sql, values);
   };
   const prisma = new PrismaClient({ adapter: countStatements(adapter, report) });

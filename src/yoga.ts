@@ -18,8 +18,12 @@ import { DatabaseUnavailable } from './db/postgres-pool.js';
 import { serviceUnavailable } from './errors.js';
 import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
 import { requestDeadline } from './http/deadline.js';
+import { codeRequestParseErrors } from './http/request-errors.js';
 import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
-import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
+import { costOfExecution, type DocumentLimits, limitDocuments } from './limits/document-limits.js';
+
+/** The cost (src/limits/cost.ts) from which a document is compiled with graphql-jit rather than interpreted. */
+const JIT_MIN_COST = 10_000;
 
 export interface GatewayOptions {
   database: DataAccess;
@@ -65,11 +69,21 @@ export function createGateway({
       ...(graphiql ? [serveGraphiQL('/graphql', graphiql)] : []),
       preventCrossSiteRequests(),
       limitRequestBodies(),
+      // After limitRequestBodies, so that it wraps the reader of chunked bodies too.
+      codeRequestParseErrors(),
       limitDocuments(limits),
-      // Each distinct operation is compiled to JavaScript once (cached with the
-      // parsed document): a page of 1,000 members costs half the CPU that
-      // graphql-js's interpreter spends on it (npm run bench, README "Performance").
-      useGraphQlJit(),
+      // Large answers are executed by code compiled for their document: 20
+      // organizations × 50 members took a quarter less CPU than the interpreter,
+      // while compiling costs more than it saves on small answers
+      // (docs/performance-notes.md). Compiled documents are kept beside the
+      // parsed ones, whose cache Yoga bounds; compile errors go to the log.
+      useGraphQlJit(
+        {},
+        {
+          enableIf: (args) => (costOfExecution(args) ?? 0) >= JIT_MIN_COST,
+          onError: (result) => logger?.warn({ errors: result.errors }, 'graphql-jit could not compile a document'),
+        },
+      ),
       // After the JIT plugin, so that the deadline wraps whichever executor runs.
       requestDeadline(requestTimeoutMs),
       codeRequestErrors(),

@@ -45,6 +45,11 @@ const MAX_EXPANDED_SELECTIONS = 20_000;
 /** Armor's messages start with "Syntax Error: " whatever the limit; ours say which limit. */
 const armorMessage = (error: GraphQLError) => error.message.replace(/^Syntax Error: /, '');
 
+const costs = new WeakMap<object, number>();
+
+/** The cost computed for an execution's arguments (the object Envelop's onExecute hooks share), if any. */
+export const costOfExecution = (args: object): number | undefined => costs.get(args);
+
 export function limitDocuments(limits: DocumentLimits): Plugin {
   // Armor's rejections carry no code: report our own error instead of letting armor throw its.
   const reject = {
@@ -90,6 +95,7 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
         estimatorSchema = args.schema;
       }
       const cost = costOf(args.schema, args.document, args.operationName, args.variableValues, estimator!);
+      costs.set(args, cost);
       if (cost > limits.maxCost) {
         setResultAndStopExecution({
           errors: [

@@ -90,8 +90,11 @@ export function createPool(
       await onConnect?.(client);
     },
   });
-  // An idle client that loses its server must not crash the process.
+  // A client that loses its server must not crash the process: an idle one is
+  // reported here, and one in use (ours, or a Prisma transaction's) fails its
+  // statement, but also emits an 'error' that nothing else listens to.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const query = pool.query.bind(pool) as (config: pg.QueryConfig) => Promise<pg.QueryResult>;
   const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
   // pg-pool's own query() calls connect with a callback; the promise form is ours and Prisma's transactions'.

@@ -32,6 +32,9 @@ export async function prepareDatabase(database: Database, config: Config, logger
   return bootstrap(database.prisma);
 }
 
+/** What SHUTDOWN_TIMEOUT_MS keeps for closing the database after requests: a quarter, at most a second. */
+const closeGraceMs = (shutdownTimeoutMs: number) => Math.min(1000, shutdownTimeoutMs / 4);
+
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
   const database = await openDatabase(config);
   try {
@@ -58,7 +61,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       database,
       bootstrap: bootstrapped,
       close: async () => {
-        await stop(config.shutdownTimeoutMs);
+        // Requests get most of SHUTDOWN_TIMEOUT_MS to finish; closing the database gets the rest.
+        await stop(Math.max(0, config.shutdownTimeoutMs - closeGraceMs(config.shutdownTimeoutMs)));
         await database.close();
       },
     };

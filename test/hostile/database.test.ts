@@ -4,8 +4,6 @@
 // included; every connection carries the session limits. The database sits
 // behind a TCP proxy on 127.0.0.1 that the test cuts and restores.
 import { request } from 'node:http';
-import { createServer, type Server, Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
@@ -13,58 +11,13 @@ import { createGateway, type Gateway } from '../../src/yoga.js';
 import { createServerDatabase, dropServerDatabase, SERVER_URL } from '../support/databases.js';
 import { makeOrganization, makeUser, type TestUser } from '../support/gateway.js';
 import { serveOverHttp, type HttpGateway } from '../support/http.js';
-
-/** A TCP proxy to PostgreSQL that can drop every connection and stop answering (a network cut), then come back. */
-class Proxy {
-  private server!: Server;
-  private sockets = new Set<Socket>();
-  private cut = false;
-  port = 0;
-
-  async start(target: URL) {
-    this.server = createServer((client) => {
-      this.sockets.add(client);
-      client.on('close', () => this.sockets.delete(client));
-      client.on('error', () => {});
-      // Cut: the connection is taken and never answered, as a lost network does.
-      if (this.cut) return;
-      const upstream = new Socket();
-      upstream.connect(Number(target.port || 5432), target.hostname);
-      this.sockets.add(upstream);
-      upstream.on('close', () => {
-        this.sockets.delete(upstream);
-        client.destroy();
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  /** Drops every open connection; new ones are accepted and never answered. */
-  cutOff() {
-    this.cut = true;
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  restore() {
-    this.cut = false;
-    for (const socket of this.sockets) socket.destroy();
-  }
-
-  async stop() {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
   let url: string;
   let direct: Database;
   let proxied: Database;
-  let proxy: Proxy;
+  let proxy: TcpProxy;
   let yoga: Gateway;
   let owner: TestUser;
   let admin: pg.Client;
@@ -75,13 +28,9 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
     await direct.migrate();
     const org = await makeOrganization(direct);
     owner = await makeUser(direct, { siteRoles: ['owner'], orgs: { [org.id]: [] } });
-    proxy = new Proxy();
-    await proxy.start(new URL(url));
-    const viaProxy = new URL(url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    proxy = await new TcpProxy().start(new URL(url));
     proxied = await openDatabase({
-      databaseUrl: viaProxy.toString(),
+      databaseUrl: proxy.urlFor(url),
       dataDir: 'unused',
       databasePoolSize: 4,
       databaseConnectTimeoutMs: 500,

@@ -15,6 +15,7 @@ export const DEFAULT_LIMITS: DocumentLimits = {
   maxTokens: 3000,
   maxDirectives: 30,
   maxCost: 2_000_000,
+  maxCostInFlight: 500_000,
   listSizes: { members: 5000, organizations: 20 },
 };
 
@@ -67,6 +68,7 @@ const settings = z.object({
   QUERY_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxTokens),
   QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_LIMITS.maxDirectives),
   QUERY_MAX_COST: z.coerce.number().int().min(1).max(1e12).default(DEFAULT_LIMITS.maxCost),
+  QUERY_COST_IN_FLIGHT: z.coerce.number().int().min(1).max(1e12).default(DEFAULT_LIMITS.maxCostInFlight),
   QUERY_COST_MEMBERS: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_LIMITS.listSizes.members),
   QUERY_COST_ORGANIZATIONS: z.coerce
     .number()
@@ -154,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: s.QUERY_MAX_TOKENS,
       maxDirectives: s.QUERY_MAX_DIRECTIVES,
       maxCost: s.QUERY_MAX_COST,
+      maxCostInFlight: s.QUERY_COST_IN_FLIGHT,
       listSizes: { members: s.QUERY_COST_MEMBERS, organizations: s.QUERY_COST_ORGANIZATIONS },
     },
     logLevel: s.LOG_LEVEL,

@@ -20,10 +20,11 @@ import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
 import { requestDeadline } from './http/deadline.js';
 import { codeRequestParseErrors } from './http/request-errors.js';
 import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
+import { admitByCost, HEAVY_COST } from './limits/admission.js';
 import { costOfExecution, type DocumentLimits, limitDocuments } from './limits/document-limits.js';
 
 /** The cost (src/limits/cost.ts) from which a document is compiled with graphql-jit rather than interpreted. */
-const JIT_MIN_COST = 10_000;
+const JIT_MIN_COST = HEAVY_COST;
 
 export interface GatewayOptions {
   database: DataAccess;
@@ -84,7 +85,9 @@ export function createGateway({
           onError: (result) => logger?.warn({ errors: result.errors }, 'graphql-jit could not compile a document'),
         },
       ),
-      // After the JIT plugin, so that the deadline wraps whichever executor runs.
+      // After the JIT plugin, so that it wraps whichever executor runs.
+      admitByCost(limits.maxCostInFlight),
+      // After admission, so that the deadline counts the wait for a turn too.
       requestDeadline(requestTimeoutMs),
       codeRequestErrors(),
       sendLargeAnswersAsBytes(),

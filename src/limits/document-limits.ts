@@ -30,6 +30,8 @@ export interface DocumentLimits {
   maxDirectives: number;
   /** The most values an answer may hold (QUERY_MAX_COST); see cost.ts. */
   maxCost: number;
+  /** The summed cost of the documents executing at once; a document that would pass it waits its turn (QUERY_COST_IN_FLIGHT). */
+  maxCostInFlight: number;
   listSizes: ListSizes;
 }
 

@@ -62,21 +62,27 @@ const classify = (error: unknown) => (isUnavailable(error) ? new DatabaseUnavail
  * Session settings of every new connection, sent as SET (as poolers such as
  * PgBouncer refuse startup options). `jit = off`: PostgreSQL's JIT compiled
  * our nested member statements for seconds, longer than they ran
- * (docs/performance-notes.md).
+ * (docs/performance-notes.md). A setting that the operator's DATABASE_URL
+ * gives in its startup `options` is left as given.
  */
-export const sessionSettings = (limits: PoolLimits) =>
-  [
-    `SET statement_timeout = ${Math.trunc(limits.statementTimeoutMs)}`,
-    `SET idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
-    'SET jit = off',
-  ].join('; ');
+export function sessionSettings(limits: PoolLimits, connectionString: string): string {
+  const given = new URL(connectionString).searchParams.get('options') ?? '';
+  return [
+    ['statement_timeout', String(Math.trunc(limits.statementTimeoutMs))],
+    ['idle_in_transaction_session_timeout', String(IDLE_IN_TRANSACTION_TIMEOUT_MS)],
+    ['jit', 'off'],
+  ]
+    .filter(([name]) => !given.includes(name!))
+    .map(([name, value]) => `SET ${name} = ${value}`)
+    .join('; ');
+}
 
 export function createPool(
   connectionString: string,
   limits: PoolLimits,
   onConnect?: (client: pg.ClientBase) => Promise<void>,
 ): pg.Pool {
-  const settings = sessionSettings(limits);
+  const settings = sessionSettings(limits, connectionString);
   const pool = new pg.Pool({
     connectionString,
     max: limits.size,
@@ -86,7 +92,7 @@ export function createPool(
     keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     onConnect: async (client) => {
       // A server that refuses a setting (a pooler, an old version) still serves, without it.
-      await client.query(settings).catch(() => {});
+      if (settings) await client.query(settings).catch(() => {});
       await onConnect?.(client);
     },
   });

@@ -6,6 +6,7 @@
 import { request } from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createGateway, type Gateway } from '../../src/yoga.js';
 import { createServerDatabase, dropServerDatabase, SERVER_URL } from '../support/databases.js';
@@ -21,12 +22,14 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
   let yoga: Gateway;
   let owner: TestUser;
   let admin: pg.Client;
+  let orgName: string;
 
   beforeAll(async () => {
     url = await createServerDatabase();
     direct = await openDatabase({ databaseUrl: url, dataDir: 'unused', databasePoolSize: 2 });
     await direct.migrate();
     const org = await makeOrganization(direct);
+    orgName = org.name;
     owner = await makeUser(direct, { siteRoles: ['owner'], orgs: { [org.id]: [] } });
     proxy = await new TcpProxy().start(new URL(url));
     proxied = await openDatabase({
@@ -155,6 +158,41 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
     } finally {
       await release();
       await http.close();
+    }
+  });
+
+  it('runs heavy documents one after another past QUERY_COST_IN_FLIGHT, while a light one goes at once', async () => {
+    const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', databasePoolSize: 4 });
+    const gateway = createGateway({ database, limits: { ...DEFAULT_LIMITS, maxCostInFlight: 1 } });
+    const post = async (query: string) => {
+      const response = await gateway.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
+        body: JSON.stringify({ query }),
+      });
+      return (await response.json()) as { data?: unknown; errors?: unknown[] };
+    };
+    // Heavy: an unbounded member list with three fields costs 20,001.
+    const heavy = `{ organizationMembers(organization: "${orgName}") { username email name } }`;
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    // organizations: the member list looks its organization up there; authentication and `me` do not.
+    await locker.query('LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE');
+    try {
+      const first = post(heavy);
+      expect(await until(async () => (await waiting()) === 1)).toBe(true);
+      const second = post(heavy);
+      // The light read answers while the first heavy one waits on the lock and the second waits its turn.
+      expect(await post('{ me { username } }')).toEqual({ data: { me: { username: owner.username } } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await waiting()).toBe(1);
+      await locker.query('ROLLBACK');
+      const answers = await Promise.all([first, second]);
+      for (const answer of answers) expect(answer.errors).toBeUndefined();
+    } finally {
+      await locker.end();
+      await database.close();
     }
   });
 });

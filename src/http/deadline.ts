@@ -3,6 +3,10 @@
 // resolving fields, the database module starts no statement for it and
 // cancels those in flight (src/db/cancellation.ts), and a request past its
 // deadline is answered at once with SERVICE_UNAVAILABLE.
+//
+// Our own rather than Yoga's useExecutionCancellation, which hands the
+// executor the client's signal only: no deadline, nothing for the database
+// module to read, and graphql-jit's executor ignores a signal altogether.
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { withStatementSignal } from '../db/cancellation.js';

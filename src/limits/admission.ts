@@ -4,7 +4,8 @@
 // counts against REQUEST_TIMEOUT_MS); one always runs when no other heavy one
 // does. Light documents (a member, a page) never wait. This bounds the memory
 // that concurrent large answers take, and keeps light traffic out of their
-// queue.
+// queue. Our own: Envelop and Yoga have no plugin that schedules executions
+// by their cost.
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { costOfExecution } from './document-limits.js';

@@ -50,6 +50,9 @@ export async function auditLogMode(database: Database, config: Config, logger: L
   return config.audit ? 'write' : 'read';
 }
 
+/** What SHUTDOWN_TIMEOUT_MS keeps for closing the database after requests: a quarter, at most a second. */
+const closeGraceMs = (shutdownTimeoutMs: number) => Math.min(1000, shutdownTimeoutMs / 4);
+
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
   // Read before anything starts: a file that is not there or not JSON stops start-up with the reason.
   const trustedDocuments = config.trustedDocuments ? readTrustedDocuments(config.trustedDocuments) : undefined;
@@ -79,6 +82,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       tracing,
       trustedDocuments,
       migrate: config.migrate,
+      limits: config.limits,
+      requestTimeoutMs: config.requestTimeoutMs,
+      corsOrigins: config.corsOrigins,
+      graphiql: config.graphiql ? { persistHeaders: config.graphiqlPersistHeaders } : false,
     });
     const { server, stop } = createStoppableServer(yoga);
     await new Promise<void>((resolve, reject) => {
@@ -92,7 +99,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       database,
       bootstrap: bootstrapped,
       close: async () => {
-        await stop(config.shutdownTimeoutMs);
+        // Requests get most of SHUTDOWN_TIMEOUT_MS to finish; closing the database gets the rest.
+        await stop(Math.max(0, config.shutdownTimeoutMs - closeGraceMs(config.shutdownTimeoutMs)));
         await database.close();
         // Sends the spans still buffered.
         await stopTracing().catch(() => {});

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { DocumentLimits } from './limits/document-limits.js';
 
 const booleanSetting = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
@@ -19,6 +20,25 @@ const CIDR = z.string().refine((value) => {
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }, 'each item must be an IP address or CIDR range, such as 10.0.0.0/8');
 const HEADER_NAME = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'each item must be an HTTP header name');
+/**
+ * What a document may ask for (SPEC G; docs/security.md). Each passes every
+ * query of the README and the tests, an owner's 20 organizations × 50 members
+ * with their users and roles, and a whole list of 5,000 members.
+ */
+export const DEFAULT_LIMITS: DocumentLimits = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxTokens: 3000,
+  maxDirectives: 30,
+  maxCost: 2_000_000,
+  maxCostInFlight: 500_000,
+  listSizes: { members: 5000, organizations: 20 },
+};
+
+/** PostgreSQL's connection and statement bounds (src/db/postgres-pool.ts). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export const DEFAULT_DATABASE_TIMEOUTS = { connectTimeoutMs: 5000, statementTimeoutMs: 30_000 };
 
 const settings = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -30,10 +50,48 @@ const settings = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE: booleanSetting.default(true),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(600_000)
+    .default(DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400_000)
+    .default(DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(86_400_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine(isOrigin, 'each must be an origin, scheme://host[:port]')))
+    .default([]),
+  GRAPHIQL: booleanSetting.default(true),
+  GRAPHIQL_PERSIST_HEADERS: booleanSetting.default(false),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   RESPONSE_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(DEFAULT_LIMITS.maxDepth),
+  QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_LIMITS.maxAliases),
+  QUERY_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxTokens),
+  QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_LIMITS.maxDirectives),
+  QUERY_MAX_COST: z.coerce.number().int().min(1).max(1e12).default(DEFAULT_LIMITS.maxCost),
+  QUERY_COST_IN_FLIGHT: z.coerce.number().int().min(1).max(1e12).default(DEFAULT_LIMITS.maxCostInFlight),
+  QUERY_COST_MEMBERS: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_LIMITS.listSizes.members),
+  QUERY_COST_ORGANIZATIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(DEFAULT_LIMITS.listSizes.organizations),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUDIT: booleanSetting.default(true),
   DISABLE_SESSION_EXPIRY_REFRESH: booleanSetting.default(false),
@@ -57,6 +115,18 @@ export type Config = {
   dataDir: string;
   migrate: boolean;
   databasePoolSize: number;
+  /** How long to wait for a PostgreSQL connection, new or free, before SERVICE_UNAVAILABLE. */
+  databaseConnectTimeoutMs: number;
+  /** PostgreSQL's statement_timeout on every connection. */
+  databaseStatementTimeoutMs: number;
+  /** How long a request may run; past it, its execution and statements stop (SERVICE_UNAVAILABLE). */
+  requestTimeoutMs: number;
+  /** Origins whose browser pages may call the API with credentials (CORS); none by default. */
+  corsOrigins: string[];
+  /** Serve GraphiQL on GET /graphql from a browser. */
+  graphiql: boolean;
+  /** Let GraphiQL keep the headers typed into it (a session token) in the browser's storage. */
+  graphiqlPersistHeaders: boolean;
   /** Gateway processes sharing the port (PostgreSQL only: the embedded database serves one process). */
   workers: number;
   /** How long a session token's row may be reused (0: read it on every request); see src/auth/session-cache.ts. */
@@ -65,6 +135,8 @@ export type Config = {
   responseCacheMs: number;
   /** On SIGTERM, how long requests in progress may take to finish before their connections are cut. */
   shutdownTimeoutMs: number;
+  /** What a document may ask for before it is refused with QUERY_TOO_COMPLEX (src/limits/). */
+  limits: DocumentLimits;
   logLevel: z.infer<typeof settings>['LOG_LEVEL'];
   /** Write an `audit_logs` row for each change made through the API, where the table exists (docs/audit.md). */
   audit: boolean;
@@ -119,10 +191,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: s.DATA_DIR.startsWith('memory://') ? s.DATA_DIR : resolve(s.DATA_DIR),
     migrate: s.MIGRATE,
     databasePoolSize: s.DATABASE_POOL_SIZE,
+    databaseConnectTimeoutMs: s.DATABASE_CONNECT_TIMEOUT_MS,
+    databaseStatementTimeoutMs: s.DATABASE_STATEMENT_TIMEOUT_MS,
+    requestTimeoutMs: s.REQUEST_TIMEOUT_MS,
+    corsOrigins: s.CORS_ORIGINS,
+    graphiql: s.GRAPHIQL,
+    graphiqlPersistHeaders: s.GRAPHIQL_PERSIST_HEADERS,
     workers: s.WORKERS,
     sessionCacheMs: s.SESSION_CACHE_MS,
     responseCacheMs: s.RESPONSE_CACHE_MS,
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,
+    limits: {
+      maxDepth: s.QUERY_MAX_DEPTH,
+      maxAliases: s.QUERY_MAX_ALIASES,
+      maxTokens: s.QUERY_MAX_TOKENS,
+      maxDirectives: s.QUERY_MAX_DIRECTIVES,
+      maxCost: s.QUERY_MAX_COST,
+      maxCostInFlight: s.QUERY_COST_IN_FLIGHT,
+      listSizes: { members: s.QUERY_COST_MEMBERS, organizations: s.QUERY_COST_ORGANIZATIONS },
+    },
     logLevel: s.LOG_LEVEL,
     audit: s.AUDIT,
     sessionExpiryRefresh: !s.DISABLE_SESSION_EXPIRY_REFRESH,
@@ -134,4 +221,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otlpEndpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT,
     trustedDocuments: s.TRUSTED_DOCUMENTS === undefined ? undefined : resolve(s.TRUSTED_DOCUMENTS),
   };
+}
+
+/** `https://coder.example.com` or `http://localhost:3000`: what a browser sends as Origin, nothing more. */
+function isOrigin(value: string): boolean {
+  return URL.canParse(value) && new URL(value).origin === value;
 }

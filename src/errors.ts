@@ -23,8 +23,9 @@ export interface ErrorDetails {
 }
 
 export class ApiError extends GraphQLError {
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message, { extensions: { code, ...details } });
+  /** `http` sets the answer's status where this error fails the whole request (Yoga reads `extensions.http`). */
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, http?: { http: { status: number } }) {
+    super(message, { extensions: { code, ...details, ...http } });
   }
 }
 
@@ -36,3 +37,7 @@ export const forbidden = (message = 'Forbidden.', details?: ErrorDetails) =>
 export const badUserInput = (message: string, details?: ErrorDetails) =>
   new ApiError('BAD_USER_INPUT', message, details);
 export const conflict = (message: string, details?: ErrorDetails) => new ApiError('CONFLICT', message, details);
+export const queryTooComplex = (message: string) => new ApiError('QUERY_TOO_COMPLEX', message);
+/** The database cannot serve now, or the request ran out of time: worth retrying later (HTTP 503). */
+export const serviceUnavailable = (message: string) =>
+  new ApiError('SERVICE_UNAVAILABLE', message, {}, { http: { status: 503 } });

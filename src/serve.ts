@@ -58,6 +58,7 @@ export async function serve(config: Config, stopRequests: StopRequests): Promise
     announceOwner(logger, gateway.bootstrap, gateway.url);
     stopRequests((signal) => {
       logger.info({ signal }, 'shutting down');
+      exitAfter(config.shutdownTimeoutMs, logger);
       gateway.close().then(
         () => process.exit(0),
         () => process.exit(1),
@@ -101,6 +102,18 @@ export async function supervise(config: Config, execArgv: string[]): Promise<voi
       for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
     });
   });
+}
+
+/**
+ * Stopping ends within SHUTDOWN_TIMEOUT_MS whatever is still running: closing
+ * the database waits for connections in use, and one whose server stopped
+ * answering would hold the process for minutes.
+ */
+export function exitAfter(timeoutMs: number, logger?: Logger): void {
+  setTimeout(() => {
+    logger?.error({ timeoutMs }, 'could not stop within SHUTDOWN_TIMEOUT_MS; exiting anyway');
+    process.exit(1);
+  }, timeoutMs).unref();
 }
 
 /** A gateway that cannot start says why, once, and exits 1. */

@@ -31,6 +31,9 @@ const semiSpaceMb = (config: Config) => (config.databaseUrl ? SEMI_SPACE_MB.post
 /** What V8 calls the young generation: two semi-spaces and as much again for new large objects. */
 const youngGenerationMb = (semiSpaceMb: number) => 3 * semiSpaceMb;
 
+/** How long past SHUTDOWN_TIMEOUT_MS the main thread waits for the gateway's thread to exit on its own. */
+const THREAD_EXIT_MARGIN_MS = 250;
+
 function configOrExit(): Config {
   try {
     return loadConfig();
@@ -49,7 +52,12 @@ function serveFromThread(config: Config) {
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // Once: a second Ctrl-C ends the process without waiting for requests in progress.
-    process.once(signal, () => thread.postMessage({ stop: signal }));
+    process.once(signal, () => {
+      thread.postMessage({ stop: signal });
+      // The thread exits by itself within the timeout; this thread makes sure of it even if
+      // the gateway's is busy (PGlite runs a statement on it, and cannot be interrupted).
+      setTimeout(() => process.exit(1), config.shutdownTimeoutMs + THREAD_EXIT_MARGIN_MS).unref();
+    });
   }
   // A crash the thread did not handle (it reports its own start-up failures).
   thread.on('error', (error) => console.error(error));

@@ -20,6 +20,19 @@ import { requestIdsAndAccessLog } from './observability/access-log.js';
 import { prometheusMetrics } from './observability/metrics.js';
 import type { Tracing } from './observability/tracing.js';
 import { schema } from './schema/index.js';
+import { DEFAULT_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './config.js';
+import { StatementCancelled } from './db/cancellation.js';
+import { DatabaseUnavailable } from './db/postgres-pool.js';
+import { serviceUnavailable } from './errors.js';
+import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
+import { requestDeadline } from './http/deadline.js';
+import { codeRequestParseErrors } from './http/request-errors.js';
+import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
+import { admitByCost, HEAVY_COST } from './limits/admission.js';
+import { costOfExecution, type DocumentLimits, limitDocuments } from './limits/document-limits.js';
+
+/** The cost (src/limits/cost.ts) from which a document is compiled with graphql-jit rather than interpreted. */
+const JIT_MIN_COST = HEAVY_COST;
 
 export interface GatewayOptions {
   /** Also its statements (for SQL spans) and pool (for metrics), where it has them. */
@@ -49,6 +62,14 @@ export interface GatewayOptions {
   /** PROXY_TRUSTED_ORIGINS and PROXY_TRUSTED_HEADERS: who may name the client's address. */
   proxyTrustedOrigins?: readonly string[];
   proxyTrustedHeaders?: readonly string[];
+  /** What a document may ask for (QUERY_MAX_*); DEFAULT_LIMITS unless given. */
+  limits?: DocumentLimits;
+  /** How long an execution may run (REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
+  /** Origins allowed to call with credentials (CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
+  /** GraphiQL on GET from a browser (GRAPHIQL), or false. */
+  graphiql?: GraphiQLSettings | false;
 }
 
 /** What the server gives each request besides the Request: Node's request, when it came over a socket. */
@@ -73,6 +94,10 @@ export function createGateway({
   tracing,
   trustedDocuments,
   migrate = true,
+  limits = DEFAULT_LIMITS,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+  corsOrigins = [],
+  graphiql = { persistHeaders: false },
 }: GatewayOptions): Gateway {
   if (tracing && database.onStatement) database.onStatement(tracing.onStatement);
   const sessionCache = sessionCacheMs > 0 ? new SessionCache<KeyRow>(sessionCacheMs) : undefined;
@@ -88,42 +113,40 @@ export function createGateway({
     graphqlEndpoint: '/graphql',
     // Our own limit, which reads Content-Length rather than counting every body (src/http/body-limit.ts).
     maxRequestBodySize: false,
-    graphiql: {
-      title: 'Coder members gateway',
-      // Where the session token goes; the browser keeps what the user types.
-      headers: JSON.stringify({ 'Coder-Session-Token': 'paste the session token here' }, null, 2),
-      shouldPersistHeaders: true,
-      defaultQuery: [
-        '# The members of the default organization, with their roles.',
-        '{',
-        '  organization(organization: "default") {',
-        '    displayName',
-        '    members(first: 25) {',
-        '      totalCount',
-        '      edges { node { username email roles { name displayName } globalRoles { name } } }',
-        '    }',
-        '  }',
-        '}',
-        '',
-      ].join('\n'),
-    },
-    // GraphiQL's page from the npm package itself: Yoga's default loads it from a CDN at run time.
-    // Imported on the first visit: the bundle is 9 MB of JavaScript that API traffic never needs.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    // GraphiQL is served by our own plugin (serveGraphiQL): rendered once, compressed, cached.
+    graphiql: false,
+    cors: corsFor(corsOrigins),
     landingPage: false,
     plugins: [
       // First: every response, refusals included, gets its request id, and is timed and logged.
       requestIdsAndAccessLog(accessLog ? logger : undefined),
+      ...(graphiql ? [serveGraphiQL('/graphql', graphiql)] : []),
       ...(metrics ? [prometheusMetrics(database.poolStats)] : []),
       readinessEndpoint(() => checkDatabaseReady(database, migrate)),
+      preventCrossSiteRequests(),
       limitRequestBodies(),
+      // After limitRequestBodies, so that it wraps the reader of chunked bodies too.
+      codeRequestParseErrors(),
       ...(trustedDocuments ? [onlyTrustedDocuments(trustedDocuments)] : []),
-      // Each distinct operation is compiled to JavaScript once (cached with the
-      // parsed document): a page of 1,000 members costs half the CPU that
-      // graphql-js's interpreter spends on it (npm run bench, README "Performance").
-      useGraphQlJit(),
+      limitDocuments(limits),
+      // Large answers are executed by code compiled for their document: 20
+      // organizations × 50 members took a quarter less CPU than the interpreter,
+      // while compiling costs more than it saves on small answers
+      // (docs/performance-notes.md). Compiled documents are kept beside the
+      // parsed ones, whose cache Yoga bounds; compile errors go to the log.
+      useGraphQlJit(
+        {},
+        {
+          enableIf: (args) => (costOfExecution(args) ?? 0) >= JIT_MIN_COST,
+          onError: (result) => logger?.warn({ errors: result.errors }, 'graphql-jit could not compile a document'),
+        },
+      ),
       // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it inside the operation's span.
       ...(tracing?.plugins ?? []),
+      // After the executors above, so that it wraps whichever runs.
+      admitByCost(limits.maxCostInFlight),
+      // After admission, so that the deadline counts the wait for a turn too.
+      requestDeadline(requestTimeoutMs),
       codeRequestErrors(),
       // Compressed answers are bytes already; the others large enough are made bytes.
       ...(compression ? [compressAnswers()] : []),
@@ -142,6 +165,8 @@ export function createGateway({
     // Unexpected errors reach the client as INTERNAL_SERVER_ERROR with no internals; log them here.
     maskedErrors: {
       maskError: (error, message, isDev) => {
+        const unavailable = databaseUnavailable(error);
+        if (unavailable) return unavailable;
         const masked = maskError(error, message, isDev);
         if ((masked as GraphQLError).extensions?.code === 'INTERNAL_SERVER_ERROR') {
           logger?.error({ err: error }, 'unexpected error while executing a request');
@@ -201,4 +226,22 @@ function afterWrites(done: () => void): Plugin {
       if (operation?.operation === 'mutation') return { onExecuteDone: done };
     },
   };
+}
+
+/**
+ * SERVICE_UNAVAILABLE for an error caused by a database that cannot be
+ * reached (or a statement stopped with its request), wherever it was wrapped
+ * (a resolver's error, Prisma's driver error); undefined for any other.
+ */
+function databaseUnavailable(error: unknown): GraphQLError | undefined {
+  const seen = new Set<unknown>();
+  for (let cause = error; cause && typeof cause === 'object' && !seen.has(cause); ) {
+    seen.add(cause);
+    if (cause instanceof DatabaseUnavailable)
+      return serviceUnavailable('The database is unavailable; try again shortly.');
+    if (cause instanceof StatementCancelled) return serviceUnavailable('The request ended before its database work.');
+    const next = cause as { originalError?: unknown; cause?: unknown };
+    cause = next.originalError ?? next.cause;
+  }
+  return undefined;
 }

@@ -18,6 +18,21 @@ describe('configuration', () => {
       sessionCacheMs: 1000,
       responseCacheMs: 0,
       shutdownTimeoutMs: 10_000,
+      databaseConnectTimeoutMs: 5000,
+      databaseStatementTimeoutMs: 30_000,
+      requestTimeoutMs: 30_000,
+      corsOrigins: [],
+      graphiql: true,
+      graphiqlPersistHeaders: false,
+      limits: {
+        maxDepth: 12,
+        maxAliases: 30,
+        maxTokens: 3000,
+        maxDirectives: 30,
+        maxCost: 2_000_000,
+        maxCostInFlight: 500_000,
+        listSizes: { members: 5000, organizations: 20 },
+      },
       logLevel: 'info',
       audit: true,
       sessionExpiryRefresh: true,
@@ -28,6 +43,42 @@ describe('configuration', () => {
       compression: true,
       otlpEndpoint: undefined,
       trustedDocuments: undefined,
+    });
+  });
+
+  it('reads the limits of SPEC G: documents, deadlines, the database, cross-site callers and GraphiQL', () => {
+    const config = loadConfig({
+      QUERY_MAX_DEPTH: '8',
+      QUERY_MAX_ALIASES: '5',
+      QUERY_MAX_TOKENS: '500',
+      QUERY_MAX_DIRECTIVES: '4',
+      QUERY_MAX_COST: '1000',
+      QUERY_COST_IN_FLIGHT: '5000',
+      QUERY_COST_MEMBERS: '20000',
+      QUERY_COST_ORGANIZATIONS: '3',
+      REQUEST_TIMEOUT_MS: '1500',
+      DATABASE_CONNECT_TIMEOUT_MS: '250',
+      DATABASE_STATEMENT_TIMEOUT_MS: '1000',
+      CORS_ORIGINS: 'https://coder.example.com, http://localhost:3000',
+      GRAPHIQL: 'false',
+      GRAPHIQL_PERSIST_HEADERS: 'true',
+    });
+    expect(config).toMatchObject({
+      limits: {
+        maxDepth: 8,
+        maxAliases: 5,
+        maxTokens: 500,
+        maxDirectives: 4,
+        maxCost: 1000,
+        maxCostInFlight: 5000,
+        listSizes: { members: 20_000, organizations: 3 },
+      },
+      requestTimeoutMs: 1500,
+      databaseConnectTimeoutMs: 250,
+      databaseStatementTimeoutMs: 1000,
+      corsOrigins: ['https://coder.example.com', 'http://localhost:3000'],
+      graphiql: false,
+      graphiqlPersistHeaders: true,
     });
   });
 
@@ -100,6 +151,21 @@ describe('configuration', () => {
     [{ METRICS: 'on' }, 'METRICS'],
     [{ COMPRESSION: 'gzip' }, 'COMPRESSION'],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    [{ QUERY_MAX_DEPTH: '0' }, 'QUERY_MAX_DEPTH'],
+    [{ QUERY_MAX_ALIASES: 'many' }, 'QUERY_MAX_ALIASES'],
+    [{ QUERY_MAX_TOKENS: '-1' }, 'QUERY_MAX_TOKENS'],
+    [{ QUERY_MAX_DIRECTIVES: '1.5' }, 'QUERY_MAX_DIRECTIVES'],
+    [{ QUERY_MAX_COST: '0' }, 'QUERY_MAX_COST'],
+    [{ QUERY_COST_MEMBERS: '0' }, 'QUERY_COST_MEMBERS'],
+    [{ QUERY_COST_IN_FLIGHT: '0' }, 'QUERY_COST_IN_FLIGHT'],
+    [{ QUERY_COST_ORGANIZATIONS: 'x' }, 'QUERY_COST_ORGANIZATIONS'],
+    [{ REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS'],
+    [{ DATABASE_CONNECT_TIMEOUT_MS: 'soon' }, 'DATABASE_CONNECT_TIMEOUT_MS'],
+    [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, 'DATABASE_STATEMENT_TIMEOUT_MS'],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://coder.example.com/path' }, 'CORS_ORIGINS'],
+    [{ GRAPHIQL: 'maybe' }, 'GRAPHIQL'],
+    [{ GRAPHIQL_PERSIST_HEADERS: 'yes' }, 'GRAPHIQL_PERSIST_HEADERS'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;
     try {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../src/app.js';
-import type { Config } from '../src/config.js';
+import { type Config, DEFAULT_LIMITS, loadConfig } from '../src/config.js';
 import { DataDirInUseError } from '../src/db/data-dir.js';
 import { openDatabase, type DatabaseKind } from '../src/db/database.js';
 import { readMigrations } from '../src/db/migrations.js';
@@ -19,6 +19,7 @@ import { createLogger } from '../src/logger.js';
 import { createUser } from '../src/operator/operator.js';
 import { startArguments } from '../scripts/start-command.js';
 import { createServerDatabase, DATABASE_KINDS, dropServerDatabase, SERVER_URL } from './support/databases.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const TOKEN = /^[0-9A-Za-z]{10}-[0-9A-Za-z]{22}$/;
@@ -27,6 +28,7 @@ const silent = createLogger('silent');
 type Target = Pick<Config, 'databaseUrl' | 'dataDir'>;
 
 const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
+  ...loadConfig({}),
   port: 0,
   host: '127.0.0.1',
   migrate: true,
@@ -35,6 +37,7 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   sessionCacheMs: 1000,
   responseCacheMs: 0,
   shutdownTimeoutMs: 10_000,
+  limits: DEFAULT_LIMITS,
   logLevel: 'silent',
   audit: true,
   sessionExpiryRefresh: true,
@@ -444,6 +447,41 @@ describe('the gateway as npm start runs it', () => {
           if (server.child.exitCode === null) server.child.kill('SIGKILL');
         }
       } finally {
+        await dropServerDatabase(databaseUrl);
+      }
+    },
+  );
+
+  it.runIf(SERVER_URL)(
+    'on PostgreSQL: exits within SHUTDOWN_TIMEOUT_MS on SIGTERM while a statement hangs on a silent network',
+    async () => {
+      const databaseUrl = await createServerDatabase();
+      const proxy = await new TcpProxy().start(new URL(databaseUrl));
+      try {
+        const server = await startServer({
+          DATABASE_URL: proxy.urlFor(databaseUrl),
+          SHUTDOWN_TIMEOUT_MS: '1500',
+          REQUEST_TIMEOUT_MS: '600000',
+          DATABASE_STATEMENT_TIMEOUT_MS: '600000',
+          SESSION_CACHE_MS: '0',
+        });
+        try {
+          expect(await gql(server.url, WHO_AND_WHERE, server.token)).toEqual(ADMIN_IN_CODER);
+          proxy.freeze();
+          const hung = startRequest(server.url, JSON.stringify({ query: WHO_AND_WHERE }), server.token);
+          await hung.headersRead;
+          hung.sendBody();
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const signalled = Date.now();
+          server.child.kill('SIGTERM');
+          await server.exited;
+          // SHUTDOWN_TIMEOUT_MS, and some time for a loaded machine to schedule the exit.
+          expect(Date.now() - signalled).toBeLessThan(1500 + 1500);
+        } finally {
+          if (server.child.exitCode === null) server.child.kill('SIGKILL');
+        }
+      } finally {
+        await proxy.stop();
         await dropServerDatabase(databaseUrl);
       }
     },

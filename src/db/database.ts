@@ -7,6 +7,9 @@ import { PrismaClient } from '../generated/prisma/client.js';
 import { allMigrationsApplied, applyMigrations } from './migrate.js';
 import { countStatements, type StatementListener } from './statement-counter.js';
 import { createSql, type RunStatement, type Sql } from './sql.js';
+import { throwIfRequestEnded } from './cancellation.js';
+import { createPool } from './postgres-pool.js';
+import { DEFAULT_DATABASE_TIMEOUTS } from '../config.js';
 import { withWholeScripts } from './whole-scripts.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -37,7 +40,8 @@ export interface PoolStats {
 /** What a request needs of the database. */
 export type DataAccess = Pick<Database, 'prisma' | 'sql'>;
 
-export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'>;
+export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> &
+  Partial<Pick<Config, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs'>>;
 
 /**
  * One database, two engines: a PostgreSQL server when `databaseUrl` is set,
@@ -47,9 +51,15 @@ export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseP
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.databaseUrl) {
     const url = config.databaseUrl;
-    const pool = new pg.Pool({ connectionString: url, max: config.databasePoolSize, onConnect: planOnce });
-    // An idle client that loses its server must not crash the process.
-    pool.on('error', () => {});
+    const pool = createPool(
+      url,
+      {
+        size: config.databasePoolSize,
+        connectTimeoutMs: config.databaseConnectTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs,
+        statementTimeoutMs: config.databaseStatementTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs,
+      },
+      planOnce,
+    );
     // Prisma's statements stay unnamed: it writes IN ($1, …, $n) out in full, so
     // naming them would prepare a new statement per list length on every connection.
     const adapter = new PrismaPg(pool);
@@ -137,6 +147,8 @@ function wrap(
 ): Database {
   const listeners = new Set<StatementListener>();
   const report: StatementListener = (sql, values) => {
+    // Called before every statement, Prisma's and `sql`'s, on both engines: none starts for a request that has ended.
+    throwIfRequestEnded();
     let done: (() => void)[] | undefined;
     for (const listener of listeners) {
       const whenDone = listener(sql, values);

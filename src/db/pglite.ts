@@ -31,6 +31,7 @@ export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; clo
     if (!dataDir.startsWith('memory://') && !existsSync(join(dataDir, 'PG_VERSION')))
       await createApart(dataDir, startParams);
     const pglite = await PGlite.create({ dataDir, startParams });
+    yieldBeforeEachStatement(pglite);
     return {
       pglite,
       close: async () => {
@@ -42,6 +43,21 @@ export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; clo
     release();
     throw error;
   }
+}
+
+/**
+ * PGlite runs each statement on the gateway's thread and answers with
+ * promises alone, so a large document's statements, one after another, never
+ * let the event loop take new requests or fire timers: a one-member read
+ * waited behind 16 connections of heavy documents for more than 10 s
+ * (docs/performance-notes.md). Each statement first yields to the event loop.
+ */
+function yieldBeforeEachStatement(pglite: PGlite): void {
+  const query = pglite.query.bind(pglite);
+  pglite.query = (async (...args: Parameters<typeof query>) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    return query(...args);
+  }) as typeof pglite.query;
 }
 
 /** Run by a node process of its own: opening a folder with no database creates one, then it is closed. */

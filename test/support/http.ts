@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../../src/db/database.js';
-import { createGateway } from '../../src/yoga.js';
+import { createGateway, type GatewayOptions } from '../../src/yoga.js';
 
 export interface HttpGateway {
   port: number;
@@ -12,8 +12,11 @@ export interface HttpGateway {
   close(): Promise<void>;
 }
 
-export async function serveOverHttp(database: Database): Promise<HttpGateway> {
-  const server = createServer(createGateway({ database }));
+export async function serveOverHttp(
+  database: Database,
+  options: Omit<GatewayOptions, 'database'> = {},
+): Promise<HttpGateway> {
+  const server = createServer(createGateway({ database, ...options }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,

@@ -1,0 +1,155 @@
+// npm run bench:hostile: what the most expensive document the limits accept
+// costs a bystander. One client reads one member
+// (`organizationMember(organization:, user:) { username roles { name } }`)
+// for a while on a quiet gateway, then again while 16 connections send the
+// heaviest document QUERY_MAX_COST lets through; it prints the bystander's
+// p50/p99 both times, the ratio of the loaded p99 to the quiet one (target: at
+// most 3), and the gateway's peak resident memory (target: under 300 MB), on
+// PostgreSQL and on the embedded PGlite, with the benchmark's dataset.
+//
+//   npm run bench:hostile [-- --db postgres|pglite|all] [--seconds 15] [--aliases N]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { parse } from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
+import { DEFAULT_LIMITS } from '../../src/config.js';
+import { openDatabase } from '../../src/db/database.js';
+import { costEstimator } from '../../src/limits/cost.js';
+import { schema } from '../../src/schema/index.js';
+import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
+import { PGLITE_DATASET, POSTGRES_DATASET, seedDataset, type Dataset, type DatasetSize } from './dataset.js';
+import { type Figures, graphqlRequest, load, peakRssMb, startGatewayProcess } from './harness.js';
+
+const { values: options } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'all' },
+    seconds: { type: 'string', default: '15' },
+    // Fewer aliases than the limits allow: a lighter attack, for comparison.
+    aliases: { type: 'string' },
+  },
+});
+const SECONDS = Number(options.seconds);
+const ATTACKERS = 16;
+const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
+
+const BYSTANDER = (dataset: Dataset) =>
+  `{ organizationMember(organization: "${dataset.largestOrganization}", user: "${dataset.someMember}") { username roles { name } } }`;
+
+const MEMBER =
+  'username email name avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name } ' +
+  'user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }';
+
+const costOf = (query: string) =>
+  getComplexity({ schema, query: parse(query), estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)] });
+
+/**
+ * The heaviest document the default limits accept: as many aliases of the
+ * largest organization's whole member list, with every member and user field,
+ * as QUERY_MAX_COST allows (within QUERY_MAX_ALIASES).
+ */
+function heaviestAccepted(dataset: Dataset): { query: string; cost: number; aliases: number } {
+  const document = (n: number) =>
+    `{ ${Array.from({ length: n }, (_, i) => `a${i}: organizationMembers(organization: "${dataset.largestOrganization}") { ${MEMBER} }`).join(' ')} }`;
+  let aliases = 1;
+  const most = options.aliases ? Number(options.aliases) : DEFAULT_LIMITS.maxAliases;
+  while (aliases < most && costOf(document(aliases + 1)) <= DEFAULT_LIMITS.maxCost) aliases++;
+  const query = document(aliases);
+  return { query, cost: costOf(query), aliases };
+}
+
+async function measure(label: string, size: DatasetSize, dataset: Dataset, env: Record<string, string>) {
+  const gateway = await startGatewayProcess(env);
+  try {
+    const bystander = BYSTANDER(dataset);
+    const heavy = heaviestAccepted(dataset);
+    // Warm-up: both documents once, then a few seconds of the bystander.
+    for (const query of [bystander, heavy.query]) {
+      const answer = await fetch(gateway.url, graphqlRequest(query, dataset.ownerToken));
+      const text = await answer.text();
+      if (!answer.ok || text.includes('"errors"')) throw new Error(`warm-up failed: ${text.slice(0, 300)}`);
+    }
+    await load(gateway.url, bystander, dataset.ownerToken, 3, 1);
+    const quiet = await load(gateway.url, bystander, dataset.ownerToken, SECONDS, 1);
+    const { headers, body } = graphqlRequest(heavy.query, dataset.ownerToken);
+    const attack = autocannon({
+      url: gateway.url,
+      method: 'POST',
+      connections: ATTACKERS,
+      duration: SECONDS + 2,
+      timeout: 120,
+      headers: headers as Record<string, string>,
+      body: body as string,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const loaded = await load(gateway.url, bystander, dataset.ownerToken, SECONDS, 1);
+    const attacked = await attack;
+    const rss = peakRssMb(gateway.process.pid!);
+    print(label, size, heavy, quiet, loaded, attacked, rss);
+  } finally {
+    gateway.process.kill('SIGTERM');
+    await new Promise((resolve) => gateway.process.once('exit', resolve));
+  }
+}
+
+function print(
+  label: string,
+  size: DatasetSize,
+  heavy: { cost: number; aliases: number },
+  quiet: Figures,
+  loaded: Figures,
+  attacked: autocannon.Result,
+  rss: number,
+) {
+  const ratio = loaded.p99 / Math.max(quiet.p99, 1);
+  console.log(`\n## ${label}: ${size.organizations} organizations, ${size.maxMembers} members in the largest`);
+  console.log(
+    `heaviest accepted document: ${heavy.aliases} aliases of the largest organization's whole member list, ` +
+      `cost ${heavy.cost} of ${DEFAULT_LIMITS.maxCost}; ${ATTACKERS} connections sent ` +
+      `${attacked.requests.total} (${attacked.non2xx + attacked.errors + attacked.timeouts} failed), ` +
+      `p50 ${attacked.latency.p50} ms, p99 ${attacked.latency.p99} ms`,
+  );
+  console.log('| bystander (one member) | req/s | p50 ms | p99 ms | errors |');
+  console.log('|---|---|---|---|---|');
+  for (const [name, f] of [
+    ['quiet', quiet],
+    ['under the heaviest accepted load', loaded],
+  ] as const)
+    console.log(`| ${name} | ${f.rps.toFixed(1)} | ${f.p50} | ${f.p99} | ${f.errors} |`);
+  console.log(`p99 under load / quiet p99: ${ratio.toFixed(2)}x (target at most 3x)`);
+  console.log(`gateway peak RSS: ${rss.toFixed(0)} MB (target under 300 MB)`);
+}
+
+async function main() {
+  console.log(`# hostile-load benchmark, ${new Date().toISOString().slice(0, 10)}, node ${process.version}`);
+  const kinds = options.db === 'all' ? ['postgres', 'pglite'] : [options.db!];
+  for (const kind of kinds) {
+    if (kind === 'postgres') {
+      const url = await createServerDatabase(SERVER_URL);
+      try {
+        const database = await openDatabase({ databaseUrl: url, dataDir: '', databasePoolSize: 4 });
+        await database.migrate();
+        const dataset = await seedDataset(database, POSTGRES_DATASET);
+        await database.close();
+        await measure('PostgreSQL', POSTGRES_DATASET, dataset, { DATABASE_URL: url, MIGRATE: 'false' });
+      } finally {
+        await dropServerDatabase(url, SERVER_URL);
+      }
+    } else if (kind === 'pglite') {
+      const dataDir = mkdtempSync(join(tmpdir(), 'gateway-hostile-'));
+      try {
+        const database = await openDatabase({ databaseUrl: undefined, dataDir, databasePoolSize: 1 });
+        await database.migrate();
+        const dataset = await seedDataset(database, PGLITE_DATASET);
+        await database.close();
+        await measure('embedded PGlite', PGLITE_DATASET, dataset, { DATA_DIR: dataDir, MIGRATE: 'false' });
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    } else throw new Error(`--db must be postgres, pglite or all, not ${kind}`);
+  }
+}
+
+await main();

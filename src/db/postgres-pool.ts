@@ -1,0 +1,149 @@
+// The pool of connections to a PostgreSQL server, with the limits SPEC G asks
+// for: a connection that cannot be made, a statement that runs too long and a
+// server that stops answering all end in an error within a bound, and a
+// request that ends cancels its statements (cancellation.ts). Errors that say
+// the database cannot be reached become DatabaseUnavailable, which the API
+// answers with SERVICE_UNAVAILABLE.
+import pg from 'pg';
+import { cancelBackend, StatementCancelled, statementSignal } from './cancellation.js';
+
+export interface PoolLimits {
+  /** Connections per process (DATABASE_POOL_SIZE). */
+  size: number;
+  /** How long to wait for a connection, a new one or a free one (DATABASE_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs: number;
+  /** PostgreSQL's statement_timeout on every connection (DATABASE_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs: number;
+}
+
+/**
+ * A statement the server stopped answering (a lost network) fails this long
+ * after statement_timeout would have ended it on the server; the connection
+ * is then discarded.
+ */
+const READ_TIMEOUT_MARGIN_MS = 5000;
+
+/**
+ * TCP keep-alive probes start after this long idle, so that a connection whose
+ * server vanished is found dead rather than kept in the pool.
+ */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+/**
+ * A transaction left open and idle holds its locks until this ends it; ours
+ * run their statements back to back, so this is only ever a hung client.
+ */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
+/** The database cannot be reached or is shutting down: a client may retry later. */
+export class DatabaseUnavailable extends Error {
+  override name = 'DatabaseUnavailable';
+  constructor(cause: unknown) {
+    super(`the database is unavailable: ${(cause as Error)?.message ?? cause}`, { cause });
+  }
+}
+
+/** SQLSTATE classes and codes that mean the server cannot serve now: connection exceptions, shutdown, start-up. */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-4]|53300)/;
+const UNAVAILABLE_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Client has encountered a connection error/;
+
+export function isUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || /^E[A-Z]+$/.test(code))) ||
+    (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message))
+  );
+}
+
+const classify = (error: unknown) => (isUnavailable(error) ? new DatabaseUnavailable(error) : error);
+
+/**
+ * Session settings of every new connection, sent as SET (as poolers such as
+ * PgBouncer refuse startup options). `jit = off`: PostgreSQL's JIT compiled
+ * our nested member statements for seconds, longer than they ran
+ * (docs/performance-notes.md). A setting that the operator's DATABASE_URL
+ * gives in its startup `options` is left as given.
+ */
+export function sessionSettings(limits: PoolLimits, connectionString: string): string {
+  const given = new URL(connectionString).searchParams.get('options') ?? '';
+  return [
+    ['statement_timeout', String(Math.trunc(limits.statementTimeoutMs))],
+    ['idle_in_transaction_session_timeout', String(IDLE_IN_TRANSACTION_TIMEOUT_MS)],
+    ['jit', 'off'],
+  ]
+    .filter(([name]) => !given.includes(name!))
+    .map(([name, value]) => `SET ${name} = ${value}`)
+    .join('; ');
+}
+
+export function createPool(
+  connectionString: string,
+  limits: PoolLimits,
+  onConnect?: (client: pg.ClientBase) => Promise<void>,
+): pg.Pool {
+  const settings = sessionSettings(limits, connectionString);
+  const pool = new pg.Pool({
+    connectionString,
+    max: limits.size,
+    connectionTimeoutMillis: limits.connectTimeoutMs,
+    query_timeout: limits.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    onConnect: async (client) => {
+      // A server that refuses a setting (a pooler, an old version) still serves, without it.
+      if (settings) await client.query(settings).catch(() => {});
+      await onConnect?.(client);
+    },
+  });
+  // A client that loses its server must not crash the process: an idle one is
+  // reported here, and one in use (ours, or a Prisma transaction's) fails its
+  // statement, but also emits an 'error' that nothing else listens to.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const query = pool.query.bind(pool) as (config: pg.QueryConfig) => Promise<pg.QueryResult>;
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  // pg-pool's own query() calls connect with a callback; the promise form is ours and Prisma's transactions'.
+  pool.connect = ((...args: unknown[]) => {
+    if (args.length) return connect(...args);
+    return (connect() as Promise<pg.PoolClient>).catch((error) => Promise.reject(classify(error)));
+  }) as typeof pool.connect;
+  pool.query = (async (config: pg.QueryConfig, ...rest: unknown[]) => {
+    if (rest.length) throw new TypeError('pool.query takes one query config here');
+    const signal = statementSignal();
+    if (!signal) return query(config).catch((error) => Promise.reject(classify(error)));
+    return runCancellable(pool, signal, config);
+  }) as typeof pool.query;
+  return pool;
+}
+
+interface BackendClient extends pg.PoolClient {
+  host: string;
+  processID: number | null;
+  secretKey: number | null;
+}
+
+/** One statement on a connection of its own, cancelled on the server if `signal` fires while it runs. */
+async function runCancellable(pool: pg.Pool, signal: AbortSignal, config: pg.QueryConfig) {
+  if (signal.aborted) throw new StatementCancelled(signal.reason);
+  const client = (await pool.connect()) as BackendClient;
+  let cancelled = false;
+  const cancel = () => {
+    cancelled = true;
+    cancelBackend(client);
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  let failure: unknown;
+  try {
+    if (signal.aborted) throw new StatementCancelled(signal.reason);
+    return await client.query(config);
+  } catch (error) {
+    failure = error;
+    throw cancelled ? new StatementCancelled(signal.reason) : classify(error);
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    // A cancelled connection may receive the cancel late, during its next statement: it is not reused.
+    // pg-pool's query() also discards a connection after any error.
+    client.release(cancelled ? true : (failure as Error | undefined));
+  }
+}

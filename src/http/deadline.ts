@@ -1,0 +1,59 @@
+// Each GraphQL execution runs under one signal that fires when its client goes
+// away or when REQUEST_TIMEOUT_MS has passed (SPEC G). The executor stops
+// resolving fields, the database module starts no statement for it and
+// cancels those in flight (src/db/cancellation.ts), and a request past its
+// deadline is answered at once with SERVICE_UNAVAILABLE.
+//
+// Our own rather than Yoga's useExecutionCancellation, which hands the
+// executor the client's signal only: no deadline, nothing for the database
+// module to read, and graphql-jit's executor ignores a signal altogether.
+import type { ExecutionArgs } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { withStatementSignal } from '../db/cancellation.js';
+import { serviceUnavailable } from '../errors.js';
+
+class DeadlinePassed extends Error {
+  override name = 'DeadlinePassed';
+}
+
+export function requestDeadline(timeoutMs: number): Plugin {
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      setExecuteFn(async (executeArgs: ExecutionArgs) => {
+        const controller = new AbortController();
+        const { signal } = controller;
+        const clientLeft = () => controller.abort(request?.signal.reason);
+        request?.signal.addEventListener('abort', clientLeft, { once: true });
+        if (request?.signal.aborted) clientLeft();
+        const timer = setTimeout(() => controller.abort(new DeadlinePassed()), timeoutMs);
+        let stop: () => void = () => {};
+        const stopped = new Promise<never>((_, reject) => {
+          stop = () => reject(signal.reason);
+          signal.addEventListener('abort', stop, { once: true });
+        });
+        stopped.catch(() => {});
+        try {
+          // Yoga's executor reads `signal` and stops between fields; the race answers even if it is inside one.
+          const execution = withStatementSignal(signal, () => executeFn({ ...executeArgs, signal } as ExecutionArgs));
+          return await Promise.race([execution, stopped]);
+        } catch (error) {
+          if (!signal.aborted) throw error;
+          return { errors: [deadlineError(signal.reason, timeoutMs)] };
+        } finally {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', stop);
+          request?.signal.removeEventListener('abort', clientLeft);
+        }
+      });
+    },
+  };
+}
+
+function deadlineError(reason: unknown, timeoutMs: number) {
+  const message =
+    reason instanceof DeadlinePassed
+      ? `The request did not finish within ${timeoutMs} ms (REQUEST_TIMEOUT_MS) and was stopped.`
+      : 'The client went away; the request was stopped.';
+  return serviceUnavailable(message);
+}

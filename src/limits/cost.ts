@@ -1,0 +1,132 @@
+// The cost of a document: an upper bound on the values its answer can hold,
+// computed from the document, its variables and the schema, before anything
+// runs. A list multiplies what is selected under it by its size: `first`,
+// `last` or `limit` where the field takes one, otherwise the largest size the
+// list is assumed to reach (a setting for members and organizations; for
+// introspection, the schema's own sizes). graphql-query-complexity walks the
+// document (fragments, inline fragments, @skip/@include, variables); the
+// estimator below is what it does not know: which of our lists is how long.
+import {
+  type FieldNode,
+  Kind,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  isUnionType,
+} from 'graphql';
+import type { ComplexityEstimator } from 'graphql-query-complexity';
+
+export interface ListSizes {
+  /** The members an unbounded member list is assumed to hold (QUERY_COST_MEMBERS). */
+  members: number;
+  /** The organizations a list of organizations (or a user's memberships) is assumed to hold (QUERY_COST_ORGANIZATIONS). */
+  organizations: number;
+}
+
+/**
+ * Lists whose size is not a setting. A member holds a handful of roles; an
+ * organization's custom roles and a role's permissions are bounded in
+ * practice by the RBAC vocabulary (a role listing every resource and action is
+ * about that long).
+ */
+const ROLES_PER_MEMBER = 8;
+/** A user belongs to a few organizations; a user in every one of QUERY_COST_ORGANIZATIONS is the exception. */
+const MEMBERSHIPS_PER_USER = 10;
+const ROLES_PER_ORGANIZATION = 50;
+const PERMISSIONS_PER_ROLE = 100;
+
+type SizeOf = (args: Record<string, unknown>, node: FieldNode) => number;
+
+/**
+ * A page of `whole` at most, sized by first/last/limit. The size multiplies
+ * only a selection that reads the list itself (`edges`, `members`): a
+ * connection asked only for its `totalCount` is one value.
+ */
+const pageSize =
+  (whole: number, listField: string): SizeOf =>
+  (args, node) => {
+    const readsList = node.selectionSet?.selections.some(
+      (selection) => selection.kind !== Kind.FIELD || selection.name.value === listField,
+    );
+    if (!readsList) return 1;
+    // The smaller of first/last/limit and the whole list; `limit: 0` means the whole list.
+    const asked = [args.first, args.last, args.limit].filter(
+      (value): value is number => typeof value === 'number' && value > 0,
+    );
+    return Math.min(whole, ...asked);
+  };
+
+/** Every list field of the schema (and the fields whose arguments page a list below them), with its size. */
+function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf> {
+  const fixed =
+    (n: number): SizeOf =>
+    () =>
+      n;
+  const members = pageSize(sizes.members, 'members');
+  const table = new Map<string, SizeOf>([
+    ['Query.organizations', fixed(sizes.organizations)],
+    ['User.organizationMemberships', fixed(Math.min(MEMBERSHIPS_PER_USER, sizes.organizations))],
+    ['Query.organizationMembers', fixed(sizes.members)],
+    // The page's size sits on the field with the arguments; the list itself is one level down.
+    ['Query.paginatedOrganizationMembers', members],
+    ['PaginatedMembers.members', fixed(1)],
+    ['Organization.members', pageSize(sizes.members, 'edges')],
+    ['OrganizationMemberConnection.edges', fixed(1)],
+    ['Query._entities', (args) => (Array.isArray(args.representations) ? args.representations.length : 1)],
+  ]);
+  // Introspection: the schema's own sizes, so that one full introspection costs what it can return.
+  const types = Object.values(schema.getTypeMap());
+  const most = (count: (type: GraphQLNamedType) => number) => Math.max(1, ...types.map(count));
+  const fieldsOf = (type: GraphQLNamedType) =>
+    isObjectType(type) || isInterfaceType(type) ? Object.values(type.getFields()) : [];
+  table.set('__Schema.types', fixed(types.length));
+  table.set('__Schema.directives', fixed(schema.getDirectives().length));
+  table.set('__Type.fields', fixed(most((type) => fieldsOf(type).length)));
+  table.set('__Type.inputFields', fixed(most((t) => (isInputObjectType(t) ? Object.keys(t.getFields()).length : 0))));
+  table.set('__Type.enumValues', fixed(most((type) => (isEnumType(type) ? type.getValues().length : 0))));
+  table.set('__Type.interfaces', fixed(most((type) => (isObjectType(type) ? type.getInterfaces().length : 0))));
+  table.set('__Type.possibleTypes', fixed(most((type) => (isUnionType(type) ? type.getTypes().length : 0))));
+  const mostArgs = Math.max(
+    1,
+    ...types.flatMap((type) => fieldsOf(type).map((field) => field.args.length)),
+    ...schema.getDirectives().map((directive) => directive.args.length),
+  );
+  table.set('__Field.args', fixed(mostArgs));
+  table.set('__Directive.args', fixed(mostArgs));
+  return table;
+}
+
+/** Lists of roles and permissions, by the type they hold. */
+function sizeByItemType(itemType: string): number | undefined {
+  if (itemType === 'SlimRole') return ROLES_PER_MEMBER;
+  if (itemType === 'Role' || itemType === 'AssignableRole') return ROLES_PER_ORGANIZATION;
+  if (itemType === 'Permission') return PERMISSIONS_PER_ROLE;
+  return undefined;
+}
+
+/**
+ * Each field costs 1, plus what is selected under it times its size. A list
+ * no rule sizes is assumed as long as the longest (an unbounded member list),
+ * so that a new list field is never free.
+ */
+export function costEstimator(schema: GraphQLSchema, sizes: ListSizes): ComplexityEstimator {
+  const table = listSizes(schema, sizes);
+  return ({ type, field, args, childComplexity, node }) => {
+    const sized = table.get(`${type.name}.${field.name}`);
+    const itemType = getNamedType(field.type);
+    const perItem = isCompositeType(itemType) ? childComplexity : 0;
+    if (sized) return 1 + sized(args, node) * Math.max(perItem, 1);
+    if (!isList(field)) return 1 + perItem;
+    return 1 + (sizeByItemType(itemType.name) ?? sizes.members) * Math.max(perItem, 1);
+  };
+}
+
+const isList = (field: GraphQLField<unknown, unknown>) => isListType(getNullableType(field.type));

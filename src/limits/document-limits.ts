@@ -1,0 +1,173 @@
+// Every document is judged before it runs (SPEC G): its tokens while it is
+// parsed, its depth, aliases and directives while it is validated (graphql-armor),
+// and its cost, which needs the variables, just before execution. All of it
+// comes before authentication, which runs lazily in the first resolver that
+// needs it, so an anonymous client is refused as fast as an owner, and no SQL
+// runs for a refused document.
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import {
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  getOperationAST,
+  getVariableValues,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
+import type { Plugin } from 'graphql-yoga';
+import { badUserInput, queryTooComplex } from '../errors.js';
+import { costEstimator, type ListSizes } from './cost.js';
+
+export interface DocumentLimits {
+  /** Nesting of fields, fragments flattened, introspection included (QUERY_MAX_DEPTH). */
+  maxDepth: number;
+  /** Aliased fields, `__typename` aside (QUERY_MAX_ALIASES). */
+  maxAliases: number;
+  /** Lexical tokens of the document (QUERY_MAX_TOKENS). */
+  maxTokens: number;
+  /** Directives used (QUERY_MAX_DIRECTIVES). */
+  maxDirectives: number;
+  /** The most values an answer may hold (QUERY_MAX_COST); see cost.ts. */
+  maxCost: number;
+  /** The summed cost of the documents executing at once; a document that would pass it waits its turn (QUERY_COST_IN_FLIGHT). */
+  maxCostInFlight: number;
+  listSizes: ListSizes;
+}
+
+const tooComplex = queryTooComplex;
+
+/**
+ * Fragments are expanded when a cost is computed: a document of nested
+ * fragments each spreading the next twice grows exponentially, so the walk
+ * stops at this many selections and the document is refused.
+ */
+const MAX_EXPANDED_SELECTIONS = 20_000;
+
+/** Armor's messages start with "Syntax Error: " whatever the limit; ours say which limit. */
+const armorMessage = (error: GraphQLError) => error.message.replace(/^Syntax Error: /, '');
+
+const costs = new WeakMap<object, number>();
+
+/** The cost computed for an execution's arguments (the object Envelop's onExecute hooks share), if any. */
+export const costOfExecution = (args: object): number | undefined => costs.get(args);
+
+export function limitDocuments(limits: DocumentLimits): Plugin {
+  // Armor's rejections carry no code: report our own error instead of letting armor throw its.
+  const reject = {
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => context?.reportError(tooComplex(armorMessage(error))),
+    ],
+  };
+  let estimator: ReturnType<typeof costEstimator> | undefined;
+  let estimatorSchema: GraphQLSchema | undefined;
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(
+        EnvelopArmorPlugin({
+          // The parser has no validation context to report to: throwing is how a parse fails.
+          maxTokens: {
+            n: limits.maxTokens,
+            propagateOnRejection: false,
+            onReject: [
+              (_context: unknown, error: GraphQLError) => {
+                throw tooComplex(armorMessage(error));
+              },
+            ],
+          },
+          // Introspection is left to the cost, which sizes its lists from the schema: GraphiQL's own query nests 15 deep.
+          maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...reject },
+          maxAliases: { n: limits.maxAliases, ...reject },
+          maxDirectives: { n: limits.maxDirectives, ...reject },
+          // Armor's cost does not multiply by list sizes; ours does (onExecute below).
+          costLimit: { enabled: false },
+          // Suggestions only name fields that introspection shows anyway.
+          blockFieldSuggestion: { enabled: false },
+        }) as Plugin,
+      );
+    },
+    onValidate({ addValidationRule }) {
+      addValidationRule(operationTypesOfTheSchema);
+      addValidationRule(oneSchemaIntrospection);
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      if (estimatorSchema !== args.schema) {
+        estimator = costEstimator(args.schema, limits.listSizes);
+        estimatorSchema = args.schema;
+      }
+      const cost = costOf(args.schema, args.document, args.operationName, args.variableValues, estimator!);
+      costs.set(args, cost);
+      if (cost > limits.maxCost) {
+        setResultAndStopExecution({
+          errors: [
+            tooComplex(
+              cost === Number.POSITIVE_INFINITY
+                ? `The document expands to more than ${MAX_EXPANDED_SELECTIONS} selections.`
+                : `The document may cost ${cost}, over the limit of ${limits.maxCost} (QUERY_MAX_COST): ` +
+                    'ask for smaller pages (first, last, limit) or fewer fields.',
+            ),
+          ],
+        });
+      }
+    },
+  };
+}
+
+/**
+ * The estimated cost of the operation that will run; Infinity when its
+ * fragments expand past MAX_EXPANDED_SELECTIONS. Variables that do not fit
+ * their types cost nothing here: execution refuses them before any resolver.
+ */
+function costOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  estimator: ReturnType<typeof costEstimator>,
+): number {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return 0;
+  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}).errors) return 0;
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      estimators: [estimator],
+      variables: variables ?? {},
+      operationName: operation.name?.value,
+      maxQueryNodes: MAX_EXPANDED_SELECTIONS,
+    });
+  } catch {
+    // The only error left for a valid document with valid variables: too many selections once expanded.
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * A `subscription` (or `mutation`) where the schema has no such root type is
+ * refused as a bad document, as graphql-js 17 does, rather than reaching the
+ * executor.
+ */
+const operationTypesOfTheSchema: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (context.getSchema().getRootType(node.operation)) return;
+    context.reportError(badUserInput(`This API has no ${node.operation} operations.`));
+  },
+});
+
+/**
+ * One `__schema` per document: GraphiQL and code generators ask once, and the
+ * same introspection under many aliases is only a way to make the gateway
+ * repeat its largest answer.
+ */
+const oneSchemaIntrospection: ValidationRule = (context) => {
+  const keys = new Set<string>();
+  return {
+    Field(node) {
+      if (node.name.value !== '__schema') return;
+      keys.add(node.alias?.value ?? node.name.value);
+      if (keys.size === 2) context.reportError(tooComplex('A document may introspect the schema (__schema) once.'));
+    },
+  };
+};

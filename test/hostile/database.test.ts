@@ -1,0 +1,198 @@
+// SPEC G on PostgreSQL: a database that cannot be reached gives a prompt
+// SERVICE_UNAVAILABLE and the gateway recovers by itself when it is back; a
+// request past REQUEST_TIMEOUT_MS, or whose client went away, stops, its SQL
+// included; every connection carries the session limits. The database sits
+// behind a TCP proxy on 127.0.0.1 that the test cuts and restores.
+import { request } from 'node:http';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/config.js';
+import { openDatabase, type Database } from '../../src/db/database.js';
+import { createGateway, type Gateway } from '../../src/yoga.js';
+import { createServerDatabase, dropServerDatabase, SERVER_URL } from '../support/databases.js';
+import { makeOrganization, makeUser, type TestUser } from '../support/gateway.js';
+import { serveOverHttp, type HttpGateway } from '../support/http.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
+  let url: string;
+  let direct: Database;
+  let proxied: Database;
+  let proxy: TcpProxy;
+  let yoga: Gateway;
+  let owner: TestUser;
+  let admin: pg.Client;
+  let orgName: string;
+
+  beforeAll(async () => {
+    url = await createServerDatabase();
+    direct = await openDatabase({ databaseUrl: url, dataDir: 'unused', databasePoolSize: 2 });
+    await direct.migrate();
+    const org = await makeOrganization(direct);
+    orgName = org.name;
+    owner = await makeUser(direct, { siteRoles: ['owner'], orgs: { [org.id]: [] } });
+    proxy = await new TcpProxy().start(new URL(url));
+    proxied = await openDatabase({
+      databaseUrl: proxy.urlFor(url),
+      dataDir: 'unused',
+      databasePoolSize: 4,
+      databaseConnectTimeoutMs: 500,
+      databaseStatementTimeoutMs: 3000,
+    });
+    yoga = createGateway({ database: proxied, requestTimeoutMs: 1500 });
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await admin?.end();
+    await proxied?.close().catch(() => {});
+    await proxy?.stop();
+    await direct?.close();
+    if (url) await dropServerDatabase(url);
+  });
+
+  async function ask(query: string) {
+    const started = Date.now();
+    const response = await yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
+      body: JSON.stringify({ query }),
+    });
+    const body = (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    return { status: response.status, body, ms: Date.now() - started };
+  }
+
+  it('sets statement_timeout, idle_in_transaction_session_timeout and jit = off on every connection', async () => {
+    const rows = await proxied.sql.query<{ statement_timeout: string; idle: string; jit: string }>(
+      `SELECT current_setting('statement_timeout') AS statement_timeout,
+              current_setting('idle_in_transaction_session_timeout') AS idle, current_setting('jit') AS jit`,
+      [],
+    );
+    expect(rows[0]).toEqual({ statement_timeout: '3s', idle: '1min', jit: 'off' });
+  });
+
+  it('answers SERVICE_UNAVAILABLE (HTTP 503) within the connect timeout while the database is cut off, and recovers by itself', async () => {
+    expect((await ask('{ me { username } }')).body.errors).toBeUndefined();
+    proxy.cutOff();
+    for (const query of ['{ me { username } }', '{ organizations { name } }']) {
+      const { status, body, ms } = await ask(query);
+      expect(body.errors?.map((e) => e.extensions?.code)).toContain('SERVICE_UNAVAILABLE');
+      for (const error of body.errors ?? []) expect(error.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
+      expect(status).toBe(503);
+      // Bounded by DATABASE_CONNECT_TIMEOUT_MS (500 ms) and the deadline, not by TCP's minutes.
+      expect(ms).toBeLessThan(5000);
+    }
+    proxy.restore();
+    let recovered = false;
+    for (let i = 0; i < 20 && !recovered; i++) {
+      const { body } = await ask('{ me { username } organizations { name } }');
+      recovered = !body.errors;
+      if (!recovered) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(recovered).toBe(true);
+  });
+
+  /** Gateway statements currently waiting on a lock. */
+  const waiting = async () =>
+    (
+      await admin.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+      )
+    ).rows[0].n as number;
+
+  /** Holds a lock that every read of users waits for, until released. */
+  async function lockUsers() {
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+    return async () => {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    };
+  }
+
+  const until = async (check: () => Promise<boolean>, ms = 5000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (await check()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return false;
+  };
+
+  it('stops a request at REQUEST_TIMEOUT_MS with SERVICE_UNAVAILABLE, and cancels its statement on the server', async () => {
+    const release = await lockUsers();
+    try {
+      const { status, body, ms } = await ask('{ me { username } }');
+      expect(body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(status).toBe(503);
+      expect(ms).toBeGreaterThanOrEqual(1400);
+      expect(ms).toBeLessThan(3000);
+      // The statement no longer waits on PostgreSQL, though the lock is still held.
+      expect(await until(async () => (await waiting()) === 0)).toBe(true);
+    } finally {
+      await release();
+    }
+    expect((await ask('{ me { username } }')).body.errors).toBeUndefined();
+  });
+
+  it('cancels the statements of a client that disconnects', async () => {
+    const http: HttpGateway = await serveOverHttp(proxied, { requestTimeoutMs: 60_000 });
+    const release = await lockUsers();
+    try {
+      const req = request({
+        host: '127.0.0.1',
+        port: http.port,
+        path: '/graphql',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
+      });
+      req.on('error', () => {});
+      req.end(JSON.stringify({ query: '{ me { username } }' }));
+      expect(await until(async () => (await waiting()) === 1)).toBe(true);
+      req.destroy();
+      expect(await until(async () => (await waiting()) === 0)).toBe(true);
+    } finally {
+      await release();
+      await http.close();
+    }
+  });
+
+  it('runs heavy documents one after another past QUERY_COST_IN_FLIGHT, while a light one goes at once', async () => {
+    const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', databasePoolSize: 4 });
+    const gateway = createGateway({ database, limits: { ...DEFAULT_LIMITS, maxCostInFlight: 1 } });
+    const post = async (query: string) => {
+      const response = await gateway.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
+        body: JSON.stringify({ query }),
+      });
+      return (await response.json()) as { data?: unknown; errors?: unknown[] };
+    };
+    // Heavy: an unbounded member list with three fields costs 20,001.
+    const heavy = `{ organizationMembers(organization: "${orgName}") { username email name } }`;
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    // organizations: the member list looks its organization up there; authentication and `me` do not.
+    await locker.query('LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE');
+    try {
+      const first = post(heavy);
+      expect(await until(async () => (await waiting()) === 1)).toBe(true);
+      const second = post(heavy);
+      // The light read answers while the first heavy one waits on the lock and the second waits its turn.
+      expect(await post('{ me { username } }')).toEqual({ data: { me: { username: owner.username } } });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await waiting()).toBe(1);
+      await locker.query('ROLLBACK');
+      const answers = await Promise.all([first, second]);
+      for (const answer of answers) expect(answer.errors).toBeUndefined();
+    } finally {
+      await locker.end();
+      await database.close();
+    }
+  });
+});

@@ -1,0 +1,200 @@
+// SPEC G: every document is judged before it runs. The documents of issue 17
+// and their cousins (other entry points, fragments, aliases, variables) are
+// refused with QUERY_TOO_COMPLEX, with or without a token, and no SQL runs;
+// legitimate heavy reads still pass with the default limits.
+import { getIntrospectionQuery } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/config.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { addMembers, makeCast, type Cast } from '../support/fixtures.js';
+import { makeOrganization, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.js';
+
+/** `inner` wrapped `levels` times in organization → members(first: 100) → node. */
+function membersCycle(levels: number, inner = 'username', first: number | string = 100) {
+  let selection = inner;
+  for (let i = 0; i < levels; i++)
+    selection = `organization { members(first: ${first}) { edges { node { ${selection} } } } }`;
+  return `{ organizationMember(organization: "default", user: "me") { ${selection} } }`;
+}
+
+/** user → organizationMemberships → organization → members … `levels` times. */
+function membershipCycle(levels: number) {
+  let selection = 'userId';
+  for (let i = 0; i < levels; i++)
+    selection = `user { organizationMemberships { organization { members { edges { node { ${selection} } } } } } }`;
+  return `{ organizationMembers(organization: "default") { ${selection} } }`;
+}
+
+const aliased = (count: number, field: string) =>
+  `{ ${Array.from({ length: count }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+
+const MEMBER = 'username roles { name } globalRoles { name }';
+const USER = 'id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name }';
+
+/** Each document with its variables: all must be refused as too complex. */
+const HOSTILE: [string, string, Record<string, unknown>?][] = [
+  ['an 800-level organization/members nesting', membersCycle(800)],
+  ['a 20-level nesting, under the token limit', membersCycle(20)],
+  ['members(first: 100) three levels deep', membersCycle(3)],
+  [
+    'members(first: $n) three levels deep, the size in a variable',
+    membersCycle(3).replace('{', 'query ($n: Int) {').replaceAll('first: 100', 'first: $n'),
+    { n: 100 },
+  ],
+  ['the user → memberships → members cycle at depth 20', membershipCycle(5)],
+  ['the same cycle at depth 60', membershipCycle(15)],
+  ['1,000 aliased __schema introspections', aliased(1000, '__schema { types { name fields { name } } }')],
+  ['two aliased full introspections', `{ a: __schema { types { name } } b: __schema { types { name } } }`],
+  [
+    '1,000 aliases of paginatedOrganizationMembers(limit: 0)',
+    aliased(1000, `paginatedOrganizationMembers(organization: "default", limit: 0) { members { ${MEMBER} } }`),
+  ],
+  ['3,000 aliases of one member', aliased(3000, 'organizationMember(organization: "default", user: "me") { userId }')],
+  ['40 aliases of me', aliased(40, 'me { id }')],
+  [
+    '20 aliases of a whole member list (under the alias limit, over the cost)',
+    aliased(20, `organizationMembers(organization: "default") { ${MEMBER} user { ${USER} } }`),
+  ],
+  [
+    'the aliases hidden in a fragment spread twice',
+    `{ ...F ...F } fragment F on Query { ${Array.from({ length: 20 }, (_, i) => `f${i}: me { id }`).join(' ')} }`,
+  ],
+  [
+    'fragments that each spread the next twice (exponential expansion)',
+    `{ ...F0 } ${Array.from({ length: 20 }, (_, i) => `fragment F${i} on Query { me { id } ...F${i + 1} ...F${i + 1} }`).join(' ')} fragment F20 on Query { me { id } }`,
+  ],
+  [
+    'a deep nesting spread through fragments',
+    `{ organizationMember(organization: "default", user: "me") { ...M } } fragment M on OrganizationMember { organization { members(first: 100) { edges { node { organization { members(first: 100) { edges { node { organization { members(first: 100) { edges { node { username } } } } } } } } } } } } }`,
+  ],
+  [
+    'a whole-list member nesting through _entities',
+    `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { members { edges { node { user { organizationMemberships { organization { members { edges { node { username } } } } } } } } } } } }`,
+    { r: [{ __typename: 'Organization', id: '00000000-0000-0000-0000-000000000000' }] },
+  ],
+  ['60 @include directives', `{ me { ${Array.from({ length: 60 }, () => 'id @include(if: true)').join(' ')} } }`],
+  ['a 5,000-token document', `{ me { ${Array.from({ length: 5000 }, () => 'id').join(' ')} } }`],
+  [
+    'a page size in a variable, far over the cost',
+    'query ($n: Int) { organizations { members(first: $n) { edges { node { user { organizationMemberships { roles { name } } } } } } } }',
+    { n: 100_000 },
+  ],
+];
+
+describe.each(DATABASE_KINDS)('hostile documents on %s', (kind) => {
+  let gw: TestGateway;
+  let cast: Cast;
+  let statements = 0;
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    cast = await makeCast(gw.database);
+    gw.database.onStatement(() => statements++);
+  });
+  afterAll(() => gw?.close());
+
+  /** The response, and how many SQL statements it cost. */
+  async function run(query: string, variables?: Record<string, unknown>, token?: string) {
+    const before = statements;
+    const response = await gw.gql(query, variables, token);
+    return { response, statements: statements - before };
+  }
+
+  const expectTooComplex = (response: GraphQLResponse) => {
+    expect(response.errors?.length, JSON.stringify(response).slice(0, 500)).toBeGreaterThan(0);
+    for (const error of response.errors!) expect(error.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(response.data ?? null).toBeNull();
+  };
+
+  describe.each([
+    ['without a token', () => undefined],
+    ['as an owner', () => cast.owner.token],
+    ['as a plain member', () => cast.member.token],
+  ])('%s', (_who, token) => {
+    it.each(HOSTILE)('refuses %s with QUERY_TOO_COMPLEX, running no SQL', async (_name, query, variables) => {
+      const { response, statements: ran } = await run(query, variables, token());
+      expectTooComplex(response);
+      expect(ran).toBe(0);
+    });
+  });
+
+  it('says which limit a document passed', async () => {
+    const depth = (await run(membersCycle(20))).response;
+    expect(depth.errors?.[0]?.message).toMatch(/depth limit of 12/i);
+    const wide = aliased(25, `organizationMembers(organization: "default") { ${MEMBER} }`);
+    const cost = (await run(wide, undefined, cast.owner.token)).response;
+    expect(cost.errors?.[0]?.message).toMatch(/QUERY_MAX_COST/);
+  });
+
+  it('refuses a subscription, which the schema lacks, as bad input without running anything', async () => {
+    const { response, statements: ran } = await run('subscription { me { id } }', undefined, cast.owner.token);
+    expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(ran).toBe(0);
+  });
+
+  describe('legitimate heavy reads', () => {
+    let organizations: string[];
+
+    beforeAll(async () => {
+      // 20 organizations of 50 members, and the default organization with 5,000.
+      organizations = [];
+      for (let i = 0; i < 20; i++) {
+        const org = await makeOrganization(gw.database);
+        organizations.push(org.id);
+        await addMembers(
+          gw.database,
+          org.id,
+          Array.from({ length: 50 }, (_, j) => `o${i}m${j}${kind}`),
+          ['organization-auditor'],
+        );
+      }
+      await addMembers(
+        gw.database,
+        cast.org.id,
+        Array.from({ length: 5000 - 6 }, (_, j) => `whole${j}`),
+      );
+    }, 300_000);
+
+    it('lets an owner read 20 organizations × 50 members with their users and roles', async () => {
+      const { response } = await run(
+        `{ organizations { id members(first: 50) { edges { node { ${MEMBER} user { ${USER} } } } } } }`,
+        undefined,
+        cast.owner.token,
+      );
+      expect(response.errors).toBeUndefined();
+      const pages = response.data.organizations.filter((o: { id: string }) => organizations.includes(o.id));
+      expect(pages).toHaveLength(20);
+      for (const page of pages) expect(page.members.edges).toHaveLength(50);
+    });
+
+    it.each([
+      ['organizationMembers', `{ list: organizationMembers(organization: $org) { ${MEMBER} user { ${USER} } } }`],
+      [
+        'paginatedOrganizationMembers(limit: 0)',
+        `{ list: paginatedOrganizationMembers(organization: $org, limit: 0) { count members { ${MEMBER} user { ${USER} } } } }`,
+      ],
+    ])('lets an owner read a whole list of 5,000 members through %s', async (_name, body) => {
+      const { response } = await run(`query ($org: String!) ${body}`, { org: cast.org.id }, cast.owner.token);
+      expect(response.errors).toBeUndefined();
+      const list = response.data.list.members ?? response.data.list;
+      expect(list.length).toBeGreaterThan(4990);
+    });
+
+    it('lets GraphiQL introspect the schema once, without a token', async () => {
+      const { response, statements: ran } = await run(getIntrospectionQuery());
+      expect(response.errors).toBeUndefined();
+      expect(response.data.__schema.types.length).toBeGreaterThan(10);
+      expect(ran).toBe(0);
+    });
+  });
+
+  it('takes its limits from the settings', async () => {
+    const strict = await startTestGateway(kind, { limits: { ...DEFAULT_LIMITS, maxDepth: 2 } });
+    try {
+      const deep = await strict.gql('{ me { organizationMemberships { userId } } }', undefined, cast.owner.token);
+      expect(deep.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    } finally {
+      await strict.close();
+    }
+  });
+});

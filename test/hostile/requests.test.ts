@@ -1,0 +1,287 @@
+// SPEC G at the HTTP level: no input gives HTTP 500 or an error without a
+// code; requests a browser on another site could send with a user's cookie
+// are refused before they run (CSRF), and CORS gives credentials only to the
+// configured origins; GraphiQL is rendered once, compressed, cached, keeps no
+// token unless asked, and can be turned off.
+import { gunzipSync, brotliDecompressSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCast, type Cast } from '../support/fixtures.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let gw: TestGateway;
+let cast: Cast;
+let statements = 0;
+
+beforeAll(async () => {
+  gw = await startTestGateway('pglite', { corsOrigins: ['https://coder.example.com'] });
+  cast = await makeCast(gw.database);
+  gw.database.onStatement(() => statements++);
+});
+afterAll(() => gw?.close());
+
+const URL_ = 'http://gateway.test/graphql';
+
+async function send(path: string, init: RequestInit) {
+  const response = await gw.yoga.fetch(`http://gateway.test${path}`, init);
+  const text = await response.text();
+  let body: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } | undefined;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: response.status, headers: response.headers, text, body };
+}
+
+describe('no input gives HTTP 500 or a code-less error', () => {
+  const token = () => ({ 'coder-session-token': cast.owner.token });
+  const json = (body: string) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...token() },
+    body,
+  });
+  const get = (query: string) => ({ method: 'GET', headers: { accept: 'application/json', ...token() }, query });
+
+  const CASES: [string, () => RequestInit & { query?: string }][] = [
+    ['malformed JSON', () => json('{"query": "{ me { id } }"')],
+    ['a JSON array of nothing', () => json('[]')],
+    ['a JSON string', () => json('"hello"')],
+    ['null', () => json('null')],
+    ['no query', () => json('{}')],
+    ['a query that is not a string', () => json('{"query": 42}')],
+    ['variables that are not an object', () => json('{"query": "{ me { id } }", "variables": "x"}')],
+    ['variables that are a list', () => json('{"query": "{ me { id } }", "variables": [1]}')],
+    ['extensions that are not an object', () => json('{"query": "{ me { id } }", "extensions": 7}')],
+    ['an operationName that is not a string', () => json('{"query": "{ me { id } }", "operationName": {}}')],
+    ['an unknown operationName', () => json('{"query": "query A { me { id } }", "operationName": "B"}')],
+    ['two operations and no name', () => json('{"query": "query A { me { id } } query B { me { id } }"}')],
+    ['not GraphQL', () => json('{"query": "{ me { id }"}')],
+    ['an unknown field', () => json('{"query": "{ nothing }"}')],
+    ['a subscription', () => json('{"query": "subscription { me { id } }"}')],
+    ['a mutation root the document misspells', () => json('{"query": "mutatio { me { id } }"}')],
+    [
+      'a huge number in a variable',
+      () =>
+        json(
+          '{"query": "query ($l: Int) { paginatedOrganizationMembers(organization: \\"default\\", limit: $l) { count } }", "variables": {"l": 1e400}}',
+        ),
+    ],
+    [
+      'a huge number literal',
+      () =>
+        json(
+          '{"query": "{ paginatedOrganizationMembers(organization: \\"default\\", limit: 99999999999999999999) { count } }"}',
+        ),
+    ],
+    [
+      'a variable of the wrong type',
+      () => json('{"query": "query ($o: String!) { organization(organization: $o) { id } }", "variables": {"o": {}}}'),
+    ],
+    ['GET with bad variables', () => get('query=%7B%20me%20%7B%20id%20%7D%20%7D&variables=%7Bbad')],
+    ['GET with bad extensions', () => get('query=%7B%20me%20%7B%20id%20%7D%20%7D&extensions=%7Bbad')],
+    ['GET with no query', () => get('')],
+    [
+      'GET with a mutation',
+      () => get('query=mutation%20%7B%20deleteOrganizationRole(organization%3A%22x%22%2C%20name%3A%22y%22)%20%7D'),
+    ],
+    ['GET with a subscription', () => get('query=subscription%20%7B%20me%20%7B%20id%20%7D%20%7D')],
+    [
+      'a multipart body with a token',
+      () => {
+        const form = new FormData();
+        form.set('operations', '{"query": "{ me { id } }"}');
+        form.set('map', '{bad');
+        return { method: 'POST', headers: token(), body: form };
+      },
+    ],
+    [
+      'a multipart body of nonsense',
+      () => ({
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=x', ...token() },
+        body: '--x\r\nnonsense',
+      }),
+    ],
+    [
+      'application/graphql with a token',
+      () => ({ method: 'POST', headers: { 'content-type': 'application/graphql', ...token() }, body: '{ me { id } }' }),
+    ],
+    [
+      'an unknown content type with a token',
+      () => ({ method: 'POST', headers: { 'content-type': 'image/png', ...token() }, body: 'x' }),
+    ],
+    [
+      'PUT',
+      () => ({
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', ...token() },
+        body: '{"query": "{ me { id } }"}',
+      }),
+    ],
+    [
+      'a bad Content-Length',
+      () => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': '-1', ...token() },
+        body: '{}',
+      }),
+    ],
+  ];
+
+  it.each(CASES)('%s: below 500, and every error has a code', async (_name, make) => {
+    const { query, ...init } = make();
+    const answer = await send(`/graphql${query === undefined ? '' : `?${query}`}`, init);
+    expect(answer.status, answer.text.slice(0, 300)).toBeLessThan(500);
+    // An answer is data, errors, or an empty 4xx (405, 415) that names no error.
+    if (answer.status === 200 || answer.text) expect(answer.body, answer.text.slice(0, 300)).toBeTruthy();
+    for (const error of answer.body?.errors ?? []) expect(error.extensions?.code, error.message).toBeTruthy();
+    expect(JSON.stringify(answer.body?.errors ?? [])).not.toContain('INTERNAL_SERVER_ERROR');
+  });
+});
+
+describe('cross-site requests (CSRF)', () => {
+  const create = (name: string) =>
+    `mutation { createOrganizationRole(organization: "${cast.org.name}", role: { name: "${name}" }) { name } }`;
+  const cookie = () => ({ cookie: `coder_session_token=${cast.owner.token}` });
+  const roleExists = async (name: string) =>
+    (await gw.database.prisma.customRole.count({ where: { name, organizationId: cast.org.id } })) > 0;
+
+  it.each([
+    ['a form post', 'application/x-www-form-urlencoded', (q: string) => new URLSearchParams({ query: q }).toString()],
+    [
+      'a multipart form post',
+      'multipart/form-data; boundary=b',
+      (q: string) => `--b\r\nContent-Disposition: form-data; name="query"\r\n\r\n${q}\r\n--b--\r\n`,
+    ],
+    ['a text/plain post', 'text/plain', (q: string) => JSON.stringify({ query: q })],
+    ['an application/graphql post', 'application/graphql', (q: string) => q],
+    ['a post with no content type', '', (q: string) => JSON.stringify({ query: q })],
+  ])('refuses %s carrying only a cookie, writing nothing and running no SQL', async (_name, type, body) => {
+    const name = `csrf${Math.random().toString(36).slice(2, 8)}`;
+    const before = statements;
+    const headers: Record<string, string> = { ...cookie(), origin: 'https://evil.example' };
+    if (type) headers['content-type'] = type;
+    const answer = await send('/graphql', { method: 'POST', headers, body: body(create(name)) });
+    expect(answer.status).toBe(403);
+    expect(answer.body?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(statements).toBe(before);
+    expect(await roleExists(name)).toBe(false);
+  });
+
+  it('refuses a GET carrying only a cookie', async () => {
+    const answer = await send(`/graphql?query=${encodeURIComponent('{ me { username } }')}`, {
+      method: 'GET',
+      headers: { ...cookie(), accept: 'application/json' },
+    });
+    expect(answer.status).toBe(403);
+    expect(answer.body?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('runs a JSON POST with the cookie, and a GET or form post that carries a non-simple header', async () => {
+    const name = `ok${Math.random().toString(36).slice(2, 8)}`;
+    const posted = await send('/graphql', {
+      method: 'POST',
+      headers: { ...cookie(), 'content-type': 'application/json' },
+      body: JSON.stringify({ query: create(name) }),
+    });
+    expect(posted.body?.errors).toBeUndefined();
+    expect(await roleExists(name)).toBe(true);
+    for (const header of ['x-graphql-yoga-csrf', 'apollo-require-preflight']) {
+      const answer = await send(`/graphql?query=${encodeURIComponent('{ me { username } }')}`, {
+        method: 'GET',
+        headers: { ...cookie(), accept: 'application/json', [header]: '1' },
+      });
+      expect(answer.body?.data).toEqual({ me: { username: cast.owner.username } });
+    }
+    const bearer = await send(`/graphql?query=${encodeURIComponent('{ me { username } }')}`, {
+      method: 'GET',
+      headers: { accept: 'application/json', authorization: `Bearer ${cast.owner.token}` },
+    });
+    expect(bearer.body?.data).toEqual({ me: { username: cast.owner.username } });
+    const form = `csrfform${Math.random().toString(36).slice(2, 8)}`;
+    await send('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'coder-session-token': cast.owner.token },
+      body: new URLSearchParams({ query: create(form) }).toString(),
+    });
+    expect(await roleExists(form)).toBe(true);
+  });
+});
+
+describe('CORS', () => {
+  const preflight = (origin: string) =>
+    send('/graphql', {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+
+  it('reflects no unlisted origin and allows it no credentials', async () => {
+    for (const answer of [
+      await preflight('https://evil.example'),
+      await send('/graphql', {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      }),
+    ]) {
+      expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+      expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+  });
+
+  it('allows credentials to an origin of CORS_ORIGINS', async () => {
+    const answer = await preflight('https://coder.example.com');
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://coder.example.com');
+    expect(answer.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(answer.headers.get('access-control-allow-headers')).toContain('coder-session-token');
+  });
+});
+
+describe('GraphiQL', () => {
+  const page = (headers: Record<string, string> = {}) =>
+    gw.yoga.fetch(URL_, { method: 'GET', headers: { accept: 'text/html', ...headers } });
+
+  it('is served compressed as the client asks, with an ETag, and a 304 for a page the browser has', async () => {
+    const br = await page({ 'accept-encoding': 'gzip, deflate, br' });
+    expect(br.status).toBe(200);
+    expect(br.headers.get('content-encoding')).toBe('br');
+    const etag = br.headers.get('etag');
+    expect(etag).toBeTruthy();
+    expect(br.headers.get('cache-control')).toMatch(/must-revalidate/);
+    const html = brotliDecompressSync(Buffer.from(await br.arrayBuffer())).toString();
+    expect(html).toContain('Coder members gateway');
+
+    const gz = await page({ 'accept-encoding': 'gzip' });
+    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    const gzBytes = Buffer.from(await gz.arrayBuffer());
+    expect(gunzipSync(gzBytes).toString()).toBe(html);
+    expect(gzBytes.length).toBeLessThan(html.length / 2);
+
+    const plain = await page();
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await plain.text()).toBe(html);
+
+    const again = await page({ 'if-none-match': etag!, 'accept-encoding': 'br' });
+    expect(again.status).toBe(304);
+  });
+
+  it('keeps no pasted token in the browser unless GRAPHIQL_PERSIST_HEADERS asks', async () => {
+    const html = await (await page()).text();
+    expect(html).toContain('"shouldPersistHeaders":false');
+    const persisting = await startTestGateway('pglite', { graphiql: { persistHeaders: true } });
+    try {
+      const other = await persisting.yoga.fetch(URL_, { headers: { accept: 'text/html' } });
+      expect(await other.text()).toContain('"shouldPersistHeaders":true');
+    } finally {
+      await persisting.close();
+    }
+  });
+
+  it('is not served with GRAPHIQL=false', async () => {
+    const off = await startTestGateway('pglite', { graphiql: false });
+    try {
+      const answer = await off.yoga.fetch(URL_, { headers: { accept: 'text/html' } });
+      expect(await answer.text()).not.toContain('GraphiQL');
+    } finally {
+      await off.close();
+    }
+  });
+});

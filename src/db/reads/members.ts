@@ -72,12 +72,19 @@ export interface Membership {
   roles: string[];
   createdAt: Date;
   updatedAt: Date;
+  /** The display names of those of `roles` that are custom roles of the organization, by name. */
+  customRoleNames: Record<string, string>;
 }
 
-/** Each user's memberships of live organizations, by organization name, with the organizations. */
+/**
+ * Each user's memberships of live organizations, by organization name, with
+ * the organizations and the display names of the member's own custom roles.
+ */
 const MEMBERSHIPS = `
   SELECT om.user_id, json_agg(json_build_array(${ORGANIZATION_TUPLE('o')}, om.roles,
-      floor(extract(epoch FROM om.created_at) * 1000)::float8, floor(extract(epoch FROM om.updated_at) * 1000)::float8)
+      floor(extract(epoch FROM om.created_at) * 1000)::float8, floor(extract(epoch FROM om.updated_at) * 1000)::float8,
+      (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
+        WHERE c.organization_id = o.id AND c.name = ANY(om.roles)))
     ORDER BY o.name, o.id) AS memberships
   FROM organization_members om JOIN organizations o ON o.id = om.organization_id AND NOT o.deleted
   WHERE om.user_id = ANY($1::uuid[])
@@ -86,16 +93,17 @@ const MEMBERSHIPS = `
 export async function membershipsOfUsers(sql: Sql, userIds: readonly string[]): Promise<Map<string, Membership[]>> {
   const rows = await sql.query<{
     user_id: string;
-    memberships: [OrganizationTuple, string[], number, number][];
+    memberships: [OrganizationTuple, string[], number, number, Record<string, string> | null][];
   }>(MEMBERSHIPS, [userIds]);
   return new Map(
     rows.map((row) => [
       row.user_id,
-      row.memberships.map(([organization, roles, createdMs, updatedMs]) => ({
+      row.memberships.map(([organization, roles, createdMs, updatedMs, customRoleNames]) => ({
         organization: organizationFromTuple(organization),
         roles,
         createdAt: new Date(createdMs),
         updatedAt: new Date(updatedMs),
+        customRoleNames: customRoleNames ?? {},
       })),
     ]),
   );

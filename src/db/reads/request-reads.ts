@@ -71,7 +71,10 @@ export class RequestReads {
   readonly #memberships = new DataLoader<string, Membership[]>(async (userIds) => {
     const byUser = await membershipsOfUsers(this.#sql, userIds);
     for (const memberships of byUser.values()) {
-      for (const { organization } of memberships) this.#knowOrganization(organization);
+      for (const { organization, roles, customRoleNames } of memberships) {
+        this.#knowOrganization(organization);
+        this.#rememberDisplayNames(organization.id, roles, customRoleNames);
+      }
     }
     return userIds.map((id) => byUser.get(id) ?? []);
   });

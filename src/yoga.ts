@@ -1,6 +1,5 @@
 // The GraphQL server object. It does not listen: tests call `yoga.fetch`
 // directly, and src/server.ts puts it behind an HTTP server.
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { getOperationAST, GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -28,11 +27,9 @@ import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
 import { requestDeadline } from './http/deadline.js';
 import { codeRequestParseErrors } from './http/request-errors.js';
 import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
-import { admitByCost, HEAVY_COST } from './limits/admission.js';
-import { costOfExecution, type DocumentLimits, limitDocuments } from './limits/document-limits.js';
-
-/** The cost (src/limits/cost.ts) from which a document is compiled with graphql-jit rather than interpreted. */
-const JIT_MIN_COST = HEAVY_COST;
+import { admitByCost } from './limits/admission.js';
+import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
+import { compileRepeatedOrHeavyDocuments } from './execution/jit.js';
 
 export interface GatewayOptions {
   /** Also its statements (for SQL spans) and pool (for metrics), where it has them. */
@@ -129,18 +126,8 @@ export function createGateway({
       codeRequestParseErrors(),
       ...(trustedDocuments ? [onlyTrustedDocuments(trustedDocuments)] : []),
       limitDocuments(limits),
-      // Large answers are executed by code compiled for their document: 20
-      // organizations × 50 members took a quarter less CPU than the interpreter,
-      // while compiling costs more than it saves on small answers
-      // (docs/performance-notes.md). Compiled documents are kept beside the
-      // parsed ones, whose cache Yoga bounds; compile errors go to the log.
-      useGraphQlJit(
-        {},
-        {
-          enableIf: (args) => (costOfExecution(args) ?? 0) >= JIT_MIN_COST,
-          onError: (result) => logger?.warn({ errors: result.errors }, 'graphql-jit could not compile a document'),
-        },
-      ),
+      // Repeated and heavy documents run as code compiled for them (src/execution/jit.ts).
+      compileRepeatedOrHeavyDocuments(logger),
       // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it inside the operation's span.
       ...(tracing?.plugins ?? []),
       // After the executors above, so that it wraps whichever runs.

@@ -62,6 +62,8 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
   };
   let estimator: ReturnType<typeof costEstimator> | undefined;
   let estimatorSchema: GraphQLSchema | undefined;
+  // Costs of parsed documents (Yoga's parse cache shares them between requests), by operation and variables.
+  let costsByDocument = new WeakMap<DocumentNode, Map<string, number>>();
   return {
     onPluginInit({ addPlugin }) {
       addPlugin(
@@ -95,8 +97,11 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
       if (estimatorSchema !== args.schema) {
         estimator = costEstimator(args.schema, limits.listSizes);
         estimatorSchema = args.schema;
+        costsByDocument = new WeakMap();
       }
-      const cost = costOf(args.schema, args.document, args.operationName, args.variableValues, estimator!);
+      const cost = cachedCost(costsByDocument, args.document, args.operationName, args.variableValues, () =>
+        costOf(args.schema, args.document, args.operationName, args.variableValues, estimator!),
+      );
       costs.set(args, cost);
       if (cost > limits.maxCost) {
         setResultAndStopExecution({
@@ -112,6 +117,34 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
       }
     },
   };
+}
+
+/** Distinct operation-and-variables pairs kept per document: a client varying its variables keeps few of them. */
+const COSTS_PER_DOCUMENT = 16;
+
+/**
+ * A document's cost depends only on the schema, the operation and the
+ * variables, so a repeated request reuses it instead of walking the document
+ * again. Variables too large to be worth a key are not kept.
+ */
+function cachedCost(
+  costsByDocument: WeakMap<DocumentNode, Map<string, number>>,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  compute: () => number,
+): number {
+  const variablesKey = variables ? JSON.stringify(variables) : '';
+  if (variablesKey.length > 1024) return compute();
+  const key = `${operationName ?? ''}\n${variablesKey}`;
+  let known = costsByDocument.get(document);
+  const kept = known?.get(key);
+  if (kept !== undefined) return kept;
+  const cost = compute();
+  if (!known) costsByDocument.set(document, (known = new Map()));
+  if (known.size >= COSTS_PER_DOCUMENT) known.clear();
+  known.set(key, cost);
+  return cost;
 }
 
 /**

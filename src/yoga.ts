@@ -25,6 +25,7 @@ import { DatabaseUnavailable } from './db/postgres-pool.js';
 import { serviceUnavailable } from './errors.js';
 import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
 import { requestDeadline } from './http/deadline.js';
+import { streamHeavyAnswers } from './http/streamed-answers.js';
 import { codeRequestParseErrors } from './http/request-errors.js';
 import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
 import { admitByCost } from './limits/admission.js';
@@ -135,6 +136,8 @@ export function createGateway({
       // After admission, so that the deadline counts the wait for a turn too.
       requestDeadline(requestTimeoutMs),
       codeRequestErrors(),
+      // Before compression, which then reads the stream.
+      streamHeavyAnswers(),
       // Compressed answers are bytes already; the others large enough are made bytes.
       ...(compression ? [compressAnswers()] : []),
       sendLargeAnswersAsBytes(),

@@ -52,6 +52,11 @@ const costs = new WeakMap<object, number>();
 /** The cost computed for an execution's arguments (the object Envelop's onExecute hooks share), if any. */
 export const costOfExecution = (args: object): number | undefined => costs.get(args);
 
+const requestCosts = new WeakMap<Request, number>();
+
+/** The cost computed for the document a request executed, if any. */
+export const costOfRequest = (request: Request): number | undefined => requestCosts.get(request);
+
 export function limitDocuments(limits: DocumentLimits): Plugin {
   // Armor's rejections carry no code: report our own error instead of letting armor throw its.
   const reject = {
@@ -103,6 +108,8 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
         costOf(args.schema, args.document, args.operationName, args.variableValues, estimator!),
       );
       costs.set(args, cost);
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request) requestCosts.set(request, cost);
       if (cost > limits.maxCost) {
         setResultAndStopExecution({
           errors: [

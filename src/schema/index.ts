@@ -2,6 +2,7 @@
 // builder), then builds the schema as an Apollo Federation subgraph.
 import { assertValidSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
+import { resolveLongListsInTurns } from '../execution/turns.js';
 import type { RequestContext } from '../context.js';
 import { answerEntitiesOneByOne } from './shared/entity.js';
 import { serveSubgraphSdl } from './shared/sdl.js';
@@ -41,6 +42,7 @@ for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) 
   };
 }
 answerEntitiesOneByOne(schema);
+resolveLongListsInTurns(schema);
 serveSubgraphSdl(schema);
 // Fail at start-up, not on the first request.
 assertValidSchema(schema);

@@ -1,0 +1,75 @@
+// A heavy answer (a whole member list) is streamed in pieces: the same bytes
+// as the answer written at once, whatever media type or encoding the client
+// asks for (src/http/streamed-answers.ts).
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/config.js';
+import { createGateway, type Gateway } from '../../src/yoga.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { addMembers } from '../support/fixtures.js';
+import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+const MEMBERS = 600;
+const MEMBER =
+  'username email name avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name } ' +
+  'user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }';
+
+describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
+  let gw: TestGateway;
+  // The same database behind a gateway whose cost model sees small member lists: nothing it answers is heavy.
+  let unstreamed: Gateway;
+  let owner: string;
+  const document = `{ organizationMembers(organization: "big") { ${MEMBER} } }`;
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    owner = (await makeUser(gw.database, { siteRoles: ['owner'] })).token;
+    const organization = await makeOrganization(gw.database, 'big');
+    await addMembers(
+      gw.database,
+      organization.id,
+      Array.from({ length: MEMBERS }, (_, i) => `member${String(i).padStart(4, '0')}`),
+      ['organization-auditor'],
+    );
+    unstreamed = createGateway({
+      database: gw.database,
+      limits: { ...DEFAULT_LIMITS, listSizes: { ...DEFAULT_LIMITS.listSizes, members: 10 } },
+    });
+  });
+  afterAll(() => gw?.close());
+
+  const ask = (gateway: Gateway, headers: Record<string, string> = {}) =>
+    gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'coder-session-token': owner, ...headers },
+      body: JSON.stringify({ query: document }),
+    });
+
+  it.each(['application/json', 'application/graphql-response+json'])(
+    'answers a whole member list as %s in pieces, byte for byte what it writes at once',
+    async (accept) => {
+      const streamed = await ask(gw.yoga, { accept });
+      const whole = await ask(unstreamed, { accept });
+      expect(streamed.headers.get('content-length')).toBeNull();
+      expect(whole.headers.get('content-length')).not.toBeNull();
+      expect(streamed.status).toBe(whole.status);
+      expect(streamed.headers.get('content-type')).toBe(whole.headers.get('content-type'));
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of streamed.body as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+      expect(chunks.length).toBeGreaterThan(1);
+      const text = Buffer.concat(chunks).toString('utf8');
+      expect(text).toBe(await whole.text());
+      const answer = JSON.parse(text);
+      expect(answer.data.organizationMembers).toHaveLength(MEMBERS);
+      expect(answer.data.organizationMembers[MEMBERS - 1].username).toBe(`member${MEMBERS - 1}`);
+      expect(answer.errors).toBeUndefined();
+    },
+  );
+
+  it('compresses a streamed answer when the client asks for it', async () => {
+    const streamed = await ask(gw.yoga, { 'accept-encoding': 'gzip' });
+    expect(streamed.headers.get('content-encoding')).toBe('gzip');
+    const text = gunzipSync(Buffer.from(await streamed.arrayBuffer())).toString('utf8');
+    expect(text).toBe(await (await ask(unstreamed)).text());
+  });
+});

@@ -126,8 +126,12 @@ export function streamHeavyAnswers(): Plugin {
       const data = streamedData.get(request);
       streamedData.delete(request);
       return response.text().then((shell) => {
-        const headers = new fetchAPI.Headers(response.headers);
-        headers.delete('content-length');
+        // Copied one by one: whatwg-node's Headers built from another keeps its
+        // names' case and then fails a lower-case get('content-type').
+        const headers = new fetchAPI.Headers();
+        response.headers.forEach((value, name) => {
+          if (name.toLowerCase() !== 'content-length') headers.set(name, value);
+        });
         const body = streamOf('{"data":', jsonPieces(data), shell.slice(OPENING.length));
         setResponse(new fetchAPI.Response(body, { status: response.status, headers }));
       });

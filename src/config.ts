@@ -30,7 +30,7 @@ export const DEFAULT_LIMITS: DocumentLimits = {
   maxAliases: 30,
   maxTokens: 3000,
   maxDirectives: 30,
-  maxCost: 2_000_000,
+  maxCost: 600_000,
   maxCostInFlight: 500_000,
   listSizes: { members: 5000, organizations: 20 },
 };

@@ -82,6 +82,17 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
     ['OrganizationMemberConnection.edges', fixed(1)],
     ['Query._entities', (args) => (Array.isArray(args.representations) ? args.representations.length : 1)],
   ]);
+  // Any other Relay connection (audit logs, a future one): a page of `first`/`last`, or as long as a member list.
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const connection = getNamedType(field.type);
+      if (!isObjectType(connection) || !connection.getFields().edges) continue;
+      const key = `${type.name}.${field.name}`;
+      if (!table.has(key)) table.set(key, pageSize(sizes.members, 'edges'));
+      table.set(`${connection.name}.edges`, fixed(1));
+    }
+  }
   // Introspection: the schema's own sizes, so that one full introspection costs what it can return.
   const types = Object.values(schema.getTypeMap());
   const most = (count: (type: GraphQLNamedType) => number) => Math.max(1, ...types.map(count));

@@ -22,7 +22,7 @@ const QUERY = `
   query ($a: String!, $b: String!) {
     organizations {
       id
-      members { totalCount edges { node { username user { organizationMemberships { organizationId } } } } }
+      members(first: 50) { totalCount edges { node { username user { organizationMemberships { organizationId } } } } }
     }
     listA: organizationMembers(organization: $a) { username roles { name } user { organizationMemberships { organizationId } } }
     listB: organizationMembers(organization: $b) { username }

@@ -53,7 +53,7 @@ export interface GatewayOptions {
   sessionCacheMs?: number;
   /** Serve a session's repeated query from memory for this long (RESPONSE_CACHE_MS); 0, the default, never. */
   responseCacheMs?: number;
-  /** Audit rows: written (the default), only read (AUDIT=false), or absent from the database (src/app.ts decides). */
+  /** Audit rows: written (the default), only read (AUDIT=false), or absent from the database (src/server.ts decides). */
   auditLogs?: AuditLogMode;
   /** Slide session expiry (default true; DISABLE_SESSION_EXPIRY_REFRESH). */
   sessionExpiryRefresh?: boolean;

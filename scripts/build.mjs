@@ -1,6 +1,6 @@
 // `npm run build` (run by `npm start`): generates the Prisma client if the
-// schema changed, then compiles src/ to dist/, skipping the compiler (about
-// 3 s even when incremental) when no source file changed since the last build.
+// schema changed, then compiles src/ to dist/, skipping the compiler (seconds
+// even when incremental) when no source file changed since the last build.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

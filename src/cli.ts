@@ -131,7 +131,8 @@ const commands: Record<string, Command> = {
     const implicit = roles.find((role) => role === ROLE.orgMember || isSiteRoleName(role));
     if (implicit)
       throw new UsageError(
-        `--role "${implicit}" is not a role to store on a membership (organization-member is implied; site roles go on the user)`,
+        `--role "${implicit}" is not a role to store on a membership ` +
+          '(organization-member is implied; site roles go on the user)',
       );
     return async (db) => {
       const member = await db.prisma.$transaction((tx) => addMember(tx, org, user, roles));

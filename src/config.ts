@@ -131,7 +131,7 @@ export type Config = {
   workers: number;
   /** How long a session token's row may be reused (0: read it on every request); see src/auth/session-cache.ts. */
   sessionCacheMs: number;
-  /** How long a session's answer to a query may be served again from memory (0: never); see src/http/response-cache.ts. */
+  /** How long a session's answer to a query may be served again from memory (0: never); src/http/response-cache.ts. */
   responseCacheMs: number;
   /** On SIGTERM, how long requests in progress may take to finish before their connections are cut. */
   shutdownTimeoutMs: number;
@@ -176,12 +176,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s = parsed.data;
   if (s.WORKERS > 1 && !s.DATABASE_URL) {
     throw new ConfigError(
-      `invalid configuration: WORKERS=${s.WORKERS}: more than one worker needs DATABASE_URL (the embedded database serves one process)`,
+      `invalid configuration: WORKERS=${s.WORKERS}: more than one worker needs DATABASE_URL ` +
+        '(the embedded database serves one process)',
     );
   }
   if (s.PROXY_TRUSTED_ORIGINS.length && !s.PROXY_TRUSTED_HEADERS.length) {
     throw new ConfigError(
-      'invalid configuration: PROXY_TRUSTED_ORIGINS is set but PROXY_TRUSTED_HEADERS is not: name the header your proxies set (such as X-Forwarded-For)',
+      'invalid configuration: PROXY_TRUSTED_ORIGINS is set but PROXY_TRUSTED_HEADERS is not: ' +
+        'name the header your proxies set (such as X-Forwarded-For)',
     );
   }
   return {

@@ -1,38 +1,34 @@
-// `npm start`: reads the configuration from the environment, then serves from
-// a worker thread whose heap suits the database (below). With WORKERS > 1
-// (PostgreSQL only), a primary process prepares the database once and forks
-// that many gateway processes sharing the port, as replicas would.
+// `npm start` runs this file: the configuration, then where the gateway runs (src/runtime.ts), then in the
+// gateway's thread or process the database and its migrations, the first-start bootstrap, the HTTP server and
+// shutdown. With WORKERS > 1 a primary process prepares the database once and forks the gateway processes.
+// Tests and the benchmark call `startGateway`; importing this module starts nothing.
 //
-// This module stays small: the main thread of a single gateway loads nothing
-// but the configuration, and the gateway's code only where it runs.
+// The gateway's own modules are imported where they run (`await import`): a main thread that only starts the
+// gateway's thread, or forks its processes, never loads them.
 import cluster from 'node:cluster';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { AddressInfo } from 'node:net';
+import { format } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import type { AuditLogMode } from './context.js';
+import type { Database } from './db/database.js';
+import type { Logger } from './logger.js';
+import type { Tracing } from './observability/tracing.js';
+import type { BootstrapResult } from './operator/bootstrap.js';
+import {
+  gatewayThread,
+  isEntryModule,
+  processExecArgv,
+  serveFromThread,
+  type StopRequests,
+  stopOnSignals,
+} from './runtime.js';
 
-/**
- * The young generation (V8's semi-space, in MB) the gateway's heap gets, by
- * database. Answers of a thousand members stay alive across a request's wait
- * for PostgreSQL, so most of what one allocates survives a small young
- * generation and is copied, promoted and collected again: with 32 MB rather
- * than 8, (b) of `npm run bench` spent 11.5 against 16.0 ms of gateway CPU per
- * request and served 16% more in an interleaved run (README "Performance"),
- * for about 60 MB. PGlite's heap already holds the database, and keeps 8 MB to
- * stay well under the 300 MB budget.
- *
- * A Node flag (`--max-semi-space-size`) sizes the heap before any code runs,
- * so it cannot depend on the configuration; a worker thread's resource limits
- * are set when it starts. A flag given to node still wins: V8 applies it over
- * any thread's limits.
- */
-const SEMI_SPACE_MB = { pglite: 8, postgres: 32 } as const;
-
-const semiSpaceMb = (config: Config) => (config.databaseUrl ? SEMI_SPACE_MB.postgres : SEMI_SPACE_MB.pglite);
-
-/** What V8 calls the young generation: two semi-spaces and as much again for new large objects. */
-const youngGenerationMb = (semiSpaceMb: number) => 3 * semiSpaceMb;
-
-/** How long past SHUTDOWN_TIMEOUT_MS the main thread waits for the gateway's thread to exit on its own. */
-const THREAD_EXIT_MARGIN_MS = 250;
+export interface RunningGateway {
+  url: string;
+  database: Database;
+  bootstrap: BootstrapResult;
+  close(): Promise<void>;
+}
 
 function configOrExit(): Config {
   try {
@@ -44,42 +40,235 @@ function configOrExit(): Config {
   }
 }
 
-/** Runs the gateway in a worker thread and lives as long as it does, passing it SIGINT and SIGTERM. */
-function serveFromThread(config: Config) {
-  const thread = new Worker(new URL(import.meta.url), {
-    workerData: config,
-    resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(semiSpaceMb(config)) },
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    // Once: a second Ctrl-C ends the process without waiting for requests in progress.
-    process.once(signal, () => {
-      thread.postMessage({ stop: signal });
-      // The thread exits by itself within the timeout; this thread makes sure of it even if
-      // the gateway's is busy (PGlite runs a statement on it, and cannot be interrupted).
-      setTimeout(() => process.exit(1), config.shutdownTimeoutMs + THREAD_EXIT_MARGIN_MS).unref();
-    });
+/**
+ * Migrations, then the first-start bootstrap. With MIGRATE=false the database is someone else's (a Coder
+ * deployment's): only check that the schema is there, and write nothing, since a first owner made here would take
+ * the place of the one Coder's own setup creates.
+ */
+async function prepareDatabase(database: Database, config: Config, logger: Logger): Promise<BootstrapResult> {
+  if (!config.migrate) {
+    const { assertSchemaPresent } = await import('./db/migrate.js');
+    await assertSchemaPresent(database.prisma);
+    return { createdOrganization: false };
   }
-  // A crash the thread did not handle (it reports its own start-up failures).
-  thread.on('error', (error) => console.error(error));
-  thread.on('exit', (code) => process.exit(code));
+  const applied = await database.migrate();
+  logger.info({ applied }, applied.length ? 'applied database migrations' : 'database schema is up to date');
+  const { bootstrap } = await import('./operator/bootstrap.js');
+  return bootstrap(database.prisma);
 }
 
-if (!isMainThread) {
-  const { serve } = await import('./serve.js');
-  await serve(workerData as Config, (stop) =>
-    parentPort!.once('message', (message: { stop: string }) => stop(message.stop)),
-  );
-} else if (cluster.isWorker) {
-  // Forked by supervise() (src/serve.ts), with node flags that size the heap.
-  const { serve, stopOnSignals } = await import('./serve.js');
-  await serve(configOrExit(), stopOnSignals);
-} else {
-  const config = configOrExit();
-  if (config.workers > 1) {
-    const { supervise } = await import('./serve.js');
-    // Flags given to node come after ours, and so win.
-    await supervise(config, [`--max-semi-space-size=${semiSpaceMb(config)}`, ...process.execArgv]);
-  } else {
-    serveFromThread(config);
+/**
+ * Whether changes are audited (docs/audit.md). Our migrations create `audit_logs` and every Coder database has
+ * it; a database served with MIGRATE=false that lacks it is still served, unaudited, as SPEC E writes rows where
+ * the table exists, and the gateway says so at start.
+ */
+export async function auditLogMode(database: Database, config: Config, logger: Logger): Promise<AuditLogMode> {
+  const { tablePresent } = await import('./db/migrate.js');
+  if (!(await tablePresent(database.prisma, 'audit_logs'))) {
+    logger.warn('the database has no audit_logs table: changes made through the gateway will not be audited');
+    return 'absent';
   }
+  if (!config.audit) logger.info('AUDIT=false: changes made through the gateway will not be audited');
+  return config.audit ? 'write' : 'read';
+}
+
+/** What SHUTDOWN_TIMEOUT_MS keeps for closing the database after requests: a quarter, at most a second. */
+const closeGraceMs = (shutdownTimeoutMs: number) => Math.min(1000, shutdownTimeoutMs / 4);
+
+/** Opens and prepares the database, builds the gateway (src/yoga.ts) and listens. */
+export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
+  const [{ openDatabase }, { createGateway }, { createStoppableServer }, { readTrustedDocuments }] = await Promise.all([
+    import('./db/database.js'),
+    import('./yoga.js'),
+    import('./http/shutdown.js'),
+    import('./http/trusted-documents.js'),
+  ]);
+  // Read before anything starts: a file that is not there or not JSON stops start-up with the reason.
+  const trustedDocuments = config.trustedDocuments ? readTrustedDocuments(config.trustedDocuments) : undefined;
+  const database = await openDatabase(config);
+  let stopTracing = async () => {};
+  try {
+    const bootstrapped = await prepareDatabase(database, config, logger);
+    let tracing: Tracing | undefined;
+    if (config.otlpEndpoint) {
+      const { createTracing, startOtlpTracing } = await import('./observability/tracing.js');
+      const otlp = await startOtlpTracing(config.otlpEndpoint);
+      stopTracing = otlp.stop;
+      tracing = createTracing(otlp.provider);
+    }
+    const yoga = createGateway({
+      database,
+      logger,
+      sessionCacheMs: config.sessionCacheMs,
+      responseCacheMs: config.responseCacheMs,
+      auditLogs: await auditLogMode(database, config, logger),
+      sessionExpiryRefresh: config.sessionExpiryRefresh,
+      proxyTrustedOrigins: config.proxyTrustedOrigins,
+      proxyTrustedHeaders: config.proxyTrustedHeaders,
+      accessLog: config.accessLog,
+      metrics: config.metrics,
+      compression: config.compression,
+      tracing,
+      trustedDocuments,
+      migrate: config.migrate,
+      limits: config.limits,
+      requestTimeoutMs: config.requestTimeoutMs,
+      corsOrigins: config.corsOrigins,
+      graphiql: config.graphiql ? { persistHeaders: config.graphiqlPersistHeaders } : false,
+    });
+    const { server, stop } = createStoppableServer(yoga);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return {
+      url: `http://${host}:${port}/graphql`,
+      database,
+      bootstrap: bootstrapped,
+      close: async () => {
+        // Requests get most of SHUTDOWN_TIMEOUT_MS to finish; closing the database gets the rest.
+        await stop(Math.max(0, config.shutdownTimeoutMs - closeGraceMs(config.shutdownTimeoutMs)));
+        await database.close();
+        // Sends the spans still buffered.
+        await stopTracing().catch(() => {});
+      },
+    };
+  } catch (error) {
+    await stopTracing().catch(() => {});
+    await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Logged once, on the start that created the owner; only its hash is stored. */
+function announceOwner(logger: Logger, { owner }: BootstrapResult, url: string) {
+  if (!owner) return;
+  // Whatever LOG_LEVEL says: without this line nobody could ever sign in.
+  logger
+    .child({}, { level: 'info' })
+    .info(
+      { owner: owner.username, token: owner.token, url },
+      `created the first owner "${owner.username}"; its session token is shown only now. ` +
+        `Open ${url} and send it as the header Coder-Session-Token: ${owner.token}`,
+    );
+}
+
+/**
+ * Every line on stdout is JSON: what a library prints through `console` (graphql-jit reports a failed compilation
+ * with console.error, for one) goes to the JSON log too, at the matching level.
+ */
+function consoleToLog(logger: Logger) {
+  const levels = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' } as const;
+  for (const [method, level] of Object.entries(levels)) {
+    console[method as keyof typeof levels] = (...args: unknown[]) => logger[level](format(...args));
+  }
+}
+
+/** A JSON logger that `console` writes to as well. */
+async function processLogger(config: Config): Promise<Logger> {
+  const { createLogger } = await import('./logger.js');
+  const logger = createLogger(config.logLevel);
+  consoleToLog(logger);
+  return logger;
+}
+
+/** A gateway that cannot start says why, once, and exits 1. */
+async function failingFast(logger: Logger, start: () => Promise<void>) {
+  try {
+    await start();
+  } catch (error) {
+    const [{ MigrationError }, { DataDirInUseError }] = await Promise.all([
+      import('./db/migrate.js'),
+      import('./db/data-dir.js'),
+    ]);
+    if (error instanceof MigrationError || error instanceof DataDirInUseError) {
+      logger.fatal(error.message);
+      // And plainly on stderr, for the person at the terminal.
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      logger.fatal({ err: error }, 'could not start');
+    }
+    process.exit(1);
+  }
+}
+
+/**
+ * Stopping ends within SHUTDOWN_TIMEOUT_MS whatever is still running: closing the database waits for connections
+ * in use, and one whose server stopped answering would hold the process for minutes.
+ */
+function exitAfter(timeoutMs: number, logger?: Logger): void {
+  setTimeout(() => {
+    logger?.error({ timeoutMs }, 'could not stop within SHUTDOWN_TIMEOUT_MS; exiting anyway');
+    process.exit(1);
+  }, timeoutMs).unref();
+}
+
+/** Serves until `stopRequests` says to stop; exits (the process, or the thread it runs in) when closed. */
+async function serve(config: Config, stopRequests: StopRequests): Promise<void> {
+  const logger = await processLogger(config);
+  await failingFast(logger, async () => {
+    const gateway = await startGateway(config, logger);
+    const database = gateway.database.kind === 'pglite' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL';
+    logger.info(
+      { url: gateway.url, database: gateway.database.kind },
+      `serving GraphQL at ${gateway.url} on ${database}`,
+    );
+    announceOwner(logger, gateway.bootstrap, gateway.url);
+    stopRequests((signal) => {
+      logger.info({ signal }, 'shutting down');
+      exitAfter(config.shutdownTimeoutMs, logger);
+      gateway.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  });
+}
+
+/**
+ * WORKERS > 1 (PostgreSQL only): prepares the database once, then forks that many gateway processes sharing the
+ * port, as replicas would; stops them on SIGINT or SIGTERM, and all of them if one dies.
+ */
+async function supervise(config: Config): Promise<void> {
+  const logger = await processLogger(config);
+  await failingFast(logger, async () => {
+    const { openDatabase } = await import('./db/database.js');
+    const database = await openDatabase(config);
+    let bootstrapped: BootstrapResult;
+    try {
+      bootstrapped = await prepareDatabase(database, config, logger);
+    } finally {
+      await database.close();
+    }
+    // The database is ready: workers neither migrate nor bootstrap again.
+    cluster.setupPrimary({ execArgv: processExecArgv(config, process.execArgv) });
+    for (let i = 0; i < config.workers; i++) cluster.fork({ MIGRATE: 'false' });
+    cluster.once('listening', (_worker, address) => {
+      announceOwner(logger, bootstrapped, `http://${config.host}:${address.port}/graphql`);
+    });
+    let stopping = false;
+    cluster.on('exit', (worker, code) => {
+      if (stopping) return;
+      logger.error({ pid: worker.process.pid, code }, 'a gateway worker died; stopping');
+      stopping = true;
+      for (const other of Object.values(cluster.workers ?? {})) other?.kill('SIGTERM');
+      process.exitCode = 1;
+    });
+    stopOnSignals(() => {
+      stopping = true;
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    });
+  });
+}
+
+const thread = gatewayThread();
+if (thread) {
+  await serve(thread.config, thread.stopRequests);
+} else if (isEntryModule(import.meta.url)) {
+  const config = configOrExit();
+  if (cluster.isWorker) await serve(config, stopOnSignals);
+  else if (config.workers > 1) await supervise(config);
+  else serveFromThread(new URL(import.meta.url), config);
 }

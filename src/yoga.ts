@@ -53,7 +53,7 @@ export interface GatewayOptions {
   sessionCacheMs?: number;
   /** Serve a session's repeated query from memory for this long (RESPONSE_CACHE_MS); 0, the default, never. */
   responseCacheMs?: number;
-  /** Audit rows: written (the default), only read (AUDIT=false), or absent from the database (src/app.ts decides). */
+  /** Audit rows: written (the default), only read (AUDIT=false), or absent from the database (src/server.ts). */
   auditLogs?: AuditLogMode;
   /** Slide session expiry (default true; DISABLE_SESSION_EXPIRY_REFRESH). */
   sessionExpiryRefresh?: boolean;
@@ -129,7 +129,7 @@ export function createGateway({
       limitDocuments(limits),
       // Repeated and heavy documents run as code compiled for them (src/execution/jit.ts).
       compileRepeatedOrHeavyDocuments(logger),
-      // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it inside the operation's span.
+      // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it in the operation's span.
       ...(tracing?.plugins ?? []),
       // After the executors above, so that it wraps whichever runs.
       admitByCost(limits.maxCostInFlight),

@@ -10,7 +10,7 @@ import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../src/app.js';
+import { startGateway, type RunningGateway } from '../src/server.js';
 import { type Config, DEFAULT_LIMITS, loadConfig } from '../src/config.js';
 import { DataDirInUseError } from '../src/db/data-dir.js';
 import { openDatabase, type DatabaseKind } from '../src/db/database.js';

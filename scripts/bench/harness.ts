@@ -34,7 +34,7 @@ export interface GatewayProcess {
  * The gateway in its own process, as `npm start` runs it (the benchmarks build
  * it first), in production mode; `semiSpaceMb`, if given, is passed to node
  * as `--max-semi-space-size`, which overrides the young generation the
- * gateway picks for its database (src/server.ts).
+ * gateway picks for its database (src/runtime.ts).
  */
 export function startGatewayProcess(env: Record<string, string>, semiSpaceMb?: number): Promise<GatewayProcess> {
   const args = startArguments();

@@ -1,7 +1,7 @@
 // `npm run bench:postgraphile`: the gateway against PostGraphile v5, on the
 // same PostgreSQL database and data set as `npm run bench`, for every shape of
 // every read (scripts/bench/operations.ts), driven in turns: the machine is
-// shared, and its speed moves by up to 40% within an hour, so a rate measured
+// shared, and its speed drifts from one hour to the next, so a rate measured
 // at another time says little. Both servers run side by side and take turns
 // under load (slices of a few seconds, gateway, PostGraphile, PostGraphile,
 // gateway, ...), and the report gives each shape's ratios within the run.

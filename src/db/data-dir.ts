@@ -1,6 +1,6 @@
 // The embedded database's folder is one process's at a time: a lock file
 // names the process that holds it. Apart from pglite.ts so that the server
-// and the CLI can name the error without loading PGlite (40 MB) on PostgreSQL.
+// and the CLI can name the error without loading PGlite on PostgreSQL.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -31,7 +31,8 @@ export function lockDataDir(dataDir: string): () => void {
     // of a container whose process numbers start over (the gateway as pid 1).
     if (holder !== process.pid && isAlive(holder)) {
       throw new DataDirInUseError(
-        `DATA_DIR ${dataDir} is in use by process ${holder}: the embedded database serves one process at a time (stop it, or use DATABASE_URL)`,
+        `DATA_DIR ${dataDir} is in use by process ${holder}: ` +
+          'the embedded database serves one process at a time (stop it, or use DATABASE_URL)',
       );
     }
     writeFileSync(lockFile, String(process.pid)); // left behind by a process that died

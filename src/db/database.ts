@@ -19,7 +19,7 @@ export interface Database {
   prisma: PrismaClient;
   /** The hottest reads' hand-written SQL, on the same connections (see sql.ts). */
   sql: Sql;
-  /** Calls `listener` with every SQL statement the gateway runs (Prisma's and `sql`'s); returns a function that stops it. */
+  /** Calls `listener` with every SQL statement run (Prisma's and `sql`'s); returns a function that stops it. */
   onStatement(listener: StatementListener): () => void;
   /** PostgreSQL's connection pool as it is now; undefined for the embedded database, which has none. */
   poolStats(): PoolStats | undefined;
@@ -89,7 +89,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       },
     );
   }
-  // Loaded only for the embedded database: PGlite costs 40 MB of memory to import.
+  // Loaded only for the embedded database: PGlite is large to import.
   const { openPGlite, pgliteAdapterFactory } = await import('./pglite.js');
   const { pglite, close } = await openPGlite(config.dataDir);
   const adapter = pgliteAdapterFactory(pglite);
@@ -105,15 +105,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 }
 
 /**
- * Every statement is prepared once per connection (see preparedStatementName),
- * and PostgreSQL goes over to one plan per statement after five runs, except
- * where it cannot estimate the rows without the values: our unnest()-shaped
- * member pages, which it planned afresh on every run, 0.4 to 0.5 ms of a
- * page's 2 ms (one prepared page statement run 100 times each way,
- * alternately; README "Performance"). So each new connection asks for one
- * plan per statement, before its first statement. A SET rather than a startup
- * option, which poolers such as PgBouncer refuse; if the server refuses it,
- * the connection still serves, with PostgreSQL's own choice of plans.
+ * Every statement is prepared once per connection (see preparedStatementName). PostgreSQL would plan our
+ * unnest()-shaped member pages afresh on every run, since it cannot estimate their rows without the values, so each
+ * new connection asks for one plan per statement (docs/performance.md). A SET rather than a startup option, which
+ * poolers such as PgBouncer refuse; if the server refuses it, the connection still serves with PostgreSQL's plans.
  */
 async function planOnce(client: pg.ClientBase): Promise<void> {
   await client.query('SET plan_cache_mode = force_generic_plan').catch(() => {});

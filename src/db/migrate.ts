@@ -31,9 +31,9 @@ export async function applyMigrations(
 /**
  * Whether the database has applied every migration in `migrationsDir` and no
  * other, and none failed: then the engine would change nothing, and starting
- * it is skipped, which is every start but the first (restarts 0.3 s sooner on
- * either database; README "Start-up"). Any other state, including no
- * migrations table yet, is the engine's to apply or refuse.
+ * it is skipped, which is every start but the first (docs/performance.md).
+ * Any other state, including no migrations table yet, is the engine's to
+ * apply or refuse.
  */
 export async function allMigrationsApplied(
   run: RunStatement,
@@ -76,7 +76,8 @@ export async function assertSchemaPresent(prisma: PrismaClient): Promise<void> {
   const missing = rows.filter((row) => !row.present).map((row) => row.name);
   if (missing.length) {
     throw new MigrationError(
-      `the database lacks the tables ${missing.join(', ')}: start once with MIGRATE=true, or point DATABASE_URL at a Coder database`,
+      `the database lacks the tables ${missing.join(', ')}: ` +
+        'start once with MIGRATE=true, or point DATABASE_URL at a Coder database',
     );
   }
 }

@@ -54,7 +54,7 @@ export async function readMigrations(baseDir = DEFAULT_MIGRATIONS_DIR): Promise<
  */
 export async function pendingSchemaChanges(baseDir = DEFAULT_MIGRATIONS_DIR): Promise<string> {
   const [schema, migrations] = await Promise.all([readSchema(), readMigrations(baseDir)]);
-  // Loaded here only: the gateway itself never diffs, and PGlite is 40 MB to import.
+  // Loaded here only: the gateway itself never diffs, and PGlite is large to import.
   const [{ PGlite }, { PrismaPGlite }, { withSchemaEngine }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('pglite-prisma-adapter'),

@@ -10,12 +10,9 @@ import { lockDataDir } from './data-dir.js';
 import { withWholeScripts } from './whole-scripts.js';
 
 /**
- * PostgreSQL's default 128 MB of shared buffers is memory the WebAssembly
- * build touches at start, whatever the data. 16 MB holds the embedded
- * database's working set at the sizes it is meant for; pages beyond that are
- * read again from the files, which the operating system caches. Each halving
- * from 128 MB took its size off the process's resident memory, and 32 and
- * 16 MB served the bench at the same rates (README "Performance").
+ * PostgreSQL's default shared buffers are memory the WebAssembly build touches at start, whatever the data. This
+ * holds the embedded database's working set at the sizes it is meant for; pages beyond it are read again from the
+ * files, which the operating system caches (docs/performance.md).
  */
 const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
@@ -48,9 +45,8 @@ export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; clo
 /**
  * PGlite runs each statement on the gateway's thread and answers with
  * promises alone, so a large document's statements, one after another, never
- * let the event loop take new requests or fire timers: a one-member read
- * waited behind 16 connections of heavy documents for more than 10 s
- * (docs/performance-notes.md). Each statement first yields to the event loop.
+ * let the event loop take new requests or fire timers (docs/performance.md).
+ * Each statement first yields to the event loop.
  */
 function yieldBeforeEachStatement(pglite: PGlite): void {
   const query = pglite.query.bind(pglite);
@@ -67,13 +63,9 @@ const CREATE_DATABASE = `
     .then((db) => db.close());`;
 
 /**
- * Creating a database (initdb) takes PGlite about 750 MB for a few seconds,
- * and a gateway that did it in process kept 327 MB after a full garbage
- * collection, against 253 MB when another process does it. So a folder with
- * no database yet (no PG_VERSION, PGlite's own test) gets one from a
- * short-lived node process, and the gateway then opens it as it would on any
- * restart. The first start takes about 2.7 s longer for it (README
- * "Start-up").
+ * Creating a database (initdb) takes PGlite far more memory than serving, and a process that did it keeps much of
+ * it. So a folder with no database yet (no PG_VERSION, PGlite's own test) gets one from a short-lived node process,
+ * and the gateway then opens it as on any restart, at the cost of a slower first start (docs/performance.md).
  */
 async function createApart(dataDir: string, startParams: string[]): Promise<void> {
   const env = {
@@ -102,7 +94,7 @@ interface TransactionStarter {
 }
 
 /**
- * pglite-prisma-adapter 0.7.2 (the latest) loses an error raised by COMMIT
+ * pglite-prisma-adapter (0.7.2) loses an error raised by COMMIT
  * (a deferred constraint, say): it rejects a promise already resolved, so
  * Prisma reports a transaction PostgreSQL rolled back as committed, the bug
  * Prisma fixed in its PlanetScale adapter (prisma/orm#29155). Until the

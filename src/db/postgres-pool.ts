@@ -45,8 +45,16 @@ export class DatabaseUnavailable extends Error {
 
 /** SQLSTATE classes and codes that mean the server cannot serve now: connection exceptions, shutdown, start-up. */
 const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-4]|53300)/;
-const UNAVAILABLE_MESSAGE =
-  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Client has encountered a connection error/;
+const UNAVAILABLE_MESSAGE = new RegExp(
+  [
+    'timeout exceeded when trying to connect',
+    'Connection terminated',
+    'Query read timeout',
+    'connect ECONNREFUSED',
+    'ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND',
+    'Client has encountered a connection error',
+  ].join('|'),
+);
 
 export function isUnavailable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
@@ -60,9 +68,9 @@ const classify = (error: unknown) => (isUnavailable(error) ? new DatabaseUnavail
 
 /**
  * Session settings of every new connection, sent as SET (as poolers such as
- * PgBouncer refuse startup options). `jit = off`: PostgreSQL's JIT compiled
- * our nested member statements for seconds, longer than they ran
- * (docs/performance-notes.md). A setting that the operator's DATABASE_URL
+ * PgBouncer refuse startup options). `jit = off`: PostgreSQL's JIT compiles
+ * our nested member statements for longer than they run
+ * (docs/performance.md). A setting that the operator's DATABASE_URL
  * gives in its startup `options` is left as given.
  */
 export function sessionSettings(limits: PoolLimits, connectionString: string): string {

@@ -1,10 +1,8 @@
 // Hand-written SQL for the hottest reads (the session, member pages, one
 // member, reference lookups, custom roles), run on the driver itself rather
 // than through `prisma.$queryRaw`.
-// Why: Prisma's raw path interprets, converts and re-converts every value,
-// which for a page of 1,000 members costs three times the driver's CPU
-// (17.8 ms against 5.7 ms per statement, measured in process), and CPU is
-// what the gateway and PostgreSQL share. Everything else stays on Prisma.
+// Why: Prisma's raw path interprets, converts and re-converts every value, several times the driver's CPU for a
+// large page (docs/performance.md), and CPU is what the gateway and PostgreSQL share. Everything else stays on Prisma.
 
 import type { StatementListener } from './statement-counter.js';
 

@@ -1,6 +1,6 @@
-// Which documents graphql-jit compiles. Compiled code runs a document in
-// about two thirds of the interpreter's CPU, but compiling costs more than one
-// small execution saves. So a document is compiled when it runs again (the
+// Which documents graphql-jit compiles. Compiled code runs a document on less
+// CPU than the interpreter, but compiling costs more than one small execution
+// saves (docs/performance.md). So a document is compiled when it runs again (the
 // compiled code is cached with the parsed document, which Yoga's parse cache
 // keeps while it is in use) or at once when its answer is large. A stream of
 // documents each sent once, as a hostile client sends them, compiles none of

@@ -1,8 +1,7 @@
 // The largest request body the gateway reads. Yoga has this built in
 // (`maxRequestBodySize`), but it pipes every body through a counting stream,
-// and tearing that pipeline down builds an AbortError with a stack trace. A
-// one-member read ((c) of npm run bench) cost 0.53 to 0.68 ms of gateway CPU
-// with it and 0.33 ms with this, measured alternately in one run. A body with
+// and tearing that pipeline down builds an AbortError with a stack trace, a
+// large part of a small read's CPU (docs/performance.md). A body with
 // a Content-Length is exactly that long (Node's HTTP parser reads no more, and
 // refuses a request that also says chunked), so the header is all that needs
 // checking; only a chunked body is counted.

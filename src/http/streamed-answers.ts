@@ -19,7 +19,7 @@ export const STREAMED_COST = 100_000;
 /** Pieces are gathered into chunks of about this many characters before they are written. */
 const CHUNK_CHARACTERS = 32 * 1024;
 
-/** A value is written with one JSON.stringify when it nests no deeper than this, with lists no longer than SHORT_LIST. */
+/** A value nesting no deeper than this, with lists no longer than SHORT_LIST, is written with one JSON.stringify. */
 const SMALL_DEPTH = 4;
 const SHORT_LIST = 16;
 
@@ -61,7 +61,7 @@ export function* jsonPieces(value: unknown): Generator<string> {
   }
 }
 
-/** The bytes of `head`, the pieces and `tail`, a chunk per pull, each pull on a turn of its own (src/execution/turns.ts). */
+/** The bytes of `head`, the pieces and `tail`: a chunk per pull, each on a turn of its own (execution/turns.ts). */
 function streamOf(head: string, pieces: Iterator<string>, tail: string): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let first = true;
@@ -89,7 +89,7 @@ function streamOf(head: string, pieces: Iterator<string>, tail: string): Readabl
   });
 }
 
-/** What the answer of a streamed request starts with once Yoga's processor has written it with a stand-in for its data. */
+/** How a streamed request's answer starts once Yoga's processor has written it with a stand-in for its data. */
 const OPENING = '{"data":0';
 
 /**

@@ -27,7 +27,7 @@ import type { ComplexityEstimator } from 'graphql-query-complexity';
 export interface ListSizes {
   /** The members an unbounded member list is assumed to hold (QUERY_COST_MEMBERS). */
   members: number;
-  /** The organizations a list of organizations (or a user's memberships) is assumed to hold (QUERY_COST_ORGANIZATIONS). */
+  /** Organizations a list of them (or of a user's memberships) is assumed to hold (QUERY_COST_ORGANIZATIONS). */
   organizations: number;
 }
 

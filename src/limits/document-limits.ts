@@ -30,7 +30,7 @@ export interface DocumentLimits {
   maxDirectives: number;
   /** The most values an answer may hold (QUERY_MAX_COST); see cost.ts. */
   maxCost: number;
-  /** The summed cost of the documents executing at once; a document that would pass it waits its turn (QUERY_COST_IN_FLIGHT). */
+  /** The summed cost of documents executing at once; one that would pass it waits its turn (QUERY_COST_IN_FLIGHT). */
   maxCostInFlight: number;
   listSizes: ListSizes;
 }
@@ -83,7 +83,7 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
               },
             ],
           },
-          // Introspection is left to the cost, which sizes its lists from the schema: GraphiQL's own query nests 15 deep.
+          // Introspection is left to the cost, which sizes lists from the schema: GraphiQL's query nests 15 deep.
           maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...reject },
           maxAliases: { n: limits.maxAliases, ...reject },
           maxDirectives: { n: limits.maxDirectives, ...reject },

@@ -7,7 +7,7 @@
 // of that request alone.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLogMode } from '../../src/app.js';
+import { auditLogMode } from '../../src/server.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createGateway } from '../../src/yoga.js';

@@ -1,8 +1,8 @@
 // PostGraphile v5 over the benchmark's database, for `npm run bench:postgraphile`:
-// the server the issue names as what a user would pick instead of the gateway,
-// run as its documentation sets it up (the amber preset, the node adaptor),
-// with a pool as large as the gateway's and no GraphiQL. It has no
-// authentication: a request runs as the database user the URL names.
+// what a user might pick instead of the gateway, run as its documentation sets
+// it up (the amber preset, the node adaptor), with a pool as large as the
+// gateway's and no GraphiQL. It has no authentication: a request runs as the
+// database user the URL names.
 //
 //   DATABASE_URL=postgresql://... PORT=0 node server.mjs   # prints {"url": ...} once listening
 import { createServer } from 'node:http';

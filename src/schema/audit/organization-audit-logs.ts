@@ -3,6 +3,7 @@
 // entries' positions (time, id), so that pages hold still as entries arrive.
 // Every organization's page in a request comes from one statement.
 import DataLoader from 'dataloader';
+import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import type { RequestContext } from '../../context.js';
 import {
@@ -119,8 +120,7 @@ builder.objectFields(Organization, (t) => ({
       },
       resolve: async (organization, args, ctx) => {
         const { request, keepLast } = pageRequest(ctx, organization.id, args);
-        const decision = auditLogReading(await ctx.gate(), organization.id);
-        if (!decision.allowed) throw decision.error;
+        enforce(auditLogReading(await ctx.gate(), organization.id));
         const page =
           ctx.auditLogs === 'absent' ? { rows: [], more: false } : await ctx.perRequest(loaders).load(request);
         const rows = keepLast === null ? page.rows : page.rows.slice(Math.max(page.rows.length - keepLast, 0));

@@ -2,7 +2,7 @@ import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { addMember, removeMember, updateMemberRoles } from '../../db/writes/members.js';
 import { badUserInput, notFound } from '../../errors.js';
-import { findUser, readableOrganization } from '../organization/lookup.js';
+import { findUser, readableOrganization } from '../shared/references.js';
 import { OrganizationMember } from './member.js';
 import { memberAddition, memberRemoval, memberRoleChange } from './member.policy.js';
 import { memberAfterWrite } from './member-reads.js';

@@ -4,7 +4,7 @@ import { serializePermissions } from '../../access/gate.js';
 import { createCustomRole, deleteCustomRole, updateCustomRole } from '../../db/writes/custom-roles.js';
 import { notFound } from '../../errors.js';
 import type { Permission } from '../../rbac/index.js';
-import { readableOrganization } from '../organization/lookup.js';
+import { readableOrganization } from '../shared/references.js';
 import { PermissionInput } from '../permission/permission.js';
 import { fromCustomRole, Role } from './role.js';
 import { roleCreation, roleDeletion, roleUpdate } from './role.policy.js';

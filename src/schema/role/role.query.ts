@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import { enforce } from '../../access/decision.js';
 import type { OrganizationRow } from '../../db/reads/rows.js';
 import { ASSIGNABLE_ORG_ROLE_NAMES, builtInOrgRole, builtInSiteRole, SITE_ROLE_NAMES } from '../../rbac/index.js';
-import { readableOrganization } from '../organization/lookup.js';
+import { readableOrganization } from '../shared/references.js';
 import { AssignableRole, fromCustomRole, fromDefinition, type AssignableRoleView, type RoleView } from './role.js';
 import { organizationRolesReading, siteRolesReading, withAssignability } from './role.policy.js';
 

@@ -18,6 +18,8 @@ import {
   insertUser,
   isMember,
   listApiKeys,
+  listOrganizations,
+  listUsers,
   organizationByRef,
   organizationNameTaken,
   tokenNameTaken,
@@ -118,6 +120,8 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
     }),
   );
 }
+
+export { listOrganizations, listUsers };
 
 export async function findUser(db: Db, ref: string): Promise<User> {
   const user = await userByRef(db, ref);

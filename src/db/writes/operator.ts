@@ -31,6 +31,14 @@ export async function usernameOrEmailTaken(db: Db, username: string, email: stri
 
 export const insertUser = (db: Db, data: Prisma.UserUncheckedCreateInput): Promise<User> => db.user.create({ data });
 
+/** The non-deleted users, by username. */
+export const listUsers = (db: Db): Promise<User[]> =>
+  db.user.findMany({ where: { deleted: false }, orderBy: { username: 'asc' } });
+
+/** The non-deleted organizations, by name. */
+export const listOrganizations = (db: Db): Promise<Organization[]> =>
+  db.organization.findMany({ where: { deleted: false }, orderBy: { name: 'asc' } });
+
 export const countHumanUsers = (db: Db): Promise<number> => db.user.count({ where: { isSystem: false } });
 
 /** The non-deleted user a reference names (`me` means nothing here). */

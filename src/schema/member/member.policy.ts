@@ -1,7 +1,7 @@
 // Who may see an organization's members (SPEC B.3, D), and who may add,
-// remove and change the roles of members (SPEC D), in Coder's order, and which refusals Coder would record in its
-// audit trail: none for adding (its audit request has no target until the
-// member exists), and for removing and changing roles every refusal after the
+// remove and change the roles of members (SPEC D), in Coder's order.
+// Coder records in its audit trail no refusal to add (no target until the
+// member exists), and every refusal to remove or change roles once the
 // membership was found visible (coderd/members.go, dbauthz's
 // DeleteOrganizationMember and UpdateMemberRoles).
 import type { Gate } from '../../access/gate.js';

@@ -9,9 +9,9 @@ import {
   memberReading,
   memberVisibility,
 } from '../../src/schema/member/member.policy.js';
-import { canReadOrganization } from '../../src/schema/organization/organization.policy.js';
+import { canReadOrganization, organizationReading } from '../../src/schema/organization/organization.policy.js';
 import { organizationRolesReading, siteRolesReading, withAssignability } from '../../src/schema/role/role.policy.js';
-import { canReadUser } from '../../src/schema/user/user.policy.js';
+import { canReadUser, userReading } from '../../src/schema/user/user.policy.js';
 import { callers, gateOf, ORG, OTHER_ORG, summary } from './gates.js';
 
 const c = callers();
@@ -31,6 +31,15 @@ describe('canReadOrganization', () => {
       'auditor',
       'member',
     ]);
+  });
+});
+
+describe('organizationReading', () => {
+  it('gives back a readable organization; none and a hidden one are both NOT_FOUND, unrecorded', () => {
+    const organization = { id: ORG, name: 'acme' };
+    expect(organizationReading(c.member, organization)).toEqual({ allowed: true, value: organization });
+    expect(summary(organizationReading(c.outsider, organization))).toEqual(['NOT_FOUND', 'unrecorded']);
+    expect(summary(organizationReading(c.owner, undefined))).toEqual(['NOT_FOUND', 'unrecorded']);
   });
 });
 
@@ -92,6 +101,15 @@ describe('canReadUser', () => {
       'userAdmin',
       'outsider',
     ]);
+  });
+});
+
+describe('userReading', () => {
+  it('gives back a readable user; none and a hidden one are both NOT_FOUND, unrecorded', () => {
+    const user = { id: randomUUID(), username: 'someone' };
+    expect(userReading(c.owner, user)).toEqual({ allowed: true, value: user });
+    expect(summary(userReading(c.member, user))).toEqual(['NOT_FOUND', 'unrecorded']);
+    expect(summary(userReading(c.owner, undefined))).toEqual(['NOT_FOUND', 'unrecorded']);
   });
 });
 

@@ -1,11 +1,12 @@
 // The `organization` and `user` arguments of the API: parsed once by the one
 // parser (src/db/references.ts), refused before any statement runs when they
 // can name nothing, and looked up through the request's reads.
+import { enforce } from '../../access/decision.js';
 import type { Context, RequestContext } from '../../context.js';
 import { parseOrganizationRef, parseUserRef, type OrganizationRef, type UserRef } from '../../db/references.js';
 import type { OrganizationRow } from '../../db/reads/rows.js';
 import { badUserInput, notFound } from '../../errors.js';
-import { canReadOrganization } from '../organization/organization.policy.js';
+import { organizationReading } from '../organization/organization.policy.js';
 
 /**
  * An organization argument: an id, a name or `default`. One that cannot name
@@ -40,8 +41,7 @@ export async function readableOrganization(ctx: Context, ref: string): Promise<O
     ctx.reads().organizationByRef(organizationArgument(ref)),
     ctx.gate(),
   ]);
-  if (!organization || !canReadOrganization(gate, organization.id)) throw notFound();
-  return organization;
+  return enforce(organizationReading(gate, organization));
 }
 
 /** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */

@@ -11,7 +11,9 @@ import {
   createOrganization,
   createUser,
   issueToken,
+  listOrganizations,
   listTokens,
+  listUsers,
   OperatorError,
   revokeToken,
 } from './operator/operator.js';
@@ -92,7 +94,7 @@ const commands: Record<string, Command> = {
   'user list'(args) {
     parse(args, {});
     return async (db) => {
-      const users = await db.prisma.user.findMany({ where: { deleted: false }, orderBy: { username: 'asc' } });
+      const users = await listUsers(db.prisma);
       return table(
         ['ID', 'USERNAME', 'EMAIL', 'STATUS', 'SITE ROLES'],
         users.map((u) => [u.id, u.username, u.email, u.status, u.rbacRoles.join(',')]),
@@ -115,10 +117,7 @@ const commands: Record<string, Command> = {
   'org list'(args) {
     parse(args, {});
     return async (db) => {
-      const organizations = await db.prisma.organization.findMany({
-        where: { deleted: false },
-        orderBy: { name: 'asc' },
-      });
+      const organizations = await listOrganizations(db.prisma);
       return table(
         ['ID', 'NAME', 'DISPLAY NAME', 'DEFAULT'],
         organizations.map((o) => [o.id, o.name, o.displayName, o.isDefault ? 'yes' : '']),

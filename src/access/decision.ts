@@ -24,3 +24,9 @@ export const refuseUnrecorded = (error: ApiError = notFound()): Decision<never> 
   error,
   recorded: false,
 });
+
+/** The allowed value, or the refusal thrown: for resolvers that act on a decision at once. */
+export function enforce<T>(decision: Decision<T>): T {
+  if (!decision.allowed) throw decision.error;
+  return decision.value;
+}

@@ -1,9 +1,8 @@
-// The one place resolvers ask permission. It builds the RBAC subject from the
-// roles loaded with the session (src/auth/session.ts), once per session, and
-// answers every question through the pure evaluator in src/rbac, which
-// memoises decisions.
+// The caller's permissions, which the policies (src/schema/*/*.policy.ts)
+// ask. It builds the RBAC subject from the roles loaded with the session
+// (src/auth/session.ts), once per session, and answers through the pure
+// evaluator in src/rbac, which memoises decisions.
 import { z } from 'zod';
-import type { ApiError } from '../errors.js';
 import type { Session } from '../auth/session.js';
 import {
   buildSubject,
@@ -19,8 +18,6 @@ export interface Gate {
   readonly subject: Subject;
   readonly userId: string;
   can(action: RBACAction, object: RBACObject): boolean;
-  /** Throws `refusal()` unless the caller may do `action` on `object`. */
-  require(action: RBACAction, object: RBACObject, refusal: () => ApiError): void;
   /** Coder's role-assignment table (SPEC B.3); `organizationId` null for site roles. */
   canAssign(roleName: string, organizationId: string | null): boolean;
 }
@@ -62,9 +59,6 @@ function buildGate(session: Session): Gate {
     subject,
     userId: subject.userId,
     can: (action, object) => authorizer.can(action, object),
-    require(action, object, refusal) {
-      if (!authorizer.can(action, object)) throw refusal();
-    },
     canAssign: (roleName, organizationId) => canAssignRole(subject, roleName, organizationId),
   };
 }

@@ -1,3 +1,4 @@
+import { countHumanUsers, defaultOrganizationExists, lockBootstrap } from '../db/writes/operator.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { addMember, createOrganization, createUser, DEFAULT_ORGANIZATION, issueToken } from './operator.js';
 
@@ -17,13 +18,13 @@ export interface BootstrapResult {
  */
 export async function bootstrap(prisma: PrismaClient): Promise<BootstrapResult> {
   return prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK}::bigint)`;
+    await lockBootstrap(tx, BOOTSTRAP_LOCK);
     const result: BootstrapResult = { createdOrganization: false };
-    if (!(await tx.organization.findFirst({ where: { isDefault: true } }))) {
+    if (!(await defaultOrganizationExists(tx))) {
       await createOrganization(tx, { ...DEFAULT_ORGANIZATION, isDefault: true });
       result.createdOrganization = true;
     }
-    if ((await tx.user.count({ where: { isSystem: false } })) === 0) {
+    if ((await countHumanUsers(tx)) === 0) {
       const owner = await createUser(tx, {
         username: 'admin',
         email: 'admin@coder.local',

@@ -7,9 +7,28 @@
 import { randomUUID } from 'node:crypto';
 import { generateToken } from '../auth/tokens.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';
-import type { PrismaClient, Prisma, User, Organization, ApiKey } from '../generated/prisma/client.js';
+import { isValidName } from '../db/references.js';
+import {
+  customRoleNamesForShare,
+  defaultOrganizationExists,
+  deleteApiKey,
+  insertApiKey,
+  insertMember,
+  insertOrganization,
+  insertUser,
+  isMember,
+  listApiKeys,
+  listOrganizations,
+  listUsers,
+  organizationByRef,
+  organizationNameTaken,
+  tokenNameTaken,
+  userByRef,
+  usernameOrEmailTaken,
+  type Db,
+} from '../db/writes/operator.js';
+import type { ApiKey, Organization, User } from '../generated/prisma/client.js';
 import { ASSIGNABLE_ORG_ROLE_NAMES } from '../rbac/index.js';
-import { isValidName, organizationWhere, userWhere } from '../db/references.js';
 
 export class OperatorError extends Error {
   override name = 'OperatorError';
@@ -24,8 +43,6 @@ export const DEFAULT_ORGANIZATION = {
 
 const DAY_SECONDS = 24 * 60 * 60;
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 30 * DAY_SECONDS;
-
-type Db = PrismaClient | Prisma.TransactionClient;
 
 export interface CreateUserInput {
   username: string;
@@ -42,28 +59,22 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<User> 
   if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) throw new OperatorError(`email "${input.email}" is not valid`);
   const alreadyExists = () =>
     new OperatorError(`a user with username "${input.username}" or email "${input.email}" already exists`);
-  // lower() as Coder's unique indexes have it: Prisma's case-insensitive match
-  // is ILIKE, where an email's `_` or `%` would match other addresses.
-  const taken = await db.$queryRaw<unknown[]>`
-    SELECT 1 FROM users WHERE NOT deleted AND (lower(username) = lower(${input.username}) OR lower(email) = lower(${input.email}))`;
-  if (taken.length) throw alreadyExists();
+  if (await usernameOrEmailTaken(db, input.username, input.email)) throw alreadyExists();
   const now = new Date();
   return uniquely(
     alreadyExists,
-    db.user.create({
-      data: {
-        id: randomUUID(),
-        username: input.username,
-        email: input.email,
-        name: input.name ?? '',
-        rbacRoles: [...new Set(input.siteRoles ?? [])],
-        status: input.status ?? 'active',
-        // No password sign-in here: Coder stores an empty hash with login type `none`.
-        hashedPassword: new Uint8Array(),
-        loginType: 'none',
-        createdAt: now,
-        updatedAt: now,
-      },
+    insertUser(db, {
+      id: randomUUID(),
+      username: input.username,
+      email: input.email,
+      name: input.name ?? '',
+      rbacRoles: [...new Set(input.siteRoles ?? [])],
+      status: input.status ?? 'active',
+      // No password sign-in here: Coder stores an empty hash with login type `none`.
+      hashedPassword: new Uint8Array(),
+      loginType: 'none',
+      createdAt: now,
+      updatedAt: now,
     }),
   );
 }
@@ -90,42 +101,36 @@ export async function createOrganization(db: Db, input: CreateOrganizationInput)
     throw new OperatorError(`organization name "${input.name}" is not valid: use letters, digits and single hyphens`);
   }
   const alreadyExists = () => new OperatorError(`an organization named "${input.name}" already exists`);
-  if (
-    await db.organization.findFirst({ where: { deleted: false, name: { equals: input.name, mode: 'insensitive' } } })
-  ) {
-    throw alreadyExists();
-  }
-  if (input.isDefault && (await db.organization.findFirst({ where: { isDefault: true } }))) {
+  if (await organizationNameTaken(db, input.name)) throw alreadyExists();
+  if (input.isDefault && (await defaultOrganizationExists(db))) {
     throw new OperatorError('there is already a default organization');
   }
   const now = new Date();
   return uniquely(
     alreadyExists,
-    db.organization.create({
-      data: {
-        id: randomUUID(),
-        name: input.name,
-        displayName: input.displayName ?? input.name,
-        description: input.description ?? '',
-        icon: input.icon ?? '',
-        isDefault: input.isDefault ?? false,
-        createdAt: now,
-        updatedAt: now,
-      },
+    insertOrganization(db, {
+      id: randomUUID(),
+      name: input.name,
+      displayName: input.displayName ?? input.name,
+      description: input.description ?? '',
+      icon: input.icon ?? '',
+      isDefault: input.isDefault ?? false,
+      createdAt: now,
+      updatedAt: now,
     }),
   );
 }
 
+export { listOrganizations, listUsers };
+
 export async function findUser(db: Db, ref: string): Promise<User> {
-  const where = userWhere(ref);
-  const user = where && (await db.user.findFirst({ where }));
+  const user = await userByRef(db, ref);
   if (!user) throw new OperatorError(`no user "${ref}"`);
   return user;
 }
 
 export async function findOrganization(db: Db, ref: string): Promise<Organization> {
-  const where = organizationWhere(ref);
-  const organization = where && (await db.organization.findFirst({ where }));
+  const organization = await organizationByRef(db, ref);
   if (!organization) throw new OperatorError(`no organization "${ref}"`);
   return organization;
 }
@@ -134,30 +139,22 @@ export async function addMember(db: Db, organizationRef: string, userRef: string
   // One after the other: inside a transaction both would share one connection.
   const organization = await findOrganization(db, organizationRef);
   const user = await findUser(db, userRef);
-  const existing = await db.organizationMember.findUnique({
-    where: { organizationId_userId: { organizationId: organization.id, userId: user.id } },
-  });
+  const existing = await isMember(db, organization.id, user.id);
   const alreadyMember = () => new OperatorError(`"${user.username}" is already a member of "${organization.name}"`);
   if (existing) throw alreadyMember();
   // Only names that mean something here: a typo would be stored and grant nothing.
-  // FOR SHARE: in a transaction (the CLI's), a role deleted meanwhile waits for
-  // it, and the delete's trigger then takes the name from this member too.
-  const customRoles = await db.$queryRaw<{ name: string }[]>`
-    SELECT name FROM custom_roles WHERE organization_id = ${organization.id}::uuid FOR SHARE`;
-  const custom = new Set(customRoles.map((r) => r.name));
+  const custom = await customRoleNamesForShare(db, organization.id);
   const unknown = roles.find((role) => !(ASSIGNABLE_ORG_ROLE_NAMES.includes(role) || custom.has(role)));
   if (unknown) throw new OperatorError(`"${unknown}" is not an organization role of "${organization.name}"`);
   const now = new Date();
   return uniquely(
     alreadyMember,
-    db.organizationMember.create({
-      data: {
-        organizationId: organization.id,
-        userId: user.id,
-        roles: [...new Set(roles)],
-        createdAt: now,
-        updatedAt: now,
-      },
+    insertMember(db, {
+      organizationId: organization.id,
+      userId: user.id,
+      roles: [...new Set(roles)],
+      createdAt: now,
+      updatedAt: now,
     }),
   );
 }
@@ -184,37 +181,30 @@ export async function issueToken(
       .toISOString()
       .replace(/[^0-9]/g, '')
       .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
-  if (await db.apiKey.findFirst({ where: { userId: user.id, tokenName, loginType: 'token' } })) {
+  if (await tokenNameTaken(db, user.id, tokenName)) {
     throw new OperatorError(`"${user.username}" already has a token named "${tokenName}"`);
   }
   const generated = generateToken();
-  const apiKey = await db.apiKey.create({
-    data: {
-      id: generated.id,
-      hashedSecret: generated.hashedSecret,
-      userId: user.id,
-      lastUsed: now,
-      expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000),
-      createdAt: now,
-      updatedAt: now,
-      loginType: 'token',
-      lifetimeSeconds: BigInt(lifetimeSeconds),
-      tokenName,
-    },
+  const apiKey = await insertApiKey(db, {
+    id: generated.id,
+    hashedSecret: generated.hashedSecret,
+    userId: user.id,
+    lastUsed: now,
+    expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000),
+    createdAt: now,
+    updatedAt: now,
+    loginType: 'token',
+    lifetimeSeconds: BigInt(lifetimeSeconds),
+    tokenName,
   });
   return { token: generated.token, apiKey };
 }
 
 export async function listTokens(db: Db, userRef?: string) {
   const user = userRef ? await findUser(db, userRef) : undefined;
-  return db.apiKey.findMany({
-    where: user ? { userId: user.id } : {},
-    include: { user: { select: { username: true } } },
-    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-  });
+  return listApiKeys(db, user?.id);
 }
 
 export async function revokeToken(db: Db, id: string): Promise<void> {
-  const { count } = await db.apiKey.deleteMany({ where: { id } });
-  if (count === 0) throw new OperatorError(`no token with id "${id}"`);
+  if (!(await deleteApiKey(db, id))) throw new OperatorError(`no token with id "${id}"`);
 }

@@ -7,6 +7,7 @@
 import DataLoader from 'dataloader';
 import { refKey, type OrganizationRef, type UserRef } from '../references.js';
 import type { Sql } from '../sql.js';
+import { findAuditPages, type AuditPage, type AuditPageRequest } from './audit-logs.js';
 import { customRolesOf, siteCustomRoles, type StoredCustomRole } from './custom-roles.js';
 import { memberPageOf, memberPages, type MemberPage, type PageRequest } from './member-pages.js';
 import { lookUpMembers, membershipsOfUsers, type MemberFound, type MemberLookup, type Membership } from './members.js';
@@ -99,6 +100,12 @@ export class RequestReads {
   });
   #siteCustomRoles: Promise<StoredCustomRole[]> | undefined;
 
+  /** Every organization's audit page in one statement. */
+  readonly #auditPages = new DataLoader<AuditPageRequest, AuditPage, string>(
+    (requests) => findAuditPages(this.#sql, requests),
+    { cacheKeyFn: (request) => JSON.stringify(request) },
+  );
+
   constructor(sql: Sql) {
     this.#sql = sql;
   }
@@ -159,6 +166,10 @@ export class RequestReads {
   siteCustomRoles(): Promise<StoredCustomRole[]> {
     this.#siteCustomRoles ??= siteCustomRoles(this.#sql);
     return this.#siteCustomRoles;
+  }
+
+  auditPage(request: AuditPageRequest): Promise<AuditPage> {
+    return this.#auditPages.load(request);
   }
 
   /** A custom role's display name if this request has read it ('' for a name that is no custom role), else undefined. */

@@ -7,9 +7,8 @@
 // Statements that return many rows encode each as a JSON array (a tuple) in
 // the order below: PostgreSQL builds it and the gateway parses it for less
 // than an object with a key per value, or the driver's per-column parsers.
-// Timestamps travel as epoch milliseconds, which `new Date(ms)` reads for next
-// to nothing, where parsing timestamp text was the largest single cost of a
-// long member list.
+// Timestamps travel as epoch milliseconds: `new Date(ms)` is far cheaper than
+// parsing timestamp text on a long member list.
 
 export type UserStatus = 'active' | 'dormant' | 'suspended';
 

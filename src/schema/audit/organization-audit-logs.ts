@@ -2,15 +2,10 @@
 // and custom roles, newest first, as a Relay connection whose cursors are
 // entries' positions (time, id), so that pages hold still as entries arrive.
 // Every organization's page in a request comes from one statement.
-import DataLoader from 'dataloader';
+import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import type { RequestContext } from '../../context.js';
-import {
-  findAuditPages,
-  type AuditPage,
-  type AuditPageRequest,
-  type AuditPosition,
-} from '../../db/reads/audit-logs.js';
+import type { AuditPageRequest, AuditPosition } from '../../db/reads/audit-logs.js';
 import { badUserInput, type FieldValidation } from '../../errors.js';
 import { isUuid } from '../../db/references.js';
 import { Organization } from '../organization/organization.js';
@@ -90,11 +85,6 @@ function pageRequest(ctx: RequestContext, organizationId: string, args: AuditLog
   return { request, keepLast: args.first != null && args.last != null ? args.last : null };
 }
 
-const loaders = (ctx: RequestContext) =>
-  new DataLoader<AuditPageRequest, AuditPage, string>((requests) => findAuditPages(ctx.sql, requests), {
-    cacheKeyFn: (request) => JSON.stringify(request),
-  });
-
 builder.objectFields(Organization, (t) => ({
   auditLogs: t.connection(
     {
@@ -119,10 +109,8 @@ builder.objectFields(Organization, (t) => ({
       },
       resolve: async (organization, args, ctx) => {
         const { request, keepLast } = pageRequest(ctx, organization.id, args);
-        const decision = auditLogReading(await ctx.gate(), organization.id);
-        if (!decision.allowed) throw decision.error;
-        const page =
-          ctx.auditLogs === 'absent' ? { rows: [], more: false } : await ctx.perRequest(loaders).load(request);
+        enforce(auditLogReading(await ctx.gate(), organization.id));
+        const page = ctx.auditLogs === 'absent' ? { rows: [], more: false } : await ctx.reads().auditPage(request);
         const rows = keepLast === null ? page.rows : page.rows.slice(Math.max(page.rows.length - keepLast, 0));
         const edges = rows.map((node) => ({ node, cursor: encodeCursor(node) }));
         return {

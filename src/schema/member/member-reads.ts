@@ -1,12 +1,12 @@
 // Reads of memberships that several fields share: one member by references,
 // and a page of an organization's members with the caller's visibility.
+import { enforce } from '../../access/decision.js';
 import type { Context } from '../../context.js';
 import type { MemberRow } from '../../db/reads/rows.js';
 import type { OrganizationRef } from '../../db/references.js';
 import { notFound } from '../../errors.js';
-import { canReadOrganization } from '../organization/organization.policy.js';
 import { userArgument } from '../shared/references.js';
-import { canReadMember } from './member.policy.js';
+import { memberReading } from './member.policy.js';
 
 /**
  * The membership of the user `userRef` names in the organization
@@ -21,10 +21,7 @@ export async function readableMember(
 ): Promise<MemberRow | null> {
   const user = userArgument(ctx, userRef);
   const [found, gate] = await Promise.all([ctx.reads().member({ organization, user }), ctx.gate()]);
-  if (!found.organization || !canReadOrganization(gate, found.organization.id)) throw notFound();
-  const { member } = found;
-  if (!member || !canReadMember(gate, member.organizationId, member.userId)) return null;
-  return member;
+  return enforce(memberReading(gate, found.organization?.id, found.member));
 }
 
 /**

@@ -1,7 +1,8 @@
+import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { addMember, removeMember, updateMemberRoles } from '../../db/writes/members.js';
 import { badUserInput, notFound } from '../../errors.js';
-import { findUser, readableOrganization } from '../organization/lookup.js';
+import { findUser, readableOrganization } from '../shared/references.js';
 import { OrganizationMember } from './member.js';
 import { memberAddition, memberRemoval, memberRoleChange } from './member.policy.js';
 import { memberAfterWrite } from './member-reads.js';
@@ -24,11 +25,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
       const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
-      const decision = memberAddition(gate, organization.id, user);
-      if (!decision.allowed) throw decision.error;
       const key = await addMember(ctx.prisma, ctx.auditTrail(), {
         organizationId: organization.id,
-        user: decision.value,
+        user: enforce(memberAddition(gate, organization.id, user)),
       });
       return memberAfterWrite(ctx, key.organizationId, key.userId);
     },

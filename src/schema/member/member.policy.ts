@@ -1,12 +1,13 @@
 // Who may see an organization's members (SPEC B.3, D), and who may add,
-// remove and change the roles of members (SPEC D), in Coder's order, and which refusals Coder would record in its
-// audit trail: none for adding (its audit request has no target until the
-// member exists), and for removing and changing roles every refusal after the
+// remove and change the roles of members (SPEC D), in Coder's order.
+// Coder records in its audit trail no refusal to add (no target until the
+// member exists), and every refusal to remove or change roles once the
 // membership was found visible (coderd/members.go, dbauthz's
 // DeleteOrganizationMember and UpdateMemberRoles).
 import type { Gate } from '../../access/gate.js';
 import { allow, refuse, refuseUnrecorded, type Decision } from '../../access/decision.js';
 import { badUserInput, forbidden, notFound } from '../../errors.js';
+import { canReadOrganization } from '../organization/organization.policy.js';
 import { builtInOrgRole, isSiteRoleName, rbacObjects, ROLE } from '../../rbac/index.js';
 
 export const canReadMember = (gate: Gate, organizationId: string, userId: string) =>
@@ -25,6 +26,39 @@ export function memberVisibility(gate: Gate, organizationId: string): { onlyUser
   if (canReadEveryMember(gate, organizationId)) return { onlyUserId: null };
   if (canReadMember(gate, organizationId, gate.userId)) return { onlyUserId: gate.userId };
   return undefined;
+}
+
+/** Paging every member (`Organization.members`): NOT_FOUND unless the caller may read every member. */
+export function everyMemberReading(gate: Gate, organizationId: string): Decision {
+  return canReadEveryMember(gate, organizationId) ? allow() : refuseUnrecorded(notFound());
+}
+
+/**
+ * Paging an organization's members by reference (`paginatedOrganizationMembers`):
+ * the organization must be found and readable, and every member readable;
+ * a caller cannot tell which of these failed.
+ */
+export function memberPageReading<P extends { organization: { id: string } }>(
+  gate: Gate,
+  page: P | undefined,
+): Decision<P> {
+  if (!page || !canReadOrganization(gate, page.organization.id) || !canReadEveryMember(gate, page.organization.id)) {
+    return refuseUnrecorded(notFound());
+  }
+  return allow(page);
+}
+
+/**
+ * Reading one membership: NOT_FOUND unless the organization is found and
+ * readable; then the member, or null for no member or one the caller may not see.
+ */
+export function memberReading<M extends { organizationId: string; userId: string }>(
+  gate: Gate,
+  organizationId: string | undefined,
+  member: M | undefined | null,
+): Decision<M | null> {
+  if (organizationId === undefined || !canReadOrganization(gate, organizationId)) return refuseUnrecorded(notFound());
+  return allow(member && canReadMember(gate, member.organizationId, member.userId) ? member : null);
 }
 
 /** Longer than any role name can be (custom ones are at most 32 characters). */

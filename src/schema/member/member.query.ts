@@ -1,13 +1,12 @@
+import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { WHOLE_LIST } from '../../db/reads/member-pages.js';
 import type { MemberRow } from '../../db/reads/rows.js';
-import { badUserInput, notFound } from '../../errors.js';
-import { readableOrganization } from '../organization/lookup.js';
-import { canReadOrganization } from '../organization/organization.policy.js';
-import { organizationArgument } from '../shared/references.js';
+import { badUserInput } from '../../errors.js';
+import { organizationArgument, readableOrganization } from '../shared/references.js';
 import { selectsField } from '../shared/selection.js';
 import { OrganizationMember } from './member.js';
-import { canReadEveryMember, canReadMember, memberVisibility } from './member.policy.js';
+import { canReadMember, memberPageReading, memberVisibility } from './member.policy.js';
 import { readableMember } from './member-reads.js';
 import { memberPageId } from '../shared/identity.js';
 
@@ -93,15 +92,9 @@ builder.queryFields((t) => ({
         }),
         ctx.gate(),
       ]);
-      if (
-        !page ||
-        !canReadOrganization(gate, page.organization.id) ||
-        !canReadEveryMember(gate, page.organization.id)
-      ) {
-        throw notFound();
-      }
+      const { organization, rows, total } = enforce(memberPageReading(gate, page));
       // Without `count` selected, the total is not computed and not read.
-      return { id: memberPageId(page.organization.id, limit, offset), count: page.total ?? 0, members: page.rows };
+      return { id: memberPageId(organization.id, limit, offset), count: total ?? 0, members: rows };
     },
   }),
 

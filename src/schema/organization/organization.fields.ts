@@ -1,12 +1,13 @@
 // Organization's fields that reach into other domains: its members (a Relay
 // connection), one member, its roles.
 import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
+import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
-import { badUserInput, notFound, type FieldValidation } from '../../errors.js';
+import { badUserInput, type FieldValidation } from '../../errors.js';
 import type { MemberWindow } from '../../db/reads/member-pages.js';
 import type { MemberRow } from '../../db/reads/rows.js';
 import { OrganizationMember } from '../member/member.js';
-import { canReadEveryMember } from '../member/member.policy.js';
+import { everyMemberReading } from '../member/member.policy.js';
 import { readableMember } from '../member/member-reads.js';
 import { AssignableRole, Role } from '../role/role.js';
 import { assignableOrganizationRoles, organizationCustomRoles } from '../role/role.query.js';
@@ -69,7 +70,7 @@ builder.objectFields(Organization, (t) => ({
       resolve: async (organization, args, ctx, info) => {
         const window = connectionWindow(args);
         const gate = await ctx.gate();
-        if (!canReadEveryMember(gate, organization.id)) throw notFound();
+        enforce(everyMemberReading(gate, organization.id));
         const page = await ctx.reads().page({
           organizationId: organization.id,
           onlyUserId: null,

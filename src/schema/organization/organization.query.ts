@@ -1,5 +1,5 @@
 import { builder } from '../../builder.js';
-import { readableOrganization } from './lookup.js';
+import { readableOrganization } from '../shared/references.js';
 import { Organization } from './organization.js';
 import { canReadOrganization } from './organization.policy.js';
 

@@ -1,9 +1,10 @@
+import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { serializePermissions } from '../../access/gate.js';
 import { createCustomRole, deleteCustomRole, updateCustomRole } from '../../db/writes/custom-roles.js';
 import { notFound } from '../../errors.js';
 import type { Permission } from '../../rbac/index.js';
-import { readableOrganization } from '../organization/lookup.js';
+import { readableOrganization } from '../shared/references.js';
 import { PermissionInput } from '../permission/permission.js';
 import { fromCustomRole, Role } from './role.js';
 import { roleCreation, roleDeletion, roleUpdate } from './role.policy.js';
@@ -65,8 +66,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, args, ctx) => {
       const { key, permissions, fields } = await parseRoleRequest(ctx, args.organization, args.role);
-      const decision = roleCreation(await ctx.gate(), key.organizationId, permissions);
-      if (!decision.allowed) throw decision.error;
+      enforce(roleCreation(await ctx.gate(), key.organizationId, permissions));
       return fromCustomRole(await createCustomRole(ctx.prisma, ctx.auditTrail(), key, fields));
     },
   }),

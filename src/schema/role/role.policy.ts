@@ -14,6 +14,25 @@ import { isValidPermissionPair, rbacObjects, WILDCARD, type Permission, type RBA
 const canReadRoles = (gate: Gate, organizationId: string) =>
   gate.can('read', rbacObjects.assignOrgRole(organizationId));
 
+/** Listing the organization's custom roles: NOT_FOUND without read on them. */
+export function organizationRolesReading(gate: Gate, organizationId: string): Decision {
+  return canReadRoles(gate, organizationId) ? allow() : refuseUnrecorded(notFound());
+}
+
+/** Listing the site roles: NOT_FOUND without read on role assignment. */
+export function siteRolesReading(gate: Gate): Decision {
+  return gate.can('read', rbacObjects.assignRole()) ? allow() : refuseUnrecorded(notFound());
+}
+
+/** Each role with whether the caller may assign it (Coder's role-assignment table, SPEC B.3). */
+export function withAssignability<T extends { name: string }>(
+  gate: Gate,
+  roles: readonly T[],
+  organizationId: string | null,
+): (T & { assignable: boolean })[] {
+  return roles.map((role) => ({ ...role, assignable: gate.canAssign(role.name, organizationId) }));
+}
+
 /** Creating a custom role with these organization permissions. */
 export function roleCreation(gate: Gate, organizationId: string, permissions: Permission[]): Decision {
   if (!gate.can('create', rbacObjects.assignOrgRole(organizationId))) return refuseUnrecorded(notFound());

@@ -1,21 +1,15 @@
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
-import { notFound } from '../../errors.js';
+import { enforce } from '../../access/decision.js';
 import type { OrganizationRow } from '../../db/reads/rows.js';
-import {
-  ASSIGNABLE_ORG_ROLE_NAMES,
-  builtInOrgRole,
-  builtInSiteRole,
-  rbacObjects,
-  SITE_ROLE_NAMES,
-} from '../../rbac/index.js';
-import { readableOrganization } from '../organization/lookup.js';
+import { ASSIGNABLE_ORG_ROLE_NAMES, builtInOrgRole, builtInSiteRole, SITE_ROLE_NAMES } from '../../rbac/index.js';
+import { readableOrganization } from '../shared/references.js';
 import { AssignableRole, fromCustomRole, fromDefinition, type AssignableRoleView, type RoleView } from './role.js';
+import { organizationRolesReading, siteRolesReading, withAssignability } from './role.policy.js';
 
 /** The organization's custom roles, by name; needs read on its roles, else NOT_FOUND. */
 export async function organizationCustomRoles(ctx: Context, organization: OrganizationRow): Promise<RoleView[]> {
-  const gate = await ctx.gate();
-  gate.require('read', rbacObjects.assignOrgRole(organization.id), notFound);
+  enforce(organizationRolesReading(await ctx.gate(), organization.id));
   const roles = await ctx.reads().customRolesOf(organization.id);
   return roles.map(fromCustomRole);
 }
@@ -28,7 +22,7 @@ export async function assignableOrganizationRoles(
   const gate = await ctx.gate();
   const builtIn = ASSIGNABLE_ORG_ROLE_NAMES.map((name) => fromDefinition(builtInOrgRole(name, organization.id)!));
   const roles = [...builtIn, ...(await organizationCustomRoles(ctx, organization))];
-  return roles.map((role) => ({ ...role, assignable: gate.canAssign(role.name, organization.id) }));
+  return withAssignability(gate, roles, organization.id);
 }
 
 builder.queryFields((t) => ({
@@ -49,10 +43,10 @@ builder.queryFields((t) => ({
       'may assign it. Mirrors `GET /users/roles`.',
     resolve: async (_root, _args, ctx) => {
       const gate = await ctx.gate();
-      gate.require('read', rbacObjects.assignRole(), notFound);
+      enforce(siteRolesReading(gate));
       const builtIn = SITE_ROLE_NAMES.map((name) => fromDefinition(builtInSiteRole(name)!));
       const custom = (await ctx.reads().siteCustomRoles()).map(fromCustomRole);
-      return [...builtIn, ...custom].map((role) => ({ ...role, assignable: gate.canAssign(role.name, null) }));
+      return withAssignability(gate, [...builtIn, ...custom], null);
     },
   }),
 }));

@@ -1,8 +1,12 @@
-// The `organization` and `user` arguments of the API, parsed once, or refused
-// before any statement runs when they can name nothing.
-import type { RequestContext } from '../../context.js';
+// The `organization` and `user` arguments of the API: parsed once by the one
+// parser (src/db/references.ts), refused before any statement runs when they
+// can name nothing, and looked up through the request's reads.
+import { enforce } from '../../access/decision.js';
+import type { Context, RequestContext } from '../../context.js';
 import { parseOrganizationRef, parseUserRef, type OrganizationRef, type UserRef } from '../../db/references.js';
+import type { OrganizationRow } from '../../db/reads/rows.js';
 import { badUserInput, notFound } from '../../errors.js';
+import { organizationReading } from '../organization/organization.policy.js';
 
 /**
  * An organization argument: an id, a name or `default`. One that cannot name
@@ -25,4 +29,22 @@ export function userArgument(ctx: Pick<RequestContext, 'session'>, ref: string):
   throw badUserInput('User must be an existing uuid or username, or "me".', {
     validations: [{ field: 'user', detail: 'is not a user id, a username or "me"' }],
   });
+}
+
+/**
+ * The organization an argument names, if the caller may read it. An empty
+ * argument is BAD_USER_INPUT; anything else is NOT_FOUND: a caller cannot
+ * tell a hidden organization from none.
+ */
+export async function readableOrganization(ctx: Context, ref: string): Promise<OrganizationRow> {
+  const [organization, gate] = await Promise.all([
+    ctx.reads().organizationByRef(organizationArgument(ref)),
+    ctx.gate(),
+  ]);
+  return enforce(organizationReading(gate, organization));
+}
+
+/** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
+export async function findUser(ctx: Context, ref: string): Promise<{ id: string; username: string } | null> {
+  return (await ctx.reads().userByRef(userArgument(ctx, ref))) ?? null;
 }

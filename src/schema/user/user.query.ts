@@ -1,8 +1,9 @@
+import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { notFound } from '../../errors.js';
 import { userArgument } from '../shared/references.js';
 import { User } from './user.js';
-import { canReadUser } from './user.policy.js';
+import { canReadUser, userReading } from './user.policy.js';
 
 builder.queryFields((t) => ({
   me: t.field({
@@ -27,9 +28,7 @@ builder.queryFields((t) => ({
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
     resolve: async (_root, args, ctx) => {
       const gate = await ctx.gate();
-      const user = await ctx.reads().userByRef(userArgument(ctx, args.user));
-      if (!user || !canReadUser(gate, user.id)) throw notFound();
-      return user;
+      return enforce(userReading(gate, await ctx.reads().userByRef(userArgument(ctx, args.user))));
     },
   }),
 }));

@@ -333,7 +333,7 @@ export async function expectRefusedUnchanged(
 }
 
 /** The data of a response that must have succeeded; fails the test with the errors otherwise. */
-export function dataOf<T = any>(response: GraphQLResponse<T>): T {
+export function dataOf<T>(response: GraphQLResponse<T>): T {
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
   return response.data as T;
 }

@@ -3,6 +3,7 @@
 // says, the side effects of a good one, and what is stored of it.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './support/graphql.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import {
   errorCode,
@@ -14,7 +15,7 @@ import {
   type TestUser,
 } from './support/gateway.js';
 
-const ME = '{ me { username } }';
+const ME = graphql('{ me { username } }');
 const HOUR = 60 * 60 * 1000;
 
 const MISSING = /no session token/i;
@@ -38,7 +39,7 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
   let alice: TestUser;
   let bob: TestUser;
 
-  const me = (auth?: string | Record<string, string>) => gw.gql<{ me: { username: string } }>(ME, {}, auth);
+  const me = (auth?: string | Record<string, string>) => gw.gql(ME, {}, auth);
   const apiKey = (token: string) => gw.database.prisma.apiKey.findUniqueOrThrow({ where: { id: idOf(token) } });
   const setKey = (token: string, data: { expiresAt?: Date; lastUsed?: Date }) =>
     gw.database.prisma.apiKey.update({ where: { id: idOf(token) }, data });

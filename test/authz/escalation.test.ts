@@ -15,20 +15,20 @@ import {
   type TestUser,
 } from '../support/gateway.js';
 import {
-  buildWorld,
+  makeFullCast,
+  makeMember,
   dataOf,
   errorOf,
   fresh,
-  freshCustomRole,
-  freshMember,
-  freshUser,
-  membershipRoles,
+  READ_MEMBERS,
+  insertCustomRole,
+  storedRoles,
   STEWARD_ROLE,
   storedCustomRole,
-  type World,
-} from './world.js';
+  type FullCast,
+} from '../support/fixtures.js';
 
-const setRoles = (w: World, token: string, organization: string, user: string, roles: string[]) =>
+const setRoles = (w: FullCast, token: string, organization: string, user: string, roles: string[]) =>
   w.gw.gql(
     `mutation ($o: String!, $u: String!, $r: [String!]!) {
        updateOrganizationMemberRoles(organization: $o, user: $u, roles: $r) { roles { name } }
@@ -44,7 +44,7 @@ interface PermissionInput {
 }
 
 const createRole = (
-  w: World,
+  w: FullCast,
   token: string,
   organization: string,
   name: string,
@@ -58,7 +58,7 @@ const createRole = (
   );
 
 const updateRole = (
-  w: World,
+  w: FullCast,
   token: string,
   organization: string,
   name: string,
@@ -78,10 +78,10 @@ function expectBadInput(response: GraphQLResponse, why: RegExp) {
 
 describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
   let gw: TestGateway;
-  let w: World;
+  let w: FullCast;
   beforeAll(async () => {
     gw = await startTestGateway(kind);
-    w = await buildWorld(gw);
+    w = await makeFullCast(gw);
   });
   afterAll(() => gw?.close());
 
@@ -94,10 +94,10 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       { caller: 'org admin' as const, role: 'organization-admin:ORG' },
     ];
     it.each(cases)('$caller giving $role in A: BAD_USER_INPUT "not a supported role"', async ({ caller, role }) => {
-      const target = await freshMember(w.db, w.A.id);
+      const target = await makeMember(w.db, w.A.id);
       const response = await setRoles(w, w.users[caller].token, w.A.id, target.id, [role.replace('ORG', w.A.id)]);
       expectBadInput(response, /not a supported role/i);
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([]);
+      expect(await storedRoles(w.db, w.A.id, target.id)).toEqual([]);
       expect((await w.db.prisma.user.findUniqueOrThrow({ where: { id: target.id } })).rbacRoles).toEqual([]);
     });
   });
@@ -118,17 +118,17 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       const admin = await makeUser(w.db, {
         orgs: { [w.A.id]: ['organization-admin'], ...(rolesInB ? { [w.B.id]: rolesInB } : {}) },
       });
-      const target = await freshMember(w.db, w.B.id);
+      const target = await makeMember(w.db, w.B.id);
       const response = await setRoles(w, admin.token, w.B.name, target.id, ['organization-admin']);
       expect(errorCode(response), JSON.stringify(response)).toBe(expected);
-      expect(await membershipRoles(w.db, w.B.id, target.id)).toEqual([]);
+      expect(await storedRoles(w.db, w.B.id, target.id)).toEqual([]);
     });
 
     it('as a plain member of B, cannot add a member to B, remove one, or create, change or delete a role there', async () => {
       const admin = await makeUser(w.db, { orgs: { [w.A.id]: ['organization-admin'], [w.B.id]: [] } });
-      const outsiderOfB = await freshUser(w.db);
-      const memberOfB = await freshMember(w.db, w.B.id);
-      const roleOfB = await freshCustomRole(w.db, w.B.id);
+      const outsiderOfB = await makeUser(w.db);
+      const memberOfB = await makeMember(w.db, w.B.id);
+      const roleOfB = await insertCustomRole(w.db, { organizationId: w.B.id, org: READ_MEMBERS });
       const before = await storedCustomRole(w.db, w.B.id, roleOfB);
       const responses = {
         add: await w.gw.gql(
@@ -158,8 +158,8 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
         update: 'NOT_FOUND',
         delete: 'FORBIDDEN',
       });
-      expect(await membershipRoles(w.db, w.B.id, outsiderOfB.id)).toBeNull();
-      expect(await membershipRoles(w.db, w.B.id, memberOfB.id)).toEqual([]);
+      expect(await storedRoles(w.db, w.B.id, outsiderOfB.id)).toBeUndefined();
+      expect(await storedRoles(w.db, w.B.id, memberOfB.id)).toEqual([]);
       expect(await storedCustomRole(w.db, w.B.id, roleOfB)).toEqual(before);
       expect(await w.db.prisma.customRole.count({ where: { organizationId: w.B.id } })).toBe(1);
     });
@@ -188,7 +188,7 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     it.each(refused)(
       'adding $resourceType $action to an existing role: BAD_USER_INPUT, role unchanged',
       async (permission) => {
-        const name = await freshCustomRole(w.db, w.A.id);
+        const name = await insertCustomRole(w.db, { organizationId: w.A.id, org: READ_MEMBERS });
         const before = await storedCustomRole(w.db, w.A.id, name);
         const response = await updateRole(w, w.users['org admin'].token, w.A.id, name, [permission]);
         expectBadInput(response, /not allowed to grant this permission/i);
@@ -241,11 +241,11 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
 
     it.each(cases)('$caller, naming itself by $how: BAD_USER_INPUT', async ({ caller, ref }) => {
       const self = w.users[caller];
-      const before = await membershipRoles(w.db, w.A.id, self.id);
+      const before = await storedRoles(w.db, w.A.id, self.id);
       for (const roles of [[...before!, 'organization-auditor'], []]) {
         expectBadInput(await setRoles(w, self.token, w.A.id, ref(self), roles), /your own/i);
       }
-      expect(await membershipRoles(w.db, w.A.id, self.id)).toEqual(before);
+      expect(await storedRoles(w.db, w.A.id, self.id)).toEqual(before);
     });
 
     it('an organization admin cannot remove itself either', async () => {
@@ -255,7 +255,7 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
         w.users['org admin'].token,
       );
       expectBadInput(response, /cannot remove self/i);
-      expect(await membershipRoles(w.db, w.A.id, w.users['org admin'].id)).toEqual(['organization-admin']);
+      expect(await storedRoles(w.db, w.A.id, w.users['org admin'].id)).toEqual(['organization-admin']);
     });
   });
 
@@ -269,35 +269,35 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     ];
 
     it('adds a member, who gets no roles', async () => {
-      const target = await freshUser(w.db);
+      const target = await makeUser(w.db);
       const response = await w.gw.gql(
         'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { roles { name } } }',
         { o: w.A.id, u: target.username },
         w.users['org user admin'].token,
       );
       expect(dataOf(response)).toEqual({ addOrganizationMember: { roles: [] } });
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([]);
+      expect(await storedRoles(w.db, w.A.id, target.id)).toEqual([]);
     });
 
     it.each([...VISIBLE_ROLES, STEWARD_ROLE.name])(
       'giving %s: BAD_USER_INPUT "not authorized to assign role"',
       async (role) => {
-        const target = await freshMember(w.db, w.A.id);
+        const target = await makeMember(w.db, w.A.id);
         const response = await setRoles(w, w.users['org user admin'].token, w.A.id, target.id, [role]);
         expectBadInput(response, /not authorized to assign role/i);
-        expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([]);
+        expect(await storedRoles(w.db, w.A.id, target.id)).toEqual([]);
       },
     );
 
     it.each(VISIBLE_ROLES)('taking %s away: BAD_USER_INPUT "not authorized to assign role"', async (role) => {
-      const target = await freshMember(w.db, w.A.id, [role]);
+      const target = await makeMember(w.db, w.A.id, [role]);
       const response = await setRoles(w, w.users['org user admin'].token, w.A.id, target.id, []);
       expectBadInput(response, /not authorized to assign role/i);
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([role]);
+      expect(await storedRoles(w.db, w.A.id, target.id)).toEqual([role]);
     });
 
     it('may confirm a plain member as plain (the implicit organization-member is its to assign)', async () => {
-      const target = await freshMember(w.db, w.A.id);
+      const target = await makeMember(w.db, w.A.id);
       const response = await setRoles(w, w.users['org user admin'].token, w.A.id, target.id, []);
       expect(dataOf(response)).toEqual({ updateOrganizationMemberRoles: { roles: [] } });
     });
@@ -311,17 +311,17 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       { roles: [STEWARD_ROLE.name] },
       { roles: [] }, // still "assigns" the implicit organization-member, which is not the steward's to assign
     ])('the steward giving $roles: BAD_USER_INPUT "not authorized to assign role"', async ({ roles }) => {
-      const target = await freshMember(w.db, w.A.id);
+      const target = await makeMember(w.db, w.A.id);
       const response = await setRoles(w, w.users['custom role'].token, w.A.id, target.id, roles);
       expectBadInput(response, /not authorized to assign role/i);
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([]);
+      expect(await storedRoles(w.db, w.A.id, target.id)).toEqual([]);
     });
 
     it('the steward cannot take a role away either', async () => {
-      const target = await freshMember(w.db, w.A.id, ['organization-auditor']);
+      const target = await makeMember(w.db, w.A.id, ['organization-auditor']);
       const response = await setRoles(w, w.users['custom role'].token, w.A.id, target.id, []);
       expectBadInput(response, /not authorized to assign role/i);
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual(['organization-auditor']);
+      expect(await storedRoles(w.db, w.A.id, target.id)).toEqual(['organization-auditor']);
     });
   });
 
@@ -341,12 +341,12 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       expect(listed.filter((r) => r.assignable !== expectAssignable)).toEqual([]);
 
       for (const { name, assignable } of listed) {
-        const target = await freshMember(w.db, w.A.id);
+        const target = await makeMember(w.db, w.A.id);
         const response = await setRoles(w, token, w.A.id, target.id, [name]);
         if (assignable)
           expect(dataOf(response), name).toEqual({ updateOrganizationMemberRoles: { roles: [{ name }] } });
         else expect(errorCode(response), name).toBe('BAD_USER_INPUT');
-        expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual(assignable ? [name] : []);
+        expect(await storedRoles(w.db, w.A.id, target.id)).toEqual(assignable ? [name] : []);
       }
     });
 

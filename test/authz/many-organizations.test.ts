@@ -16,7 +16,7 @@ import {
   type TestGateway,
   type TestUser,
 } from '../support/gateway.js';
-import { dataOf } from './world.js';
+import { dataOf } from '../support/fixtures.js';
 
 const QUERY = `
   query ($a: String!, $b: String!) {

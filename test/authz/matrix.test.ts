@@ -2,36 +2,38 @@
 // with the outcome SPEC D (and B.2, B.3) gives. Read the grid row by row
 // against the SPEC; the code below it only runs the rows.
 //
-// The world (./world.ts): organizations A and B; the callers' org roles are
-// in A, site-role holders belong to no organization; `peer` is a plain member
-// of A and B. Each read looks at A or at `peer`; each mutation case acts on
-// targets made for it alone (a fresh user, membership or custom role of A)
-// and, when refused, must leave the database exactly as it was.
+// The full cast (makeFullCast, ../support/fixtures.ts): organizations A and
+// B; the callers' org roles are in A, site-role holders belong to no
+// organization; `peer` is a plain member of A and B. Each read looks at A or
+// at `peer`; each mutation case acts on targets made for it alone (a fresh
+// user, membership or custom role of A) and, when refused, must leave the
+// database exactly as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
 import {
   errorCode,
+  makeUser,
   startTestGateway,
   type GraphQLResponse,
   type TestGateway,
   type TestUser,
 } from '../support/gateway.js';
-import { expectRefusal } from '../support/fixtures.js';
 import {
-  buildWorld,
+  expectRefusal,
+  makeFullCast,
+  makeMember,
   CALLERS,
   dataOf,
   fresh,
-  freshCustomRole,
-  freshMember,
-  freshUser,
-  membershipRoles,
+  READ_MEMBERS,
+  insertCustomRole,
+  storedRoles,
   storedCustomRole,
   UNAUTHENTICATED_CALLERS,
   type AuthenticatedCaller,
   type Caller,
-  type World,
-} from './world.js';
+  type FullCast,
+} from '../support/fixtures.js';
 
 const ok = 'ok';
 /** Succeeds with `null`: the thing is hidden from the caller (the field is nullable for exactly this). */
@@ -141,10 +143,10 @@ interface Operation<T = any> {
   field: string;
   mutation?: boolean;
   /** The state one case starts from, made for it alone. */
-  arrange?(w: World): Promise<T>;
-  run(w: World, caller: Caller, target: T): Promise<GraphQLResponse>;
+  arrange?(w: FullCast): Promise<T>;
+  run(w: FullCast, caller: Caller, target: T): Promise<GraphQLResponse>;
   /** What success means, beyond having no error. */
-  succeeded(data: any, w: World, target: T, caller: Caller): void | Promise<void>;
+  succeeded(data: any, w: FullCast, target: T, caller: Caller): void | Promise<void>;
 }
 
 const operation = <T>(op: Operation<T>): Operation => op;
@@ -278,7 +280,7 @@ const OPERATION: Record<string, Operation> = {
   addOrganizationMember: operation<TestUser>({
     field: 'addOrganizationMember',
     mutation: true,
-    arrange: (w) => freshUser(w.db),
+    arrange: (w) => makeUser(w.db),
     run: (w, c, target) =>
       w.gw.gql(
         'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { organizationId userId roles { name } } }',
@@ -287,13 +289,13 @@ const OPERATION: Record<string, Operation> = {
       ),
     succeeded: async (d, w, target) => {
       expect(d.addOrganizationMember).toEqual({ organizationId: w.A.id, userId: target.id, roles: [] });
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual([]);
+      expect(await storedRoles(w.db, w.A.id, target.id)).toEqual([]);
     },
   }),
   removeOrganizationMember: operation<TestUser>({
     field: 'removeOrganizationMember',
     mutation: true,
-    arrange: (w) => freshMember(w.db, w.A.id),
+    arrange: (w) => makeMember(w.db, w.A.id),
     run: (w, c, target) =>
       w.gw.gql(
         'mutation ($o: String!, $u: String!) { removeOrganizationMember(organization: $o, user: $u) }',
@@ -302,13 +304,13 @@ const OPERATION: Record<string, Operation> = {
       ),
     succeeded: async (d, w, target) => {
       expect(d.removeOrganizationMember).toBe(true);
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toBeNull();
+      expect(await storedRoles(w.db, w.A.id, target.id)).toBeUndefined();
     },
   }),
   updateOrganizationMemberRoles: operation<TestUser>({
     field: 'updateOrganizationMemberRoles',
     mutation: true,
-    arrange: (w) => freshMember(w.db, w.A.id),
+    arrange: (w) => makeMember(w.db, w.A.id),
     run: (w, c, target) =>
       w.gw.gql(
         `mutation ($o: String!, $u: String!) {
@@ -319,7 +321,7 @@ const OPERATION: Record<string, Operation> = {
       ),
     succeeded: async (d, w, target) => {
       expect(d.updateOrganizationMemberRoles).toEqual({ userId: target.id, roles: [{ name: 'organization-auditor' }] });
-      expect(await membershipRoles(w.db, w.A.id, target.id)).toEqual(['organization-auditor']);
+      expect(await storedRoles(w.db, w.A.id, target.id)).toEqual(['organization-auditor']);
     },
   }),
   createOrganizationRole: operation<string>({
@@ -345,7 +347,7 @@ const OPERATION: Record<string, Operation> = {
   updateOrganizationRole: operation<string>({
     field: 'updateOrganizationRole',
     mutation: true,
-    arrange: (w) => freshCustomRole(w.db, w.A.id),
+    arrange: (w) => insertCustomRole(w.db, { organizationId: w.A.id, org: READ_MEMBERS }),
     run: (w, c, name) =>
       w.gw.gql(
         `mutation ($o: String!, $r: CustomRoleInput!) { updateOrganizationRole(organization: $o, role: $r) { name displayName } }`,
@@ -372,8 +374,8 @@ const OPERATION: Record<string, Operation> = {
     mutation: true,
     // A role that someone holds: deleting it must also take it from the holder.
     arrange: async (w) => {
-      const name = await freshCustomRole(w.db, w.A.id);
-      return { name, holder: await freshMember(w.db, w.A.id, [name]) };
+      const name = await insertCustomRole(w.db, { organizationId: w.A.id, org: READ_MEMBERS });
+      return { name, holder: await makeMember(w.db, w.A.id, [name]) };
     },
     run: (w, c, { name }) =>
       w.gw.gql(
@@ -384,13 +386,13 @@ const OPERATION: Record<string, Operation> = {
     succeeded: async (d, w, { name, holder }) => {
       expect(d.deleteOrganizationRole).toBe(true);
       expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
-      expect(await membershipRoles(w.db, w.A.id, holder.id)).toEqual([]);
+      expect(await storedRoles(w.db, w.A.id, holder.id)).toEqual([]);
     },
   }),
 };
 
 /** Everything the members API can change: every membership and every custom role. */
-async function databaseState(w: World) {
+async function databaseState(w: FullCast) {
   const [memberships, customRoles] = await Promise.all([
     w.db.prisma.organizationMember.findMany({ orderBy: [{ organizationId: 'asc' }, { userId: 'asc' }] }),
     w.db.prisma.customRole.findMany({ orderBy: { id: 'asc' } }),
@@ -426,10 +428,10 @@ describe('the matrix is complete', () => {
 
 describe.each(DATABASE_KINDS)('authorization matrix on %s', (kind) => {
   let gw: TestGateway;
-  let w: World;
+  let w: FullCast;
   beforeAll(async () => {
     gw = await startTestGateway(kind);
-    w = await buildWorld(gw);
+    w = await makeFullCast(gw);
   });
   afterAll(() => gw?.close());
 

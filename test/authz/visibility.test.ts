@@ -2,13 +2,20 @@
 // of something hidden. The grid lists, per caller (the columns of the matrix),
 // which organizations and which members each list shows.
 //
-// The world (./world.ts): organizations A and B; the callers' org roles are in
-// A, site-role holders belong to no organization; `peer` is a plain member of
-// both A and B.
+// The full cast (makeFullCast, ../support/fixtures.ts): organizations A and
+// B; the callers' org roles are in A, site-role holders belong to no
+// organization; `peer` is a plain member of both A and B.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { errorCode, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { buildWorld, CALLERS, dataOf, errorOf, type AuthenticatedCaller, type World } from './world.js';
+import {
+  makeFullCast,
+  CALLERS,
+  dataOf,
+  errorOf,
+  type AuthenticatedCaller,
+  type FullCast,
+} from '../support/fixtures.js';
 
 const NOT_FOUND = 'NOT_FOUND';
 /** The list shows every member of A. */
@@ -41,7 +48,7 @@ const columns = <T>(row: T[]) => CALLERS.map((caller, i) => ({ caller, expected:
 
 describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
   let gw: TestGateway;
-  let w: World;
+  let w: FullCast;
   /** The usernames of A's members, in list order (lower-cased username). */
   let membersOfA: string[];
   const orgIds = (orgs: Orgs) => orgs.split(' ').map((letter) => (letter === 'A' ? w.A.id : w.B.id));
@@ -49,7 +56,7 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);
-    w = await buildWorld(gw);
+    w = await makeFullCast(gw);
     const rows = await w.db.prisma.organizationMember.findMany({
       where: { organizationId: w.A.id },
       select: { user: true },
@@ -175,7 +182,7 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
         'mutation ($o: String!) { createOrganizationRole(organization: $o, role: { name: "probe" }) { name } }',
       deleteOrganizationRole: 'mutation ($o: String!) { deleteOrganizationRole(organization: $o, name: "probe") }',
     };
-    const refs: [string, (w: World) => string][] = [
+    const refs: [string, (w: FullCast) => string][] = [
       ['id', (w) => w.B.id],
       ['upper-case id', (w) => w.B.id.toUpperCase()],
       ['name', (w) => w.B.name],
@@ -258,7 +265,7 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
 });
 
 /** Memberships are listed by organization name. */
-function byOrgName(w: World) {
+function byOrgName(w: FullCast) {
   const name = (id: string) => (id === w.A.id ? w.A.name : w.B.name);
   return (a: { organizationId: string }, b: { organizationId: string }) =>
     name(a.organizationId) < name(b.organizationId) ? -1 : 1;

@@ -4,8 +4,9 @@
 // order, and whether the caller may assign each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { expectRefusal, insertCustomRole, makeCast, type Cast } from '../support/fixtures.js';
+import { dataOf, expectRefusal, insertCustomRole, makeCast, type Cast } from '../support/fixtures.js';
 import { makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 
 const ROLE_FIELDS = `name displayName organizationId builtIn assignable
   sitePermissions { resourceType action negate }
@@ -165,11 +166,11 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
     it('is NOT_FOUND for a caller who may read the organization but not its roles', async () => {
       const reader = await makeUser(gw.database, { siteRoles: ['org-reader'] });
       const organization = await gw.gql(
-        `query ($org: String!) { organization(organization: $org) { id } }`,
+        graphql(`query ($org: String!) { organization(organization: $org) { id } }`),
         { org: cast.org.name },
         reader.token,
       );
-      expect(organization.data?.organization.id).toBe(cast.org.id);
+      expect(organization.data?.organization?.id).toBe(cast.org.id);
       expectRefusal(await gw.gql(ORG_ROLES, { org: cast.org.name }, reader.token), 'NOT_FOUND');
     });
 
@@ -208,12 +209,9 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
     });
 
     it("list each organization's own roles when several organizations are asked for at once", async () => {
-      const response = await gw.gql('{ organizations { id customRoles { name } } }', {}, cast.owner.token);
+      const response = await gw.gql(graphql('{ organizations { id customRoles { name } } }'), {}, cast.owner.token);
       const byOrg = Object.fromEntries(
-        (response.data.organizations as { id: string; customRoles: { name: string }[] }[]).map((o) => [
-          o.id,
-          o.customRoles.map((r) => r.name),
-        ]),
+        dataOf(response).organizations.map((o) => [o.id, o.customRoles.map((r) => r.name)]),
       );
       expect(byOrg).toEqual({ [cast.org.id]: ['alpha-viewers', 'zeta-deployers'], [cast.otherOrg.id]: ['elsewhere'] });
     });

@@ -13,6 +13,7 @@ import {
   type Cast,
 } from '../support/fixtures.js';
 import { makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 
 const ROLE_FIELDS = `name displayName organizationId organization { id } builtIn
   sitePermissions { resourceType action negate }
@@ -20,9 +21,13 @@ const ROLE_FIELDS = `name displayName organizationId organization { id } builtIn
   userPermissions { resourceType action negate }`;
 const CREATE = `mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { ${ROLE_FIELDS} } }`;
 const UPDATE = `mutation ($org: String!, $role: CustomRoleInput!) { updateOrganizationRole(organization: $org, role: $role) { ${ROLE_FIELDS} } }`;
-const DELETE = `mutation ($org: String!, $name: String!) { deleteOrganizationRole(organization: $org, name: $name) }`;
-const CUSTOM_ROLES = `query ($org: String!) { organization(organization: $org) { customRoles { name displayName } } }`;
-const PAGE = `query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }`;
+const DELETE = graphql(
+  `mutation ($org: String!, $name: String!) { deleteOrganizationRole(organization: $org, name: $name) }`,
+);
+const CUSTOM_ROLES = graphql(
+  `query ($org: String!) { organization(organization: $org) { customRoles { name displayName } } }`,
+);
+const PAGE = graphql(`query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }`);
 
 interface PermissionInput {
   resourceType: string;
@@ -112,7 +117,7 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
         userPermissions: [],
       });
       const listed = await gw.gql(CUSTOM_ROLES, { org: cast.org.name }, cast.member.token);
-      expect(listed.data.organization.customRoles).toContainEqual({
+      expect(listed.data?.organization?.customRoles).toContainEqual({
         name: 'release-managers',
         displayName: 'Release managers',
       });
@@ -424,7 +429,7 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
       expect(await storedRole(name, cast.otherOrg.id)).not.toBeNull();
       expect(await storedRoles(gw.database, cast.otherOrg.id, sameNameElsewhere.id)).toEqual([name]);
       const listed = await gw.gql(CUSTOM_ROLES, { org: cast.org.name }, cast.owner.token);
-      expect(listed.data.organization.customRoles.map((r: { name: string }) => r.name)).not.toContain(name);
+      expect(listed.data?.organization?.customRoles.map((r: { name: string }) => r.name)).not.toContain(name);
     });
 
     it('takes away what the role allowed, and a role re-created under the name is not given back', async () => {

@@ -13,15 +13,20 @@ import {
   type Cast,
 } from '../support/fixtures.js';
 import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 
-const USER = `query ($user: String!) { user(user: $user) { id username organizationMemberships { organizationId } } }`;
-const ORGANIZATION = `query ($org: String!) { organization(organization: $org) { id name displayName description icon isDefault createdAt updatedAt } }`;
-const ORGANIZATION_MEMBER = `query ($org: String!, $user: String!) {
+const USER = graphql(
+  `query ($user: String!) { user(user: $user) { id username organizationMemberships { organizationId } } }`,
+);
+const ORGANIZATION = graphql(
+  `query ($org: String!) { organization(organization: $org) { id name displayName description icon isDefault createdAt updatedAt } }`,
+);
+const ORGANIZATION_MEMBER = graphql(`query ($org: String!, $user: String!) {
   organizationMember(organization: $org, user: $user) { organizationId userId username roles { name } }
-}`;
-const NESTED_MEMBER = `query ($org: String!, $user: String!) {
+}`);
+const NESTED_MEMBER = graphql(`query ($org: String!, $user: String!) {
   organization(organization: $org) { member(user: $user) { userId username } }
-}`;
+}`);
 
 describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
   let gw: TestGateway;
@@ -38,7 +43,7 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
   describe('me', () => {
     it("returns the caller's own account, with its site roles", async () => {
       const response = await gw.gql(
-        '{ me { id username email status globalRoles { name displayName organizationId } } }',
+        graphql('{ me { id username email status globalRoles { name displayName organizationId } } }'),
         {},
         cast.owner.token,
       );
@@ -57,11 +62,13 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
 
     it("lists the caller's memberships with their organization roles", async () => {
       const response = await gw.gql(
-        '{ me { globalRoles { name } organizationMemberships { organizationId userId roles { name displayName organizationId } } } }',
+        graphql(
+          '{ me { globalRoles { name } organizationMemberships { organizationId userId roles { name displayName organizationId } } } }',
+        ),
         {},
         cast.admin.token,
       );
-      expect(response.data.me).toEqual({
+      expect(response.data?.me).toEqual({
         globalRoles: [],
         organizationMemberships: [
           {
@@ -74,7 +81,7 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
     });
 
     it('needs a session token', async () => {
-      expectRefusal(await gw.gql('{ me { id } }'), 'UNAUTHENTICATED');
+      expectRefusal(await gw.gql(graphql('{ me { id } }')), 'UNAUTHENTICATED');
     });
   });
 
@@ -104,18 +111,18 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
     it('lets a plain member read only their own account', async () => {
       expectRefusal(await gw.gql(USER, { user: cast.admin.username }, cast.member.token), 'NOT_FOUND');
       const self = await gw.gql(USER, { user: cast.member.username }, cast.member.token);
-      expect(self.data.user.id).toBe(cast.member.id);
+      expect(self.data?.user?.id).toBe(cast.member.id);
     });
 
     it('shows only the memberships the caller may read', async () => {
       const both = await makeUser(gw.database, { orgs: { [cast.org.id]: [], [cast.otherOrg.id]: [] } });
       const byOwner = await gw.gql(USER, { user: both.id }, cast.owner.token);
       expect(
-        byOwner.data.user.organizationMemberships.map((m: { organizationId: string }) => m.organizationId).sort(),
+        byOwner.data?.user?.organizationMemberships.map((m: { organizationId: string }) => m.organizationId).sort(),
       ).toEqual([cast.org.id, cast.otherOrg.id].sort());
       // An organization admin may read every user (site `user` read), but only its own organization's members.
       const byAdmin = await gw.gql(USER, { user: both.id }, cast.admin.token);
-      expect(byAdmin.data.user.organizationMemberships).toEqual([{ organizationId: cast.org.id }]);
+      expect(byAdmin.data?.user?.organizationMemberships).toEqual([{ organizationId: cast.org.id }]);
     });
   });
 
@@ -129,7 +136,7 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
       const all = await gw.database.prisma.organization.findMany({ where: { deleted: false }, select: { name: true } });
       const expected = all.map((o) => o.name).sort();
       for (const caller of [cast.owner, cast.siteAuditor]) {
-        const listed = names(await gw.gql('{ organizations { name } }', {}, caller.token));
+        const listed = names(await gw.gql(graphql('{ organizations { name } }'), {}, caller.token));
         expect(listed).toEqual(expected);
         expect(listed).not.toContain(gone.name);
       }
@@ -137,12 +144,12 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
 
     it('lists each organization with its stored fields', async () => {
       const listed = await gw.gql(
-        '{ organizations { id name displayName description icon isDefault createdAt updatedAt } }',
+        graphql('{ organizations { id name displayName description icon isDefault createdAt updatedAt } }'),
         {},
         cast.owner.token,
       );
       const stored = await gw.database.prisma.organization.findUniqueOrThrow({ where: { id: cast.org.id } });
-      expect(listed.data.organizations.find((o: { id: string }) => o.id === cast.org.id)).toEqual({
+      expect(listed.data?.organizations.find((o: { id: string }) => o.id === cast.org.id)).toEqual({
         id: stored.id,
         name: stored.name,
         displayName: stored.displayName,
@@ -155,10 +162,14 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
     });
 
     it('gives everyone else the organizations they belong to', async () => {
-      expect(names(await gw.gql('{ organizations { name } }', {}, cast.member.token))).toEqual([cast.org.name]);
-      expect(names(await gw.gql('{ organizations { name } }', {}, cast.outsider.token))).toEqual([cast.otherOrg.name]);
+      expect(names(await gw.gql(graphql('{ organizations { name } }'), {}, cast.member.token))).toEqual([
+        cast.org.name,
+      ]);
+      expect(names(await gw.gql(graphql('{ organizations { name } }'), {}, cast.outsider.token))).toEqual([
+        cast.otherOrg.name,
+      ]);
       const loner = await makeUser(gw.database);
-      expect(names(await gw.gql('{ organizations { name } }', {}, loner.token))).toEqual([]);
+      expect(names(await gw.gql(graphql('{ organizations { name } }'), {}, loner.token))).toEqual([]);
     });
   });
 
@@ -211,20 +222,20 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
         { org: cast.org.name.toUpperCase(), user: cast.admin.username.toUpperCase() },
         cast.owner.token,
       );
-      expect(upper.data.organizationMember).toEqual({
+      expect(upper.data?.organizationMember).toEqual({
         organizationId: cast.org.id,
         userId: cast.admin.id,
         username: cast.admin.username,
         roles: [{ name: 'organization-admin' }],
       });
       const me = await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.id, user: 'me' }, cast.member.token);
-      expect(me.data.organizationMember).toMatchObject({ userId: cast.member.id, roles: [] });
+      expect(me.data?.organizationMember).toMatchObject({ userId: cast.member.id, roles: [] });
       const nested = await gw.gql(
         NESTED_MEMBER,
         { org: cast.org.name, user: cast.auditor.username.toUpperCase() },
         cast.admin.token,
       );
-      expect(nested.data.organization.member).toEqual({ userId: cast.auditor.id, username: cast.auditor.username });
+      expect(nested.data?.organization?.member).toEqual({ userId: cast.auditor.id, username: cast.auditor.username });
     });
 
     it('are null for a user who is not a member, or does not exist', async () => {
@@ -259,15 +270,15 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
     });
 
     it('load the organization and the whole user when the selection asks for them, through fragments too', async () => {
-      await gw.gql('{ me { id } }', {}, cast.owner.token); // the session's first use may refresh its last_used: not counted
+      await gw.gql(graphql('{ me { id } }'), {}, cast.owner.token); // the session's first use may refresh its last_used: not counted
       const statements: string[] = [];
       const stop = gw.database.onStatement((sql) => statements.push(sql));
       const response = await gw.gql(
-        `query ($org: String!, $user: String!) {
+        graphql(`query ($org: String!, $user: String!) {
           organizationMember(organization: $org, user: $user) { username ...Reaches }
           organization(organization: $org) { member(user: $user) { ... on OrganizationMember { user { id email } } roles { name } } }
         }
-        fragment Reaches on OrganizationMember { organization { id name } user { id username } }`,
+        fragment Reaches on OrganizationMember { organization { id name } user { id username } }`),
         { org: cast.org.name, user: cast.admin.username },
         cast.owner.token,
       );
@@ -306,10 +317,10 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
         data: { roles: ['release-manager', 'organization-auditor', 'constructor'] },
       });
       const response = await gw.gql(
-        `query ($org: String!, $user: String!) {
+        graphql(`query ($org: String!, $user: String!) {
           organizationMember(organization: $org, user: $user) { roles { name displayName organizationId } }
           organization(organization: $org) { customRoles { name displayName } member(user: $user) { roles { displayName } } }
-        }`,
+        }`),
         { org: org.name, user: member.username },
         cast.owner.token,
       );

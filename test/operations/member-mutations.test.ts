@@ -17,15 +17,18 @@ import {
   type Cast,
 } from '../support/fixtures.js';
 import { makeOrganization, makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 
-const ADD = `mutation ($org: String!, $user: String!) {
+const ADD = graphql(`mutation ($org: String!, $user: String!) {
   addOrganizationMember(organization: $org, user: $user) { organizationId userId username roles { name } }
-}`;
-const REMOVE = `mutation ($org: String!, $user: String!) { removeOrganizationMember(organization: $org, user: $user) }`;
-const SET_ROLES = `mutation ($org: String!, $user: String!, $roles: [String!]!) {
+}`);
+const REMOVE = graphql(
+  `mutation ($org: String!, $user: String!) { removeOrganizationMember(organization: $org, user: $user) }`,
+);
+const SET_ROLES = graphql(`mutation ($org: String!, $user: String!, $roles: [String!]!) {
   updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { userId roles { name displayName organizationId } }
-}`;
-const PAGE = `query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }`;
+}`);
+const PAGE = graphql(`query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }`);
 
 describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
   let gw: TestGateway;
@@ -65,8 +68,8 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
         },
       });
       expect(await storedRoles(gw.database, cast.org.id, newcomer.id)).toEqual([]);
-      const seen = await gw.gql('{ organizations { id } }', {}, newcomer.token);
-      expect(seen.data.organizations).toEqual([{ id: cast.org.id }]);
+      const seen = await gw.gql(graphql('{ organizations { id } }'), {}, newcomer.token);
+      expect(seen.data?.organizations).toEqual([{ id: cast.org.id }]);
     });
 
     it('lets organization admins, organization user admins and site user admins add members', async () => {
@@ -173,8 +176,8 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       });
       expect(await storedRoles(gw.database, cast.org.id, leaving.id)).toBeUndefined();
       expect(await storedRoles(gw.database, cast.otherOrg.id, leaving.id)).toEqual([]);
-      const seen = await gw.gql('{ organizations { id } }', {}, leaving.token);
-      expect(seen.data.organizations).toEqual([{ id: cast.otherOrg.id }]);
+      const seen = await gw.gql(graphql('{ organizations { id } }'), {}, leaving.token);
+      expect(seen.data?.organizations).toEqual([{ id: cast.otherOrg.id }]);
     });
 
     it('lets organization admins, organization user admins and site user admins remove members', async () => {
@@ -284,7 +287,7 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
     it('clears every role for an empty list', async () => {
       const target = await newMember(['organization-auditor', 'organization-user-admin']);
       const response = await setRoles(cast.org.name, target.username, [], cast.owner);
-      expect(response.data.updateOrganizationMemberRoles.roles).toEqual([]);
+      expect(response.data?.updateOrganizationMemberRoles.roles).toEqual([]);
       expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([]);
     });
 
@@ -361,9 +364,9 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       const longAgo = new Date('2024-03-01T12:00:00.123Z');
       await gw.database.prisma.organizationMember.update({ where: key, data: { updatedAt: longAgo } });
       const response = await gw.gql(
-        `mutation ($org: String!, $user: String!) {
+        graphql(`mutation ($org: String!, $user: String!) {
            updateOrganizationMemberRoles(organization: $org, user: $user, roles: ["organization-admin"]) { updatedAt }
-         }`,
+         }`),
         { org: cast.org.name, user: target.username },
         cast.owner.token,
       );
@@ -522,16 +525,16 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       const organization = await makeOrganization(gw.database);
       const member = await makeUser(gw.database, { orgs: { [organization.id]: [] } });
       const response = await gw.gql(
-        `mutation ($org: String!, $user: String!) {
+        graphql(`mutation ($org: String!, $user: String!) {
            a: updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { organization { members { edges { node { roles { name } } } } } }
            b: createOrganizationRole(organization: $org, role: { name: "reviewer", displayName: "Reviewer" }) { name }
            c: updateOrganizationMemberRoles(organization: $org, user: $user, roles: ["reviewer"]) { roles { name displayName } }
-         }`,
+         }`),
         { org: organization.name, user: member.username },
         cast.owner.token,
       );
       expect(response.errors).toBeUndefined();
-      expect(response.data.c.roles).toEqual([{ name: 'reviewer', displayName: 'Reviewer' }]);
+      expect(response.data?.c.roles).toEqual([{ name: 'reviewer', displayName: 'Reviewer' }]);
     });
   });
 });

@@ -4,8 +4,9 @@
 // `paginatedOrganizationMembers`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { addMembers, expectRefusal, makeCast, type Cast } from '../support/fixtures.js';
+import { addMembers, dataOf, expectRefusal, makeCast, type Cast } from '../support/fixtures.js';
 import { makeOrganization, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 
 // 25 usernames of mixed case, in the order the API lists them (lower-cased username).
 const ORDERED = [
@@ -37,7 +38,7 @@ const ORDERED = [
 ];
 const PAGE_SIZES = [1, 4, 7, 25, 30];
 
-const CONNECTION = `query ($org: String!, $first: Int, $after: String, $last: Int, $before: String) {
+const CONNECTION = graphql(`query ($org: String!, $first: Int, $after: String, $last: Int, $before: String) {
   organization(organization: $org) {
     members(first: $first, after: $after, last: $last, before: $before) {
       totalCount
@@ -45,10 +46,10 @@ const CONNECTION = `query ($org: String!, $first: Int, $after: String, $last: In
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     }
   }
-}`;
-const PAGINATED = `query ($org: String!, $limit: Int, $offset: Int) {
+}`);
+const PAGINATED = graphql(`query ($org: String!, $limit: Int, $offset: Int) {
   paginatedOrganizationMembers(organization: $org, limit: $limit, offset: $offset) { count members { username } }
-}`;
+}`);
 
 interface Connection {
   totalCount: number;
@@ -68,7 +69,7 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
   ) => {
     const response = await gw.gql(CONNECTION, { org: ref, ...args }, token);
     expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    return response.data.organization.members as Connection;
+    return response.data?.organization?.members as Connection;
   };
   const usernames = (c: Connection) => c.edges.map((e) => e.node.username);
 
@@ -104,9 +105,9 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     const pages: string[][] = [];
     for (let offset = 0; ; offset += size) {
       const response = await gw.gql(PAGINATED, { org: org.name, limit: size, offset }, cast.owner.token);
-      const { count, members } = response.data.paginatedOrganizationMembers;
+      const { count, members } = dataOf(response).paginatedOrganizationMembers;
       expect(count).toBe(ORDERED.length);
-      if (members.length) pages.push(members.map((m: { username: string }) => m.username));
+      if (members.length) pages.push(members.map((m) => m.username));
       if (members.length < size) return pages;
     }
   };
@@ -201,9 +202,9 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
 
   // SPEC D: Organization.members is paginated members, which a plain member may not read.
   it('refuses a plain member (NOT_FOUND, members null, the organization still answered), and pages every member for an admin', async () => {
-    const refused = await gw.gql<{ organization: { name: string; members: null } }>(
-      `{ organization(organization: "${cast.org.name}") { name members { totalCount } } }`,
-      {},
+    const refused = await gw.gql(
+      graphql('query ($org: String!) { organization(organization: $org) { name members { totalCount } } }'),
+      { org: cast.org.name },
       cast.member.token,
     );
     expect(refused.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([
@@ -211,8 +212,8 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     ]);
     expect(refused.data).toEqual({ organization: { name: cast.org.name, members: null } });
 
-    const everywhere = await gw.gql<{ organizations: { name: string; members: null }[] }>(
-      '{ organizations { name members { totalCount } } }',
+    const everywhere = await gw.gql(
+      graphql('{ organizations { name members { totalCount } } }'),
       {},
       cast.member.token,
     );
@@ -228,11 +229,11 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
 
   it("pages each organization's own members when several are asked for in one query", async () => {
     const response = await gw.gql(
-      '{ organizations { id members(first: 2) { totalCount edges { node { organizationId } } } } }',
+      graphql('{ organizations { id members(first: 2) { totalCount edges { node { organizationId } } } } }'),
       {},
       cast.owner.token,
     );
-    const organizations = response.data.organizations as {
+    const organizations = response.data?.organizations as {
       id: string;
       members: { totalCount: number; edges: { node: { organizationId: string } }[] };
     }[];
@@ -246,37 +247,30 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
   // too) the stored values.
   it('gives the stored timestamps wherever a selection reads them, beside the same pages read without them', async () => {
     const response = await gw.gql(
-      `query ($org: String!) {
+      graphql(`query ($org: String!) {
         organizations { id
           plain: members(first: 3) { edges { node { userId } } }
           timed: members(first: 3) { edges { node { userId ...times } } }
         }
         paginatedOrganizationMembers(organization: $org, limit: 3) { members { userId ... on OrganizationMember { createdAt } } }
       }
-      fragment times on OrganizationMember { createdAt updatedAt }`,
+      fragment times on OrganizationMember { createdAt updatedAt }`),
       { org: org.name },
       cast.owner.token,
     );
-    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+    const data = dataOf(response);
     const stored = await gw.database.prisma.organizationMember.findMany({ where: { organizationId: org.id } });
     const times = new Map(
       stored.map((m) => [m.userId, { createdAt: m.createdAt.toISOString(), updatedAt: m.updatedAt.toISOString() }]),
     );
-    type Node = { userId: string; createdAt?: string; updatedAt?: string };
-    const ours = (
-      response.data.organizations as {
-        id: string;
-        plain: { edges: { node: Node }[] };
-        timed: { edges: { node: Node }[] };
-      }[]
-    ).find((o) => o.id === org.id)!;
-    expect(ours.timed.edges).toHaveLength(3);
-    expect(ours.timed.edges.map((e) => e.node)).toEqual(
-      ours.plain.edges.map((e) => ({ userId: e.node.userId, ...times.get(e.node.userId) })),
+    const ours = data.organizations.find((o) => o.id === org.id)!;
+    expect(ours.timed?.edges).toHaveLength(3);
+    expect(ours.timed?.edges.map((e) => e.node)).toEqual(
+      ours.plain?.edges.map((e) => ({ userId: e.node.userId, ...times.get(e.node.userId) })),
     );
-    const paged = response.data.paginatedOrganizationMembers.members as Node[];
+    const paged = data.paginatedOrganizationMembers.members;
     expect(paged).toEqual(
-      ours.plain.edges.map((e) => ({ userId: e.node.userId, createdAt: times.get(e.node.userId)!.createdAt })),
+      ours.plain?.edges.map((e) => ({ userId: e.node.userId, createdAt: times.get(e.node.userId)!.createdAt })),
     );
   });
 

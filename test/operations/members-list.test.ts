@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
 import {
+  dataOf,
   addMembers,
   expectRefusal,
   insertCustomRole,
@@ -13,8 +14,9 @@ import {
   type Cast,
 } from '../support/fixtures.js';
 import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 
-const MEMBERS = `query ($org: String!) { organizationMembers(organization: $org) { userId username } }`;
+const MEMBERS = graphql(`query ($org: String!) { organizationMembers(organization: $org) { userId username } }`);
 
 describe.each(DATABASE_KINDS)('organizationMembers on %s', (kind) => {
   let gw: TestGateway;
@@ -22,8 +24,7 @@ describe.each(DATABASE_KINDS)('organizationMembers on %s', (kind) => {
 
   const usernames = async (org: string, token: string) => {
     const response = await gw.gql(MEMBERS, { org }, token);
-    expect(response.errors).toBeUndefined();
-    return (response.data.organizationMembers as { username: string }[]).map((m) => m.username);
+    return dataOf(response).organizationMembers.map((m) => m.username);
   };
 
   beforeAll(async () => {
@@ -61,11 +62,11 @@ describe.each(DATABASE_KINDS)('organizationMembers on %s', (kind) => {
     ).createdAt;
 
     const response = await gw.gql(
-      `query ($org: String!) { organizationMembers(organization: $org) {
+      graphql(`query ($org: String!) { organizationMembers(organization: $org) {
         organizationId userId username name email avatarUrl createdAt updatedAt
         roles { name displayName organizationId } globalRoles { name displayName organizationId }
         organization { id name } user { id username }
-      } }`,
+      } }`),
       { org: org.name },
       cast.owner.token,
     );

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
 import {
+  dataOf,
   addMembers,
   expectInvalidDocument,
   expectRefusal,
@@ -14,10 +15,11 @@ import {
   type Cast,
 } from '../support/fixtures.js';
 import { makeOrganization, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 
-const PAGE = `query ($org: String!, $limit: Int, $offset: Int) {
+const PAGE = graphql(`query ($org: String!, $limit: Int, $offset: Int) {
   paginatedOrganizationMembers(organization: $org, limit: $limit, offset: $offset) { count members { username } }
-}`;
+}`);
 
 // Created shuffled; listed in this order (lower-cased username).
 const ORDERED = ['alice', 'Bob', 'bobby', 'Carol', 'carol-2', 'Dave', 'erin'];
@@ -29,11 +31,7 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
 
   const page = async (args: { limit?: number; offset?: number }, token = cast.owner.token) => {
     const response = await gw.gql(PAGE, { org: org.name, ...args }, token);
-    expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    const { count, members } = response.data.paginatedOrganizationMembers as {
-      count: number;
-      members: { username: string }[];
-    };
+    const { count, members } = dataOf(response).paginatedOrganizationMembers;
     return { count, usernames: members.map((m) => m.username) };
   };
 
@@ -59,11 +57,11 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
 
   it('lists members in the same order as organizationMembers', async () => {
     const list = await gw.gql(
-      `query ($org: String!) { organizationMembers(organization: $org) { username } }`,
+      graphql(`query ($org: String!) { organizationMembers(organization: $org) { username } }`),
       { org: org.name },
       cast.owner.token,
     );
-    expect(list.data.organizationMembers.map((m: { username: string }) => m.username)).toEqual(
+    expect(list.data?.organizationMembers.map((m: { username: string }) => m.username)).toEqual(
       (await page({})).usernames,
     );
   });
@@ -84,12 +82,12 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
     await markUser(gw.database, deleted!.id, { deleted: true });
     await markUser(gw.database, system!.id, { isSystem: true });
     const all = await gw.gql(PAGE, { org: other.id }, cast.owner.token);
-    expect(all.data.paginatedOrganizationMembers).toEqual({
+    expect(all.data?.paginatedOrganizationMembers).toEqual({
       count: 2,
       members: [{ username: 'pa' }, { username: 'pc' }],
     });
     const second = await gw.gql(PAGE, { org: other.id, limit: 1, offset: 1 }, cast.owner.token);
-    expect(second.data.paginatedOrganizationMembers).toEqual({ count: 2, members: [{ username: 'pc' }] });
+    expect(second.data?.paginatedOrganizationMembers).toEqual({ count: 2, members: [{ username: 'pc' }] });
   });
 
   it('serves site owners and auditors, and organization admins, user admins and auditors', async () => {

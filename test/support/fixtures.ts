@@ -1,11 +1,15 @@
-// Data factories and assertions the operation tests share: many members at
-// once, the cast of callers an organization's rules are tried with, the rows
-// a refused write must leave as they were, and the shape of a refusal.
+// Data factories and assertions every suite shares: the casts of callers an
+// organization's rules are tried with, members and custom roles made straight
+// in the database, the rows a refused write must leave as they were, and the
+// shape of an answer, a refusal or a rejected document. Everything is made
+// through the operator functions (what the CLI uses) or written to the
+// database, never through the API under test, except the steward role, which
+// the owner creates through GraphQL as a real owner would.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Database } from '../../src/db/database.js';
-import { createOrganization } from '../../src/operator/operator.js';
-import { makeOrganization, makeUser, type GraphQLResponse, type TestUser } from './gateway.js';
+import { createOrganization, issueToken } from '../../src/operator/operator.js';
+import { makeOrganization, makeUser, type GraphQLResponse, type TestGateway, type TestUser } from './gateway.js';
 
 type Organization = Awaited<ReturnType<typeof makeOrganization>>;
 
@@ -39,6 +43,14 @@ export async function makeDefaultOrganization(db: Database, name = 'coder') {
   return createOrganization(db.prisma, { name, displayName: 'Coder', isDefault: true });
 }
 
+let counter = 0;
+/** A name no other case uses (valid as a username and as a role name). */
+export const fresh = (prefix: string) => `${prefix}-${++counter}-${Math.random().toString(36).slice(2, 7)}`;
+
+/** A new user with a session token, member of `organizationId` with `roles`. */
+export const makeMember = (db: Database, organizationId: string, roles: string[] = []) =>
+  makeUser(db, { username: fresh('target'), orgs: { [organizationId]: roles } });
+
 /**
  * An organization and a caller of each kind that its rules tell apart: a site
  * owner and a site auditor (members of nothing), an organization admin,
@@ -70,6 +82,113 @@ export async function makeCast(db: Database): Promise<Cast> {
     auditor: await makeUser(db, inOrg(['organization-auditor'])),
     member: await makeUser(db, inOrg([])),
     outsider: await makeUser(db, { orgs: { [otherOrg.id]: ['organization-admin'] } }),
+  };
+}
+
+/** Callers that present no valid session: every operation refuses them. */
+export const UNAUTHENTICATED_CALLERS = ['no token', 'expired token', 'suspended user'] as const;
+
+/** Authenticated callers, as the columns of the matrices. Site-role holders are members of no organization. */
+export const CALLERS = [
+  'outsider', //           plain member of B only
+  'member', //             plain member of A
+  'org auditor', //        organization-auditor of A
+  'org user admin', //     organization-user-admin of A
+  'org admin', //          organization-admin of A
+  'org template admin', // organization-template-admin of A
+  'site auditor', //       auditor
+  'site user admin', //    user-admin
+  'site template admin', // template-admin
+  'owner', //              owner
+  'custom role', //        member of A holding STEWARD_ROLE (below)
+] as const;
+
+export type AuthenticatedCaller = (typeof CALLERS)[number];
+export type Caller = AuthenticatedCaller | (typeof UNAUTHENTICATED_CALLERS)[number];
+
+/**
+ * A custom role of A, created by the owner, that grants every RBAC action the
+ * members API checks in A, assigning roles included, but no built-in role
+ * name: the assignment table of SPEC B.3 gives its holder nothing.
+ */
+export const STEWARD_ROLE = {
+  name: 'steward',
+  displayName: 'Member Steward',
+  organizationPermissions: [
+    ...['CREATE', 'READ', 'UPDATE', 'DELETE'].map((action) => ({ resourceType: 'ORGANIZATION_MEMBER', action })),
+    ...['ASSIGN', 'UNASSIGN', 'READ', 'CREATE', 'UPDATE', 'DELETE'].map((action) => ({
+      resourceType: 'ASSIGN_ORG_ROLE',
+      action,
+    })),
+  ],
+};
+
+/**
+ * One caller per column of the authorization matrices (SPEC D): two
+ * organizations, a caller for every built-in role and for the steward role,
+ * callers with no valid session, and a bystander to look at. Unlike `Cast`,
+ * its `outsider` is a plain member of B.
+ */
+export interface FullCast {
+  gw: TestGateway;
+  db: Database;
+  /** The organization the callers' org roles are in. */
+  A: { id: string; name: string };
+  /** Another organization; `outsider` and `peer` are members. */
+  B: { id: string; name: string };
+  /** A plain member of both A and B: whom the read operations look at. */
+  peer: TestUser;
+  users: Record<AuthenticatedCaller | 'expired token' | 'suspended user', TestUser>;
+  /** The session for a caller: a token, or no header at all. */
+  auth(caller: Caller): string | Record<string, string>;
+}
+
+export async function makeFullCast(gw: TestGateway): Promise<FullCast> {
+  const db = gw.database;
+  const A = await makeOrganization(db);
+  const B = await makeOrganization(db);
+  const inA = (...roles: string[]) => ({ orgs: { [A.id]: roles } });
+
+  const owner = await makeUser(db, { siteRoles: ['owner'] });
+  const created = await gw.gql(
+    `mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }`,
+    { org: A.id, role: STEWARD_ROLE },
+    owner.token,
+  );
+  expect(created).toEqual({ data: { createOrganizationRole: { name: STEWARD_ROLE.name } } });
+
+  // An owner whose only token expired yesterday; a suspended organization admin of A.
+  const expiredOwner = await makeUser(db, { siteRoles: ['owner'] });
+  const expired = await issueToken(db.prisma, expiredOwner.id, {
+    now: new Date(Date.now() - 2 * 86_400_000),
+    lifetimeSeconds: 3600,
+  });
+
+  const users: FullCast['users'] = {
+    'expired token': { ...expiredOwner, token: expired.token },
+    'suspended user': await makeUser(db, { status: 'suspended', ...inA('organization-admin') }),
+    outsider: await makeUser(db, { orgs: { [B.id]: [] } }),
+    member: await makeUser(db, inA()),
+    'org auditor': await makeUser(db, inA('organization-auditor')),
+    'org user admin': await makeUser(db, inA('organization-user-admin')),
+    'org admin': await makeUser(db, inA('organization-admin')),
+    'org template admin': await makeUser(db, inA('organization-template-admin')),
+    'site auditor': await makeUser(db, { siteRoles: ['auditor'] }),
+    'site user admin': await makeUser(db, { siteRoles: ['user-admin'] }),
+    'site template admin': await makeUser(db, { siteRoles: ['template-admin'] }),
+    owner,
+    'custom role': await makeUser(db, inA(STEWARD_ROLE.name)),
+  };
+  const peer = await makeUser(db, { orgs: { [A.id]: [], [B.id]: [] } });
+
+  return {
+    gw,
+    db,
+    A: { id: A.id, name: A.name },
+    B: { id: B.id, name: B.name },
+    peer,
+    users,
+    auth: (caller) => (caller === 'no token' ? {} : users[caller].token),
   };
 }
 
@@ -110,26 +229,49 @@ interface StoredPermission {
   negate?: boolean;
 }
 
-/** A custom role written straight into `custom_roles` (site-wide ones have no GraphQL mutation). */
+/** Stored organization permissions that let a custom role's holders read the members. */
+export const READ_MEMBERS: StoredPermission[] = [{ resource_type: 'organization_member', action: 'read' }];
+
+/**
+ * A custom role written straight into `custom_roles` in Coder's stored form
+ * (site-wide ones have no GraphQL mutation); returns its name, fresh unless given.
+ */
 export async function insertCustomRole(
   db: Database,
   role: {
-    name: string;
+    name?: string;
     displayName?: string;
     organizationId: string | null;
     site?: StoredPermission[];
     org?: StoredPermission[];
   },
 ) {
+  const name = role.name ?? fresh('role');
   const stored = (list: StoredPermission[] = []) => list.map((p) => ({ negate: false, ...p }));
   await db.prisma.customRole.create({
     data: {
-      name: role.name,
-      displayName: role.displayName ?? role.name,
+      name,
+      displayName: role.displayName ?? name,
       organizationId: role.organizationId,
       sitePermissions: stored(role.site),
       orgPermissions: stored(role.org),
       userPermissions: [],
+    },
+  });
+  return name;
+}
+
+/** A custom role as stored (without timestamps' noise), or null. */
+export async function storedCustomRole(db: Database, organizationId: string, name: string) {
+  return db.prisma.customRole.findFirst({
+    where: { organizationId, name },
+    select: {
+      name: true,
+      displayName: true,
+      orgPermissions: true,
+      sitePermissions: true,
+      userPermissions: true,
+      updatedAt: true,
     },
   });
 }
@@ -188,4 +330,16 @@ export async function expectRefusedUnchanged(
   expectRefusal(response, code, message);
   expect(await writableRows(db)).toEqual(before);
   return response;
+}
+
+/** The data of a response that must have succeeded; fails the test with the errors otherwise. */
+export function dataOf<T>(response: GraphQLResponse<T>): T {
+  expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+  return response.data as T;
+}
+
+/** The first error of a response that must have failed. */
+export function errorOf(response: GraphQLResponse) {
+  expect(response.errors, `expected an error, got ${JSON.stringify(response.data)}`).toBeDefined();
+  return response.errors![0]!;
 }

@@ -1,5 +1,6 @@
 // A gateway over a fresh, migrated database, called in process through
 // `yoga.fetch` (real HTTP handling, no socket), plus factories for its data.
+import type { TadaDocumentNode } from 'gql.tada';
 import type { Database, DatabaseKind } from '../../src/db/database.js';
 import {
   addMember,
@@ -10,10 +11,19 @@ import {
 } from '../../src/operator/operator.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/yoga.js';
 import { freshDatabase } from './databases.js';
+import { sourceOf } from './graphql.js';
 
-export interface GraphQLResponse<TData = any> {
+/** An error of a GraphQL answer; the gateway puts a code on every error it returns. */
+export interface GraphQLError {
+  message: string;
+  path?: (string | number)[];
+  locations?: { line: number; column: number }[];
+  extensions?: { code?: string; [key: string]: unknown };
+}
+
+export interface GraphQLResponse<TData = unknown> {
   data?: TData | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+  errors?: GraphQLError[];
 }
 
 export interface TestGateway {
@@ -24,12 +34,19 @@ export interface TestGateway {
    * Runs an operation; `auth` is a session token (sent as Coder-Session-Token) or explicit headers.
    * `remoteAddress` is the socket's peer the gateway sees (none by default, as through `yoga.fetch`).
    */
-  gql<TData = any>(
+  gql<TData, TVariables>(
+    document: TadaDocumentNode<TData, TVariables>,
+    variables?: TVariables,
+    auth?: string | Record<string, string>,
+    remoteAddress?: string,
+  ): Promise<GraphQLResponse<TData>>;
+  /** A document built at run time (hostile inputs, generated aliases): its data is `unknown`. */
+  gql(
     query: string,
     variables?: Record<string, unknown>,
     auth?: string | Record<string, string>,
     remoteAddress?: string,
-  ): Promise<GraphQLResponse<TData>>;
+  ): Promise<GraphQLResponse<any>>;
   close(): Promise<void>;
 }
 
@@ -45,7 +62,13 @@ export async function startTestGateway(
     kind,
     database,
     yoga,
-    async gql(query, variables, auth, remoteAddress) {
+    async gql(
+      document: string | TadaDocumentNode,
+      variables?: unknown,
+      auth?: string | Record<string, string>,
+      remoteAddress?: string,
+    ) {
+      const query = typeof document === 'string' ? document : sourceOf(document);
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
       if (typeof auth === 'string') headers['coder-session-token'] = auth;
       else Object.assign(headers, auth);
@@ -55,7 +78,7 @@ export async function startTestGateway(
         // What Node's HTTP server gives Yoga as its server context.
         remoteAddress === undefined ? {} : { req: { socket: { remoteAddress } } },
       );
-      return (await response.json()) as GraphQLResponse;
+      return (await response.json()) as GraphQLResponse<any>;
     },
     close: () => database.close(),
   };

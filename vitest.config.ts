@@ -6,6 +6,8 @@ export default defineConfig({
   resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['test/**/*.test.ts'],
+    // With DATABASE_URL: checks the server once and creates its database if missing.
+    globalSetup: ['test/support/global-setup.ts'],
     // Every test file opens its own database; PGlite's start-up dominates, so
     // allow it time on a loaded 2-core machine.
     testTimeout: 60_000,

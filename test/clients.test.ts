@@ -173,9 +173,11 @@ describe.each(CLIENTS)('%s with its default cache', (_name, makeClient) => {
     owner = await makeUser(database, { siteRoles: ['owner'] });
   });
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await database.close();
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    await database?.close();
   });
 
   beforeEach(async () => {

@@ -22,8 +22,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await gateway.close();
-  await database.close();
+  await gateway?.close();
+  await database?.close();
 });
 
 /** POSTs a query; the answer's raw bytes and headers. */

@@ -18,8 +18,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await gateway.close();
-  await database.close();
+  await gateway?.close();
+  await database?.close();
 });
 
 interface Answer {

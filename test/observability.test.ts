@@ -54,7 +54,7 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       Array.from({ length: 60 }, (_, i) => `ops-member-${i}`),
     );
   });
-  afterAll(() => database.close());
+  afterAll(() => database?.close());
 
   describe('readiness and liveness', () => {
     it('answers /ready with 200 when the database answers and is migrated, beside /health', async () => {

@@ -21,7 +21,7 @@ describe('operator lookups', () => {
     await createOrganization(db.prisma, { name: 'acme', isDefault: true });
     await createUser(db.prisma, { username: 'bob', email: 'bob@example.com' });
   });
-  afterAll(() => db.close());
+  afterAll(() => db?.close());
 
   it('finds by name in any case, by id, and `default`', async () => {
     const acme = await findOrganization(db.prisma, 'ACME');
@@ -42,7 +42,7 @@ describe.each(DATABASE_KINDS)('operator writes on %s', (kind) => {
     db = await freshDatabase(kind);
     await db.migrate();
   });
-  afterAll(() => db.close());
+  afterAll(() => db?.close());
 
   it('compares emails exactly, in any case: `_` and `%` are characters, not patterns', async () => {
     await createUser(db.prisma, { username: 'acb', email: 'acb@example.com' });

@@ -324,7 +324,7 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
     }
   });
 
-  // Replicas on one PostgreSQL database (README: "run as many replicas as you
+  // Replicas on one PostgreSQL database (docs/operations.md: "run as many replicas as you
   // like ... concurrent or repeated starts apply each migration once").
   it.runIf(kind === 'postgres')(
     'two gateways starting at once on one empty database both start promptly, with one owner',

@@ -38,11 +38,11 @@ describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
   });
   afterAll(() => gw?.close());
 
-  const ask = (gateway: Gateway, headers: Record<string, string> = {}) =>
+  const ask = (gateway: Gateway, headers: Record<string, string> = {}, query = document) =>
     gateway.fetch('http://gateway.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'coder-session-token': owner, ...headers },
-      body: JSON.stringify({ query: document }),
+      body: JSON.stringify({ query }),
     });
 
   it.each(['application/json', 'application/graphql-response+json'])(
@@ -73,5 +73,19 @@ describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
     expect(streamed.headers.get('content-encoding')).toBe('gzip');
     const text = gunzipSync(Buffer.from(await streamed.arrayBuffer())).toString('utf8');
     expect(text).toBe(await (await ask(unstreamed)).text());
+  });
+
+  it('streams other entry points and shapes the same way: offset and Relay pages, fragments, aliases', async () => {
+    const other = `fragment M on OrganizationMember { ${MEMBER} organization { id name } }
+      { page: paginatedOrganizationMembers(organization: "big", limit: 0) { count members { ...M } }
+        org: organization(organization: "big") { members(first: 1000) { totalCount edges { cursor node { ...M } } } } }`;
+    const streamed = await ask(gw.yoga, {}, other);
+    expect(streamed.headers.get('content-length')).toBeNull();
+    const text = await streamed.text();
+    expect(text).toBe(await (await ask(unstreamed, {}, other)).text());
+    const answer = JSON.parse(text);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.page.members).toHaveLength(MEMBERS);
+    expect(answer.data.org.members.edges).toHaveLength(MEMBERS);
   });
 });

@@ -2,6 +2,7 @@
 // in paginated members' order, for a caller who may read them all. Walking it forwards or backwards, with any
 // page size, gives the same members in the same order as paging through
 // `paginatedOrganizationMembers`.
+import { offsetToCursor } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { addMembers, dataOf, expectRefusal, makeCast, type Cast } from '../support/fixtures.js';
@@ -47,6 +48,13 @@ const CONNECTION = graphql(`query ($org: String!, $first: Int, $after: String, $
     }
   }
 }`);
+/** Without totalCount: the page alone decides where a window ends. */
+const LAST_BEFORE = graphql(`query ($org: String!, $last: Int!, $before: String!) {
+  organization(organization: $org) {
+    members(last: $last, before: $before) { edges { node { username } } pageInfo { hasPreviousPage } }
+  }
+}`);
+
 const PAGINATED = graphql(`query ($org: String!, $limit: Int, $offset: Int) {
   paginatedOrganizationMembers(organization: $org, limit: $limit, offset: $offset) { count members { username } }
 }`);
@@ -180,6 +188,32 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     const tail = await connection({ last: 3 });
     expect(usernames(tail)).toEqual(ORDERED.slice(22));
     expect(tail.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+  });
+
+  it('counts `last` back from the end of the list when `before` lies past it (a cursor kept while members left)', async () => {
+    const small = await makeOrganization(gw.database);
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const [amy, kim, zed] = ['amy', 'Kim', 'zed'].map((name) => `${name}-${suffix}`) as [string, string, string];
+    await addMembers(gw.database, small.id, [zed, amy, kim]);
+    try {
+      const lastBefore = async (last: number) => {
+        const response = await gw.gql(
+          LAST_BEFORE,
+          { org: small.name, last, before: offsetToCursor(20) },
+          cast.owner.token,
+        );
+        return dataOf(response).organization!.members!;
+      };
+      const tail = await lastBefore(2);
+      expect(tail.edges.map((e) => e.node.username)).toEqual([kim, zed]);
+      const all = await lastBefore(10);
+      expect(all.edges.map((e) => e.node.username)).toEqual([amy, kim, zed]);
+      expect(all.pageInfo.hasPreviousPage).toBe(false);
+    } finally {
+      // Other cases count every organization the owner sees.
+      await gw.database.prisma.organizationMember.deleteMany({ where: { organizationId: small.id } });
+      await gw.database.prisma.organization.delete({ where: { id: small.id } });
+    }
   });
 
   it('gives no edges, but the total, for `first: 0` and after the last member', async () => {

@@ -6,7 +6,9 @@ import type { Sql } from '../sql.js';
 import { organizationCustomRolesJson, type StoredCustomRole } from './custom-roles.js';
 import { organizationByRefLateral } from './organizations.js';
 import {
+  MEMBER_COLUMNS,
   MEMBER_TUPLE,
+  memberTupleOf,
   ORGANIZATION_TUPLE,
   memberFromTuple,
   organizationFromTuple,
@@ -68,22 +70,50 @@ interface PageRow {
 
 /**
  * Per page: the total (only when asked), then the window's bounds, then its
- * rows plus one, which tells whether more follow. `last` without `before`
- * needs the total, so it is counted then too. LEAST and GREATEST ignore NULLs:
+ * rows plus one, which tells whether more follow. `last` needs the total
+ * (see countsTotal), so it is counted then too. LEAST and GREATEST ignore NULLs:
  * an absent bound is no bound. Bounds are bigint, since offset plus page size
  * may pass the largest Int.
  *
- * Why it is shaped so (docs/performance.md has the measurements):
- * - rows: walking Coder's unique index on lower(username) and probing the
- *   membership's primary key stops after the page, where joining every member
- *   to its user and sorting costs a lookup per member;
- * - total: members counted from the primary key alone, less those whose user
- *   is deleted or a system user (few, found once per statement through the
- *   gateway's own partial index), instead of a user lookup per member.
+ * Rows come one of two ways (docs/performance.md has the measurements):
+ * - walk: Coder's unique index on lower(username), probing each user's
+ *   membership, stops after the page. It reads about stop × users ÷ members
+ *   users, so it suits an early page of an organization that holds a good
+ *   share of the site;
+ * - sort: the organization's memberships, each joined to its user, sorted.
+ *   It reads every member once, so it suits a whole list, a late page, a
+ *   small organization on a large site, and a caller restricted to its own
+ *   row.
+ * A window that ends is walked first, over at most 2 × sqrt(stop × users)
+ * users (users: the planner's estimate, or the table's size before any
+ * ANALYZE); a walk that finds the page, or reaches the last user, is the
+ * answer, and one that runs out of budget is sorted instead. The sort then
+ * costs what it would have, plus a walk no longer than its own reads within
+ * a small factor, while a walk that finds its page costs no count.
+ *
+ * The total counts members from the primary key alone, less those whose user
+ * is deleted or a system user (few, found once per statement through the
+ * gateway's own partial index), instead of a user lookup per member.
  */
+/**
+ * What the walk pays per user read, as a share of what the sort pays per
+ * member (a membership, its user by primary key, its place in the sort):
+ * measured on PostgreSQL 15 with 20,000 users.
+ */
+const WALK_STEP = 0.4;
+
+/** The sort's subquery names each column `<table>_<column>`, for memberTupleOf. */
+const SORTED_COLUMNS = Object.entries(MEMBER_COLUMNS)
+  .flatMap(([table, columns]) => columns.map((column) => `${table}.${column} AS ${table}_${column}`))
+  .join(', ');
+
 const pagesStatement = (pages: string, organizationColumn: string) => `
-    WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
-    SELECT p.page, p.organization_id, ${organizationColumn} AS organization, t.total, w.start, w.stop, m.members,
+    WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system),
+      site AS MATERIALIZED (
+        SELECT CASE WHEN reltuples >= 0 THEN reltuples ELSE pg_relation_size(oid) / 300 END::float8 AS users
+        FROM pg_class WHERE oid = 'users'::regclass)
+    SELECT p.page, p.organization_id, ${organizationColumn} AS organization, t.total, w.start, w.stop,
+      CASE WHEN k.walked THEN walk.members ELSE sorted.members END AS members,
       ${organizationCustomRolesJson('p.organization_id')} AS custom_roles
     FROM ${pages}
     CROSS JOIN LATERAL (
@@ -98,19 +128,65 @@ const pagesStatement = (pages: string, organizationColumn: string) => `
     ) t
     CROSS JOIN LATERAL (SELECT LEAST(p.before, t.total, p.skip + p.first) AS stop) s
     CROSS JOIN LATERAL (
-      SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop
+      SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop,
+        -- The window's rows plus one, which tells whether more follow.
+        CASE WHEN s.stop IS NULL THEN NULL
+          ELSE GREATEST(s.stop - CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END, 0) + 1
+        END AS wanted
     ) w
     CROSS JOIN LATERAL (
-      SELECT coalesce(json_agg(l.member ORDER BY l.sort_key), '[]'::json) AS members FROM (
+      -- How many users the walk may read; NULL: sort at once.
+      SELECT CASE
+        WHEN w.stop IS NULL OR p.only_user IS NOT NULL THEN NULL
+        -- Counted: walk only if it reads fewer users than the sort reads members.
+        WHEN t.total IS NOT NULL THEN
+          CASE WHEN ${WALK_STEP} * (w.stop + 1) * site.users < t.total::float8 * t.total THEN 9223372036854775807 END
+        ELSE ceil(2 * sqrt((w.stop + 1) * site.users / ${WALK_STEP}))::bigint
+      END AS budget
+      FROM site
+    ) b
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS found, coalesce(json_agg(l.member ORDER BY l.sort_key), '[]'::json) AS members FROM (
         SELECT ${MEMBER_TUPLE('om', 'u')} AS member,
           -- lower(username) is unique among live users, so it orders them completely.
-          lower(u.username) AS sort_key
-        FROM users u JOIN organization_members om ON om.organization_id = p.organization_id AND om.user_id = u.id
-        WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
-        ORDER BY lower(u.username)
-        OFFSET w.start LIMIT CASE WHEN w.stop IS NULL THEN NULL ELSE GREATEST(w.stop - w.start, 0) + 1 END
+          u.sort_key
+        FROM (SELECT ${MEMBER_COLUMNS.u.map((column) => `u.${column}`).join(', ')}, lower(u.username) AS sort_key FROM users u
+              WHERE b.budget IS NOT NULL AND NOT u.deleted AND NOT u.is_system
+              ORDER BY lower(u.username) LIMIT b.budget) u
+        CROSS JOIN LATERAL (
+          -- LIMIT 1 keeps this a probe per user: the planner walks users in order and stops after the page.
+          SELECT om.roles, om.created_at, om.updated_at FROM organization_members om
+          WHERE om.organization_id = p.organization_id AND om.user_id = u.id LIMIT 1
+        ) om
+        ORDER BY u.sort_key
+        OFFSET w.start LIMIT w.wanted
       ) l
-    ) m`;
+    ) walk
+    CROSS JOIN LATERAL (
+      -- The walk is the answer if it found the page, or all the rows there are (counted, or every user read).
+      SELECT CASE
+        WHEN b.budget IS NULL THEN false
+        WHEN walk.found >= w.wanted THEN true
+        WHEN t.total IS NOT NULL THEN w.start + walk.found >= t.total
+        ELSE (SELECT count(*) FROM (SELECT FROM users u WHERE NOT u.deleted AND NOT u.is_system LIMIT b.budget) e)
+          < b.budget
+      END AS walked
+      OFFSET 0 -- a fence: evaluated once
+    ) k
+    CROSS JOIN LATERAL (
+      -- Sorted on the key alone, the tuples built for the window only (a late page skips the rest).
+      SELECT coalesce(json_agg(r.member ORDER BY r.sort_key), '[]'::json) AS members FROM (
+        SELECT ${memberTupleOf((table, column) => `r.${table}_${column}`)} AS member, r.sort_key FROM (
+          SELECT ${SORTED_COLUMNS}, lower(u.username) AS sort_key
+          FROM organization_members om JOIN users u ON u.id = om.user_id
+          WHERE NOT k.walked AND om.organization_id = p.organization_id AND NOT u.deleted AND NOT u.is_system
+            AND (p.only_user IS NULL OR om.user_id = p.only_user)
+          OFFSET 0 -- a fence: sorted here, not walked through the username index
+        ) r
+        ORDER BY r.sort_key
+        OFFSET w.start LIMIT w.wanted
+      ) r
+    ) sorted`;
 
 const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, with_total, page)';
 
@@ -138,9 +214,13 @@ const PAGE_OF_REFERENCE = pagesStatement(
   `(SELECT ${ORGANIZATION_TUPLE('o')} FROM organizations o WHERE o.id = p.organization_id)`,
 );
 
-/** `last` without `before` counts back from the end, so it needs the total too. */
+/**
+ * `last` counts back from the window's end, which is the list's end when
+ * `before` is absent or lies past it (a cursor kept while members left), so
+ * it needs the total too.
+ */
 const countsTotal = ({ withTotal, window }: Pick<PageRequest, 'withTotal' | 'window'>) =>
-  withTotal || (window.last !== null && window.before === null);
+  withTotal || window.last !== null;
 
 /** The pages `requests` ask for, in the same order. */
 export async function memberPages(sql: Sql, requests: readonly PageRequest[]): Promise<MemberPage[]> {

@@ -5,6 +5,7 @@ import type { Sql } from '../sql.js';
 import { organizationByRefLateral, organizationRefParameters } from './organizations.js';
 import {
   MEMBER_TUPLE,
+  epochMs,
   ORGANIZATION_TUPLE,
   memberFromTuple,
   organizationFromTuple,
@@ -82,7 +83,7 @@ export interface Membership {
  */
 const MEMBERSHIPS = `
   SELECT om.user_id, json_agg(json_build_array(${ORGANIZATION_TUPLE('o')}, om.roles,
-      floor(extract(epoch FROM om.created_at) * 1000)::float8, floor(extract(epoch FROM om.updated_at) * 1000)::float8,
+      ${epochMs('om.created_at')}, ${epochMs('om.updated_at')},
       (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
         WHERE c.organization_id = o.id AND c.name = ANY(om.roles)))
     ORDER BY o.name, o.id) AS memberships

@@ -47,13 +47,19 @@ export interface MemberRow {
   user: UserRow;
 }
 
-/** A timestamp with time zone as epoch milliseconds. */
-const ms = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
+/**
+ * A timestamp with time zone as epoch milliseconds. date_part is float8 and
+ * several times cheaper than extract's numeric; rounding to whole
+ * microseconds first makes the floor exact (a float8 product can land a hair
+ * under a whole millisecond), for any timestamp between the years 1685 and
+ * 2255, beyond which microseconds no longer fit a float8's mantissa.
+ */
+export const epochMs = (column: string) => `floor(round(date_part('epoch', ${column}) * 1e6) / 1000)`;
 
 /** `users.last_seen_at` is a timestamp without time zone kept in UTC, as Coder writes it. */
 export const USER_TUPLE = (u: string) =>
   `json_build_array(${u}.id, ${u}.username, ${u}.name, ${u}.email, ${u}.avatar_url, ${u}.status, ${u}.rbac_roles,
-    ${ms(`${u}.created_at`)}, ${ms(`${u}.updated_at`)}, ${ms(`${u}.last_seen_at AT TIME ZONE 'UTC'`)})`;
+    ${epochMs(`${u}.created_at`)}, ${epochMs(`${u}.updated_at`)}, ${epochMs(`${u}.last_seen_at AT TIME ZONE 'UTC'`)})`;
 
 export type UserTuple = [
   id: string,
@@ -94,7 +100,7 @@ export const userFromTuple = ([
 
 export const ORGANIZATION_TUPLE = (o: string) =>
   `json_build_array(${o}.id, ${o}.name, ${o}.display_name, ${o}.description, ${o}.icon, ${o}.is_default,
-    ${ms(`${o}.created_at`)}, ${ms(`${o}.updated_at`)})`;
+    ${epochMs(`${o}.created_at`)}, ${epochMs(`${o}.updated_at`)})`;
 
 export type OrganizationTuple = [
   id: string,
@@ -127,11 +133,40 @@ export const organizationFromTuple = ([
   updatedAt: new Date(updatedMs),
 });
 
-/** A membership `om` with its user `u`: the membership's own columns, then the user's tuple's. */
+/** The columns a member's tuple is built from: the membership's, then its user's. */
+export const MEMBER_COLUMNS = {
+  om: ['roles', 'created_at', 'updated_at'],
+  u: [
+    'id',
+    'username',
+    'name',
+    'email',
+    'avatar_url',
+    'status',
+    'rbac_roles',
+    'created_at',
+    'updated_at',
+    'last_seen_at',
+  ],
+} as const;
+
+type MemberColumn = (table: keyof typeof MEMBER_COLUMNS, column: string) => string;
+
+/**
+ * A membership with its user: the membership's own columns, then the user's
+ * tuple's. `column` names each column where the statement has it: `om.roles`
+ * from the tables, or a subquery's own names for them.
+ */
+export const memberTupleOf = (column: MemberColumn) => {
+  const [om, u] = [(c: string) => column('om', c), (c: string) => column('u', c)];
+  return `json_build_array(${om('roles')}, ${epochMs(om('created_at'))}, ${epochMs(om('updated_at'))},
+    ${u('id')}, ${u('username')}, ${u('name')}, ${u('email')}, ${u('avatar_url')}, ${u('status')}, ${u('rbac_roles')},
+    ${epochMs(u('created_at'))}, ${epochMs(u('updated_at'))}, ${epochMs(`${u('last_seen_at')} AT TIME ZONE 'UTC'`)})`;
+};
+
+/** A membership `om` with its user `u`. */
 export const MEMBER_TUPLE = (om: string, u: string) =>
-  `json_build_array(${om}.roles, ${ms(`${om}.created_at`)}, ${ms(`${om}.updated_at`)},
-    ${u}.id, ${u}.username, ${u}.name, ${u}.email, ${u}.avatar_url, ${u}.status, ${u}.rbac_roles,
-    ${ms(`${u}.created_at`)}, ${ms(`${u}.updated_at`)}, ${ms(`${u}.last_seen_at AT TIME ZONE 'UTC'`)})`;
+  memberTupleOf((table, column) => `${table === 'om' ? om : u}.${column}`);
 
 export type MemberTuple = [roles: string[], createdMs: number, updatedMs: number, ...user: UserTuple];
 

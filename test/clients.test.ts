@@ -115,8 +115,9 @@ const SCREEN = graphql(`
   }
 `);
 
-// A member's fields: id username roles { id name displayName }.
-// A role's fields: id name displayName organizationPermissions { id action resourceType }.
+// Each mutation answers with the fields the screen reads: of a member
+// (id username roles { id name displayName }) or of a role
+// (id name displayName organizationPermissions { id action resourceType }).
 const UPDATE_MEMBER_ROLES = graphql(`
   mutation ($org: String!, $user: String!, $roles: [String!]!) {
     updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { id username roles { id name displayName } }

@@ -16,6 +16,16 @@ import {
 } from './support/gateway.js';
 
 const ME = graphql('{ me { username } }');
+const ME_AND_STATUS = graphql('{ me { username status } }');
+const ORGANIZATIONS = graphql('{ organizations { id } }');
+const MEMBERS = graphql('query ($org: String!) { organizationMembers(organization: $org) { userId } }');
+const ADD_MEMBER = graphql(
+  'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }',
+);
+const TYPENAME = graphql('{ __typename }');
+const SCHEMA_AND_TYPE = graphql('{ __schema { queryType { name } } __type(name: "User") { name } }');
+const TYPENAME_AND_SCHEMA = graphql('{ __typename __schema { queryType { name } } }');
+const TYPENAME_AND_ME = graphql('{ __typename me { username } }');
 const HOUR = 60 * 60 * 1000;
 
 const MISSING = /no session token/i;
@@ -154,7 +164,7 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
       const frank = await makeUser(gw.database, { username: 'frank', status: 'dormant' });
       const status = () => gw.database.prisma.user.findUniqueOrThrow({ where: { id: frank.id } }).then((u) => u.status);
       expect(await status()).toBe('dormant');
-      expect(await gw.gql('{ me { username status } }', {}, frank.token)).toEqual({
+      expect(await gw.gql(ME_AND_STATUS, {}, frank.token)).toEqual({
         data: { me: { username: 'frank', status: 'ACTIVE' } },
       });
       expect(await status()).toBe('active');
@@ -241,18 +251,10 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
       data: { scope: 'application_connect' },
     });
     expect(errorCode(await me(owner.token))).toBe('NOT_FOUND');
-    expect(await gw.gql('{ organizations { id } }', {}, owner.token)).toEqual({ data: { organizations: [] } });
-    const members = await gw.gql(
-      `{ organizationMembers(organization: "${organization.name}") { userId } }`,
-      {},
-      owner.token,
-    );
+    expect(await gw.gql(ORGANIZATIONS, {}, owner.token)).toEqual({ data: { organizations: [] } });
+    const members = await gw.gql(MEMBERS, { org: organization.name }, owner.token);
     expect(errorCode(members)).toBe('NOT_FOUND');
-    const add = await gw.gql(
-      `mutation { addOrganizationMember(organization: "${organization.name}", user: "${alice.username}") { userId } }`,
-      {},
-      owner.token,
-    );
+    const add = await gw.gql(ADD_MEMBER, { org: organization.name, user: alice.username }, owner.token);
     expect(errorCode(add)).toBe('NOT_FOUND');
     expect(
       await gw.database.prisma.organizationMember.count({
@@ -277,8 +279,8 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
 
   describe('introspection', () => {
     it('needs no token', async () => {
-      expect(await gw.gql('{ __typename }')).toEqual({ data: { __typename: 'Query' } });
-      const schema = await gw.gql('{ __schema { queryType { name } } __type(name: "User") { name } }');
+      expect(await gw.gql(TYPENAME)).toEqual({ data: { __typename: 'Query' } });
+      const schema = await gw.gql(SCHEMA_AND_TYPE);
       expect(schema).toEqual({ data: { __schema: { queryType: { name: 'Query' } }, __type: { name: 'User' } } });
     });
 
@@ -290,14 +292,14 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
         { authorization: 'Bearer garbage' },
       ];
       for (const auth of bad) {
-        expect(await gw.gql('{ __typename __schema { queryType { name } } }', {}, auth)).toEqual({
+        expect(await gw.gql(TYPENAME_AND_SCHEMA, {}, auth)).toEqual({
           data: { __typename: 'Query', __schema: { queryType: { name: 'Query' } } },
         });
       }
     });
 
     it('does not open the other fields of the same request', async () => {
-      const response = await gw.gql('{ __typename me { username } }');
+      const response = await gw.gql(TYPENAME_AND_ME);
       expectRefused(response, MISSING);
     });
   });

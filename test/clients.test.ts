@@ -7,21 +7,46 @@
 // database does not change; the operation tests cover both databases.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parse, type DocumentNode } from 'graphql';
+import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { freshDatabase, type TestDatabase } from './support/databases.js';
 import { makeOrganization, makeUser, type TestUser } from './support/gateway.js';
+import { graphql, type ResultOf, type VariablesOf } from './support/graphql.js';
 import { createGateway } from '../src/yoga.js';
+
+type Variables = Record<string, unknown>;
 
 /** What a test needs of a client: network reads and writes, and reads from its cache alone. */
 interface CacheClient {
-  query(document: DocumentNode, variables: Record<string, unknown>): Promise<any>;
-  mutate(document: DocumentNode, variables: Record<string, unknown>): Promise<any>;
+  query<TData, TVariables extends Variables>(
+    document: TadaDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<TData>;
+  mutate<TData, TVariables extends Variables>(
+    document: TadaDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<TData>;
   /** The answer the cache alone gives, or null if it cannot answer. */
-  cached(document: DocumentNode, variables: Record<string, unknown>): any;
+  cached<TData, TVariables extends Variables>(
+    document: TadaDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): TData | null;
 }
 
 type ClientFactory = (url: string, token: string, fetch: typeof globalThis.fetch) => Promise<CacheClient>;
+
+/** `value`, which must be there (not null nor undefined): fails the test otherwise. */
+function present<T>(value: T | null | undefined): T {
+  expect(value).toBeDefined();
+  expect(value).not.toBeNull();
+  return value as T;
+}
+
+/** The data of a client's result, which must have no error. */
+function unwrap<TData>(result: { data?: TData; error?: Error }): TData {
+  if (result.error) throw result.error;
+  return result.data as TData;
+}
 
 async function apolloClient(url: string, token: string, fetch: typeof globalThis.fetch): Promise<CacheClient> {
   const { ApolloClient, HttpLink, InMemoryCache } = await import('@apollo/client');
@@ -30,16 +55,8 @@ async function apolloClient(url: string, token: string, fetch: typeof globalThis
     cache: new InMemoryCache(),
   });
   return {
-    async query(query, variables) {
-      const result = await client.query({ query, variables, fetchPolicy: 'network-only' });
-      if (result.error) throw result.error;
-      return result.data;
-    },
-    async mutate(mutation, variables) {
-      const result = await client.mutate({ mutation, variables });
-      if (result.error) throw result.error;
-      return result.data;
-    },
+    query: async (query, variables) => unwrap(await client.query({ query, variables, fetchPolicy: 'network-only' })),
+    mutate: async (mutation, variables) => unwrap(await client.mutate({ mutation, variables })),
     cached: (query, variables) => client.readQuery({ query, variables }),
   };
 }
@@ -53,10 +70,6 @@ async function urqlClient(url: string, token: string, fetch: typeof globalThis.f
     exchanges: [cacheExchange({}), fetchExchange],
     fetchOptions: { headers: { 'coder-session-token': token } },
   });
-  const unwrap = (result: { data?: any; error?: Error }) => {
-    if (result.error) throw result.error;
-    return result.data;
-  };
   return {
     query: async (query, variables) =>
       unwrap(await client.query(query, variables, { requestPolicy: 'network-only' }).toPromise()),
@@ -82,7 +95,7 @@ const CLIENTS: [string, ClientFactory][] = [
 
 // What a members screen reads: the members (connection, list, page and one
 // member) with their roles, and the organization's roles with their permissions.
-const SCREEN = parse(`
+const SCREEN = graphql(`
   query Screen($org: String!, $user: String!) {
     organization(organization: $org) {
       id
@@ -102,46 +115,49 @@ const SCREEN = parse(`
   }
 `);
 
-const MEMBER_FIELDS = 'id username roles { id name displayName }';
-const ROLE_FIELDS = 'id name displayName organizationPermissions { id action resourceType }';
-
-const UPDATE_MEMBER_ROLES = parse(`
+// Each mutation answers with the fields the screen reads: of a member
+// (id username roles { id name displayName }) or of a role
+// (id name displayName organizationPermissions { id action resourceType }).
+const UPDATE_MEMBER_ROLES = graphql(`
   mutation ($org: String!, $user: String!, $roles: [String!]!) {
-    updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { ${MEMBER_FIELDS} }
+    updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { id username roles { id name displayName } }
   }
 `);
-const UPDATE_ROLE = parse(`
+const UPDATE_ROLE = graphql(`
   mutation ($org: String!, $role: CustomRoleInput!) {
-    updateOrganizationRole(organization: $org, role: $role) { ${ROLE_FIELDS} }
+    updateOrganizationRole(organization: $org, role: $role) { id name displayName organizationPermissions { id action resourceType } }
   }
 `);
 // A new role or member joins the organization's lists: the answer carries the
 // organization's lists too, through the fields that lead to it.
-const CREATE_ROLE = parse(`
+const CREATE_ROLE = graphql(`
   mutation ($org: String!, $role: CustomRoleInput!) {
     createOrganizationRole(organization: $org, role: $role) {
-      ${ROLE_FIELDS}
-      organization { id customRoles { ${ROLE_FIELDS} } }
+      id name displayName organizationPermissions { id action resourceType }
+      organization { id customRoles { id name displayName organizationPermissions { id action resourceType } } }
     }
   }
 `);
-const ADD_MEMBER = parse(`
+const ADD_MEMBER = graphql(`
   mutation ($org: String!, $user: String!) {
     addOrganizationMember(organization: $org, user: $user) {
-      ${MEMBER_FIELDS}
-      organization { id members(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { ${MEMBER_FIELDS} } } } }
+      id username roles { id name displayName }
+      organization { id members(first: 50) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id username roles { id name displayName } } } } }
     }
   }
 `);
-const REMOVE_MEMBER = parse(
+const REMOVE_MEMBER = graphql(
   'mutation ($org: String!, $user: String!) { removeOrganizationMember(organization: $org, user: $user) }',
 );
-const DELETE_ROLE = parse(
+const DELETE_ROLE = graphql(
   'mutation ($org: String!, $name: String!) { deleteOrganizationRole(organization: $org, name: $name) }',
 );
 
-const READ_TEMPLATES = [{ resourceType: 'TEMPLATE', action: 'READ' }];
-const READ_AND_UPDATE_TEMPLATES = [...READ_TEMPLATES, { resourceType: 'TEMPLATE', action: 'UPDATE' }];
+type Screen = ResultOf<typeof SCREEN>;
+type Permissions = NonNullable<VariablesOf<typeof CREATE_ROLE>['role']['organizationPermissions']>;
+
+const READ_TEMPLATES: Permissions = [{ resourceType: 'TEMPLATE', action: 'READ' }];
+const READ_AND_UPDATE_TEMPLATES: Permissions = [...READ_TEMPLATES, { resourceType: 'TEMPLATE', action: 'UPDATE' }];
 
 describe.each(CLIENTS)('%s with its default cache', (_name, makeClient) => {
   let database: TestDatabase;
@@ -202,19 +218,23 @@ describe.each(CLIENTS)('%s with its default cache', (_name, makeClient) => {
     const sent = requests.length;
     await change();
     expect(requests.length - sent).toBe(1); // the mutation, and nothing fetched again
-    return { before, after: client.cached(SCREEN, variables) };
+    return { before, after: present(client.cached(SCREEN, variables)) };
   }
 
-  const edgeOf = (screen: any, username: string) =>
-    screen.organization.members.edges.find((e: any) => e.node.username === username)?.node;
-  const listedMember = (screen: any, username: string) =>
-    screen.organizationMembers.find((m: any) => m.username === username);
-  const pagedMember = (screen: any, username: string) =>
-    screen.paginatedOrganizationMembers.members.find((m: any) => m.username === username);
-  const roleNames = (member: any) => member.roles.map((r: any) => r.name);
-  const customRole = (screen: any, name: string) => screen.organization.customRoles.find((r: any) => r.name === name);
-  const permissionsOf = (role: any) =>
-    role.organizationPermissions.map((p: any) => `${p.resourceType}:${p.action}`).sort();
+  const edgeOf = (screen: Screen, username: string) =>
+    present(present(screen.organization).members).edges.find((e) => e.node.username === username)?.node;
+  const listedMember = (screen: Screen, username: string) =>
+    screen.organizationMembers.find((m) => m.username === username);
+  const pagedMember = (screen: Screen, username: string) =>
+    screen.paginatedOrganizationMembers.members.find((m) => m.username === username);
+  const roleNames = (member: { roles: { name: string }[] } | null | undefined) =>
+    present(member).roles.map((r) => r.name);
+  const customRole = (screen: Screen, name: string) =>
+    present(screen.organization).customRoles.find((r) => r.name === name);
+  const permissionsOf = (role: { organizationPermissions: { action: string; resourceType: string }[] } | undefined) =>
+    present(role)
+      .organizationPermissions.map((p) => `${p.resourceType}:${p.action}`)
+      .sort();
 
   it('updateOrganizationMemberRoles: the member shows its new roles everywhere it is listed', async () => {
     const member = await makeUser(database, { orgs: { [organizationId]: ['organization-auditor'] } });
@@ -243,7 +263,7 @@ describe.each(CLIENTS)('%s with its default cache', (_name, makeClient) => {
       }),
     );
     expect(permissionsOf(customRole(before, name))).toEqual(['TEMPLATE:READ']);
-    expect(customRole(after, name).displayName).toBe('Reviewer');
+    expect(customRole(after, name)?.displayName).toBe('Reviewer');
     expect(permissionsOf(customRole(after, name))).toEqual(['TEMPLATE:READ', 'TEMPLATE:UPDATE']);
   });
 
@@ -263,7 +283,8 @@ describe.each(CLIENTS)('%s with its default cache', (_name, makeClient) => {
     );
     expect(edgeOf(before, user.username)).toBeUndefined();
     expect(roleNames(edgeOf(after, user.username))).toEqual([]);
-    expect(after.organization.members.totalCount).toBe(before.organization.members.totalCount + 1);
+    const totalCount = (screen: Screen) => present(present(screen.organization).members).totalCount;
+    expect(totalCount(after)).toBe(totalCount(before) + 1);
   });
 
   // A Boolean answer carries nothing for a cache to apply; what the ids
@@ -278,7 +299,7 @@ describe.each(CLIENTS)('%s with its default cache', (_name, makeClient) => {
     expect(await client.mutate(REMOVE_MEMBER, variables)).toEqual({ removeOrganizationMember: true });
     await client.mutate(ADD_MEMBER, variables);
     expect(requests.length - sent).toBe(2);
-    const after = client.cached(SCREEN, variables);
+    const after = present(client.cached(SCREEN, variables));
     expect(roleNames(after.organizationMember)).toEqual([]);
     expect(roleNames(listedMember(after, member.username))).toEqual([]);
   });
@@ -297,6 +318,6 @@ describe.each(CLIENTS)('%s with its default cache', (_name, makeClient) => {
     expect(await client.mutate(DELETE_ROLE, { org: orgName, name })).toEqual({ deleteOrganizationRole: true });
     await client.mutate(CREATE_ROLE, { org: orgName, role: { name, organizationPermissions: READ_TEMPLATES } });
     expect(requests.length - sent).toBe(2);
-    expect(permissionsOf(customRole(client.cached(SCREEN, variables), name))).toEqual(['TEMPLATE:READ']);
+    expect(permissionsOf(customRole(present(client.cached(SCREEN, variables)), name))).toEqual(['TEMPLATE:READ']);
   });
 });

@@ -13,10 +13,18 @@ import { createTracing } from '../src/observability/tracing.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../src/yoga.js';
 import { DATABASE_KINDS, freshDatabase, type TestDatabase } from './support/databases.js';
 import { addMembers } from './support/fixtures.js';
-import { makeOrganization, makeUser, type TestUser } from './support/gateway.js';
+import { makeOrganization, makeUser, type GraphQLResponse, type TestUser } from './support/gateway.js';
+import { graphql, sourceOf, type ResultOf } from './support/graphql.js';
 
-const ME = 'query Me { me { username } }';
-const MISSING = 'query Missing { organization(organization: "no-such-org") { members(first: 1) { totalCount } } }';
+const ME = graphql('query Me { me { username } }');
+const MISSING = graphql(
+  'query Missing { organization(organization: "no-such-org") { members(first: 1) { totalCount } } }',
+);
+const MEMBERS = graphql('query Members { organization(organization: "ops-org") { members(first: 5) { totalCount } } }');
+const BIG = graphql('{ organizationMembers(organization: "ops-org") { username email name avatarUrl } }');
+
+/** The JSON answer of a GraphQL request, as the answer to a document of result `TData`. */
+const answerOf = async <TData = unknown>(response: Response) => (await response.json()) as GraphQLResponse<TData>;
 
 function post(yoga: Gateway, body: object, headers: Record<string, string> = {}) {
   return yoga.fetch('http://gateway.test/graphql', {
@@ -28,7 +36,7 @@ function post(yoga: Gateway, body: object, headers: Record<string, string> = {})
 
 /** A pino logger whose lines land in `lines`, parsed. */
 function capturingLogger() {
-  const lines: Record<string, any>[] = [];
+  const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
       for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
@@ -86,9 +94,13 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
     it('writes one JSON line per request, with the request id it returns in x-request-id', async () => {
       const { logger, lines } = capturingLogger();
       const yoga = gateway({ logger, accessLog: true });
-      const given = await post(yoga, { query: ME }, { 'coder-session-token': owner.token, 'x-request-id': GIVEN_ID });
-      const made = await post(yoga, { query: MISSING }, { 'coder-session-token': owner.token });
-      const refused = await post(yoga, { query: ME }, { 'x-request-id': 'two words\u0007' });
+      const given = await post(
+        yoga,
+        { query: sourceOf(ME) },
+        { 'coder-session-token': owner.token, 'x-request-id': GIVEN_ID },
+      );
+      const made = await post(yoga, { query: sourceOf(MISSING) }, { 'coder-session-token': owner.token });
+      const refused = await post(yoga, { query: sourceOf(ME) }, { 'x-request-id': 'two words\u0007' });
 
       expect(given.headers.get('x-request-id')).toBe(GIVEN_ID);
       expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -114,7 +126,7 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
 
     it('writes no access log unless asked, and still returns request ids', async () => {
       const { logger, lines } = capturingLogger();
-      const answer = await post(gateway({ logger }), { query: ME }, { 'coder-session-token': owner.token });
+      const answer = await post(gateway({ logger }), { query: sourceOf(ME) }, { 'coder-session-token': owner.token });
       expect(answer.headers.get('x-request-id')).toBeTruthy();
       expect(lines).toEqual([]);
     });
@@ -123,10 +135,10 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
   describe('metrics', () => {
     it('serves Prometheus metrics: requests and durations by operation, errors by code, memory, the pool', async () => {
       const yoga = gateway({ metrics: true });
-      await post(yoga, { query: ME }, { 'coder-session-token': owner.token });
-      await post(yoga, { query: ME }, { 'coder-session-token': owner.token });
-      await post(yoga, { query: MISSING }, { 'coder-session-token': owner.token });
-      await post(yoga, { query: ME });
+      await post(yoga, { query: sourceOf(ME) }, { 'coder-session-token': owner.token });
+      await post(yoga, { query: sourceOf(ME) }, { 'coder-session-token': owner.token });
+      await post(yoga, { query: sourceOf(MISSING) }, { 'coder-session-token': owner.token });
+      await post(yoga, { query: sourceOf(ME) });
       await post(yoga, { query: '{ nope }' }, { 'coder-session-token': owner.token });
 
       const answer = await yoga.fetch('http://gateway.test/metrics');
@@ -165,13 +177,13 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       const yoga = gateway({ tracing: createTracing(provider) });
       const answer = await post(
         yoga,
-        { query: 'query Members { organization(organization: "ops-org") { members(first: 5) { totalCount } } }' },
+        { query: sourceOf(MEMBERS) },
         {
           'coder-session-token': owner.token,
           traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
         },
       );
-      expect((await answer.json()).errors).toBeUndefined();
+      expect((await answerOf<ResultOf<typeof MEMBERS>>(answer)).errors).toBeUndefined();
       await provider.forceFlush();
       const spans = exporter.getFinishedSpans();
       const request = spans.find((s) => s.name === 'POST /graphql')!;
@@ -194,7 +206,7 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
   });
 
   describe('compression', () => {
-    const bigQuery = '{ organizationMembers(organization: "ops-org") { username email name avatarUrl } }';
+    const bigQuery = sourceOf(BIG);
 
     it('answers in brotli or gzip as the client prefers, and the same answer as uncompressed', async () => {
       const yoga = gateway();
@@ -223,7 +235,11 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
 
     it('leaves small answers, and clients that want none, uncompressed', async () => {
       const yoga = gateway();
-      const small = await post(yoga, { query: ME }, { 'coder-session-token': owner.token, 'accept-encoding': 'br' });
+      const small = await post(
+        yoga,
+        { query: sourceOf(ME) },
+        { 'coder-session-token': owner.token, 'accept-encoding': 'br' },
+      );
       expect(small.headers.get('content-encoding')).toBeNull();
       const refused = await post(
         yoga,
@@ -256,8 +272,8 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
   });
 
   describe('trusted documents', () => {
-    const hash = createHash('sha256').update(ME).digest('hex');
-    const trustedDocuments = new Map([[hash, ME]]);
+    const hash = createHash('sha256').update(sourceOf(ME)).digest('hex');
+    const trustedDocuments = new Map([[hash, sourceOf(ME)]]);
 
     it('runs a trusted document by its id, in either form', async () => {
       const yoga = gateway({ trustedDocuments });
@@ -265,27 +281,31 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
         { documentId: `sha256:${hash}` },
         { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } },
       ]) {
-        const answer = (await (await post(yoga, body, { 'coder-session-token': owner.token })).json()) as any;
+        const answer = await answerOf<ResultOf<typeof ME>>(
+          await post(yoga, body, { 'coder-session-token': owner.token }),
+        );
         expect(answer).toEqual({ data: { me: { username: owner.username } } });
       }
     });
 
     it('refuses any other document, and unknown ids', async () => {
       const yoga = gateway({ trustedDocuments });
-      const arbitrary = (await (await post(yoga, { query: ME }, { 'coder-session-token': owner.token })).json()) as any;
+      const arbitrary = await answerOf<ResultOf<typeof ME>>(
+        await post(yoga, { query: sourceOf(ME) }, { 'coder-session-token': owner.token }),
+      );
       expect(arbitrary.data ?? null).toBeNull();
-      expect(arbitrary.errors[0].extensions.code).toBe('PERSISTED_QUERY_ONLY');
-      const unknown = (await (
-        await post(yoga, { documentId: 'sha256:0000' }, { 'coder-session-token': owner.token })
-      ).json()) as any;
-      expect(unknown.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      expect(arbitrary.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+      const unknown = await answerOf(
+        await post(yoga, { documentId: 'sha256:0000' }, { 'coder-session-token': owner.token }),
+      );
+      expect(unknown.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     });
 
     it('runs any document when the mode is off (the default)', async () => {
-      const answer = (await (
-        await post(gateway(), { query: ME }, { 'coder-session-token': owner.token })
-      ).json()) as any;
-      expect(answer.data.me.username).toBe(owner.username);
+      const answer = await answerOf<ResultOf<typeof ME>>(
+        await post(gateway(), { query: sourceOf(ME) }, { 'coder-session-token': owner.token }),
+      );
+      expect(answer.data?.me.username).toBe(owner.username);
     });
   });
 });

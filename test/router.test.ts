@@ -89,13 +89,31 @@ function projectsSubgraph(projects: Project[]) {
             first,
           ),
       },
-    } as any,
+    },
   });
 }
 
-interface RouterAnswer {
-  data?: any;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+/** The router's answer; `TData` is the shape the test's document asks for (the supergraph has no typed documents here). */
+interface RouterAnswer<TData> {
+  data?: TData | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+/** A project as the documents below select it; the router answers null for an entity the caller may not read. */
+interface ProjectNode {
+  name: string;
+  owner: { id?: string; username: string } | null;
+  organization: { id?: string; name: string } | null;
+}
+interface ProjectsData {
+  projects: {
+    totalCount?: number;
+    pageInfo?: { hasNextPage: boolean; endCursor?: string | null };
+    edges: { node: ProjectNode }[];
+  };
+}
+interface MyProjectsData {
+  me: { username: string; projects: { totalCount: number; pageInfo: { hasNextPage: boolean } } };
 }
 
 describe.each(DATABASE_KINDS)('a router over the gateway and a second subgraph, on %s', (kind) => {
@@ -154,7 +172,7 @@ describe.each(DATABASE_KINDS)('a router over the gateway and a second subgraph, 
               url: serviceUrl,
               fetcher: (input, init) => {
                 received.push(JSON.parse(String(init?.body ?? '{}')));
-                return fetch(input, init as RequestInit) as any;
+                return fetch(input, init as RequestInit);
               },
               // The router forwards the caller's session token to our subgraph.
               willSendRequest({ request, context }) {
@@ -172,11 +190,11 @@ describe.each(DATABASE_KINDS)('a router over the gateway and a second subgraph, 
     await database.close();
   });
 
-  async function ask(query: string, token?: string): Promise<RouterAnswer> {
+  async function ask<TData>(query: string, token?: string): Promise<RouterAnswer<TData>> {
     received = [];
     const response = await router.executeOperation({ query }, { contextValue: { token } });
     if (response.body.kind !== 'single') throw new Error('expected a single result');
-    return response.body.singleResult as RouterAnswer;
+    return response.body.singleResult as RouterAnswer<TData>;
   }
 
   const PROJECTS = (first: number) => `{
@@ -188,12 +206,12 @@ describe.each(DATABASE_KINDS)('a router over the gateway and a second subgraph, 
   }`;
 
   it('composes with a second subgraph that has Relay connections (PageInfo is shareable)', async () => {
-    const answer = await ask(
+    const answer = await ask<MyProjectsData>(
       `{ me { username projects(first: 5) { totalCount pageInfo { hasNextPage } } } }`,
       outsider.token,
     );
     expect(answer.errors).toBeUndefined();
-    expect(answer.data.me).toEqual({
+    expect(answer.data?.me).toEqual({
       username: outsider.username,
       projects: { totalCount: 1, pageInfo: { hasNextPage: false } },
     });
@@ -203,11 +221,12 @@ describe.each(DATABASE_KINDS)('a router over the gateway and a second subgraph, 
     const statementsFor = async (first: number) => {
       const statements: string[] = [];
       const stop = database.onStatement((sql) => statements.push(sql));
-      const answer = await ask(PROJECTS(first), owner.token);
+      const answer = await ask<ProjectsData>(PROJECTS(first), owner.token);
       stop();
       expect(answer.errors).toBeUndefined();
-      expect(answer.data.projects.edges).toHaveLength(first);
-      for (const [i, edge] of answer.data.projects.edges.entries()) {
+      const edges = answer.data?.projects.edges ?? [];
+      expect(edges).toHaveLength(first);
+      for (const [i, edge] of edges.entries()) {
         expect(edge.node.owner).toEqual({ id: members[i]!.id, username: members[i]!.username });
         expect(edge.node.organization).toEqual({ id: organizationId, name: 'router-org' });
       }
@@ -228,20 +247,20 @@ describe.each(DATABASE_KINDS)('a router over the gateway and a second subgraph, 
 
   it('answers NOT_FOUND for each entity the caller may not read, and the others', async () => {
     // The outsider may read itself, but neither the other members nor the organization.
-    const answer = await ask(
+    const answer = await ask<ProjectsData>(
       `{ projects(first: 31) { edges { node { name owner { username } organization { name } } } } }`,
       outsider.token,
     );
-    const edges = answer.data.projects.edges;
-    expect(edges.at(-1).node.owner).toEqual({ username: outsider.username });
-    expect(edges.slice(0, -1).every((e: any) => e.node.owner === null && e.node.organization === null)).toBe(true);
+    const edges = answer.data?.projects.edges ?? [];
+    expect(edges.at(-1)?.node.owner).toEqual({ username: outsider.username });
+    expect(edges.slice(0, -1).every((e) => e.node.owner === null && e.node.organization === null)).toBe(true);
     expect(answer.errors?.length).toBeGreaterThan(0);
     expect(new Set(answer.errors?.map((e) => e.extensions?.code))).toEqual(new Set(['NOT_FOUND']));
   });
 
   it('passes UNAUTHENTICATED through when the caller sends no valid token', async () => {
     for (const token of [undefined, 'not-a-token']) {
-      const answer = await ask(PROJECTS(2), token);
+      const answer = await ask<ProjectsData>(PROJECTS(2), token);
       expect(answer.data?.projects?.edges?.[0]?.node.owner ?? null).toBeNull();
       expect(answer.errors?.map((e) => e.extensions?.code)).toContain('UNAUTHENTICATED');
     }

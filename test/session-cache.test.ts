@@ -3,10 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from './support/databases.js';
 import { errorCode, makeOrganization, makeUser, startTestGateway, type TestGateway } from './support/gateway.js';
+import { graphql } from './support/graphql.js';
 
 const SESSION_STATEMENT = /FROM api_keys k JOIN users u/;
-const ME = '{ me { id } }';
-const MEMBERS = 'query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }';
+const ME = graphql('{ me { id } }');
+const MEMBERS = graphql('query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }');
+const DEMOTE = graphql(
+  'mutation ($org: String!, $user: String!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { roles { name } } }',
+);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How many session statements `run` costs. */
@@ -84,11 +88,7 @@ describe.each(DATABASE_KINDS)('session cache on %s', (kind) => {
       data: { paginatedOrganizationMembers: { count: 1 } },
     });
 
-    const demoted = await cached.gql(
-      'mutation ($org: String!, $user: String!) { updateOrganizationMemberRoles(organization: $org, user: $user, roles: []) { roles { name } } }',
-      { org: org.name, user: admin.username },
-      owner.token,
-    );
+    const demoted = await cached.gql(DEMOTE, { org: org.name, user: admin.username }, owner.token);
     expect(demoted).toEqual({ data: { updateOrganizationMemberRoles: { roles: [] } } });
     // A plain member may not page through every member.
     expect(errorCode(await cached.gql(MEMBERS, { org: org.name }, admin.token))).toBe('NOT_FOUND');

@@ -3,7 +3,12 @@ import { generateToken } from '../src/auth/tokens.js';
 import type { Database } from '../src/db/database.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { errorCode, makeUser, startTestGateway, type TestGateway } from './support/gateway.js';
+import { graphql, sourceOf } from './support/graphql.js';
 import { serveOverHttp } from './support/http.js';
+
+const ME = graphql('{ me { id } }');
+const TYPENAME_AND_SCHEMA = graphql('{ __typename __schema { queryType { name } } }');
+const ME_AND_USERNAME = graphql('{ me { id username } }');
 
 describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
   let gw: TestGateway;
@@ -13,18 +18,18 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
   afterAll(() => gw?.close());
 
   it('answers introspection and __typename without a token', async () => {
-    const response = await gw.gql('{ __typename __schema { queryType { name } } }');
+    const response = await gw.gql(TYPENAME_AND_SCHEMA);
     expect(response).toEqual({ data: { __typename: 'Query', __schema: { queryType: { name: 'Query' } } } });
   });
 
   it('refuses a field without a token', async () => {
-    const response = await gw.gql('{ me { id } }');
+    const response = await gw.gql(ME);
     expect(errorCode(response)).toBe('UNAUTHENTICATED');
   });
 
   it('accepts a valid token in the Coder-Session-Token header', async () => {
     const user = await makeUser(gw.database);
-    const response = await gw.gql('{ me { id username } }', {}, user.token);
+    const response = await gw.gql(ME_AND_USERNAME, {}, user.token);
     expect(response).toEqual({ data: { me: { id: user.id, username: user.username } } });
   });
 });
@@ -33,7 +38,6 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
 // TestAPIKey (coderd/httpmw/apikey_test.go): what using a key writes back.
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
-const ME = '{ me { id } }';
 
 interface KeyOptions {
   lastUsed: Date;
@@ -226,7 +230,7 @@ describe.each(DATABASE_KINDS)('using a session token on %s, as Coder does', (kin
       const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'coder-session-token': key.token },
-        body: JSON.stringify({ query: ME }),
+        body: JSON.stringify({ query: sourceOf(ME) }),
       });
       expect(await response.json()).toEqual({ data: { me: { id: user.id } } });
     } finally {

@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { type Config, DEFAULT_LIMITS, loadConfig } from '../src/config.js';
@@ -19,6 +20,8 @@ import { createLogger } from '../src/logger.js';
 import { createUser } from '../src/operator/operator.js';
 import { startArguments } from '../scripts/start-command.js';
 import { createServerDatabase, DATABASE_KINDS, dropServerDatabase, SERVER_URL } from './support/databases.js';
+import type { GraphQLResponse } from './support/gateway.js';
+import { graphql, sourceOf } from './support/graphql.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -53,7 +56,7 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
 });
 
 /** A GraphQL request over real HTTP. */
-async function gql(url: string, query: string, token?: string) {
+async function gql<TData, TVariables>(url: string, document: TadaDocumentNode<TData, TVariables>, token?: string) {
   const response = await fetch(url, {
     method: 'POST',
     headers: {
@@ -61,10 +64,10 @@ async function gql(url: string, query: string, token?: string) {
       accept: 'application/json',
       ...(token ? { 'coder-session-token': token } : {}),
     },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify({ query: sourceOf(document) }),
   });
   expect(response.status).toBe(200);
-  return (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
+  return (await response.json()) as GraphQLResponse<TData>;
 }
 
 /**
@@ -104,7 +107,8 @@ function startRequest(url: string, body: string, token: string) {
   return { headersRead, response, sendBody: () => outgoing.end(body) };
 }
 
-const WHO_AND_WHERE = '{ me { username } organization(organization: "default") { name isDefault } }';
+const WHO_AND_WHERE = graphql('{ me { username } organization(organization: "default") { name isDefault } }');
+const ME = graphql('{ me { username } }');
 const ADMIN_IN_CODER = { data: { me: { username: 'admin' }, organization: { name: 'coder', isDefault: true } } };
 
 /** A temp DATA_DIR (embedded) or a fresh database on the server; `drop` removes it. */
@@ -233,7 +237,7 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
   // replica that is still answering: what it was asked, it answers.
   it('stopping lets a request in progress finish, refuses new connections, and closes the database after it', async () => {
     const gateway = await start({ migrate: false });
-    const request = startRequest(gateway.url, JSON.stringify({ query: WHO_AND_WHERE }), token);
+    const request = startRequest(gateway.url, JSON.stringify({ query: sourceOf(WHO_AND_WHERE) }), token);
     await request.headersRead;
 
     running.delete(gateway);
@@ -249,7 +253,7 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
 
   it('stopping cuts a request that outlasts SHUTDOWN_TIMEOUT_MS, and still closes', async () => {
     const gateway = await start({ migrate: false, shutdownTimeoutMs: 200 });
-    const request = startRequest(gateway.url, JSON.stringify({ query: WHO_AND_WHERE }), token);
+    const request = startRequest(gateway.url, JSON.stringify({ query: sourceOf(WHO_AND_WHERE) }), token);
     await request.headersRead;
 
     running.delete(gateway);
@@ -315,7 +319,7 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
           gateway.database.prisma.apiKey.count(),
         ]);
         expect(counts).toEqual([0, 0, 0]);
-        expect((await gql(gateway.url, '{ me { username } }')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+        expect((await gql(gateway.url, ME)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       } finally {
         await gateway.close();
       }
@@ -468,7 +472,7 @@ describe('the gateway as npm start runs it', () => {
         try {
           expect(await gql(server.url, WHO_AND_WHERE, server.token)).toEqual(ADMIN_IN_CODER);
           proxy.freeze();
-          const hung = startRequest(server.url, JSON.stringify({ query: WHO_AND_WHERE }), server.token);
+          const hung = startRequest(server.url, JSON.stringify({ query: sourceOf(WHO_AND_WHERE) }), server.token);
           await hung.headersRead;
           hung.sendBody();
           await new Promise((resolve) => setTimeout(resolve, 500));

@@ -4,15 +4,27 @@
 // included; every connection carries the session limits. The database sits
 // behind a TCP proxy on 127.0.0.1 that the test cuts and restores.
 import { request } from 'node:http';
+import type { TadaDocumentNode } from 'gql.tada';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createGateway, type Gateway } from '../../src/yoga.js';
 import { createServerDatabase, dropServerDatabase, SERVER_URL } from '../support/databases.js';
-import { makeOrganization, makeUser, type TestUser } from '../support/gateway.js';
+import { makeOrganization, makeUser, type GraphQLResponse, type TestUser } from '../support/gateway.js';
+import { graphql, sourceOf, type ResultOf } from '../support/graphql.js';
 import { serveOverHttp, type HttpGateway } from '../support/http.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+
+const ME = graphql('{ me { username } }');
+const ORGANIZATIONS = graphql('{ organizations { name } }');
+const ME_AND_ORGANIZATIONS = graphql('{ me { username } organizations { name } }');
+// Heavy: an unbounded member list with three fields costs 20,001.
+const HEAVY = graphql('query ($org: String!) { organizationMembers(organization: $org) { username email name } }');
+
+/** A request body for `document`. */
+const bodyOf = <TData, TVariables>(document: TadaDocumentNode<TData, TVariables>, variables?: TVariables) =>
+  JSON.stringify({ query: sourceOf(document), variables });
 
 describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
   let url: string;
@@ -52,14 +64,14 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
     if (url) await dropServerDatabase(url);
   });
 
-  async function ask(query: string) {
+  async function ask<TDocument extends TadaDocumentNode>(document: TDocument) {
     const started = Date.now();
     const response = await yoga.fetch('http://gateway.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
-      body: JSON.stringify({ query }),
+      body: bodyOf(document),
     });
-    const body = (await response.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+    const body = (await response.json()) as GraphQLResponse<ResultOf<TDocument>>;
     return { status: response.status, body, ms: Date.now() - started };
   }
 
@@ -73,10 +85,10 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
   });
 
   it('answers SERVICE_UNAVAILABLE (HTTP 503) within the connect timeout while the database is cut off, and recovers by itself', async () => {
-    expect((await ask('{ me { username } }')).body.errors).toBeUndefined();
+    expect((await ask(ME)).body.errors).toBeUndefined();
     proxy.cutOff();
-    for (const query of ['{ me { username } }', '{ organizations { name } }']) {
-      const { status, body, ms } = await ask(query);
+    for (const document of [ME, ORGANIZATIONS]) {
+      const { status, body, ms } = await ask(document);
       expect(body.errors?.map((e) => e.extensions?.code)).toContain('SERVICE_UNAVAILABLE');
       for (const error of body.errors ?? []) expect(error.extensions?.code).not.toBe('INTERNAL_SERVER_ERROR');
       expect(status).toBe(503);
@@ -86,7 +98,7 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
     proxy.restore();
     let recovered = false;
     for (let i = 0; i < 20 && !recovered; i++) {
-      const { body } = await ask('{ me { username } organizations { name } }');
+      const { body } = await ask(ME_AND_ORGANIZATIONS);
       recovered = !body.errors;
       if (!recovered) await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -96,11 +108,11 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
   /** Gateway statements currently waiting on a lock. */
   const waiting = async () =>
     (
-      await admin.query(
+      await admin.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity
           WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
       )
-    ).rows[0].n as number;
+    ).rows[0]!.n;
 
   /** Holds a lock that every read of users waits for, until released. */
   async function lockUsers() {
@@ -126,7 +138,7 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
   it('stops a request at REQUEST_TIMEOUT_MS with SERVICE_UNAVAILABLE, and cancels its statement on the server', async () => {
     const release = await lockUsers();
     try {
-      const { status, body, ms } = await ask('{ me { username } }');
+      const { status, body, ms } = await ask(ME);
       expect(body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
       expect(status).toBe(503);
       expect(ms).toBeGreaterThanOrEqual(1400);
@@ -136,7 +148,7 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
     } finally {
       await release();
     }
-    expect((await ask('{ me { username } }')).body.errors).toBeUndefined();
+    expect((await ask(ME)).body.errors).toBeUndefined();
   });
 
   it('cancels the statements of a client that disconnects', async () => {
@@ -151,7 +163,7 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
         headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
       });
       req.on('error', () => {});
-      req.end(JSON.stringify({ query: '{ me { username } }' }));
+      req.end(bodyOf(ME));
       expect(await until(async () => (await waiting()) === 1)).toBe(true);
       req.destroy();
       expect(await until(async () => (await waiting()) === 0)).toBe(true);
@@ -164,27 +176,25 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
   it('runs heavy documents one after another past QUERY_COST_IN_FLIGHT, while a light one goes at once', async () => {
     const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', databasePoolSize: 4 });
     const gateway = createGateway({ database, limits: { ...DEFAULT_LIMITS, maxCostInFlight: 1 } });
-    const post = async (query: string) => {
+    const post = async <TData, TVariables>(document: TadaDocumentNode<TData, TVariables>, variables?: TVariables) => {
       const response = await gateway.fetch('http://gateway.test/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
-        body: JSON.stringify({ query }),
+        body: bodyOf(document, variables),
       });
-      return (await response.json()) as { data?: unknown; errors?: unknown[] };
+      return (await response.json()) as GraphQLResponse<TData>;
     };
-    // Heavy: an unbounded member list with three fields costs 20,001.
-    const heavy = `{ organizationMembers(organization: "${orgName}") { username email name } }`;
     const locker = new pg.Client({ connectionString: url });
     await locker.connect();
     await locker.query('BEGIN');
     // organizations: the member list looks its organization up there; authentication and `me` do not.
     await locker.query('LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE');
     try {
-      const first = post(heavy);
+      const first = post(HEAVY, { org: orgName });
       expect(await until(async () => (await waiting()) === 1)).toBe(true);
-      const second = post(heavy);
+      const second = post(HEAVY, { org: orgName });
       // The light read answers while the first heavy one waits on the lock and the second waits its turn.
-      expect(await post('{ me { username } }')).toEqual({ data: { me: { username: owner.username } } });
+      expect(await post(ME)).toEqual({ data: { me: { username: owner.username } } });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await waiting()).toBe(1);
       await locker.query('ROLLBACK');

@@ -7,19 +7,36 @@ import { DEFAULT_LIMITS } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/yoga.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { addMembers } from '../support/fixtures.js';
-import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
+import {
+  makeOrganization,
+  makeUser,
+  startTestGateway,
+  type GraphQLResponse,
+  type TestGateway,
+} from '../support/gateway.js';
+import { graphql, sourceOf, type ResultOf } from '../support/graphql.js';
 
 const MEMBERS = 600;
-const MEMBER =
-  'username email name avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name } ' +
-  'user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }';
+const WHOLE_LIST = graphql(`{ organizationMembers(organization: "big") {
+  username email name avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name }
+  user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }
+} }`);
+const OTHER_SHAPES = graphql(`{
+  page: paginatedOrganizationMembers(organization: "big", limit: 0) { count members { ...M } }
+  org: organization(organization: "big") { members(first: 1000) { totalCount edges { cursor node { ...M } } } }
+}
+fragment M on OrganizationMember {
+  username email name avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name }
+  user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }
+  organization { id name }
+}`);
 
 describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
   let gw: TestGateway;
   // The same database behind a gateway whose cost model sees small member lists: nothing it answers is heavy.
   let unstreamed: Gateway;
   let owner: string;
-  const document = `{ organizationMembers(organization: "big") { ${MEMBER} } }`;
+  const document = sourceOf(WHOLE_LIST);
 
   beforeAll(async () => {
     gw = await startTestGateway(kind);
@@ -59,9 +76,9 @@ describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
       expect(chunks.length).toBeGreaterThan(1);
       const text = Buffer.concat(chunks).toString('utf8');
       expect(text).toBe(await whole.text());
-      const answer = JSON.parse(text);
-      expect(answer.data.organizationMembers).toHaveLength(MEMBERS);
-      expect(answer.data.organizationMembers[MEMBERS - 1].username).toBe(
+      const answer = JSON.parse(text) as GraphQLResponse<ResultOf<typeof WHOLE_LIST>>;
+      expect(answer.data?.organizationMembers).toHaveLength(MEMBERS);
+      expect(answer.data?.organizationMembers[MEMBERS - 1]?.username).toBe(
         `member${String(MEMBERS - 1).padStart(4, '0')}`,
       );
       expect(answer.errors).toBeUndefined();
@@ -76,16 +93,14 @@ describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
   });
 
   it('streams other entry points and shapes the same way: offset and Relay pages, fragments, aliases', async () => {
-    const other = `fragment M on OrganizationMember { ${MEMBER} organization { id name } }
-      { page: paginatedOrganizationMembers(organization: "big", limit: 0) { count members { ...M } }
-        org: organization(organization: "big") { members(first: 1000) { totalCount edges { cursor node { ...M } } } } }`;
+    const other = sourceOf(OTHER_SHAPES);
     const streamed = await ask(gw.yoga, {}, other);
     expect(streamed.headers.get('content-length')).toBeNull();
     const text = await streamed.text();
     expect(text).toBe(await (await ask(unstreamed, {}, other)).text());
-    const answer = JSON.parse(text);
+    const answer = JSON.parse(text) as GraphQLResponse<ResultOf<typeof OTHER_SHAPES>>;
     expect(answer.errors).toBeUndefined();
-    expect(answer.data.page.members).toHaveLength(MEMBERS);
-    expect(answer.data.org.members.edges).toHaveLength(MEMBERS);
+    expect(answer.data?.page.members).toHaveLength(MEMBERS);
+    expect(answer.data?.org?.members?.edges).toHaveLength(MEMBERS);
   });
 });

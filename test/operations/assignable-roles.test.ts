@@ -8,12 +8,28 @@ import { dataOf, expectRefusal, insertCustomRole, makeCast, type Cast } from '..
 import { makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
 import { graphql } from '../support/graphql.js';
 
-const ROLE_FIELDS = `name displayName organizationId builtIn assignable
+// Each document asks for a role's every field: name displayName organizationId builtIn assignable and its permissions.
+const ORG_ROLES = graphql(`query ($org: String!) { assignableOrganizationRoles(organization: $org) {
+  name displayName organizationId builtIn assignable
   sitePermissions { resourceType action negate }
   organizationPermissions { resourceType action negate }
-  userPermissions { resourceType action negate }`;
-const ORG_ROLES = `query ($org: String!) { assignableOrganizationRoles(organization: $org) { ${ROLE_FIELDS} } }`;
-const SITE_ROLES = `{ assignableSiteRoles { ${ROLE_FIELDS} } }`;
+  userPermissions { resourceType action negate }
+} }`);
+const SITE_ROLES = graphql(`{ assignableSiteRoles {
+  name displayName organizationId builtIn assignable
+  sitePermissions { resourceType action negate }
+  organizationPermissions { resourceType action negate }
+  userPermissions { resourceType action negate }
+} }`);
+const ORGANIZATION_ROLES = graphql(`query ($org: String!) { organization(organization: $org) {
+  assignableRoles {
+    name displayName organizationId builtIn assignable
+    sitePermissions { resourceType action negate }
+    organizationPermissions { resourceType action negate }
+    userPermissions { resourceType action negate }
+  }
+  customRoles { name displayName builtIn organizationId organization { id } }
+} }`);
 
 const BUILT_IN_ORG_ROLES = [
   { name: 'organization-admin', displayName: 'Organization Admin' },
@@ -47,12 +63,12 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
   const orgRoles = async (caller: TestUser, org = cast.org.name) => {
     const response = await gw.gql(ORG_ROLES, { org }, caller.token);
     expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    return response.data.assignableOrganizationRoles as AssignableRole[];
+    return dataOf(response).assignableOrganizationRoles;
   };
   const siteRoles = async (caller: TestUser) => {
     const response = await gw.gql(SITE_ROLES, {}, caller.token);
     expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
-    return response.data.assignableSiteRoles as AssignableRole[];
+    return dataOf(response).assignableSiteRoles;
   };
   const assignable = (roles: AssignableRole[]) => Object.fromEntries(roles.map((r) => [r.name, r.assignable]));
 
@@ -181,16 +197,9 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
 
   describe('Organization.assignableRoles and Organization.customRoles', () => {
     it('give the same roles as assignableOrganizationRoles, and the custom ones alone', async () => {
-      const response = await gw.gql(
-        `query ($org: String!) { organization(organization: $org) {
-          assignableRoles { ${ROLE_FIELDS} }
-          customRoles { name displayName builtIn organizationId organization { id } }
-        } }`,
-        { org: cast.org.name },
-        cast.admin.token,
-      );
-      expect(response.data.organization.assignableRoles).toEqual(await orgRoles(cast.admin));
-      expect(response.data.organization.customRoles).toEqual([
+      const response = await gw.gql(ORGANIZATION_ROLES, { org: cast.org.name }, cast.admin.token);
+      expect(response.data?.organization?.assignableRoles).toEqual(await orgRoles(cast.admin));
+      expect(response.data?.organization?.customRoles).toEqual([
         {
           name: 'alpha-viewers',
           displayName: 'Alpha',

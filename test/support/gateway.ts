@@ -46,7 +46,7 @@ export interface TestGateway {
     variables?: Record<string, unknown>,
     auth?: string | Record<string, string>,
     remoteAddress?: string,
-  ): Promise<GraphQLResponse<any>>;
+  ): Promise<GraphQLResponse<unknown>>;
   close(): Promise<void>;
 }
 
@@ -78,7 +78,7 @@ export async function startTestGateway(
         // What Node's HTTP server gives Yoga as its server context.
         remoteAddress === undefined ? {} : { req: { socket: { remoteAddress } } },
       );
-      return (await response.json()) as GraphQLResponse<any>;
+      return (await response.json()) as GraphQLResponse<unknown>;
     },
     close: () => database.close(),
   };

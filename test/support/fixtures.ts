@@ -332,6 +332,16 @@ export async function expectRefusedUnchanged(
   return response;
 }
 
+/**
+ * A top-level field of an answer's data, for documents `graphql()` cannot type:
+ * built at run time, or reading federation's `_entities` and `_service`, which
+ * schema.graphql leaves out. Undefined when there is no data.
+ */
+export function fieldOf(response: GraphQLResponse, name: string): unknown {
+  const { data } = response;
+  return typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[name] : undefined;
+}
+
 /** The data of a response that must have succeeded; fails the test with the errors otherwise. */
 export function dataOf<T>(response: GraphQLResponse<T>): T {
   expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();

@@ -2,13 +2,22 @@
 // what that may and may not change for a caller (src/http/response-cache.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from './support/databases.js';
-import { errorCode, makeOrganization, makeUser, startTestGateway, type TestGateway } from './support/gateway.js';
+import {
+  errorCode,
+  makeOrganization,
+  makeUser,
+  startTestGateway,
+  type GraphQLResponse,
+  type TestGateway,
+} from './support/gateway.js';
+import { graphql, sourceOf, type ResultOf } from './support/graphql.js';
 
-const MEMBERS = 'query ($org: String!) { organizationMembers(organization: $org) { username } }';
-const COUNT = 'query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }';
-const ORGANIZATION = 'query ($org: String!) { organization(organization: $org) { name displayName } }';
-const ADD_MEMBER =
-  'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }';
+const MEMBERS = graphql('query ($org: String!) { organizationMembers(organization: $org) { username } }');
+const COUNT = graphql('query ($org: String!) { paginatedOrganizationMembers(organization: $org) { count } }');
+const ORGANIZATION = graphql('query ($org: String!) { organization(organization: $org) { name displayName } }');
+const ADD_MEMBER = graphql(
+  'mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }',
+);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The statements `run` costs. */
@@ -23,8 +32,8 @@ async function statements(gw: TestGateway, run: () => Promise<unknown>): Promise
   return count;
 }
 
-const usernames = (answer: any) =>
-  (answer.data.organizationMembers as { username: string }[]).map((m) => m.username).sort();
+const usernames = (answer: GraphQLResponse<ResultOf<typeof MEMBERS>>) =>
+  answer.data!.organizationMembers.map((m) => m.username).sort();
 
 describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
   let cached: TestGateway; // answers kept for a minute: longer than any test
@@ -51,11 +60,11 @@ describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
     ).toBe(0);
     expect(again).toEqual(first);
 
-    let otherAnswer: any;
+    let otherAnswer: GraphQLResponse<ResultOf<typeof COUNT>> | undefined;
     expect(
       await statements(cached, async () => (otherAnswer = await cached.gql(COUNT, { org: other.name }, owner.token))),
     ).toBeGreaterThan(0);
-    expect(otherAnswer.data.paginatedOrganizationMembers.count).toBe(0);
+    expect(otherAnswer!.data!.paginatedOrganizationMembers.count).toBe(0);
   });
 
   it("never serves one session's answer to another, nor to a request without a token", async () => {
@@ -100,7 +109,7 @@ describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
       cached.yoga.fetch('http://gateway.test/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'coder-session-token': owner.token, ...headers },
-        body: JSON.stringify({ query: ORGANIZATION, variables: { org: org.name } }),
+        body: JSON.stringify({ query: sourceOf(ORGANIZATION), variables: { org: org.name } }),
       });
     const first = await ask();
     const etag = first.headers.get('etag');

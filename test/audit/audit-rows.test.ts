@@ -6,6 +6,7 @@
 // targets, statuses). Each test sends its own X-Request-Id and reads the rows
 // of that request alone.
 import { randomUUID } from 'node:crypto';
+import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogMode } from '../../src/server.js';
 import { loadConfig } from '../../src/config.js';
@@ -21,14 +22,34 @@ import {
   type TestGateway,
   type TestUser,
 } from '../support/gateway.js';
+import { graphql, sourceOf, type VariablesOf } from '../support/graphql.js';
 
-const ADD = `mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }`;
-const REMOVE = `mutation ($org: String!, $user: String!) { removeOrganizationMember(organization: $org, user: $user) }`;
-const SET_ROLES = `mutation ($org: String!, $user: String!, $roles: [String!]!) {
-  updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { userId } }`;
-const CREATE_ROLE = `mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }`;
-const UPDATE_ROLE = `mutation ($org: String!, $role: CustomRoleInput!) { updateOrganizationRole(organization: $org, role: $role) { name } }`;
-const DELETE_ROLE = `mutation ($org: String!, $name: String!) { deleteOrganizationRole(organization: $org, name: $name) }`;
+const ADD = graphql(
+  `mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { userId } }`,
+);
+const REMOVE = graphql(
+  `mutation ($org: String!, $user: String!) { removeOrganizationMember(organization: $org, user: $user) }`,
+);
+const SET_ROLES = graphql(`mutation ($org: String!, $user: String!, $roles: [String!]!) {
+  updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { userId } }`);
+const CREATE_ROLE = graphql(
+  `mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }`,
+);
+const UPDATE_ROLE = graphql(
+  `mutation ($org: String!, $role: CustomRoleInput!) { updateOrganizationRole(organization: $org, role: $role) { name } }`,
+);
+const DELETE_ROLE = graphql(
+  `mutation ($org: String!, $name: String!) { deleteOrganizationRole(organization: $org, name: $name) }`,
+);
+const ME = graphql('{ me { id } }');
+const ME_STATUS = graphql('{ me { status } }');
+const ME_ID_STATUS = graphql('{ me { id status } }');
+const SET_ROLES_AND_REMOVE = graphql(`mutation ($org: String!, $a: String!, $b: String!) {
+  a: updateOrganizationMemberRoles(organization: $org, user: $a, roles: ["organization-auditor"]) { userId }
+  b: removeOrganizationMember(organization: $org, user: $b)
+}`);
+
+type PermissionInput = NonNullable<VariablesOf<typeof CREATE_ROLE>['role']['organizationPermissions']>[number];
 
 const CLIENT_ADDRESS = '192.0.2.10';
 const USER_AGENT = 'coder-members-gateway-tests/1.0';
@@ -71,12 +92,12 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
     );
 
   /** Runs an operation as `caller`, from CLIENT_ADDRESS with its own request id; returns the answer and its rows. */
-  async function call(
-    query: string,
-    variables: Record<string, unknown>,
+  async function call<TData, TVariables>(
+    query: TadaDocumentNode<TData, TVariables>,
+    variables: TVariables,
     caller: TestUser,
     { gateway = gw, headers = {} as Record<string, string>, remoteAddress = CLIENT_ADDRESS as string | null } = {},
-  ): Promise<{ response: GraphQLResponse; rows: AuditRow[]; requestId: string }> {
+  ): Promise<{ response: GraphQLResponse<TData>; rows: AuditRow[]; requestId: string }> {
     const requestId = randomUUID();
     const response = await gateway.gql(
       query,
@@ -309,28 +330,22 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
       });
 
       it('removing or changing the roles of a non-member, an unknown user, or a member the caller cannot see', async () => {
-        for (const [query, extra] of [
-          [REMOVE, {}],
-          [SET_ROLES, { roles: [] }],
-        ] as const) {
+        for (const attempt of [
+          (user: string, caller: TestUser) => call(REMOVE, { org: cast.org.name, user }, caller),
+          (user: string, caller: TestUser) => call(SET_ROLES, { org: cast.org.name, user, roles: [] }, caller),
+        ]) {
           for (const user of [cast.outsider.username, 'no-such-user']) {
-            expectNoRow(await call(query, { org: cast.org.name, user, ...extra }, cast.owner), 'NOT_FOUND');
+            expectNoRow(await attempt(user, cast.owner), 'NOT_FOUND');
           }
-          expectNoRow(
-            await call(query, { org: cast.org.name, user: cast.admin.username, ...extra }, cast.member),
-            'NOT_FOUND',
-          );
-          expectNoRow(
-            await call(query, { org: cast.org.name, user: cast.member.username, ...extra }, cast.outsider),
-            'NOT_FOUND',
-          );
+          expectNoRow(await attempt(cast.admin.username, cast.member), 'NOT_FOUND');
+          expectNoRow(await attempt(cast.member.username, cast.outsider), 'NOT_FOUND');
         }
       });
     });
   });
 
   describe('custom roles', () => {
-    const templateReader = [
+    const templateReader: [PermissionInput, PermissionInput] = [
       { resourceType: 'TEMPLATE', action: 'READ' },
       { resourceType: 'ORGANIZATION_MEMBER', action: 'READ' },
     ];
@@ -566,14 +581,7 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
 
     it('gives each of several mutations in one request its own row, with the request id they share', async () => {
       const [a, b] = [await member(), await member()];
-      const result = await call(
-        `mutation ($org: String!, $a: String!, $b: String!) {
-           a: updateOrganizationMemberRoles(organization: $org, user: $a, roles: ["organization-auditor"]) { userId }
-           b: removeOrganizationMember(organization: $org, user: $b)
-         }`,
-        { org: cast.org.name, a: a.id, b: b.id },
-        cast.owner,
-      );
+      const result = await call(SET_ROLES_AND_REMOVE, { org: cast.org.name, a: a.id, b: b.id }, cast.owner);
       expect(result.response.errors).toBeUndefined();
       expect(result.rows.map((r) => [r.action, r.resource_id, r.status_code])).toEqual([
         ['write', a.id, 200],
@@ -585,7 +593,7 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
   // coderd/userauth.go ActivateDormantUser, called by ExtractAPIKey: a background entry of the dormancy subsystem.
   it('a session that wakes a dormant user writes the row Coder writes for it, once', async () => {
     const sleeper = await makeUser(gw.database, { status: 'dormant' });
-    const first = await call('{ me { id status } }', {}, sleeper);
+    const first = await call(ME_ID_STATUS, {}, sleeper);
     expect(first.response).toEqual({ data: { me: { id: sleeper.id, status: 'ACTIVE' } } });
     const rows = await gw.database.prisma.$queryRawUnsafe<AuditRow[]>(
       `SELECT user_id::text, organization_id::text, host(ip) AS ip, user_agent, resource_type::text, resource_id::text,
@@ -610,7 +618,7 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
         resource_icon: '',
       },
     ]);
-    await call('{ me { id } }', {}, sleeper);
+    await call(ME, {}, sleeper);
     expect(await gw.database.prisma.auditLog.count({ where: { resourceId: sleeper.id } })).toBe(1);
   });
 
@@ -631,7 +639,7 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
         { org: cast.org.name, role: { name: roleName(), displayName: 'Kept' } },
         cast.owner.token,
       );
-      const createdName = role.data.createOrganizationRole.name as string;
+      const createdName = role.data!.createOrganizationRole.name;
       await exec(failing('refuse_audit_row'));
       await exec(
         'CREATE TRIGGER refuse_audit_row BEFORE INSERT ON audit_logs FOR EACH ROW EXECUTE FUNCTION refuse_audit_row()',
@@ -669,7 +677,7 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
         { org: cast.org.name, role: { name: roleName(), displayName: 'Kept' } },
         cast.owner.token,
       );
-      const createdName = role.data.createOrganizationRole.name as string;
+      const createdName = role.data!.createOrganizationRole.name;
       await exec(failing('refuse_at_commit'));
       await exec(`CREATE CONSTRAINT TRIGGER refuse_member_change AFTER INSERT OR UPDATE OR DELETE ON organization_members
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()`);
@@ -714,15 +722,14 @@ describe.each(DATABASE_KINDS)('when changes are not audited, on %s', (kind) => {
       const cast = await makeCast(gw.database);
       const target = await makeUser(gw.database, { orgs: { [cast.org.id]: [] } });
       const newcomer = await makeUser(gw.database);
-      const run = (query: string, variables: Record<string, unknown>) =>
-        gw.gql(query, { org: cast.org.name, ...variables }, cast.owner.token);
+      const [org, token] = [cast.org.name, cast.owner.token];
       for (const response of [
-        await run(ADD, { user: newcomer.id }),
-        await run(SET_ROLES, { user: target.id, roles: ['organization-auditor'] }),
-        await run(REMOVE, { user: newcomer.id }),
-        await run(CREATE_ROLE, { role: { name: 'unaudited' } }),
-        await run(UPDATE_ROLE, { role: { name: 'unaudited', displayName: 'Unaudited' } }),
-        await run(DELETE_ROLE, { name: 'unaudited' }),
+        await gw.gql(ADD, { org, user: newcomer.id }, token),
+        await gw.gql(SET_ROLES, { org, user: target.id, roles: ['organization-auditor'] }, token),
+        await gw.gql(REMOVE, { org, user: newcomer.id }, token),
+        await gw.gql(CREATE_ROLE, { org, role: { name: 'unaudited' } }, token),
+        await gw.gql(UPDATE_ROLE, { org, role: { name: 'unaudited', displayName: 'Unaudited' } }, token),
+        await gw.gql(DELETE_ROLE, { org, name: 'unaudited' }, token),
       ]) {
         expect(response.errors, JSON.stringify(response)).toBeUndefined();
       }
@@ -732,7 +739,7 @@ describe.each(DATABASE_KINDS)('when changes are not audited, on %s', (kind) => {
       expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual(['organization-auditor']);
       // Nor is a dormant user's waking recorded.
       const sleeper = await makeUser(gw.database, { status: 'dormant' });
-      expect(await gw.gql('{ me { status } }', {}, sleeper.token)).toEqual({ data: { me: { status: 'ACTIVE' } } });
+      expect(await gw.gql(ME_STATUS, {}, sleeper.token)).toEqual({ data: { me: { status: 'ACTIVE' } } });
       expect(await gw.database.prisma.auditLog.count()).toBe(0);
     } finally {
       await gw.close();
@@ -756,7 +763,7 @@ describe.each(DATABASE_KINDS)('when changes are not audited, on %s', (kind) => {
       const response = await yoga.fetch('http://gateway.test/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'coder-session-token': cast.owner.token },
-        body: JSON.stringify({ query: REMOVE, variables: { org: cast.org.name, user: target.id } }),
+        body: JSON.stringify({ query: sourceOf(REMOVE), variables: { org: cast.org.name, user: target.id } }),
       });
       expect(await response.json()).toEqual({ data: { removeOrganizationMember: true } });
       expect(await storedRoles(gw.database, cast.org.id, target.id)).toBeUndefined();

@@ -27,21 +27,40 @@ import {
   storedCustomRole,
   type FullCast,
 } from '../support/fixtures.js';
+import { graphql, type VariablesOf } from '../support/graphql.js';
+
+const SET_ROLES = graphql(`mutation ($o: String!, $u: String!, $r: [String!]!) {
+  updateOrganizationMemberRoles(organization: $o, user: $u, roles: $r) { roles { name } }
+}`);
+const CREATE_ROLE = graphql(
+  `mutation ($o: String!, $r: CustomRoleInput!) { createOrganizationRole(organization: $o, role: $r) { name } }`,
+);
+const UPDATE_ROLE = graphql(
+  `mutation ($o: String!, $r: CustomRoleInput!) { updateOrganizationRole(organization: $o, role: $r) { name } }`,
+);
+const ADD_MEMBER = graphql(
+  'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { userId } }',
+);
+const ADD_MEMBER_ROLES = graphql(
+  'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { roles { name } } }',
+);
+const REMOVE_MEMBER = graphql(
+  'mutation ($o: String!, $u: String!) { removeOrganizationMember(organization: $o, user: $u) }',
+);
+const REMOVE_SELF = graphql('mutation ($o: String!) { removeOrganizationMember(organization: $o, user: "me") }');
+const DELETE_ROLE = graphql(
+  'mutation ($o: String!, $n: String!) { deleteOrganizationRole(organization: $o, name: $n) }',
+);
+const ASSIGNABLE_ORGANIZATION_ROLES = graphql(
+  'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name assignable } }',
+);
+const ASSIGNABLE_SITE_ROLES = graphql('{ assignableSiteRoles { name assignable } }');
 
 const setRoles = (w: FullCast, token: string, organization: string, user: string, roles: string[]) =>
-  w.gw.gql(
-    `mutation ($o: String!, $u: String!, $r: [String!]!) {
-       updateOrganizationMemberRoles(organization: $o, user: $u, roles: $r) { roles { name } }
-     }`,
-    { o: organization, u: user, r: roles },
-    token,
-  );
+  w.gw.gql(SET_ROLES, { o: organization, u: user, r: roles }, token);
 
-interface PermissionInput {
-  resourceType: string;
-  action: string;
-  negate?: boolean;
-}
+type RoleInput = VariablesOf<typeof CREATE_ROLE>['r'];
+type PermissionInput = NonNullable<RoleInput['organizationPermissions']>[number];
 
 const createRole = (
   w: FullCast,
@@ -49,13 +68,8 @@ const createRole = (
   organization: string,
   name: string,
   organizationPermissions: PermissionInput[],
-  extra: object = {},
-) =>
-  w.gw.gql(
-    `mutation ($o: String!, $r: CustomRoleInput!) { createOrganizationRole(organization: $o, role: $r) { name } }`,
-    { o: organization, r: { name, organizationPermissions, ...extra } },
-    token,
-  );
+  extra: Partial<RoleInput> = {},
+) => w.gw.gql(CREATE_ROLE, { o: organization, r: { name, organizationPermissions, ...extra } }, token);
 
 const updateRole = (
   w: FullCast,
@@ -63,12 +77,7 @@ const updateRole = (
   organization: string,
   name: string,
   organizationPermissions: PermissionInput[],
-) =>
-  w.gw.gql(
-    `mutation ($o: String!, $r: CustomRoleInput!) { updateOrganizationRole(organization: $o, role: $r) { name } }`,
-    { o: organization, r: { name, organizationPermissions } },
-    token,
-  );
+) => w.gw.gql(UPDATE_ROLE, { o: organization, r: { name, organizationPermissions } }, token);
 
 /** A BAD_USER_INPUT whose message says `why`. */
 function expectBadInput(response: GraphQLResponse, why: RegExp) {
@@ -131,25 +140,13 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       const roleOfB = await insertCustomRole(w.db, { organizationId: w.B.id, org: READ_MEMBERS });
       const before = await storedCustomRole(w.db, w.B.id, roleOfB);
       const responses = {
-        add: await w.gw.gql(
-          'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { userId } }',
-          { o: w.B.id, u: outsiderOfB.id },
-          admin.token,
-        ),
-        remove: await w.gw.gql(
-          'mutation ($o: String!, $u: String!) { removeOrganizationMember(organization: $o, user: $u) }',
-          { o: w.B.id, u: memberOfB.id },
-          admin.token,
-        ),
+        add: await w.gw.gql(ADD_MEMBER, { o: w.B.id, u: outsiderOfB.id }, admin.token),
+        remove: await w.gw.gql(REMOVE_MEMBER, { o: w.B.id, u: memberOfB.id }, admin.token),
         create: await createRole(w, admin.token, w.B.id, fresh('role'), [
           { resourceType: 'ORGANIZATION', action: 'READ' },
         ]),
         update: await updateRole(w, admin.token, w.B.id, roleOfB, [{ resourceType: 'ORGANIZATION', action: 'READ' }]),
-        delete: await w.gw.gql(
-          'mutation ($o: String!, $n: String!) { deleteOrganizationRole(organization: $o, name: $n) }',
-          { o: w.B.id, n: roleOfB },
-          admin.token,
-        ),
+        delete: await w.gw.gql(DELETE_ROLE, { o: w.B.id, n: roleOfB }, admin.token),
       };
       expect(Object.fromEntries(Object.entries(responses).map(([k, r]) => [k, errorCode(r)]))).toEqual({
         add: 'NOT_FOUND',
@@ -205,10 +202,9 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     it('an organization admin may grant what it holds: workspace actions other than ssh/application_connect, and assign_role read', async () => {
       // assign_role read is held by every user (the implicit site role `member`), so granting it escalates nothing.
       const name = fresh('role');
-      const granted = ['READ', 'CREATE', 'UPDATE', 'DELETE', 'START', 'STOP'].map((action) => ({
-        resourceType: 'WORKSPACE',
-        action,
-      }));
+      const granted = (['READ', 'CREATE', 'UPDATE', 'DELETE', 'START', 'STOP'] as const).map(
+        (action): PermissionInput => ({ resourceType: 'WORKSPACE', action }),
+      );
       const response = await createRole(w, w.users['org admin'].token, w.A.id, name, [
         ...granted,
         { resourceType: 'ASSIGN_ROLE', action: 'READ' },
@@ -217,10 +213,10 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     });
 
     it.each([
-      { list: 'sitePermissions', caller: 'org admin' as const },
-      { list: 'userPermissions', caller: 'org admin' as const },
-      { list: 'sitePermissions', caller: 'owner' as const },
-    ])('$caller cannot put permissions in $list of an organization role', async ({ list, caller }) => {
+      { list: 'sitePermissions', caller: 'org admin' },
+      { list: 'userPermissions', caller: 'org admin' },
+      { list: 'sitePermissions', caller: 'owner' },
+    ] as const)('$caller cannot put permissions in $list of an organization role', async ({ list, caller }) => {
       const name = fresh('role');
       const response = await createRole(w, w.users[caller].token, w.A.id, name, [], {
         [list]: [{ resourceType: 'ORGANIZATION', action: 'READ' }],
@@ -249,11 +245,7 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     });
 
     it('an organization admin cannot remove itself either', async () => {
-      const response = await w.gw.gql(
-        'mutation ($o: String!) { removeOrganizationMember(organization: $o, user: "me") }',
-        { o: w.A.id },
-        w.users['org admin'].token,
-      );
+      const response = await w.gw.gql(REMOVE_SELF, { o: w.A.id }, w.users['org admin'].token);
       expectBadInput(response, /cannot remove self/i);
       expect(await storedRoles(w.db, w.A.id, w.users['org admin'].id)).toEqual(['organization-admin']);
     });
@@ -271,7 +263,7 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     it('adds a member, who gets no roles', async () => {
       const target = await makeUser(w.db);
       const response = await w.gw.gql(
-        'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { roles { name } } }',
+        ADD_MEMBER_ROLES,
         { o: w.A.id, u: target.username },
         w.users['org user admin'].token,
       );
@@ -330,12 +322,8 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     it.each(callers)('%s', async (caller) => {
       const token = w.users[caller].token;
       const listed = dataOf(
-        await w.gw.gql(
-          'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name assignable } }',
-          { o: w.A.id },
-          token,
-        ),
-      ).assignableOrganizationRoles as { name: string; assignable: boolean }[];
+        await w.gw.gql(ASSIGNABLE_ORGANIZATION_ROLES, { o: w.A.id }, token),
+      ).assignableOrganizationRoles;
       expect(listed.map((r) => r.name)).toContain(STEWARD_ROLE.name);
       const expectAssignable = caller === 'owner' || caller === 'org admin';
       expect(listed.filter((r) => r.assignable !== expectAssignable)).toEqual([]);
@@ -353,9 +341,7 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
     it.each(['owner', 'site user admin', 'org admin', 'member'] as const)(
       'assignableSiteRoles for %s',
       async (caller) => {
-        const listed = dataOf(
-          await w.gw.gql('{ assignableSiteRoles { name assignable } }', {}, w.users[caller].token),
-        ).assignableSiteRoles;
+        const listed = dataOf(await w.gw.gql(ASSIGNABLE_SITE_ROLES, {}, w.users[caller].token)).assignableSiteRoles;
         expect(listed).toEqual(
           ['owner', 'auditor', 'template-admin', 'user-admin'].map((name) => ({
             name,
@@ -367,7 +353,7 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
   });
 
   describe('the workspace-creation ban binds an organization admin but not an owner', () => {
-    const BANNED = ['CREATE', 'DELETE', 'CREATE_AGENT', 'DELETE_AGENT'];
+    const BANNED = ['CREATE', 'DELETE', 'CREATE_AGENT', 'DELETE_AGENT'] as const;
     let bannedAdmin: TestUser;
     let bannedOwner: TestUser;
     beforeAll(async () => {
@@ -400,7 +386,9 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
 
     it('the ban is only on what it negates: the banned admin may still grant workspace read, update, start and stop', async () => {
       const name = fresh('role');
-      const allowed = ['READ', 'UPDATE', 'START', 'STOP'].map((action) => ({ resourceType: 'WORKSPACE', action }));
+      const allowed = (['READ', 'UPDATE', 'START', 'STOP'] as const).map(
+        (action): PermissionInput => ({ resourceType: 'WORKSPACE', action }),
+      );
       const response = await createRole(w, bannedAdmin.token, w.A.id, name, allowed);
       expect(dataOf(response)).toEqual({ createOrganizationRole: { name } });
     });
@@ -433,7 +421,7 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
       { holds: 'organization-admin', roles: ['organization-admin'], expected: 'ok', withoutRoleMaker: true },
     ];
     const cases = holders.flatMap((h) =>
-      ['AUDIT_LOG', 'CONNECTION_LOG'].map((resourceType) => ({ ...h, resourceType })),
+      (['AUDIT_LOG', 'CONNECTION_LOG'] as const).map((resourceType) => ({ ...h, resourceType })),
     );
 
     it.each(cases)(

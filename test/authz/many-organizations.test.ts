@@ -17,8 +17,9 @@ import {
   type TestUser,
 } from '../support/gateway.js';
 import { dataOf } from '../support/fixtures.js';
+import { graphql } from '../support/graphql.js';
 
-const QUERY = `
+const QUERY = graphql(`
   query ($a: String!, $b: String!) {
     organizations {
       id
@@ -27,7 +28,8 @@ const QUERY = `
     listA: organizationMembers(organization: $a) { username roles { name } user { organizationMemberships { organizationId } } }
     listB: organizationMembers(organization: $b) { username }
     pageA: paginatedOrganizationMembers(organization: $a, limit: 5, offset: 5) { count members { username } }
-  }`;
+  }`);
+const MEMBERS = graphql('query ($c: String!) { organizationMembers(organization: $c) { username } }');
 
 describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %s', (kind) => {
   let gw: TestGateway;
@@ -73,27 +75,28 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
     expect(response.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([
       ['NOT_FOUND', ['organizations', 1, 'members']],
     ]);
-    const data = response.data as any;
+    const data = response.data!;
 
-    expect(data.organizations.map((o: { id: string }) => o.id)).toEqual([A, B]);
+    expect(data.organizations.map((o) => o.id)).toEqual([A, B]);
     const [orgA, orgB] = data.organizations;
+    if (!orgA?.members || !orgB) throw new Error(`expected A's members and B: ${JSON.stringify(data)}`);
     const inA = membersOf(A);
     expect(inA).toHaveLength(21);
     expect(orgA.members.totalCount).toBe(21);
-    expect(orgA.members.edges.map((e: any) => e.node.username)).toEqual(inA);
+    expect(orgA.members.edges.map((e) => e.node.username)).toEqual(inA);
     // Others' B memberships are hidden from a plain member of B; its own are not.
     const visibleMemberships = (username: string) => (username === 'admin' ? [A, B] : [A]);
     for (const { node } of orgA.members.edges) {
       expect(
-        node.user.organizationMemberships.map((m: any) => m.organizationId),
+        node.user.organizationMemberships.map((m) => m.organizationId),
         node.username,
       ).toEqual(visibleMemberships(node.username));
     }
     expect(orgB.members).toBeNull();
 
-    expect(data.listA.map((m: any) => m.username)).toEqual(inA);
+    expect(data.listA.map((m) => m.username)).toEqual(inA);
     for (const member of data.listA) {
-      expect(member.user.organizationMemberships.map((m: any) => m.organizationId)).toEqual(
+      expect(member.user.organizationMemberships.map((m) => m.organizationId)).toEqual(
         visibleMemberships(member.username),
       );
       expect(member.roles).toEqual(member.username === 'admin' ? [{ name: 'organization-admin' }] : []);
@@ -103,29 +106,24 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
   });
 
   it('the same organization admin gets NOT_FOUND for C, where it is not a member', async () => {
-    const response = await gw.gql(
-      'query ($c: String!) { organizationMembers(organization: $c) { username } }',
-      { c: C },
-      admin.token,
-    );
+    const response = await gw.gql(MEMBERS, { c: C }, admin.token);
     expect(errorCode(response)).toBe('NOT_FOUND');
   });
 
   it('a site auditor gets every organization, member and membership', async () => {
     const response = await gw.gql(QUERY, { a: A, b: B }, auditor.token);
     const data = dataOf(response);
-    expect(data.organizations.map((o: { id: string }) => o.id)).toEqual([A, B, C]);
+    expect(data.organizations.map((o) => o.id)).toEqual([A, B, C]);
     for (const [i, org] of [A, B, C].entries()) {
-      const members = data.organizations[i].members;
+      const members = data.organizations[i]?.members;
+      if (!members) throw new Error(`expected the members of ${org}`);
       expect(members.totalCount).toBe(membersOf(org).length);
-      expect(members.edges.map((e: any) => e.node.username)).toEqual(membersOf(org));
+      expect(members.edges.map((e) => e.node.username)).toEqual(membersOf(org));
       for (const { node } of members.edges) {
-        expect(node.user.organizationMemberships.map((m: any) => m.organizationId)).toEqual(
-          memberships.get(node.username),
-        );
+        expect(node.user.organizationMemberships.map((m) => m.organizationId)).toEqual(memberships.get(node.username));
       }
     }
-    expect(data.listB.map((m: any) => m.username)).toEqual(membersOf(B));
+    expect(data.listB.map((m) => m.username)).toEqual(membersOf(B));
     expect(data.pageA.count).toBe(21);
   });
 });

@@ -10,14 +10,7 @@
 // database exactly as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import {
-  errorCode,
-  makeUser,
-  startTestGateway,
-  type GraphQLResponse,
-  type TestGateway,
-  type TestUser,
-} from '../support/gateway.js';
+import { errorCode, makeUser, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.js';
 import {
   expectRefusal,
   makeFullCast,
@@ -34,6 +27,7 @@ import {
   type Caller,
   type FullCast,
 } from '../support/fixtures.js';
+import { graphql } from '../support/graphql.js';
 
 const ok = 'ok';
 /** Succeeds with `null`: the thing is hidden from the caller (the field is nullable for exactly this). */
@@ -138,69 +132,133 @@ const MATRIX: Record<string, Expected[]> = {
 
 const OPERATIONS = Object.keys(MATRIX);
 
-interface Operation<T = any> {
+/** One row's operation, its own types hidden: it arranges what a case starts from, then runs as a caller. */
+interface Step {
   /** The root field, whose value a refusal must not carry. */
   field: string;
-  mutation?: boolean;
-  /** The state one case starts from, made for it alone. */
-  arrange?(w: FullCast): Promise<T>;
-  run(w: FullCast, caller: Caller, target: T): Promise<GraphQLResponse>;
-  /** What success means, beyond having no error. */
-  succeeded(data: any, w: FullCast, target: T, caller: Caller): void | Promise<void>;
+  mutation: boolean;
+  /** Makes the state one case starts from, for it alone, and returns how to run the case as a caller. */
+  arrange(w: FullCast): Promise<(caller: Caller) => Promise<Run>>;
 }
 
-const operation = <T>(op: Operation<T>): Operation => op;
+interface Run {
+  response: GraphQLResponse;
+  /** What success means, beyond having no error. */
+  succeeded(): void | Promise<void>;
+}
+
+/** A read, of A or of peer. */
+const read = <D>(op: {
+  field: string;
+  run(w: FullCast, caller: Caller): Promise<GraphQLResponse<D>>;
+  succeeded(data: D, w: FullCast, caller: Caller): void | Promise<void>;
+}): Step => ({
+  field: op.field,
+  mutation: false,
+  arrange: async (w) => async (caller) => {
+    const response = await op.run(w, caller);
+    return { response, succeeded: () => op.succeeded(dataOf(response), w, caller) };
+  },
+});
+
+/** A write, on a target made for the case alone. */
+const write = <D, T>(op: {
+  field: string;
+  arrange(w: FullCast): Promise<T>;
+  run(w: FullCast, caller: Caller, target: T): Promise<GraphQLResponse<D>>;
+  succeeded(data: D, w: FullCast, target: T): void | Promise<void>;
+}): Step => ({
+  field: op.field,
+  mutation: true,
+  async arrange(w) {
+    const target = await op.arrange(w);
+    return async (caller) => {
+      const response = await op.run(w, caller, target);
+      return { response, succeeded: () => op.succeeded(dataOf(response), w, target) };
+    };
+  },
+});
+
 const ids = (
   list: { organizationId?: string; userId?: string; id?: string }[],
   key: 'organizationId' | 'userId' | 'id',
 ) => list.map((item) => item[key]);
 
-const PERMISSION = '{ resourceType action negate }';
+const ME = graphql('{ me { id } }');
+const USER = graphql('query ($u: String!) { user(user: $u) { id username } }');
+const ORGANIZATIONS = graphql('{ organizations { id } }');
+const ORGANIZATION = graphql('query ($o: String!) { organization(organization: $o) { id name } }');
+const ORGANIZATION_MEMBERS = graphql(
+  'query ($o: String!) { organizationMembers(organization: $o) { organizationId userId } }',
+);
+const PAGINATED_ORGANIZATION_MEMBERS = graphql(
+  'query ($o: String!) { paginatedOrganizationMembers(organization: $o) { count members { organizationId userId } } }',
+);
+const ORGANIZATION_MEMBER = graphql(
+  'query ($o: String!, $u: String!) { organizationMember(organization: $o, user: $u) { organizationId userId } }',
+);
+const ASSIGNABLE_ORGANIZATION_ROLES = graphql(
+  'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name builtIn } }',
+);
+const ASSIGNABLE_SITE_ROLES = graphql('{ assignableSiteRoles { name } }');
+const ORGANIZATION_MEMBERS_CONNECTION = graphql(
+  'query ($o: String!) { organization(organization: $o) { members { totalCount edges { node { organizationId userId } } } } }',
+);
+const USER_MEMBERSHIPS = graphql(
+  'query ($u: String!) { user(user: $u) { organizationMemberships { organizationId userId } } }',
+);
+const ADD_MEMBER = graphql(
+  'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { organizationId userId roles { name } } }',
+);
+const REMOVE_MEMBER = graphql(
+  'mutation ($o: String!, $u: String!) { removeOrganizationMember(organization: $o, user: $u) }',
+);
+const MAKE_AUDITOR = graphql(`mutation ($o: String!, $u: String!) {
+  updateOrganizationMemberRoles(organization: $o, user: $u, roles: ["organization-auditor"]) { userId roles { name } }
+}`);
+const CREATE_ROLE = graphql(`mutation ($o: String!, $r: CustomRoleInput!) {
+  createOrganizationRole(organization: $o, role: $r) { name organizationPermissions { resourceType action negate } }
+}`);
+const UPDATE_ROLE = graphql(
+  'mutation ($o: String!, $r: CustomRoleInput!) { updateOrganizationRole(organization: $o, role: $r) { name displayName } }',
+);
+const DELETE_ROLE = graphql(
+  'mutation ($o: String!, $n: String!) { deleteOrganizationRole(organization: $o, name: $n) }',
+);
 
-const OPERATION: Record<string, Operation> = {
-  me: operation({
+const OPERATION: Record<string, Step> = {
+  me: read({
     field: 'me',
-    run: (w, c) => w.gw.gql('{ me { id } }', {}, w.auth(c)),
-    succeeded: (d, w, _t, c) => expect(d.me.id).toBe(w.users[c as AuthenticatedCaller].id),
+    run: (w, c) => w.gw.gql(ME, {}, w.auth(c)),
+    succeeded: (d, w, c) => expect(d.me.id).toBe(w.users[c as AuthenticatedCaller].id),
   }),
-  user: operation({
+  user: read({
     field: 'user',
-    run: (w, c) => w.gw.gql('query ($u: String!) { user(user: $u) { id username } }', { u: w.peer.id }, w.auth(c)),
+    run: (w, c) => w.gw.gql(USER, { u: w.peer.id }, w.auth(c)),
     succeeded: (d, w) => expect(d.user).toEqual({ id: w.peer.id, username: w.peer.username }),
   }),
-  organizations: operation({
+  organizations: read({
     field: 'organizations',
-    run: (w, c) => w.gw.gql('{ organizations { id } }', {}, w.auth(c)),
+    run: (w, c) => w.gw.gql(ORGANIZATIONS, {}, w.auth(c)),
     // Which ones each caller sees: visibility.test.ts.
     succeeded: (d) => expect(d.organizations.length).toBeGreaterThan(0),
   }),
-  organization: operation({
+  organization: read({
     field: 'organization',
-    run: (w, c) =>
-      w.gw.gql('query ($o: String!) { organization(organization: $o) { id name } }', { o: w.A.id }, w.auth(c)),
+    run: (w, c) => w.gw.gql(ORGANIZATION, { o: w.A.id }, w.auth(c)),
     succeeded: (d, w) => expect(d.organization).toEqual(w.A),
   }),
-  organizationMembers: operation({
+  organizationMembers: read({
     field: 'organizationMembers',
-    run: (w, c) =>
-      w.gw.gql(
-        'query ($o: String!) { organizationMembers(organization: $o) { organizationId userId } }',
-        { o: w.A.id },
-        w.auth(c),
-      ),
+    run: (w, c) => w.gw.gql(ORGANIZATION_MEMBERS, { o: w.A.id }, w.auth(c)),
     succeeded: (d, w) => {
       expect(d.organizationMembers.length).toBeGreaterThan(0);
       expect(new Set(ids(d.organizationMembers, 'organizationId'))).toEqual(new Set([w.A.id]));
     },
   }),
-  paginatedOrganizationMembers: operation({
+  paginatedOrganizationMembers: read({
     field: 'paginatedOrganizationMembers',
-    run: (w, c) =>
-      w.gw.gql(
-        'query ($o: String!) { paginatedOrganizationMembers(organization: $o) { count members { organizationId userId } } }',
-        { o: w.A.id },
-        w.auth(c),
-      ),
+    run: (w, c) => w.gw.gql(PAGINATED_ORGANIZATION_MEMBERS, { o: w.A.id }, w.auth(c)),
     succeeded: (d, w) => {
       const page = d.paginatedOrganizationMembers;
       expect(page.count).toBe(page.members.length);
@@ -208,26 +266,16 @@ const OPERATION: Record<string, Operation> = {
       expect(new Set(ids(page.members, 'organizationId'))).toEqual(new Set([w.A.id]));
     },
   }),
-  organizationMember: operation({
+  organizationMember: read({
     field: 'organizationMember',
-    run: (w, c) =>
-      w.gw.gql(
-        'query ($o: String!, $u: String!) { organizationMember(organization: $o, user: $u) { organizationId userId } }',
-        { o: w.A.id, u: w.peer.id },
-        w.auth(c),
-      ),
+    run: (w, c) => w.gw.gql(ORGANIZATION_MEMBER, { o: w.A.id, u: w.peer.id }, w.auth(c)),
     succeeded: (d, w) => expect(d.organizationMember).toEqual({ organizationId: w.A.id, userId: w.peer.id }),
   }),
-  assignableOrganizationRoles: operation({
+  assignableOrganizationRoles: read({
     field: 'assignableOrganizationRoles',
-    run: (w, c) =>
-      w.gw.gql(
-        'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name builtIn } }',
-        { o: w.A.id },
-        w.auth(c),
-      ),
+    run: (w, c) => w.gw.gql(ASSIGNABLE_ORGANIZATION_ROLES, { o: w.A.id }, w.auth(c)),
     succeeded: (d) =>
-      expect(d.assignableOrganizationRoles.slice(0, 5).map((r: { name: string }) => r.name)).toEqual([
+      expect(d.assignableOrganizationRoles.slice(0, 5).map((r) => r.name)).toEqual([
         'organization-admin',
         'organization-auditor',
         'organization-user-admin',
@@ -235,102 +283,66 @@ const OPERATION: Record<string, Operation> = {
         'organization-workspace-creation-ban',
       ]),
   }),
-  assignableSiteRoles: operation({
+  assignableSiteRoles: read({
     field: 'assignableSiteRoles',
-    run: (w, c) => w.gw.gql('{ assignableSiteRoles { name } }', {}, w.auth(c)),
+    run: (w, c) => w.gw.gql(ASSIGNABLE_SITE_ROLES, {}, w.auth(c)),
     succeeded: (d) =>
-      expect(d.assignableSiteRoles.map((r: { name: string }) => r.name)).toEqual([
-        'owner',
-        'auditor',
-        'template-admin',
-        'user-admin',
-      ]),
+      expect(d.assignableSiteRoles.map((r) => r.name)).toEqual(['owner', 'auditor', 'template-admin', 'user-admin']),
   }),
-  'Organization.members': operation({
+  'Organization.members': read({
     field: 'organization',
-    run: (w, c) =>
-      w.gw.gql(
-        'query ($o: String!) { organization(organization: $o) { members { totalCount edges { node { organizationId userId } } } } }',
-        { o: w.A.id },
-        w.auth(c),
-      ),
+    run: (w, c) => w.gw.gql(ORGANIZATION_MEMBERS_CONNECTION, { o: w.A.id }, w.auth(c)),
     succeeded: (d, w) => {
-      const { totalCount, edges } = d.organization.members;
+      const { totalCount, edges } = d.organization!.members!;
       expect(totalCount).toBe(edges.length);
       expect(totalCount).toBeGreaterThan(0);
-      expect(new Set(edges.map((e: any) => e.node.organizationId))).toEqual(new Set([w.A.id]));
+      expect(new Set(edges.map((e) => e.node.organizationId))).toEqual(new Set([w.A.id]));
     },
   }),
-  'User.organizationMemberships': operation({
+  'User.organizationMemberships': read({
     field: 'user',
-    run: (w, c) =>
-      w.gw.gql(
-        'query ($u: String!) { user(user: $u) { organizationMemberships { organizationId userId } } }',
-        { u: w.peer.id },
-        w.auth(c),
-      ),
+    run: (w, c) => w.gw.gql(USER_MEMBERSHIPS, { u: w.peer.id }, w.auth(c)),
     // Whose memberships each caller sees: visibility.test.ts.
     succeeded: (d, w) => {
-      const memberships = d.user.organizationMemberships;
+      const memberships = d.user!.organizationMemberships;
       expect(ids(memberships, 'organizationId')).toContain(w.A.id);
       expect(new Set(ids(memberships, 'userId'))).toEqual(new Set([w.peer.id]));
     },
   }),
 
-  addOrganizationMember: operation<TestUser>({
+  addOrganizationMember: write({
     field: 'addOrganizationMember',
-    mutation: true,
     arrange: (w) => makeUser(w.db),
-    run: (w, c, target) =>
-      w.gw.gql(
-        'mutation ($o: String!, $u: String!) { addOrganizationMember(organization: $o, user: $u) { organizationId userId roles { name } } }',
-        { o: w.A.id, u: target.id },
-        w.auth(c),
-      ),
+    run: (w, c, target) => w.gw.gql(ADD_MEMBER, { o: w.A.id, u: target.id }, w.auth(c)),
     succeeded: async (d, w, target) => {
       expect(d.addOrganizationMember).toEqual({ organizationId: w.A.id, userId: target.id, roles: [] });
       expect(await storedRoles(w.db, w.A.id, target.id)).toEqual([]);
     },
   }),
-  removeOrganizationMember: operation<TestUser>({
+  removeOrganizationMember: write({
     field: 'removeOrganizationMember',
-    mutation: true,
     arrange: (w) => makeMember(w.db, w.A.id),
-    run: (w, c, target) =>
-      w.gw.gql(
-        'mutation ($o: String!, $u: String!) { removeOrganizationMember(organization: $o, user: $u) }',
-        { o: w.A.id, u: target.id },
-        w.auth(c),
-      ),
+    run: (w, c, target) => w.gw.gql(REMOVE_MEMBER, { o: w.A.id, u: target.id }, w.auth(c)),
     succeeded: async (d, w, target) => {
       expect(d.removeOrganizationMember).toBe(true);
       expect(await storedRoles(w.db, w.A.id, target.id)).toBeUndefined();
     },
   }),
-  updateOrganizationMemberRoles: operation<TestUser>({
+  updateOrganizationMemberRoles: write({
     field: 'updateOrganizationMemberRoles',
-    mutation: true,
     arrange: (w) => makeMember(w.db, w.A.id),
-    run: (w, c, target) =>
-      w.gw.gql(
-        `mutation ($o: String!, $u: String!) {
-           updateOrganizationMemberRoles(organization: $o, user: $u, roles: ["organization-auditor"]) { userId roles { name } }
-         }`,
-        { o: w.A.id, u: target.id },
-        w.auth(c),
-      ),
+    run: (w, c, target) => w.gw.gql(MAKE_AUDITOR, { o: w.A.id, u: target.id }, w.auth(c)),
     succeeded: async (d, w, target) => {
       expect(d.updateOrganizationMemberRoles).toEqual({ userId: target.id, roles: [{ name: 'organization-auditor' }] });
       expect(await storedRoles(w.db, w.A.id, target.id)).toEqual(['organization-auditor']);
     },
   }),
-  createOrganizationRole: operation<string>({
+  createOrganizationRole: write({
     field: 'createOrganizationRole',
-    mutation: true,
     arrange: async () => fresh('role'),
     run: (w, c, name) =>
       w.gw.gql(
-        `mutation ($o: String!, $r: CustomRoleInput!) { createOrganizationRole(organization: $o, role: $r) { name organizationPermissions ${PERMISSION} } }`,
+        CREATE_ROLE,
         { o: w.A.id, r: { name, organizationPermissions: [{ resourceType: 'ORGANIZATION_MEMBER', action: 'READ' }] } },
         w.auth(c),
       ),
@@ -344,13 +356,12 @@ const OPERATION: Record<string, Operation> = {
       ]);
     },
   }),
-  updateOrganizationRole: operation<string>({
+  updateOrganizationRole: write({
     field: 'updateOrganizationRole',
-    mutation: true,
     arrange: (w) => insertCustomRole(w.db, { organizationId: w.A.id, org: READ_MEMBERS }),
     run: (w, c, name) =>
       w.gw.gql(
-        `mutation ($o: String!, $r: CustomRoleInput!) { updateOrganizationRole(organization: $o, role: $r) { name displayName } }`,
+        UPDATE_ROLE,
         {
           o: w.A.id,
           r: {
@@ -369,20 +380,14 @@ const OPERATION: Record<string, Operation> = {
       });
     },
   }),
-  deleteOrganizationRole: operation<{ name: string; holder: TestUser }>({
+  deleteOrganizationRole: write({
     field: 'deleteOrganizationRole',
-    mutation: true,
     // A role that someone holds: deleting it must also take it from the holder.
     arrange: async (w) => {
       const name = await insertCustomRole(w.db, { organizationId: w.A.id, org: READ_MEMBERS });
       return { name, holder: await makeMember(w.db, w.A.id, [name]) };
     },
-    run: (w, c, { name }) =>
-      w.gw.gql(
-        'mutation ($o: String!, $n: String!) { deleteOrganizationRole(organization: $o, name: $n) }',
-        { o: w.A.id, n: name },
-        w.auth(c),
-      ),
+    run: (w, c, { name }) => w.gw.gql(DELETE_ROLE, { o: w.A.id, n: name }, w.auth(c)),
     succeeded: async (d, w, { name, holder }) => {
       expect(d.deleteOrganizationRole).toBe(true);
       expect(await storedCustomRole(w.db, w.A.id, name)).toBeNull();
@@ -437,13 +442,13 @@ describe.each(DATABASE_KINDS)('authorization matrix on %s', (kind) => {
 
   it.each(ROWS)('$operation as $caller: $expected', async ({ operation: name, caller, expected }) => {
     const op = OPERATION[name]!;
-    const target = await op.arrange?.(w);
+    const run = await op.arrange(w);
     const before = op.mutation ? await databaseState(w) : undefined;
 
-    const response = await op.run(w, caller, target);
+    const { response, succeeded } = await run(caller);
 
     if (expected === ok) {
-      await op.succeeded(dataOf(response), w, target, caller);
+      await succeeded();
       return;
     }
     if (expected === NULL) {

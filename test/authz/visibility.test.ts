@@ -7,15 +7,18 @@
 // organization; `peer` is a plain member of both A and B.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
+import type { TadaDocumentNode } from 'gql.tada';
 import { errorCode, startTestGateway, type TestGateway } from '../support/gateway.js';
 import {
   makeFullCast,
   CALLERS,
   dataOf,
   errorOf,
+  fieldOf,
   type AuthenticatedCaller,
   type FullCast,
 } from '../support/fixtures.js';
+import { graphql } from '../support/graphql.js';
 
 const NOT_FOUND = 'NOT_FOUND';
 /** The list shows every member of A. */
@@ -44,6 +47,29 @@ const VISIBLE: {
   peerMembershipsViaUser: [NOT_FOUND, NOT_FOUND, NOT_FOUND, 'A', 'A', NOT_FOUND, 'A B', 'A B', 'A B', 'A B', NOT_FOUND],
 };
 
+const ORGANIZATIONS = graphql('{ organizations { id } }');
+const MEMBERS = graphql('query ($o: String!) { organizationMembers(organization: $o) { username } }');
+const MEMBERS_CONNECTION = graphql(
+  'query ($o: String!) { organization(organization: $o) { members { totalCount edges { node { username } } } } }',
+);
+const MEMBERS_MEMBERSHIPS = graphql(
+  'query ($o: String!) { organizationMembers(organization: $o) { userId user { organizationMemberships { organizationId userId } } } }',
+);
+const USER_MEMBERSHIPS = graphql(
+  'query ($u: String!) { user(user: $u) { organizationMemberships { organizationId roles { name } } } }',
+);
+const PLAIN_MEMBER_VIEW = graphql(`query ($a: String!, $b: String!) {
+  me { organizationMemberships { organizationId } }
+  a: organizationMembers(organization: $a) { userId }
+  b: organizationMembers(organization: $b) { userId }
+  orgs: organizations { id members { totalCount edges { node { userId } } } }
+}`);
+const PEER_AND_SELF = graphql(`query ($o: String!, $peer: String!) {
+  organization(organization: $o) { peer: member(user: $peer) { userId } self: member(user: "me") { userId } }
+  peer: organizationMember(organization: $o, user: $peer) { userId }
+  self: organizationMember(organization: $o, user: "me") { userId }
+}`);
+
 const columns = <T>(row: T[]) => CALLERS.map((caller, i) => ({ caller, expected: row[i]! }));
 
 describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
@@ -66,70 +92,52 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
   afterAll(() => gw?.close());
 
   it.each(columns(VISIBLE.organizations))('organizations, as $caller: $expected', async ({ caller, expected }) => {
-    const data = dataOf(await w.gw.gql('{ organizations { id } }', {}, w.auth(caller)));
-    const listed = data.organizations
-      .map((o: { id: string }) => o.id)
-      .filter((id: string) => id === w.A.id || id === w.B.id);
+    const data = dataOf(await w.gw.gql(ORGANIZATIONS, {}, w.auth(caller)));
+    const listed = data.organizations.map((o) => o.id).filter((id) => id === w.A.id || id === w.B.id);
     expect(new Set(listed)).toEqual(new Set(orgIds(expected)));
   });
 
   it.each(columns(VISIBLE.membersOfA))(
     'organizationMembers(A) and A.members, as $caller: $expected',
     async ({ caller, expected }) => {
-      const list = await w.gw.gql(
-        'query ($o: String!) { organizationMembers(organization: $o) { username } }',
-        { o: w.A.id },
-        w.auth(caller),
-      );
-      const connection = await w.gw.gql(
-        'query ($o: String!) { organization(organization: $o) { members { totalCount edges { node { username } } } } }',
-        { o: w.A.id },
-        w.auth(caller),
-      );
+      const list = await w.gw.gql(MEMBERS, { o: w.A.id }, w.auth(caller));
+      const connection = await w.gw.gql(MEMBERS_CONNECTION, { o: w.A.id }, w.auth(caller));
       if (expected === NOT_FOUND) {
         expect([errorCode(list), errorCode(connection)]).toEqual([NOT_FOUND, NOT_FOUND]);
         return;
       }
       const usernames = expected === ALL ? membersOfA : [usernameOf(caller)];
-      expect(dataOf(list).organizationMembers.map((m: { username: string }) => m.username)).toEqual(usernames);
+      expect(dataOf(list).organizationMembers.map((m) => m.username)).toEqual(usernames);
       if (expected === SELF) {
         // The list filters rows; the connection pages all members, so it refuses (SPEC D).
         expect(errorCode(connection)).toBe(NOT_FOUND);
         expect(connection.data).toEqual({ organization: { members: null } });
         return;
       }
-      const members = dataOf(connection).organization.members;
-      expect(members.edges.map((e: any) => e.node.username)).toEqual(usernames);
-      expect(members.totalCount).toBe(usernames.length);
+      const members = dataOf(connection).organization?.members;
+      expect(members?.edges.map((e) => e.node.username)).toEqual(usernames);
+      expect(members?.totalCount).toBe(usernames.length);
     },
   );
 
   it.each(columns(VISIBLE.peerMembershipsViaA))(
     "peer's memberships through organizationMembers(A), as $caller: $expected",
     async ({ caller, expected }) => {
-      const response = await w.gw.gql(
-        'query ($o: String!) { organizationMembers(organization: $o) { userId user { organizationMemberships { organizationId userId } } } }',
-        { o: w.A.id },
-        w.auth(caller),
-      );
+      const response = await w.gw.gql(MEMBERS_MEMBERSHIPS, { o: w.A.id }, w.auth(caller));
       if (expected === NOT_FOUND) return expect(errorCode(response)).toBe(NOT_FOUND);
-      const peerRow = dataOf(response).organizationMembers.find((m: { userId: string }) => m.userId === w.peer.id);
+      const peerRow = dataOf(response).organizationMembers.find((m) => m.userId === w.peer.id);
       if (expected === UNSEEN) return expect(peerRow).toBeUndefined();
       const memberships = orgIds(expected).map((organizationId) => ({ organizationId, userId: w.peer.id }));
-      expect(peerRow.user.organizationMemberships).toEqual(memberships.sort(byOrgName(w)));
+      expect(peerRow?.user.organizationMemberships).toEqual(memberships.sort(byOrgName(w)));
     },
   );
 
   it.each(columns(VISIBLE.peerMembershipsViaUser))(
     'user(peer).organizationMemberships, as $caller: $expected',
     async ({ caller, expected }) => {
-      const response = await w.gw.gql(
-        'query ($u: String!) { user(user: $u) { organizationMemberships { organizationId roles { name } } } }',
-        { u: w.peer.username },
-        w.auth(caller),
-      );
+      const response = await w.gw.gql(USER_MEMBERSHIPS, { u: w.peer.username }, w.auth(caller));
       if (expected === NOT_FOUND) return expect(errorCode(response)).toBe(NOT_FOUND);
-      expect(dataOf(response).user.organizationMemberships).toEqual(
+      expect(dataOf(response).user?.organizationMemberships).toEqual(
         orgIds(expected)
           .map((organizationId) => ({ organizationId, roles: [] }))
           .sort(byOrgName(w)),
@@ -138,49 +146,41 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
   );
 
   it("a plain member of A and B sees its own two memberships, only itself in each organization's list, and no organization's pages", async () => {
-    const response = await w.gw.gql(
-      `query ($a: String!, $b: String!) {
-         me { organizationMemberships { organizationId } }
-         a: organizationMembers(organization: $a) { userId }
-         b: organizationMembers(organization: $b) { userId }
-         orgs: organizations { id members { totalCount edges { node { userId } } } }
-       }`,
-      { a: w.A.id, b: w.B.id },
-      w.peer.token,
-    );
-    const data = response.data as any;
-    expect(data.me.organizationMemberships.map((m: any) => m.organizationId).sort()).toEqual([w.A.id, w.B.id].sort());
+    const response = await w.gw.gql(PLAIN_MEMBER_VIEW, { a: w.A.id, b: w.B.id }, w.peer.token);
+    const data = response.data!;
+    expect(data.me.organizationMemberships.map((m) => m.organizationId).sort()).toEqual([w.A.id, w.B.id].sort());
     expect(data.a).toEqual([{ userId: w.peer.id }]);
     expect(data.b).toEqual([{ userId: w.peer.id }]);
-    expect(data.orgs.map((o: any) => o.id).sort()).toEqual([w.A.id, w.B.id].sort());
+    expect(data.orgs.map((o) => o.id).sort()).toEqual([w.A.id, w.B.id].sort());
     for (const org of data.orgs) expect(org.members).toBeNull();
     expect(response.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND', 'NOT_FOUND']);
   });
 
   it("Organization.member and organizationMember hide another member's row from a plain member, but not its own", async () => {
-    const response = await w.gw.gql(
-      `query ($o: String!, $peer: String!) {
-         organization(organization: $o) { peer: member(user: $peer) { userId } self: member(user: "me") { userId } }
-         peer: organizationMember(organization: $o, user: $peer) { userId }
-         self: organizationMember(organization: $o, user: "me") { userId }
-       }`,
-      { o: w.A.id, peer: w.peer.id },
-      w.users.member.token,
-    );
+    const response = await w.gw.gql(PEER_AND_SELF, { o: w.A.id, peer: w.peer.id }, w.users.member.token);
     const self = { userId: w.users.member.id };
     expect(dataOf(response)).toEqual({ organization: { peer: null, self }, peer: null, self });
   });
 
   describe('a member of A asking about B, by id or by name, gets what it would get for no organization at all', () => {
-    const queries = {
-      organization: 'query ($o: String!) { organization(organization: $o) { id } }',
-      organizationMembers: 'query ($o: String!) { organizationMembers(organization: $o) { userId } }',
-      paginatedOrganizationMembers: 'query ($o: String!) { paginatedOrganizationMembers(organization: $o) { count } }',
-      organizationMember: 'query ($o: String!) { organizationMember(organization: $o, user: "me") { userId } }',
-      assignableOrganizationRoles: 'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name } }',
-      createOrganizationRole:
+    const queries: Record<string, TadaDocumentNode<Record<string, unknown>, { o: string }>> = {
+      organization: graphql('query ($o: String!) { organization(organization: $o) { id } }'),
+      organizationMembers: graphql('query ($o: String!) { organizationMembers(organization: $o) { userId } }'),
+      paginatedOrganizationMembers: graphql(
+        'query ($o: String!) { paginatedOrganizationMembers(organization: $o) { count } }',
+      ),
+      organizationMember: graphql(
+        'query ($o: String!) { organizationMember(organization: $o, user: "me") { userId } }',
+      ),
+      assignableOrganizationRoles: graphql(
+        'query ($o: String!) { assignableOrganizationRoles(organization: $o) { name } }',
+      ),
+      createOrganizationRole: graphql(
         'mutation ($o: String!) { createOrganizationRole(organization: $o, role: { name: "probe" }) { name } }',
-      deleteOrganizationRole: 'mutation ($o: String!) { deleteOrganizationRole(organization: $o, name: "probe") }',
+      ),
+      deleteOrganizationRole: graphql(
+        'mutation ($o: String!) { deleteOrganizationRole(organization: $o, name: "probe") }',
+      ),
     };
     const refs: [string, (w: FullCast) => string][] = [
       ['id', (w) => w.B.id],
@@ -191,9 +191,9 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
     const cases = Object.keys(queries).flatMap((query) => refs.map(([how, ref]) => ({ query, how, ref })));
 
     it.each(cases)('$query, B by $how: NOT_FOUND', async ({ query, ref }) => {
-      const text = queries[query as keyof typeof queries];
-      const hidden = await w.gw.gql(text, { o: ref(w) }, w.users.member.token);
-      const missing = await w.gw.gql(text, { o: 'no-such-organization' }, w.users.member.token);
+      const document = queries[query]!;
+      const hidden = await w.gw.gql(document, { o: ref(w) }, w.users.member.token);
+      const missing = await w.gw.gql(document, { o: 'no-such-organization' }, w.users.member.token);
       expect(errorCode(hidden)).toBe(NOT_FOUND);
       // Indistinguishable: same message, same extensions.
       expect(errorOf(hidden).message).toBe(errorOf(missing).message);
@@ -207,6 +207,7 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
   // read is never returned"; OrganizationMember's resolver checks, User's and
   // Organization's do not (src/schema/user/user.ts, organization/organization.ts).
   describe('entities by key (_entities)', () => {
+    // A string: schema.graphql, which graphql() types documents from, leaves `_entities` out.
     const entities = (representations: object[], token: string) =>
       w.gw.gql(
         `query ($r: [_Any!]!) {
@@ -231,7 +232,7 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
         ],
         member.token,
       );
-      expect(response.data?._entities).toEqual([
+      expect(fieldOf(response, '_entities')).toEqual([
         { id: member.id, email: `${member.username}@example.com` },
         { id: w.A.id, name: w.A.name },
         { userId: member.id, email: `${member.username}@example.com` },

@@ -4,11 +4,26 @@
 // gateway with a single connection, pages, lookups and entity batches of
 // every length from 1 to 25, and writes, leave the set of named statements as
 // the first round left it.
+import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { createGateway, type Gateway } from '../../src/yoga.js';
 import { createServerDatabase, dropServerDatabase, SERVER_URL } from '../support/databases.js';
+import { dataOf } from '../support/fixtures.js';
+import type { GraphQLResponse } from '../support/gateway.js';
+import { graphql, sourceOf } from '../support/graphql.js';
 import { seedMembers, type SeededData } from '../support/seed.js';
+
+const MEMBER_IDS = graphql('query ($org: String!) { organizationMembers(organization: $org) { userId } }');
+const PAGE =
+  graphql(`query ($org: String!, $limit: Int!) { paginatedOrganizationMembers(organization: $org, limit: $limit) {
+  members { user { organizationMemberships { organization { name } roles { name displayName } } } } } }`);
+const SET_ROLES = graphql(`mutation ($org: String!, $user: String!, $roles: [String!]!) {
+  updateOrganizationMemberRoles(organization: $org, user: $user, roles: $roles) { roles { name } } }`);
+// Strings: schema.graphql, which graphql() types documents from, leaves `_entities` out.
+const USER_ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { username } } }';
+const MEMBER_ENTITIES = `query ($r: [_Any!]!) {
+  _entities(representations: $r) { ... on OrganizationMember { roles { name } organization { id } } } }`;
 
 describe.skipIf(!SERVER_URL)('prepared statements on one PostgreSQL connection', () => {
   let url: string;
@@ -17,16 +32,21 @@ describe.skipIf(!SERVER_URL)('prepared statements on one PostgreSQL connection',
   let data: SeededData;
   let userIds: string[];
 
-  const gql = async (query: string) => {
+  /** Runs a document as the owner; returns its data, failing on any error. */
+  async function gql<TData, TVariables>(
+    document: TadaDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<TData>;
+  async function gql(query: string, variables?: Record<string, unknown>): Promise<unknown>;
+  async function gql(document: string | TadaDocumentNode, variables?: unknown) {
+    const query = typeof document === 'string' ? document : sourceOf(document);
     const response = await yoga.fetch('http://gateway.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'coder-session-token': data.ownerToken },
-      body: JSON.stringify({ query }),
+      body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json()) as { data?: any; errors?: unknown[] };
-    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    return body.data;
-  };
+    return dataOf((await response.json()) as GraphQLResponse);
+  }
 
   beforeAll(async () => {
     url = await createServerDatabase();
@@ -34,8 +54,8 @@ describe.skipIf(!SERVER_URL)('prepared statements on one PostgreSQL connection',
     await database.migrate();
     data = await seedMembers(database, 30);
     yoga = createGateway({ database });
-    const listed = await gql(`{ organizationMembers(organization: "${data.organizationIds[0]}") { userId } }`);
-    userIds = listed.organizationMembers.map((m: { userId: string }) => m.userId);
+    const listed = await gql(MEMBER_IDS, { org: data.organizationIds[0]! });
+    userIds = listed.organizationMembers.map((m) => m.userId);
   });
   afterAll(async () => {
     await database?.close();
@@ -51,23 +71,19 @@ describe.skipIf(!SERVER_URL)('prepared statements on one PostgreSQL connection',
   /** Reads and writes whose lists have `n` elements. */
   async function round(n: number) {
     const organizations = data.organizationIds.slice(0, n);
-    await gql(`{ paginatedOrganizationMembers(organization: "${data.organizationIds[0]}", limit: ${n}) {
-      members { user { organizationMemberships { organization { name } roles { name displayName } } } } } }`);
-    await gql(
-      `{ _entities(representations: [${userIds
-        .slice(0, n)
-        .map((id) => `{ __typename: "User", id: "${id}" }`)
-        .join(',')}]) { ... on User { username } } }`,
-    );
-    await gql(
-      `{ _entities(representations: [${organizations
-        .map((o) => `{ __typename: "OrganizationMember", organizationId: "${o}", userId: "${userIds[1]}" }`)
-        .join(',')}]) { ... on OrganizationMember { roles { name } organization { id } } } }`,
-    );
+    await gql(PAGE, { org: data.organizationIds[0]!, limit: n });
+    await gql(USER_ENTITIES, { r: userIds.slice(0, n).map((id) => ({ __typename: 'User', id })) });
+    await gql(MEMBER_ENTITIES, {
+      r: organizations.map((organizationId) => ({
+        __typename: 'OrganizationMember',
+        organizationId,
+        userId: userIds[1],
+      })),
+    });
+    // Built at run time on purpose: n aliased lookups in one document.
     await gql(`{ ${organizations.map((o, i) => `o${i}: organization(organization: "${o}") { name }`).join(' ')} }`);
     const roles = ['organization-auditor', 'reviewer', 'deployer', 'organization-admin'].slice(0, (n % 4) + 1);
-    await gql(`mutation { updateOrganizationMemberRoles(organization: "${data.organizationIds[0]}",
-      user: "${data.memberUsernames[2]}", roles: ${JSON.stringify(roles)}) { roles { name } } }`);
+    await gql(SET_ROLES, { org: data.organizationIds[0]!, user: data.memberUsernames[2]!, roles });
   }
 
   it('stay the set the first round prepared, whatever the list lengths that follow', async () => {

@@ -6,31 +6,43 @@
 // large data set and must cost the same number of statements on both, within
 // its read's budget; no statement reads a secret column; and what one
 // statement of the request read is not read again by another.
+import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 import { seedMembers, type SeededData } from '../support/seed.js';
 
 const SIZES = { small: 5, large: 120 };
 
-const EVERY_USER_SCALAR =
-  'id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName }';
-const EVERY_MEMBER_SCALAR = 'organizationId userId username name email avatarUrl createdAt updatedAt';
+// Every scalar of a user, in the shapes below: `id username name email avatarUrl status createdAt updatedAt
+// lastSeenAt globalRoles { name displayName }`; of a member: `organizationId userId username name email avatarUrl
+// createdAt updatedAt`. Each document is written out whole, so that graphql() types it.
+
+type Data = SeededData & { userIds: string[] };
 
 interface Shape {
   read: string;
   name: string;
   /** Statements, the session's included. */
   budget: number;
-  query: (d: SeededData & { userIds: string[] }) => string;
+  /** Sends the shape's document, with its variables for the data set `d`, as `token`. */
+  send: (gw: TestGateway, d: Data, token: string) => Promise<GraphQLResponse>;
 }
 
-const page = (d: SeededData, selection: string) =>
-  `{ paginatedOrganizationMembers(organization: "${d.organizationIds[0]}", limit: 100) { count members { ${selection} } } }`;
-const everyOrganization = (selection: string) =>
-  `{ organizations { id name members(first: 50) { totalCount edges { node { ${selection} } } } } }`;
-const oneMember = (d: SeededData, selection: string) =>
-  `{ organizationMember(organization: "${d.organizationIds[0]}", user: "${d.memberUsernames[1]}") { ${selection} } }`;
+/** A shape's typed document and the variables it takes from the data set. */
+const ask =
+  <TData, TVariables>(document: TadaDocumentNode<TData, TVariables>, variables: (d: Data) => TVariables) =>
+  (gw: TestGateway, d: Data, token: string) =>
+    gw.gql(document, variables(d), token);
+/** The same for `_entities`, which schema.graphql (and so graphql()) leaves out: a string document. */
+const askEntities =
+  (query: string, representations: (d: Data) => object[]) => (gw: TestGateway, d: Data, token: string) =>
+    gw.gql(query, { r: representations(d) }, token);
+
+const firstOrganization = (d: Data) => ({ org: d.organizationIds[0]! });
+const secondMember = (d: Data) => ({ user: d.memberUsernames[1]! });
+const none = () => ({});
 
 const SHAPES: Shape[] = [
   // (a) one organization's page
@@ -38,157 +50,206 @@ const SHAPES: Shape[] = [
     read: 'a',
     name: 'flattened member fields',
     budget: 2,
-    query: (d) => page(d, `${EVERY_MEMBER_SCALAR} roles { name displayName } globalRoles { name displayName }`),
+    send: ask(
+      graphql(`query ($org: String!) { paginatedOrganizationMembers(organization: $org, limit: 100) { count members {
+        organizationId userId username name email avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name displayName } } } }`),
+      firstOrganization,
+    ),
   },
   {
     read: 'a',
     name: 'the whole user nested, every scalar',
     budget: 2,
-    query: (d) => page(d, `createdAt roles { name displayName } user { ${EVERY_USER_SCALAR} }`),
+    send: ask(
+      graphql(`query ($org: String!) { paginatedOrganizationMembers(organization: $org, limit: 100) { count members {
+        createdAt roles { name displayName }
+        user { id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName } } } } }`),
+      firstOrganization,
+    ),
   },
   {
     read: 'a',
     name: 'the organization back-reference',
     budget: 2,
-    query: (d) => page(d, 'username organization { id name displayName createdAt } user { id }'),
+    send: ask(
+      graphql(`query ($org: String!) { paginatedOrganizationMembers(organization: $org, limit: 100) { count members {
+        username organization { id name displayName createdAt } user { id } } } }`),
+      firstOrganization,
+    ),
   },
   {
     read: 'a',
     name: 'fragments and aliases',
     budget: 2,
-    query: (d) =>
-      `{ p: paginatedOrganizationMembers(organization: "${d.organizationIds[0]}", limit: 100) { total: count
+    send: ask(
+      graphql(`query ($org: String!) { p: paginatedOrganizationMembers(organization: $org, limit: 100) { total: count
           members { ...Member who: user { ...Person } also: user { handle: username } } } }
        fragment Member on OrganizationMember { key: userId roles { ...Role } since: createdAt }
        fragment Role on SlimRole { name displayName }
        fragment Person on User { id email status lastSeenAt globalRoles { ...Global } }
-       fragment Global on SlimRole { name }`,
+       fragment Global on SlimRole { name }`),
+      firstOrganization,
+    ),
   },
   {
     read: 'a',
     name: 'the Relay form under organization(organization:)',
     budget: 3,
-    query: (d) =>
-      `{ organization(organization: "${d.organizationIds[0]}") { name members(first: 100) { totalCount
-          pageInfo { hasNextPage endCursor } edges { cursor node { roles { name } user { ${EVERY_USER_SCALAR} } } } } } }`,
+    send: ask(
+      graphql(`query ($org: String!) { organization(organization: $org) { name members(first: 100) { totalCount
+          pageInfo { hasNextPage endCursor } edges { cursor node { roles { name }
+          user { id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName } } } } } } }`),
+      firstOrganization,
+    ),
   },
   {
     read: 'a',
     name: 'the whole list (organizationMembers) with nested users',
     budget: 3,
-    query: (d) =>
-      `{ organizationMembers(organization: "${d.organizationIds[0]}") { roles { name } user { ${EVERY_USER_SCALAR} } } }`,
+    send: ask(
+      graphql(`query ($org: String!) { organizationMembers(organization: $org) { roles { name }
+        user { id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName } } } }`),
+      firstOrganization,
+    ),
   },
   // (b) every organization's first page
   {
     read: 'b',
     name: 'flattened member fields',
     budget: 3,
-    query: () => everyOrganization(`${EVERY_MEMBER_SCALAR} roles { name displayName } globalRoles { name }`),
+    send: ask(
+      graphql(`{ organizations { id name members(first: 50) { totalCount edges { node {
+        organizationId userId username name email avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name } } } } } }`),
+      none,
+    ),
   },
   {
     read: 'b',
     name: 'the whole user nested, every scalar',
     budget: 3,
-    query: () => everyOrganization(`roles { name displayName } user { ${EVERY_USER_SCALAR} }`),
+    send: ask(
+      graphql(`{ organizations { id name members(first: 50) { totalCount edges { node { roles { name displayName }
+        user { id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName } } } } } } }`),
+      none,
+    ),
   },
   {
     read: 'b',
     name: 'the organization back-reference',
     budget: 3,
-    query: () => everyOrganization('userId organization { id name } user { username }'),
+    send: ask(
+      graphql(`{ organizations { id name members(first: 50) { totalCount edges { node {
+        userId organization { id name } user { username } } } } } }`),
+      none,
+    ),
   },
   {
     read: 'b',
     name: 'two aliased pages of each organization',
     budget: 3,
-    query: () =>
-      `{ organizations { id first: members(first: 20) { edges { node { user { id email } } } }
-          next: members(first: 20, after: "${Buffer.from('OffsetConnection:19').toString('base64')}") {
-            edges { node { username roles { name } } } } } }`,
+    send: ask(
+      graphql(`query ($after: String!) { organizations { id first: members(first: 20) { edges { node { user { id email } } } }
+          next: members(first: 20, after: $after) {
+            edges { node { username roles { name } } } } } }`),
+      () => ({ after: Buffer.from('OffsetConnection:19').toString('base64') }),
+    ),
   },
   // (c) one member
   {
     read: 'c',
     name: 'flattened member fields',
     budget: 2,
-    query: (d) => oneMember(d, `${EVERY_MEMBER_SCALAR} roles { name displayName } globalRoles { name }`),
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) {
+        organizationId userId username name email avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
   },
   {
     read: 'c',
     name: 'the whole user and the organization nested',
     budget: 2,
-    query: (d) => oneMember(d, `roles { name displayName } user { ${EVERY_USER_SCALAR} } organization { id name }`),
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) {
+        roles { name displayName }
+        user { id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName } }
+        organization { id name } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
   },
   {
     read: 'c',
     name: 'Organization.member(user:)',
     budget: 3,
-    query: (d) =>
-      `{ organization(organization: "${d.organizationIds[0]}") { name
-          member(user: "${d.memberUsernames[1]}") { roles { name } user { ${EVERY_USER_SCALAR} } } } }`,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organization(organization: $org) { name
+          member(user: $user) { roles { name }
+          user { id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName } } } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
   },
   {
     read: 'c',
     name: 'user(user:) with its memberships and their organizations',
     budget: 3,
-    query: (d) =>
-      `{ user(user: "${d.memberUsernames[1]}") { ${EVERY_USER_SCALAR}
-          organizationMemberships { organizationId roles { name displayName } organization { id name } user { id } } } }`,
+    send: ask(
+      graphql(`query ($user: String!) { user(user: $user) {
+          id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName }
+          organizationMemberships { organizationId roles { name displayName } organization { id name } user { id } } } }`),
+      secondMember,
+    ),
   },
   {
     read: 'c',
     name: '_entities for OrganizationMember',
     budget: 2,
-    query: (d) =>
-      `{ _entities(representations: [${d.organizationIds
-        .slice(0, 3)
-        .map((o) => `{ __typename: "OrganizationMember", organizationId: "${o}", userId: "${d.userIds[1]}" }`)
-        .join(
-          ', ',
-        )}]) { ... on OrganizationMember { roles { name } user { ${EVERY_USER_SCALAR} } organization { name } } } }`,
+    send: askEntities(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on OrganizationMember { roles { name }
+        user { id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName } }
+        organization { name } } } }`,
+      (d) =>
+        d.organizationIds
+          .slice(0, 3)
+          .map((organizationId) => ({ __typename: 'OrganizationMember', organizationId, userId: d.userIds[1] })),
+    ),
   },
   {
     read: 'c',
     name: '_entities for User, with memberships',
     budget: 3,
-    query: (d) =>
-      `{ _entities(representations: [${d.userIds
-        .slice(0, 3)
-        .map((u) => `{ __typename: "User", id: "${u}" }`)
-        .join(
-          ', ',
-        )}]) { ... on User { ${EVERY_USER_SCALAR} organizationMemberships { organizationId roles { name } } } } }`,
+    send: askEntities(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User {
+        id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName }
+        organizationMemberships { organizationId roles { name } } } } }`,
+      (d) => d.userIds.slice(0, 3).map((id) => ({ __typename: 'User', id })),
+    ),
   },
   // Cycles: each level of nesting is one batch, whatever the size.
   {
     read: 'cycle',
     name: 'user → memberships → organization → members → user → memberships',
     budget: 6,
-    query: (d) =>
-      `{ user(user: "${d.memberUsernames[1]}") { organizationMemberships { organization { members(first: 5) {
-          edges { node { user { organizationMemberships { organization { name } roles { name } } } } } } } } } }`,
+    send: ask(
+      graphql(`query ($user: String!) { user(user: $user) { organizationMemberships { organization { members(first: 5) {
+          edges { node { user { organizationMemberships { organization { name } roles { name } } } } } } } } } }`),
+      secondMember,
+    ),
   },
 ];
+
+const MEMBER_IDS = graphql('query ($org: String!) { organizationMembers(organization: $org) { userId username } }');
 
 const SECRET_COLUMNS = /hashed_password|hashed_one_time_passcode|one_time_passcode_expires_at/;
 
 describe.each(DATABASE_KINDS)('statements per shape on %s', (kind) => {
-  const gateways: Partial<Record<keyof typeof SIZES, { gw: TestGateway; data: SeededData & { userIds: string[] } }>> =
-    {};
+  const gateways: Partial<Record<keyof typeof SIZES, { gw: TestGateway; data: Data }>> = {};
 
   beforeAll(async () => {
     for (const [size, rows] of Object.entries(SIZES) as [keyof typeof SIZES, number][]) {
       const gw = await startTestGateway(kind);
       const seeded = await seedMembers(gw.database, rows);
-      const { data } = await gw.gql(
-        `{ organizationMembers(organization: "${seeded.organizationIds[0]}") { userId username } }`,
-        {},
-        seeded.ownerToken,
-      );
-      const ids = new Map<string, string>(
-        (data.organizationMembers as { userId: string; username: string }[]).map((m) => [m.username, m.userId]),
-      );
+      const { data } = await gw.gql(MEMBER_IDS, { org: seeded.organizationIds[0]! }, seeded.ownerToken);
+      const ids = new Map(data!.organizationMembers.map((m) => [m.username, m.userId]));
       gateways[size] = { gw, data: { ...seeded, userIds: seeded.memberUsernames.map((name) => ids.get(name)!) } };
     }
   });
@@ -203,7 +264,7 @@ describe.each(DATABASE_KINDS)('statements per shape on %s', (kind) => {
       statements.push(sql);
     });
     try {
-      const response = await gw.gql(shape.query(data), {}, data.ownerToken);
+      const response = await shape.send(gw, data, data.ownerToken);
       expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
       return { statements, answer: JSON.stringify(response.data) };
     } finally {

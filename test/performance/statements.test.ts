@@ -5,72 +5,106 @@
 // key, its user, and the user's memberships and custom roles together (the
 // gateways here keep no session cache; with SESSION_CACHE_MS, a token's later
 // requests within it skip that statement, see session-cache.test.ts).
+import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.js';
+import { graphql } from '../support/graphql.js';
 import { seedMembers, type SeededData } from '../support/seed.js';
 
 const SIZES = { small: 5, large: 200 };
+
+/** Sends a case's document, with its variables for the data set, as `token`. */
+type Send = (gw: TestGateway, data: SeededData, token: string) => Promise<GraphQLResponse>;
+
+/** A case's typed document and the variables it takes from the data set. */
+const ask =
+  <TData, TVariables>(document: TadaDocumentNode<TData, TVariables>, variables: (d: SeededData) => TVariables): Send =>
+  (gw, d, token) =>
+    gw.gql(document, variables(d), token);
+
+const firstOrganization = (d: SeededData) => ({ org: d.organizationIds[0]! });
 
 // `grows`: the answer itself is larger on the large data set.
 const cases: {
   name: string;
   budget: number;
   grows: boolean;
-  query: (data: SeededData) => string;
+  send: Send;
   as?: 'owner' | 'member';
 }[] = [
   {
     name: "(a) one organization's page of 100 members with user fields, roles and global roles",
     budget: 2,
     grows: true,
-    query: (d) => `{ paginatedOrganizationMembers(organization: "${d.organizationIds[0]}", limit: 100) {
-      count members { userId username name email avatarUrl createdAt roles { name displayName } globalRoles { name displayName } } } }`,
+    send: ask(
+      graphql(`query ($org: String!) { paginatedOrganizationMembers(organization: $org, limit: 100) {
+      count members { userId username name email avatarUrl createdAt roles { name displayName } globalRoles { name displayName } } } }`),
+      firstOrganization,
+    ),
   },
   {
     name: '(b) every organization with its first 50 members, their users and roles',
     budget: 4,
     grows: true,
-    query: () => `{ organizations { id name members(first: 50) { totalCount pageInfo { hasNextPage endCursor }
-      edges { cursor node { username roles { name displayName } globalRoles { name } user { id email status } } } } } }`,
+    send: ask(
+      graphql(`{ organizations { id name members(first: 50) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { username roles { name displayName } globalRoles { name } user { id email status } } } } } }`),
+      () => ({}),
+    ),
   },
   {
     name: '(c) one member by organization and user',
     budget: 2,
     grows: false,
-    query: (d) => `{ organizationMember(organization: "${d.organizationIds[0]}", user: "${d.memberUsernames[0]}") {
-      username email roles { name displayName } globalRoles { name } } }`,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) {
+      username email roles { name displayName } globalRoles { name } } }`),
+      (d) => ({ org: d.organizationIds[0]!, user: d.memberUsernames[0]! }),
+    ),
   },
   {
     name: '(d) assignableOrganizationRoles with custom roles',
     budget: 4,
     grows: false,
-    query: (d) => `{ assignableOrganizationRoles(organization: "${d.organizationIds[0]}") {
-      name displayName assignable builtIn organizationPermissions { action resourceType } organization { name } } }`,
+    send: ask(
+      graphql(`query ($org: String!) { assignableOrganizationRoles(organization: $org) {
+      name displayName assignable builtIn organizationPermissions { action resourceType } organization { name } } }`),
+      firstOrganization,
+    ),
   },
   {
     name: "(f) every organization with its 20 newest audit entries (one statement for all organizations' pages)",
     budget: 3,
     grows: true,
-    query: () => `{ organizations { id auditLogs(first: 20) { pageInfo { hasNextPage endCursor }
+    send: ask(
+      graphql(`{ organizations { id auditLogs(first: 20) { pageInfo { hasNextPage endCursor }
       edges { cursor node { id time requestId actorId actorUsername ip userAgent resourceType resourceId resourceTarget
-        action statusCode diff additionalFields } } } } }`,
+        action statusCode diff additionalFields } } } } }`),
+      () => ({}),
+    ),
   },
   {
     name: "(g) one organization's audit entries, 100 of them, and one member's, side by side",
     budget: 3,
     grows: true,
-    query: (d) => `{ organization(organization: "${d.organizationIds[0]}") {
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organization(organization: $org) {
       all: auditLogs(first: 100) { edges { node { id resourceTarget diff } } }
-      one: auditLogs(last: 5, user: "${d.memberUsernames[1]}", resourceType: ORGANIZATION_MEMBER) {
-        edges { node { id resourceTarget } } } } }`,
+      one: auditLogs(last: 5, user: $user, resourceType: ORGANIZATION_MEMBER) {
+        edges { node { id resourceTarget } } } } }`),
+      (d) => ({ org: d.organizationIds[0]!, user: d.memberUsernames[1]! }),
+    ),
   },
   {
     name: '(e) organizationMembers as a plain member (row filtering costs no query per row)',
     budget: 3,
     grows: false,
     as: 'member',
-    query: (d) => `{ organizationMembers(organization: "${d.organizationIds[0]}") { username roles { name } } }`,
+    send: ask(
+      graphql('query ($org: String!) { organizationMembers(organization: $org) { username roles { name } } }'),
+      firstOrganization,
+    ),
   },
 ];
 
@@ -87,16 +121,12 @@ describe.each(DATABASE_KINDS)('SQL statements per request on %s', (kind) => {
     for (const entry of Object.values(gateways)) await entry?.gw.close();
   });
 
-  async function statementsFor(
-    size: keyof typeof SIZES,
-    query: (data: SeededData) => string,
-    as: 'owner' | 'member' = 'owner',
-  ) {
+  async function statementsFor(size: keyof typeof SIZES, send: Send, as: 'owner' | 'member' = 'owner') {
     const { gw, data } = gateways[size]!;
     const statements: string[] = [];
     const stop = gw.database.onStatement((sql) => statements.push(sql));
     try {
-      const response = await gw.gql(query(data), {}, as === 'owner' ? data.ownerToken : data.memberToken);
+      const response = await send(gw, data, as === 'owner' ? data.ownerToken : data.memberToken);
       expect(response.errors).toBeUndefined();
       return { statements, response };
     } finally {
@@ -104,16 +134,16 @@ describe.each(DATABASE_KINDS)('SQL statements per request on %s', (kind) => {
     }
   }
 
-  it.each(cases)('$name', async ({ query, budget, grows, as }) => {
-    const small = await statementsFor('small', query, as);
-    const large = await statementsFor('large', query, as);
+  it.each(cases)('$name', async ({ send, budget, grows, as }) => {
+    const small = await statementsFor('small', send, as);
+    const large = await statementsFor('large', send, as);
     if (grows) expect(JSON.stringify(large.response).length).toBeGreaterThan(JSON.stringify(small.response).length);
     expect(large.statements.length, large.statements.join('\n---\n')).toBe(small.statements.length);
     expect(large.statements.length, large.statements.join('\n---\n')).toBeLessThanOrEqual(budget);
   });
 
   it("loads the caller's roles once per request, however many organizations the answer spans", async () => {
-    const { statements } = await statementsFor('large', cases[1]!.query);
+    const { statements } = await statementsFor('large', cases[1]!.send);
     const sessionLoads = statements.filter((sql) => /FROM api_keys k JOIN users u/.test(sql));
     expect(sessionLoads).toHaveLength(1);
   });

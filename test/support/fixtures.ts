@@ -10,6 +10,7 @@ import { expect } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { createOrganization, issueToken } from '../../src/operator/operator.js';
 import { makeOrganization, makeUser, type GraphQLResponse, type TestGateway, type TestUser } from './gateway.js';
+import { graphql, type VariablesOf } from './graphql.js';
 
 type Organization = Awaited<ReturnType<typeof makeOrganization>>;
 
@@ -106,6 +107,11 @@ export const CALLERS = [
 export type AuthenticatedCaller = (typeof CALLERS)[number];
 export type Caller = AuthenticatedCaller | (typeof UNAUTHENTICATED_CALLERS)[number];
 
+/** How the owner creates STEWARD_ROLE in `makeFullCast`. */
+const CREATE_STEWARD = graphql(
+  `mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }`,
+);
+
 /**
  * A custom role of A, created by the owner, that grants every RBAC action the
  * members API checks in A, assigning roles included, but no built-in role
@@ -115,13 +121,16 @@ export const STEWARD_ROLE = {
   name: 'steward',
   displayName: 'Member Steward',
   organizationPermissions: [
-    ...['CREATE', 'READ', 'UPDATE', 'DELETE'].map((action) => ({ resourceType: 'ORGANIZATION_MEMBER', action })),
-    ...['ASSIGN', 'UNASSIGN', 'READ', 'CREATE', 'UPDATE', 'DELETE'].map((action) => ({
-      resourceType: 'ASSIGN_ORG_ROLE',
+    ...(['CREATE', 'READ', 'UPDATE', 'DELETE'] as const).map((action) => ({
+      resourceType: 'ORGANIZATION_MEMBER' as const,
+      action,
+    })),
+    ...(['ASSIGN', 'UNASSIGN', 'READ', 'CREATE', 'UPDATE', 'DELETE'] as const).map((action) => ({
+      resourceType: 'ASSIGN_ORG_ROLE' as const,
       action,
     })),
   ],
-};
+} satisfies VariablesOf<typeof CREATE_STEWARD>['role'];
 
 /**
  * One caller per column of the authorization matrices (SPEC D): two
@@ -150,11 +159,7 @@ export async function makeFullCast(gw: TestGateway): Promise<FullCast> {
   const inA = (...roles: string[]) => ({ orgs: { [A.id]: roles } });
 
   const owner = await makeUser(db, { siteRoles: ['owner'] });
-  const created = await gw.gql(
-    `mutation ($org: String!, $role: CustomRoleInput!) { createOrganizationRole(organization: $org, role: $role) { name } }`,
-    { org: A.id, role: STEWARD_ROLE },
-    owner.token,
-  );
+  const created = await gw.gql(CREATE_STEWARD, { org: A.id, role: STEWARD_ROLE }, owner.token);
   expect(created).toEqual({ data: { createOrganizationRole: { name: STEWARD_ROLE.name } } });
 
   // An owner whose only token expired yesterday; a suspended organization admin of A.
@@ -330,6 +335,16 @@ export async function expectRefusedUnchanged(
   expectRefusal(response, code, message);
   expect(await writableRows(db)).toEqual(before);
   return response;
+}
+
+/**
+ * A top-level field of an answer's data, for documents `graphql()` cannot type:
+ * built at run time, or reading federation's `_entities` and `_service`, which
+ * schema.graphql leaves out. Undefined when there is no data.
+ */
+export function fieldOf(response: GraphQLResponse, name: string): unknown {
+  const { data } = response;
+  return typeof data === 'object' && data !== null ? (data as Record<string, unknown>)[name] : undefined;
 }
 
 /** The data of a response that must have succeeded; fails the test with the errors otherwise. */

@@ -10,10 +10,10 @@ import { memberAfterWrite } from './member-reads.js';
 /** More role names than any organization can have: refused before anything is read. */
 const MAX_ROLES = 100;
 
-const orgAndUserArgs = (t: PothosSchemaTypes.MutationFieldBuilder<any, any>) => ({
-  organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
-  user: t.arg.string({ description: 'A user id, username, or `me`.' }),
-});
+const orgAndUserArgs = builder.args((t) => ({
+  organization: t.string({ description: 'An organization id, name, or `default`.' }),
+  user: t.string({ description: 'A user id, username, or `me`.' }),
+}));
 
 builder.mutationFields((t) => ({
   addOrganizationMember: t.field({
@@ -21,7 +21,7 @@ builder.mutationFields((t) => ({
     description:
       'Adds a user to an organization, with no explicit roles. Audited. ' +
       'Mirrors `POST /organizations/{organization}/members/{user}`.',
-    args: orgAndUserArgs(t),
+    args: orgAndUserArgs,
     resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
       const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
@@ -37,7 +37,7 @@ builder.mutationFields((t) => ({
     description:
       'Removes a user from an organization (the default one included). You cannot remove yourself. Audited. ' +
       'Mirrors `DELETE /organizations/{organization}/members/{user}`.',
-    args: orgAndUserArgs(t),
+    args: orgAndUserArgs,
     resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
       const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
@@ -58,7 +58,7 @@ builder.mutationFields((t) => ({
       'your own roles, nor those of a system user. Audited. ' +
       'Mirrors `PUT /organizations/{organization}/members/{user}/roles`.',
     args: {
-      ...orgAndUserArgs(t),
+      ...orgAndUserArgs,
       roles: t.arg.stringList({ description: 'The complete set of explicit roles, e.g. ["organization-admin"].' }),
     },
     resolve: async (_root, args, ctx) => {

@@ -11,6 +11,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { nextTurn } from '../execution/turns.js';
+import { takeAdmission } from '../limits/admission.js';
 import { costOfRequest } from '../limits/document-limits.js';
 
 /** Answers of a document at least this costly (src/limits/cost.ts) are streamed; a page of 1,000 members costs less. */
@@ -61,8 +62,16 @@ export function* jsonPieces(value: unknown): Generator<string> {
   }
 }
 
-/** The bytes of `head`, the pieces and `tail`: a chunk per pull, each on a turn of its own (execution/turns.ts). */
-function streamOf(head: string, pieces: Iterator<string>, tail: string): ReadableStream<Uint8Array> {
+/**
+ * The bytes of `head`, the pieces and `tail`: a chunk per pull, each on a turn of its own (execution/turns.ts).
+ * `finished` runs once the last chunk is written or the reader cancels.
+ */
+function streamOf(
+  head: string,
+  pieces: Iterator<string>,
+  tail: string,
+  finished: () => void,
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let first = true;
   let done = false;
@@ -70,6 +79,7 @@ function streamOf(head: string, pieces: Iterator<string>, tail: string): Readabl
     async pull(controller) {
       if (done) {
         controller.close();
+        finished();
         return;
       }
       if (!first) await nextTurn();
@@ -86,6 +96,7 @@ function streamOf(head: string, pieces: Iterator<string>, tail: string): Readabl
       }
       controller.enqueue(encoder.encode(chunk));
     },
+    cancel: finished,
   });
 }
 
@@ -98,7 +109,7 @@ const OPENING = '{"data":0';
  * then replaced by the data, streamed.
  */
 export function streamHeavyAnswers(): Plugin {
-  const streamedData = new WeakMap<Request, unknown>();
+  const streamedData = new WeakMap<Request, { data: unknown; finished: () => void }>();
   return {
     onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
@@ -116,14 +127,15 @@ export function streamHeavyAnswers(): Plugin {
           } = sanitized as ExecutionResult & { stringify?: unknown };
           const shell = JSON.stringify({ data: 0, ...rest });
           if (!shell.startsWith(OPENING)) return JSON.stringify(sanitized);
-          streamedData.set(request, data);
+          // The heavy document's admission is held until the last piece is written.
+          streamedData.set(request, { data, finished: takeAdmission(request) ?? (() => {}) });
           return shell;
         },
       });
     },
     onResponse({ request, response, setResponse, fetchAPI }) {
       if (!streamedData.has(request)) return;
-      const data = streamedData.get(request);
+      const { data, finished } = streamedData.get(request)!;
       streamedData.delete(request);
       return response.text().then((shell) => {
         // Copied one by one: whatwg-node's Headers built from another keeps its
@@ -132,7 +144,7 @@ export function streamHeavyAnswers(): Plugin {
         response.headers.forEach((value, name) => {
           if (name.toLowerCase() !== 'content-length') headers.set(name, value);
         });
-        const body = streamOf('{"data":', jsonPieces(data), shell.slice(OPENING.length));
+        const body = streamOf('{"data":', jsonPieces(data), shell.slice(OPENING.length), finished);
         setResponse(new fetchAPI.Response(body, { status: response.status, headers }));
       });
     },

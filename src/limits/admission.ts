@@ -2,13 +2,31 @@
 // HEAVY_COST, cost.ts) holds its cost while it runs, and one that would take
 // the total past QUERY_COST_IN_FLIGHT waits for others to finish (its wait
 // counts against REQUEST_TIMEOUT_MS); one always runs when no other heavy one
-// does. Light documents (a member, a page) never wait. This bounds the memory
-// that concurrent large answers take, and keeps light traffic out of their
-// queue. Our own: Envelop and Yoga have no plugin that schedules executions
+// does. Light documents (a member, a page) never wait. A heavy answer holds
+// its cost until it is written: when its answer is streamed (src/http/
+// streamed-answers.ts), until the stream ends. This bounds the memory that
+// concurrent large answers take, and keeps light traffic out of their queue. Our own: Envelop and Yoga have no plugin that schedules executions
 // by their cost.
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { costOfExecution } from './document-limits.js';
+
+/** Releases a request's admission, once; a second call does nothing. */
+type Release = () => void;
+
+/** Admissions still held after execution, by request, until the answer is written. */
+const held = new WeakMap<Request, { release: Release; handedOver: boolean }>();
+
+/**
+ * Takes over the admission `request` holds, if any: the caller releases it
+ * (when the streamed answer ends) instead of the answer's being written.
+ */
+export function takeAdmission(request: Request): Release | undefined {
+  const admission = held.get(request);
+  if (!admission) return undefined;
+  admission.handedOver = true;
+  return admission.release;
+}
 
 interface Waiting {
   cost: number;
@@ -61,19 +79,46 @@ export function admitByCost(capacity: number): Plugin {
     });
   }
 
+  function release(cost: number): Release {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      inFlight -= cost;
+      admitWaiting();
+    };
+  }
+
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const cost = costOfExecution(args) ?? 0;
       if (cost < HEAVY_COST) return;
+      const request = (args.contextValue as { request?: Request }).request;
       setExecuteFn(async (executeArgs: ExecutionArgs & { signal?: AbortSignal }) => {
         await acquire(cost, executeArgs.signal);
+        const done = release(cost);
+        if (!request) {
+          try {
+            return await executeFn(executeArgs);
+          } finally {
+            done();
+          }
+        }
+        held.set(request, { release: done, handedOver: false });
+        // A client that leaves frees its place at once, whatever holds it.
+        request.signal?.addEventListener('abort', done, { once: true });
         try {
           return await executeFn(executeArgs);
-        } finally {
-          inFlight -= cost;
-          admitWaiting();
+        } catch (error) {
+          done();
+          throw error;
         }
       });
+    },
+    onResponse({ request }) {
+      // Written at once (not streamed): the answer is complete.
+      const admission = held.get(request);
+      if (admission && !admission.handedOver) admission.release();
     },
   };
 }

@@ -103,4 +103,48 @@ describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
     expect(answer.data?.page.members).toHaveLength(MEMBERS);
     expect(answer.data?.org?.members?.edges).toHaveLength(MEMBERS);
   });
+
+  describe('while heavy documents take turns (QUERY_COST_IN_FLIGHT)', () => {
+    // One heavy document at a time: the second waits for the first's admission.
+    let oneAtATime: Gateway;
+    beforeAll(() => {
+      oneAtATime = createGateway({ database: gw.database, limits: { ...DEFAULT_LIMITS, maxCostInFlight: 1 } });
+    });
+
+    /** A heavy answer whose first chunk has been read, and the rest of it on demand. */
+    const startReading = async () => {
+      const response = await ask(oneAtATime);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      expect((await reader.read()).done).toBe(false);
+      return reader;
+    };
+    const settledAt = (answer: Response | PromiseLike<Response>) =>
+      Promise.resolve(answer).then(async (r) => ({ at: Date.now(), text: await r.text() }));
+
+    it("holds a streamed answer's place until its last piece is written", async () => {
+      const first = await startReading();
+      const second = settledAt(ask(oneAtATime));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      let finishedAt = 0;
+      while (!(await first.read()).done) finishedAt = Date.now();
+      finishedAt = Date.now();
+      const { at, text } = await second;
+      expect(at).toBeGreaterThanOrEqual(finishedAt);
+      expect((JSON.parse(text) as GraphQLResponse<ResultOf<typeof WHOLE_LIST>>).data?.organizationMembers).toHaveLength(
+        MEMBERS,
+      );
+    });
+
+    it('gives the place to the next heavy document when a reader leaves mid-answer', async () => {
+      const first = await startReading();
+      const second = settledAt(ask(oneAtATime));
+      await first.cancel();
+      const { text } = await second;
+      expect((JSON.parse(text) as GraphQLResponse<ResultOf<typeof WHOLE_LIST>>).data?.organizationMembers).toHaveLength(
+        MEMBERS,
+      );
+      // And the place is free again afterwards: a third heavy document runs at once.
+      expect((await ask(oneAtATime)).status).toBe(200);
+    });
+  });
 });

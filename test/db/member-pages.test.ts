@@ -34,7 +34,7 @@ const window = (w: Partial<MemberWindow>): MemberWindow => ({ ...WHOLE_LIST, ...
 
 const WINDOWS: MemberWindow[] = [
   WHOLE_LIST,
-  ...[1, 2, 3, 50, 100, 359, 360, 1000].map((first) => window({ first })),
+  ...[1, 2, 3, 50, 100, 359, 360, 1000, 2_147_483_647].map((first) => window({ first })),
   window({ skip: 3 }),
   window({ skip: 150, first: 10 }),
   window({ skip: 355, first: 10 }),

@@ -69,6 +69,18 @@ interface PageRow {
 }
 
 /**
+ * What the walk pays per user read, as a share of what the sort pays per
+ * member (a membership, its user by primary key, its place in the sort):
+ * measured on PostgreSQL 15 with 20,000 users.
+ */
+const WALK_STEP = 0.4;
+
+/** The sort's subquery names each column `<table>_<column>`, for memberTupleOf. */
+const SORTED_COLUMNS = Object.entries(MEMBER_COLUMNS)
+  .flatMap(([table, columns]) => columns.map((column) => `${table}.${column} AS ${table}_${column}`))
+  .join(', ');
+
+/**
  * Per page: the total (only when asked), then the window's bounds, then its
  * rows plus one, which tells whether more follow. `last` needs the total
  * (see countsTotal), so it is counted then too. LEAST and GREATEST ignore NULLs:
@@ -84,29 +96,18 @@ interface PageRow {
  *   It reads every member once, so it suits a whole list, a late page, a
  *   small organization on a large site, and a caller restricted to its own
  *   row.
- * A window that ends is walked first, over at most 2 × sqrt(stop × users)
- * users (users: the planner's estimate, or the table's size before any
- * ANALYZE); a walk that finds the page, or reaches the last user, is the
- * answer, and one that runs out of budget is sorted instead. The sort then
- * costs what it would have, plus a walk no longer than its own reads within
- * a small factor, while a walk that finds its page costs no count.
+ * With the total counted, the cheaper way is known (WALK_STEP). Otherwise a
+ * window that ends is walked first, over at most 2 × sqrt(stop × users ÷
+ * WALK_STEP) users (users: the planner's estimate, or the table's size before
+ * any ANALYZE), and sorted if that budget is the whole site; a walk that finds
+ * the page, or reaches the last user, is the answer, and one that runs out of
+ * budget is sorted instead. A sort then costs what it would have plus a walk
+ * within a small factor of it, and a walk that finds its page costs no count.
  *
  * The total counts members from the primary key alone, less those whose user
  * is deleted or a system user (few, found once per statement through the
  * gateway's own partial index), instead of a user lookup per member.
  */
-/**
- * What the walk pays per user read, as a share of what the sort pays per
- * member (a membership, its user by primary key, its place in the sort):
- * measured on PostgreSQL 15 with 20,000 users.
- */
-const WALK_STEP = 0.4;
-
-/** The sort's subquery names each column `<table>_<column>`, for memberTupleOf. */
-const SORTED_COLUMNS = Object.entries(MEMBER_COLUMNS)
-  .flatMap(([table, columns]) => columns.map((column) => `${table}.${column} AS ${table}_${column}`))
-  .join(', ');
-
 const pagesStatement = (pages: string, organizationColumn: string) => `
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system),
       site AS MATERIALIZED (
@@ -141,6 +142,8 @@ const pagesStatement = (pages: string, organizationColumn: string) => `
         -- Counted: walk only if it reads fewer users than the sort reads members.
         WHEN t.total IS NOT NULL THEN
           CASE WHEN ${WALK_STEP} * (w.stop + 1) * site.users < t.total::float8 * t.total THEN 9223372036854775807 END
+        -- A budget of the whole site (a page as large as a list) is a sort's work at best.
+        WHEN 2 * sqrt((w.stop + 1) * site.users / ${WALK_STEP}) >= site.users THEN NULL
         ELSE ceil(2 * sqrt((w.stop + 1) * site.users / ${WALK_STEP}))::bigint
       END AS budget
       FROM site

@@ -68,13 +68,6 @@ interface PageRow {
   custom_roles: StoredCustomRole[];
 }
 
-/**
- * What the walk pays per user read, as a share of what the sort pays per
- * member (a membership, its user by primary key, its place in the sort):
- * measured on PostgreSQL 15 with 20,000 users.
- */
-const WALK_STEP = 0.4;
-
 /** The sort's subquery names each column `<table>_<column>`, for memberTupleOf. */
 const SORTED_COLUMNS = Object.entries(MEMBER_COLUMNS)
   .flatMap(([table, columns]) => columns.map((column) => `${table}.${column} AS ${table}_${column}`))
@@ -87,34 +80,57 @@ const SORTED_COLUMNS = Object.entries(MEMBER_COLUMNS)
  * an absent bound is no bound. Bounds are bigint, since offset plus page size
  * may pass the largest Int.
  *
- * Rows come one of two ways (docs/performance.md has the measurements):
+ * Rows come one of two ways, a statement each (docs/performance.md has the
+ * measurements); `strategyOf` picks one per page:
  * - walk: Coder's unique index on lower(username), probing each user's
  *   membership, stops after the page. It reads about stop × users ÷ members
- *   users, so it suits an early page of an organization that holds a good
- *   share of the site;
+ *   users: a page with an end, early in the list of an organization that
+ *   holds a good share of the site;
  * - sort: the organization's memberships, each joined to its user, sorted.
- *   It reads every member once, so it suits a whole list, a late page, a
- *   small organization on a large site, and a caller restricted to its own
- *   row.
- * With the total counted, the cheaper way is known (WALK_STEP). Otherwise a
- * window that ends is walked first, over at most 2 × sqrt(stop × users ÷
- * WALK_STEP) users (users: the planner's estimate, or the table's size before
- * any ANALYZE), and sorted if that budget is the whole site; a walk that finds
- * the page, or reaches the last user, is the answer, and one that runs out of
- * budget is sorted instead. A sort then costs what it would have plus a walk
- * within a small factor of it, and a walk that finds its page costs no count.
+ *   It reads every member once: a window with no end (a whole list, `last`
+ *   alone, an offset without a limit), where a walk would read the whole
+ *   site, and a caller restricted to its own row.
  *
  * The total counts members from the primary key alone, less those whose user
  * is deleted or a system user (few, found once per statement through the
  * gateway's own partial index), instead of a user lookup per member.
  */
-const pagesStatement = (pages: string, organizationColumn: string) => `
-    WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system),
-      site AS MATERIALIZED (
-        SELECT CASE WHEN reltuples >= 0 THEN reltuples ELSE pg_relation_size(oid) / 300 END::float8 AS users
-        FROM pg_class WHERE oid = 'users'::regclass)
-    SELECT p.page, p.organization_id, ${organizationColumn} AS organization, t.total, w.start, w.stop,
-      CASE WHEN k.walked THEN walk.members ELSE sorted.members END AS members,
+export type PageStrategy = 'walk' | 'sort';
+
+/** How a page is read (see pagesStatement). */
+export const strategyOf = ({ onlyUserId, window }: Pick<PageRequest, 'onlyUserId' | 'window'>): PageStrategy =>
+  onlyUserId === null && (window.first !== null || window.before !== null) ? 'walk' : 'sort';
+
+/** The window's rows plus one, which tells whether more follow. */
+const WINDOW = 'OFFSET w.start LIMIT CASE WHEN w.stop IS NULL THEN NULL ELSE GREATEST(w.stop - w.start, 0) + 1 END';
+
+const MEMBERS: Record<PageStrategy, string> = {
+  walk: `
+        SELECT ${MEMBER_TUPLE('om', 'u')} AS member,
+          -- lower(username) is unique among live users, so it orders them completely.
+          lower(u.username) AS sort_key
+        FROM users u JOIN organization_members om ON om.organization_id = p.organization_id AND om.user_id = u.id
+        -- The only_user test is always true here (a restricted caller's page is sorted), but the planner's
+        -- estimate with it is what keeps this plan a walk of the username index rather than a join and a sort.
+        WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
+        ORDER BY lower(u.username)
+        ${WINDOW}`,
+  // Sorted on the key alone, the tuples built for the window only (a late page skips the rest).
+  sort: `
+        SELECT ${memberTupleOf((table, column) => `r.${table}_${column}`)} AS member, r.sort_key FROM (
+          SELECT ${SORTED_COLUMNS}, lower(u.username) AS sort_key
+          FROM organization_members om JOIN users u ON u.id = om.user_id
+          WHERE om.organization_id = p.organization_id AND NOT u.deleted AND NOT u.is_system
+            AND (p.only_user IS NULL OR om.user_id = p.only_user)
+          OFFSET 0 -- a fence: sorted here, not walked through the username index
+        ) r
+        ORDER BY r.sort_key
+        ${WINDOW}`,
+};
+
+const pagesStatement = (pages: string, organizationColumn: string, strategy: PageStrategy) => `
+    WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
+    SELECT p.page, p.organization_id, ${organizationColumn} AS organization, t.total, w.start, w.stop, m.members,
       ${organizationCustomRolesJson('p.organization_id')} AS custom_roles
     FROM ${pages}
     CROSS JOIN LATERAL (
@@ -129,76 +145,24 @@ const pagesStatement = (pages: string, organizationColumn: string) => `
     ) t
     CROSS JOIN LATERAL (SELECT LEAST(p.before, t.total, p.skip + p.first) AS stop) s
     CROSS JOIN LATERAL (
-      SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop,
-        -- The window's rows plus one, which tells whether more follow.
-        CASE WHEN s.stop IS NULL THEN NULL
-          ELSE GREATEST(s.stop - CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END, 0) + 1
-        END AS wanted
+      SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop
     ) w
     CROSS JOIN LATERAL (
-      -- How many users the walk may read; NULL: sort at once.
-      SELECT CASE
-        WHEN w.stop IS NULL OR p.only_user IS NOT NULL THEN NULL
-        -- Counted: walk only if it reads fewer users than the sort reads members.
-        WHEN t.total IS NOT NULL THEN
-          CASE WHEN ${WALK_STEP} * (w.stop + 1) * site.users < t.total::float8 * t.total THEN 9223372036854775807 END
-        -- A budget of the whole site (a page as large as a list) is a sort's work at best.
-        WHEN 2 * sqrt((w.stop + 1) * site.users / ${WALK_STEP}) >= site.users THEN NULL
-        ELSE ceil(2 * sqrt((w.stop + 1) * site.users / ${WALK_STEP}))::bigint
-      END AS budget
-      FROM site
-    ) b
-    CROSS JOIN LATERAL (
-      SELECT count(*) AS found, coalesce(json_agg(l.member ORDER BY l.sort_key), '[]'::json) AS members FROM (
-        SELECT ${MEMBER_TUPLE('om', 'u')} AS member,
-          -- lower(username) is unique among live users, so it orders them completely.
-          u.sort_key
-        FROM (SELECT ${MEMBER_COLUMNS.u.map((column) => `u.${column}`).join(', ')}, lower(u.username) AS sort_key FROM users u
-              WHERE b.budget IS NOT NULL AND NOT u.deleted AND NOT u.is_system
-              ORDER BY lower(u.username) LIMIT b.budget) u
-        CROSS JOIN LATERAL (
-          -- LIMIT 1 keeps this a probe per user: the planner walks users in order and stops after the page.
-          SELECT om.roles, om.created_at, om.updated_at FROM organization_members om
-          WHERE om.organization_id = p.organization_id AND om.user_id = u.id LIMIT 1
-        ) om
-        ORDER BY u.sort_key
-        OFFSET w.start LIMIT w.wanted
+      SELECT coalesce(json_agg(l.member ORDER BY l.sort_key), '[]'::json) AS members FROM (${MEMBERS[strategy]}
       ) l
-    ) walk
-    CROSS JOIN LATERAL (
-      -- The walk is the answer if it found the page, or all the rows there are (counted, or every user read).
-      SELECT CASE
-        WHEN b.budget IS NULL THEN false
-        WHEN walk.found >= w.wanted THEN true
-        WHEN t.total IS NOT NULL THEN w.start + walk.found >= t.total
-        ELSE (SELECT count(*) FROM (SELECT FROM users u WHERE NOT u.deleted AND NOT u.is_system LIMIT b.budget) e)
-          < b.budget
-      END AS walked
-      OFFSET 0 -- a fence: evaluated once
-    ) k
-    CROSS JOIN LATERAL (
-      -- Sorted on the key alone, the tuples built for the window only (a late page skips the rest).
-      SELECT coalesce(json_agg(r.member ORDER BY r.sort_key), '[]'::json) AS members FROM (
-        SELECT ${memberTupleOf((table, column) => `r.${table}_${column}`)} AS member, r.sort_key FROM (
-          SELECT ${SORTED_COLUMNS}, lower(u.username) AS sort_key
-          FROM organization_members om JOIN users u ON u.id = om.user_id
-          WHERE NOT k.walked AND om.organization_id = p.organization_id AND NOT u.deleted AND NOT u.is_system
-            AND (p.only_user IS NULL OR om.user_id = p.only_user)
-          OFFSET 0 -- a fence: sorted here, not walked through the username index
-        ) r
-        ORDER BY r.sort_key
-        OFFSET w.start LIMIT w.wanted
-      ) r
-    ) sorted`;
+    ) m`;
 
 const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, with_total, page)';
 
 /** Every page a batch asks for, one per element of the parameter arrays. */
-const PAGES = pagesStatement(
-  `unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
+const PAGES = (strategy: PageStrategy) =>
+  pagesStatement(
+    `unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
       WITH ORDINALITY AS ${PAGE_COLUMNS}`,
-  'NULL::json',
-);
+    'NULL::json',
+    strategy,
+  );
+const PAGES_BY: Record<PageStrategy, string> = { walk: PAGES('walk'), sort: PAGES('sort') };
 
 /**
  * The one page of the organization a reference ($1-$3) names, found in the
@@ -208,14 +172,20 @@ const PAGES = pagesStatement(
  * a batch: shown the organization, it reckoned on thousands of members, joined
  * them all and sorted them.
  */
-const PAGE_OF_REFERENCE = pagesStatement(
-  `unnest(
+const PAGE_OF_REFERENCE = (strategy: PageStrategy) =>
+  pagesStatement(
+    `unnest(
       ARRAY(SELECT o.id FROM (SELECT $1::uuid AS org_id, $2::text AS org_name, $3::boolean AS org_default) r
             CROSS JOIN LATERAL (${organizationByRefLateral('r')}) o),
       ARRAY[NULL::uuid], ARRAY[$4::bigint], ARRAY[$5::bigint], ARRAY[$6::bigint], ARRAY[$7::bigint], ARRAY[$8::boolean])
       WITH ORDINALITY AS ${PAGE_COLUMNS}`,
-  `(SELECT ${ORGANIZATION_TUPLE('o')} FROM organizations o WHERE o.id = p.organization_id)`,
-);
+    `(SELECT ${ORGANIZATION_TUPLE('o')} FROM organizations o WHERE o.id = p.organization_id)`,
+    strategy,
+  );
+const PAGE_OF_REFERENCE_BY: Record<PageStrategy, string> = {
+  walk: PAGE_OF_REFERENCE('walk'),
+  sort: PAGE_OF_REFERENCE('sort'),
+};
 
 /**
  * `last` counts back from the window's end, which is the list's end when
@@ -226,22 +196,32 @@ const countsTotal = ({ withTotal, window }: Pick<PageRequest, 'withTotal' | 'win
   withTotal || window.last !== null;
 
 /** The pages `requests` ask for, in the same order. */
+/** The pages `requests` ask for, in the same order: one statement per way of reading them that the batch needs. */
 export async function memberPages(sql: Sql, requests: readonly PageRequest[]): Promise<MemberPage[]> {
-  const column = <T>(pick: (r: PageRequest) => T) => requests.map(pick);
-  const rows = await sql.query<PageRow>(PAGES, [
-    column((r) => r.organizationId),
-    column((r) => r.onlyUserId),
-    column((r) => r.window.skip),
-    column((r) => r.window.before),
-    column((r) => r.window.first),
-    column((r) => r.window.last),
-    column(countsTotal),
-  ]);
-  const pages: MemberPage[] = [];
-  for (const row of rows) {
-    const index = Number(row.page) - 1;
-    pages[index] = pageFromRow(requests[index]!.organizationId, row);
+  const pages: MemberPage[] = new Array(requests.length);
+  const byStrategy = new Map<PageStrategy, number[]>();
+  for (const [index, request] of requests.entries()) {
+    const strategy = strategyOf(request);
+    byStrategy.set(strategy, [...(byStrategy.get(strategy) ?? []), index]);
   }
+  await Promise.all(
+    [...byStrategy].map(async ([strategy, indexes]) => {
+      const column = <T>(pick: (r: PageRequest) => T) => indexes.map((i) => pick(requests[i]!));
+      const rows = await sql.query<PageRow>(PAGES_BY[strategy], [
+        column((r) => r.organizationId),
+        column((r) => r.onlyUserId),
+        column((r) => r.window.skip),
+        column((r) => r.window.before),
+        column((r) => r.window.first),
+        column((r) => r.window.last),
+        column(countsTotal),
+      ]);
+      for (const row of rows) {
+        const index = indexes[Number(row.page) - 1]!;
+        pages[index] = pageFromRow(requests[index]!.organizationId, row);
+      }
+    }),
+  );
   return pages;
 }
 
@@ -256,7 +236,7 @@ export async function memberPageOf(
   organization: OrganizationRef,
   { window, withTotal }: Pick<PageRequest, 'window' | 'withTotal'>,
 ): Promise<(MemberPage & { organization: OrganizationRow }) | undefined> {
-  const [row] = await sql.query<PageRow>(PAGE_OF_REFERENCE, [
+  const [row] = await sql.query<PageRow>(PAGE_OF_REFERENCE_BY[strategyOf({ onlyUserId: null, window })], [
     'id' in organization ? organization.id : null,
     'name' in organization ? organization.name : null,
     'isDefault' in organization,

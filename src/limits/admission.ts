@@ -5,8 +5,9 @@
 // does. Light documents (a member, a page) never wait. A heavy answer holds
 // its cost until it is written: when its answer is streamed (src/http/
 // streamed-answers.ts), until the stream ends. This bounds the memory that
-// concurrent large answers take, and keeps light traffic out of their queue. Our own: Envelop and Yoga have no plugin that schedules executions
-// by their cost.
+// concurrent large answers take, and keeps light traffic out of their queue.
+// Our own: Envelop and Yoga have no plugin that schedules executions by their
+// cost.
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { costOfExecution } from './document-limits.js';
@@ -97,22 +98,21 @@ export function admitByCost(capacity: number): Plugin {
       setExecuteFn(async (executeArgs: ExecutionArgs & { signal?: AbortSignal }) => {
         await acquire(cost, executeArgs.signal);
         const done = release(cost);
-        if (!request) {
-          try {
-            return await executeFn(executeArgs);
-          } finally {
-            done();
-          }
+        if (request) {
+          held.set(request, { release: done, handedOver: false });
+          // A client that leaves frees its place at once, whatever holds it.
+          request.signal?.addEventListener('abort', done, { once: true });
         }
-        held.set(request, { release: done, handedOver: false });
-        // A client that leaves frees its place at once, whatever holds it.
-        request.signal?.addEventListener('abort', done, { once: true });
+        let result: Awaited<ReturnType<typeof executeFn>>;
         try {
-          return await executeFn(executeArgs);
+          result = await executeFn(executeArgs);
         } catch (error) {
           done();
           throw error;
         }
+        // Without a request there is no answer to wait for (onResponse releases the others).
+        if (!request) done();
+        return result;
       });
     },
     onResponse({ request }) {

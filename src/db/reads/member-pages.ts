@@ -115,7 +115,7 @@ const MEMBERS: Record<PageStrategy, string> = {
         WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
         ORDER BY lower(u.username)
         ${WINDOW}`,
-  // Sorted on the key alone, the tuples built for the window only (a late page skips the rest).
+  // Sorted on the key alone, the tuples built for the window only (`last` and an offset skip the rest).
   sort: `
         SELECT ${memberTupleOf((table, column) => `r.${table}_${column}`)} AS member, r.sort_key FROM (
           SELECT ${SORTED_COLUMNS}, lower(u.username) AS sort_key
@@ -155,14 +155,20 @@ const pagesStatement = (pages: string, organizationColumn: string, strategy: Pag
 const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, with_total, page)';
 
 /** Every page a batch asks for, one per element of the parameter arrays. */
-const PAGES = (strategy: PageStrategy) =>
+/** A statement for each way of reading a page. */
+const eachStrategy = (statement: (strategy: PageStrategy) => string): Record<PageStrategy, string> => ({
+  walk: statement('walk'),
+  sort: statement('sort'),
+});
+
+const PAGES = eachStrategy((strategy) =>
   pagesStatement(
     `unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
       WITH ORDINALITY AS ${PAGE_COLUMNS}`,
     'NULL::json',
     strategy,
-  );
-const PAGES_BY: Record<PageStrategy, string> = { walk: PAGES('walk'), sort: PAGES('sort') };
+  ),
+);
 
 /**
  * The one page of the organization a reference ($1-$3) names, found in the
@@ -172,7 +178,7 @@ const PAGES_BY: Record<PageStrategy, string> = { walk: PAGES('walk'), sort: PAGE
  * a batch: shown the organization, it reckoned on thousands of members, joined
  * them all and sorted them.
  */
-const PAGE_OF_REFERENCE = (strategy: PageStrategy) =>
+const PAGE_OF_REFERENCE = eachStrategy((strategy) =>
   pagesStatement(
     `unnest(
       ARRAY(SELECT o.id FROM (SELECT $1::uuid AS org_id, $2::text AS org_name, $3::boolean AS org_default) r
@@ -181,11 +187,8 @@ const PAGE_OF_REFERENCE = (strategy: PageStrategy) =>
       WITH ORDINALITY AS ${PAGE_COLUMNS}`,
     `(SELECT ${ORGANIZATION_TUPLE('o')} FROM organizations o WHERE o.id = p.organization_id)`,
     strategy,
-  );
-const PAGE_OF_REFERENCE_BY: Record<PageStrategy, string> = {
-  walk: PAGE_OF_REFERENCE('walk'),
-  sort: PAGE_OF_REFERENCE('sort'),
-};
+  ),
+);
 
 /**
  * `last` counts back from the window's end, which is the list's end when
@@ -195,19 +198,20 @@ const PAGE_OF_REFERENCE_BY: Record<PageStrategy, string> = {
 const countsTotal = ({ withTotal, window }: Pick<PageRequest, 'withTotal' | 'window'>) =>
   withTotal || window.last !== null;
 
-/** The pages `requests` ask for, in the same order. */
 /** The pages `requests` ask for, in the same order: one statement per way of reading them that the batch needs. */
 export async function memberPages(sql: Sql, requests: readonly PageRequest[]): Promise<MemberPage[]> {
   const pages: MemberPage[] = new Array(requests.length);
   const byStrategy = new Map<PageStrategy, number[]>();
   for (const [index, request] of requests.entries()) {
     const strategy = strategyOf(request);
-    byStrategy.set(strategy, [...(byStrategy.get(strategy) ?? []), index]);
+    const indexes = byStrategy.get(strategy);
+    if (indexes) indexes.push(index);
+    else byStrategy.set(strategy, [index]);
   }
   await Promise.all(
     [...byStrategy].map(async ([strategy, indexes]) => {
       const column = <T>(pick: (r: PageRequest) => T) => indexes.map((i) => pick(requests[i]!));
-      const rows = await sql.query<PageRow>(PAGES_BY[strategy], [
+      const rows = await sql.query<PageRow>(PAGES[strategy], [
         column((r) => r.organizationId),
         column((r) => r.onlyUserId),
         column((r) => r.window.skip),
@@ -236,7 +240,7 @@ export async function memberPageOf(
   organization: OrganizationRef,
   { window, withTotal }: Pick<PageRequest, 'window' | 'withTotal'>,
 ): Promise<(MemberPage & { organization: OrganizationRow }) | undefined> {
-  const [row] = await sql.query<PageRow>(PAGE_OF_REFERENCE_BY[strategyOf({ onlyUserId: null, window })], [
+  const [row] = await sql.query<PageRow>(PAGE_OF_REFERENCE[strategyOf({ onlyUserId: null, window })], [
     'id' in organization ? organization.id : null,
     'name' in organization ? organization.name : null,
     'isDefault' in organization,

@@ -1,14 +1,21 @@
 // Member pages are read either by walking users in username order or by
 // sorting an organization's memberships (src/db/reads/member-pages.ts picks
-// one per page, from the window, the organization's size and the site's).
-// Whichever way a page is read, it must be the same rows: here every window
-// shape, on organizations that take each way (a large one, a small one whose
-// members sit at the end of the order so that a walk runs out of budget, a
-// caller restricted to its own row), before and after PostgreSQL has
-// statistics on users, in one batch and through an organization reference.
+// one per page, from the window and whether the caller sees only its own
+// row), and a long page comes back in parts. Whichever way a page is read, it
+// must be the same rows: here every window shape, on a large organization
+// (more members than a part holds), a small one whose members sit at the end
+// of the order, an empty one and a caller restricted to its own row, before
+// and after PostgreSQL has statistics on users, in one batch and through an
+// organization reference.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memberPageOf, memberPages, WHOLE_LIST, type MemberWindow } from '../../src/db/reads/member-pages.js';
+import {
+  MEMBERS_PER_PART,
+  memberPageOf,
+  memberPages,
+  WHOLE_LIST,
+  type MemberWindow,
+} from '../../src/db/reads/member-pages.js';
 import { DATABASE_KINDS, freshDatabase, type TestDatabase } from '../support/databases.js';
 import { markUser } from '../support/fixtures.js';
 import { makeOrganization } from '../support/gateway.js';
@@ -82,6 +89,8 @@ describe.each(DATABASE_KINDS)('member pages on %s', (kind) => {
     await markUser(db, userIds[0]!, { deleted: true });
     await markUser(db, userIds[1]!, { isSystem: true });
     orgs.large = { ...large, members: large.members.slice(2) };
+    // Its whole list and its longer windows come back in more than one part.
+    expect(orgs.large.members.length).toBeGreaterThan(MEMBERS_PER_PART);
     // Four members, the last four usernames: a walk from the start finds none within its budget.
     orgs.small = await make([USERS - 4, USERS - 3, USERS - 2, USERS - 1]);
     orgs.none = await make([]);

@@ -1,6 +1,7 @@
 // Pages of organizations' members in Coder's order (lower-cased username), for
 // every list of members the API serves: one statement for every page a
 // request asks for, each member with its user's row.
+import { nextTurn } from '../../execution/turns.js';
 import type { OrganizationRef } from '../references.js';
 import type { Sql } from '../sql.js';
 import { organizationCustomRolesJson, type StoredCustomRole } from './custom-roles.js';
@@ -52,6 +53,14 @@ export interface MemberPage {
   customRoles: StoredCustomRole[];
 }
 
+/**
+ * A page's members come in rows of at most this many. As one JSON value, a list of 5,000 members is parsed and
+ * converted in one stretch of tens of milliseconds, in which the serving thread answers no one else; in parts, the
+ * driver parses each as its bytes arrive, and each part is converted on a turn of its own (execution/turns.ts).
+ */
+export const MEMBERS_PER_PART = 250;
+
+/** One part of a page: the page's own columns are on every part, its custom roles on the first only. */
 interface PageRow {
   // bigint columns: pg gives strings, PGlite numbers or bigints; read with Number().
   page: bigint | number | string;
@@ -63,9 +72,11 @@ interface PageRow {
   // bigint: the window is computed in bigint, as skip + first can pass 2^31 - 1.
   start: bigint | number | string;
   stop: bigint | number | string | null;
-  /** The window's members and one more, if any, in list order. */
-  members: MemberTuple[];
-  custom_roles: StoredCustomRole[];
+  /** Which part of the window's members and one more (if any) this row holds, in list order; null for none. */
+  part: number | null;
+  members: MemberTuple[] | null;
+  /** On the first part (or the only row of an empty window). */
+  custom_roles: StoredCustomRole[] | null;
 }
 
 /** The sort's subquery names each column `<table>_<column>`, for memberTupleOf. */
@@ -130,8 +141,9 @@ const MEMBERS: Record<PageStrategy, string> = {
 
 const pagesStatement = (pages: string, organizationColumn: string, strategy: PageStrategy) => `
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
-    SELECT p.page, p.organization_id, ${organizationColumn} AS organization, t.total, w.start, w.stop, m.members,
-      ${organizationCustomRolesJson('p.organization_id')} AS custom_roles
+    SELECT p.page, p.organization_id, ${organizationColumn} AS organization, t.total, w.start, w.stop,
+      m.part, m.members,
+      CASE WHEN coalesce(m.part, 0) = 0 THEN ${organizationCustomRolesJson('p.organization_id')} END AS custom_roles
     FROM ${pages}
     CROSS JOIN LATERAL (
       -- CASE, not WHERE: the planner may hoist a WHERE and count anyway.
@@ -147,20 +159,24 @@ const pagesStatement = (pages: string, organizationColumn: string, strategy: Pag
     CROSS JOIN LATERAL (
       SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop
     ) w
-    CROSS JOIN LATERAL (
-      SELECT coalesce(json_agg(l.member ORDER BY l.sort_key), '[]'::json) AS members FROM (${MEMBERS[strategy]}
-      ) l
-    ) m`;
+    LEFT JOIN LATERAL (
+      SELECT n.part, json_agg(n.member ORDER BY n.sort_key) AS members FROM (
+        SELECT l.member, l.sort_key, ((row_number() OVER (ORDER BY l.sort_key) - 1) / ${MEMBERS_PER_PART})::int AS part
+        FROM (${MEMBERS[strategy]}
+        ) l
+      ) n
+      GROUP BY n.part
+    ) m ON true`;
 
 const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, with_total, page)';
 
-/** Every page a batch asks for, one per element of the parameter arrays. */
 /** A statement for each way of reading a page. */
 const eachStrategy = (statement: (strategy: PageStrategy) => string): Record<PageStrategy, string> => ({
   walk: statement('walk'),
   sort: statement('sort'),
 });
 
+/** Every page a batch asks for, one per element of the parameter arrays. */
 const PAGES = eachStrategy((strategy) =>
   pagesStatement(
     `unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
@@ -220,9 +236,9 @@ export async function memberPages(sql: Sql, requests: readonly PageRequest[]): P
         column((r) => r.window.last),
         column(countsTotal),
       ]);
-      for (const row of rows) {
-        const index = indexes[Number(row.page) - 1]!;
-        pages[index] = pageFromRow(requests[index]!.organizationId, row);
+      for (const [page, parts] of partsByPage(rows)) {
+        const index = indexes[page - 1]!;
+        pages[index] = await pageFromParts(requests[index]!.organizationId, parts);
       }
     }),
   );
@@ -240,7 +256,7 @@ export async function memberPageOf(
   organization: OrganizationRef,
   { window, withTotal }: Pick<PageRequest, 'window' | 'withTotal'>,
 ): Promise<(MemberPage & { organization: OrganizationRow }) | undefined> {
-  const [row] = await sql.query<PageRow>(PAGE_OF_REFERENCE[strategyOf({ onlyUserId: null, window })], [
+  const parts = await sql.query<PageRow>(PAGE_OF_REFERENCE[strategyOf({ onlyUserId: null, window })], [
     'id' in organization ? organization.id : null,
     'name' in organization ? organization.name : null,
     'isDefault' in organization,
@@ -250,19 +266,45 @@ export async function memberPageOf(
     window.last,
     countsTotal({ window, withTotal }),
   ]);
-  if (!row?.organization_id || !row.organization) return undefined;
-  return { ...pageFromRow(row.organization_id, row), organization: organizationFromTuple(row.organization) };
+  const [first] = parts;
+  if (!first?.organization_id || !first.organization) return undefined;
+  return {
+    ...(await pageFromParts(first.organization_id, sortedParts(parts))),
+    organization: organizationFromTuple(first.organization),
+  };
 }
 
-function pageFromRow(organizationId: string, row: PageRow): MemberPage {
-  const start = Number(row.start);
-  const stop = row.stop === null ? null : Number(row.stop);
-  const size = stop === null ? row.members.length : Math.max(stop - start, 0);
-  return {
-    total: row.total,
-    start,
-    rows: row.members.slice(0, size).map((member) => memberFromTuple(organizationId, member)),
-    hasMore: row.members.length > size,
-    customRoles: row.custom_roles,
-  };
+const sortedParts = (parts: PageRow[]) => parts.sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
+
+/** A batch's rows by page number (1-based, as the statement numbers them), each page's parts in order. */
+function partsByPage(rows: readonly PageRow[]): Map<number, PageRow[]> {
+  const byPage = new Map<number, PageRow[]>();
+  for (const row of rows) {
+    const page = Number(row.page);
+    const parts = byPage.get(page);
+    if (parts) parts.push(row);
+    else byPage.set(page, [row]);
+  }
+  for (const parts of byPage.values()) sortedParts(parts);
+  return byPage;
+}
+
+/** A page from its parts, in order: each part after the first is converted on a turn of its own. */
+async function pageFromParts(organizationId: string, parts: readonly PageRow[]): Promise<MemberPage> {
+  const first = parts[0]!;
+  const start = Number(first.start);
+  const stop = first.stop === null ? null : Number(first.stop);
+  let read = 0;
+  for (const part of parts) read += part.members?.length ?? 0;
+  const size = stop === null ? read : Math.max(stop - start, 0);
+  const rows: MemberRow[] = [];
+  for (const part of parts) {
+    if (rows.length === size) break;
+    if (rows.length > 0) await nextTurn();
+    for (const member of part.members ?? []) {
+      if (rows.length === size) break;
+      rows.push(memberFromTuple(organizationId, member));
+    }
+  }
+  return { total: first.total, start, rows, hasMore: read > size, customRoles: first.custom_roles ?? [] };
 }

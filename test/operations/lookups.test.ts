@@ -298,8 +298,61 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
         },
       });
       stop();
-      // The session, the organization, and the two lookups, which bring each member's organization and whole user.
-      expect(statements).toHaveLength(4);
+      // The session, and one lookup: both fields ask for the same membership, which brings its organization and
+      // whole user.
+      expect(statements).toHaveLength(2);
+    });
+
+    it('read the organization named by reference with every member(user:) below it, in one statement', async () => {
+      await gw.gql(graphql('{ me { id } }'), {}, cast.admin.token); // the session's first use may refresh its last_used
+      const statements: string[] = [];
+      const stop = gw.database.onStatement((sql) => statements.push(sql));
+      const response = await gw.gql(
+        graphql(`query ($org: String!, $auditor: String!, $outsider: String!, $skipped: Boolean!) {
+          organization(organization: $org) { id ...Members
+            auditor: member(user: $auditor) { username }
+            outsider: member(user: $outsider) { username }
+            hidden: member(user: "nobody-at-all") @skip(if: $skipped) { username } } }
+        fragment Members on Organization { me: member(user: "me") { username roles { name } } }`),
+        {
+          org: cast.org.name.toUpperCase(),
+          auditor: cast.auditor.id.toUpperCase(),
+          outsider: cast.outsider.username,
+          skipped: true,
+        },
+        cast.admin.token,
+      );
+      stop();
+      expect(response).toEqual({
+        data: {
+          organization: {
+            id: cast.org.id,
+            me: { username: cast.admin.username, roles: [{ name: 'organization-admin' }] },
+            auditor: { username: cast.auditor.username },
+            outsider: null,
+          },
+        },
+      });
+      // The session, then the organization with its three lookups.
+      expect(statements).toHaveLength(2);
+    });
+
+    it("answer a user argument that names no one as that field's error alone, and an unknown organization as NOT_FOUND", async () => {
+      const BAD_USER = graphql(`query ($org: String!) { organization(organization: $org) { name
+        bad: member(user: "not a user!") { username } good: member(user: "me") { username } } }`);
+      const response = await gw.gql(BAD_USER, { org: cast.org.name }, cast.member.token);
+      expect(response.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([
+        ['BAD_USER_INPUT', ['organization', 'bad']],
+      ]);
+      expect(response.data).toEqual({
+        organization: { name: cast.org.name, bad: null, good: { username: cast.member.username } },
+      });
+      for (const [org, token] of [
+        ['no-such-organization', cast.owner.token],
+        [cast.org.name, cast.outsider.token],
+      ] as const) {
+        expectRefusal(await gw.gql(NESTED_MEMBER, { org, user: cast.admin.username }, token), 'NOT_FOUND');
+      }
     });
 
     it("show the display names of the member's roles, built in and custom, next to the organization's whole list of custom roles", async () => {

@@ -261,6 +261,60 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     }
   });
 
+  it('reads the organization named by reference in the statement of its one page, with or without the total', async () => {
+    await connection({ first: 1 }); // the session's first use may refresh its last_used: not counted
+    const statementsOf = async <T>(ask: () => Promise<T>) => {
+      const statements: string[] = [];
+      const stop = gw.database.onStatement((sql) => statements.push(sql));
+      try {
+        return { answer: await ask(), count: statements.length };
+      } finally {
+        stop();
+      }
+    };
+    // The session, then the organization and its page together.
+    const page = await statementsOf(() => connection({ first: 3, after: offsetToCursor(1) }, cast.owner.token, org.id));
+    expect(page.answer.edges.map((e) => e.node.username)).toEqual(ORDERED.slice(2, 5));
+    expect(page.answer.totalCount).toBe(25);
+    expect(page.count).toBe(2);
+    const withoutTotal = await statementsOf(() =>
+      gw.gql(LAST_BEFORE, { org: org.name.toUpperCase(), last: 2, before: offsetToCursor(4) }, cast.owner.token),
+    );
+    expect(withoutTotal.answer.data?.organization?.members?.edges.map((e) => e.node.username)).toEqual(
+      ORDERED.slice(2, 4),
+    );
+    expect(withoutTotal.count).toBe(2);
+    // Two pages of one organization: the organization first, then both pages in one statement (two windows
+    // read the same way; member-pages.test.ts has the rest).
+    const two = await statementsOf(() =>
+      gw.gql(
+        graphql(`query ($org: String!) { organization(organization: $org) {
+          head: members(first: 1) { edges { node { username } } } more: members(first: 2) { edges { node { username } } } } }`),
+        { org: org.name },
+        cast.owner.token,
+      ),
+    );
+    expect(two.answer.data?.organization).toEqual({
+      head: { edges: [{ node: { username: ORDERED[0] } }] },
+      more: { edges: ORDERED.slice(0, 2).map((username) => ({ node: { username } })) },
+    });
+    expect(two.count).toBe(3);
+  });
+
+  it("answers a bad cursor under organization(organization:) as that field's error, the organization still answered", async () => {
+    const response = await gw.gql(
+      graphql(
+        'query ($org: String!) { organization(organization: $org) { name members(after: "nonsense") { totalCount } } }',
+      ),
+      { org: org.name },
+      cast.owner.token,
+    );
+    expect(response.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([
+      ['BAD_USER_INPUT', ['organization', 'members']],
+    ]);
+    expect(response.data).toEqual({ organization: { name: org.name, members: null } });
+  });
+
   it("pages each organization's own members when several are asked for in one query", async () => {
     const response = await gw.gql(
       graphql('{ organizations { id members(first: 2) { totalCount edges { node { organizationId } } } } }'),

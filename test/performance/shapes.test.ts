@@ -94,7 +94,7 @@ const SHAPES: Shape[] = [
   {
     read: 'a',
     name: 'the Relay form under organization(organization:)',
-    budget: 3,
+    budget: 2,
     send: ask(
       graphql(`query ($org: String!) { organization(organization: $org) { name members(first: 100) { totalCount
           pageInfo { hasNextPage endCursor } edges { cursor node { roles { name }
@@ -180,7 +180,7 @@ const SHAPES: Shape[] = [
   {
     read: 'c',
     name: 'Organization.member(user:)',
-    budget: 3,
+    budget: 2,
     send: ask(
       graphql(`query ($org: String!, $user: String!) { organization(organization: $org) { name
           member(user: $user) { roles { name }

@@ -57,8 +57,14 @@ export class RequestReads {
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
     async (lookups) => {
       const found = await lookUpMembers(this.#sql, lookups);
-      for (const { organization, member, customRoleNames } of found) {
-        if (organization) this.#knowOrganization(organization);
+      for (const [i, lookup] of lookups.entries()) {
+        const { organization, member, customRoleNames } = found[i]!;
+        if (organization) {
+          this.#knowOrganization(organization);
+          this.#knowReference(lookup.organization, organization);
+          // A field below an organization looks its members up by the organization's id.
+          this.#members.prime({ organization: { id: organization.id }, user: lookup.user }, found[i]!);
+        }
         if (member) {
           this.#knowUser(member.user);
           this.#rememberDisplayNames(member.organizationId, member.roles, customRoleNames);
@@ -86,7 +92,7 @@ export class RequestReads {
       for (const [i, page] of pages.entries()) this.#knowPage(requests[i]!.organizationId, page);
       return pages;
     },
-    { cacheKeyFn: (request) => JSON.stringify(request) },
+    { cacheKeyFn: pageKey },
   );
 
   /** Each organization's whole list of custom roles, where a statement has read it. */
@@ -148,12 +154,17 @@ export class RequestReads {
     return this.#pages.load(request);
   }
 
-  /** A page of the organization a reference names, found in the same statement (see memberPageOf). */
+  /**
+   * A page of every member of the organization a reference names, found in the same statement (see
+   * memberPageOf); a later `page` of the same window by the organization's id is this one.
+   */
   async pageOf(organization: OrganizationRef, request: Pick<PageRequest, 'window' | 'withTotal'>) {
     const page = await memberPageOf(this.#sql, organization, request);
     if (page) {
       this.#knowOrganization(page.organization);
+      this.#knowReference(organization, page.organization);
       this.#knowPage(page.organization.id, page);
+      this.#pages.prime({ organizationId: page.organization.id, onlyUserId: null, ...request }, page);
     }
     return page;
   }
@@ -183,6 +194,10 @@ export class RequestReads {
     this.#knownOrganizations.set(row.id, row);
   }
 
+  #knowReference(ref: OrganizationRef, row: OrganizationRow) {
+    this.#organizationsByRef.prime(ref, row);
+  }
+
   #knowUser(row: UserRow) {
     this.#knownUsers.set(row.id, row);
   }
@@ -199,5 +214,9 @@ export class RequestReads {
     for (const name of names) known.set(name, Object.hasOwn(custom, name) ? custom[name]! : '');
   }
 }
+
+/** What makes two page requests the same page. */
+const pageKey = ({ organizationId, onlyUserId, window, withTotal }: PageRequest) =>
+  `${organizationId}|${onlyUserId}|${window.skip}|${window.before}|${window.first}|${window.last}|${withTotal}`;
 
 export type { MemberRow, OrganizationRow, UserRow };

@@ -22,7 +22,7 @@ interface ConnectionArgs {
 }
 
 /** Relay's arguments as a window over the ordered member list. */
-function connectionWindow(args: ConnectionArgs): MemberWindow {
+export function connectionWindow(args: ConnectionArgs): MemberWindow {
   const validations: FieldValidation[] = [];
   const index = (field: 'after' | 'before') => {
     const cursor = args[field];

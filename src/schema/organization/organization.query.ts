@@ -1,7 +1,51 @@
+import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../builder.js';
-import { readableOrganization } from '../shared/references.js';
+import type { Context } from '../../context.js';
+import type { OrganizationRow } from '../../db/reads/rows.js';
+import type { OrganizationRef } from '../../db/references.js';
+import { organizationArgument, readableOrganizationOf, userArgument } from '../shared/references.js';
+import { selectionsOf, selectsIn } from '../shared/selection.js';
 import { Organization } from './organization.js';
+import { connectionWindow } from './organization.fields.js';
 import { canReadOrganization } from './organization.policy.js';
+
+/**
+ * Reads the organization a reference names in the statements of the reads
+ * the selection asks for just below it: `member(user:)` lookups, and a
+ * `members` page, take the organization's reference and find it themselves,
+ * so that `organization(organization:) { member(user:) }` costs one statement
+ * where reading the organization first costs two. Those reads are remembered
+ * (src/db/reads/request-reads.ts), and the fields below find them there.
+ * Whether the caller may see what was read is still each field's to decide.
+ */
+function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: GraphQLResolveInfo) {
+  const reads = ctx.reads();
+  const found: Promise<OrganizationRow | undefined>[] = [];
+  for (const { args } of selectionsOf(info, 'member')) {
+    try {
+      const user = userArgument(ctx, String(args.user));
+      found.push(reads.member({ organization: ref, user }).then((lookup) => lookup.organization));
+    } catch {
+      // A user argument that names no one is the field's own error.
+    }
+  }
+  // One page: several would each need a statement of their own, where by the organization's id they share one.
+  const pages = selectionsOf(info, 'members');
+  if (pages.length === 1) {
+    const [{ args, selectionSet }] = pages as [(typeof pages)[0]];
+    try {
+      const window = connectionWindow(args);
+      const withTotal = selectsIn(selectionSet, 'totalCount', info);
+      found.push(reads.pageOf(ref, { window, withTotal }).then((page) => page?.organization));
+    } catch {
+      // Bad paging arguments are the field's own error.
+    }
+  }
+  if (found.length === 0) return reads.organizationByRef(ref);
+  // The first answers; the others' failures, if any, are their fields' to report when they read again.
+  for (const other of found.slice(1)) other.catch(() => {});
+  return found[0]!;
+}
 
 builder.queryFields((t) => ({
   organizations: t.field({
@@ -22,6 +66,7 @@ builder.queryFields((t) => ({
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
     },
-    resolve: (_root, args, ctx) => readableOrganization(ctx, args.organization),
+    resolve: (_root, args, ctx, info) =>
+      readableOrganizationOf(ctx, readWithReadsBelow(ctx, organizationArgument(args.organization), info)),
   }),
 }));

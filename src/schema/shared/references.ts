@@ -36,11 +36,16 @@ export function userArgument(ctx: Pick<RequestContext, 'session'>, ref: string):
  * argument is BAD_USER_INPUT; anything else is NOT_FOUND: a caller cannot
  * tell a hidden organization from none.
  */
-export async function readableOrganization(ctx: Context, ref: string): Promise<OrganizationRow> {
-  const [organization, gate] = await Promise.all([
-    ctx.reads().organizationByRef(organizationArgument(ref)),
-    ctx.gate(),
-  ]);
+export function readableOrganization(ctx: Context, ref: string): Promise<OrganizationRow> {
+  return readableOrganizationOf(ctx, ctx.reads().organizationByRef(organizationArgument(ref)));
+}
+
+/** The organization a read found, if the caller may read it (as readableOrganization). */
+export async function readableOrganizationOf(
+  ctx: Context,
+  read: Promise<OrganizationRow | undefined>,
+): Promise<OrganizationRow> {
+  const [organization, gate] = await Promise.all([read, ctx.gate()]);
   return enforce(organizationReading(gate, organization));
 }
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServerDatabase, dropServerDatabase } from '../test/support/databases.js';
-import { startArguments } from './start-command.js';
+import { startCommand } from './start-command.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const SERVER_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/test';
@@ -16,9 +16,10 @@ const RUNS = Number(process.argv[2] ?? 3);
 /** Milliseconds from spawn to a `{ __typename }` answered over HTTP. */
 async function timeToFirstAnswer(env: Record<string, string>): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, startArguments(), {
+  const { env: scriptEnv, args } = startCommand();
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info' },
+    env: { ...process.env, ...scriptEnv, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

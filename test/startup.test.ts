@@ -18,7 +18,7 @@ import { openDatabase, type DatabaseKind } from '../src/db/database.js';
 import { readMigrations } from '../src/db/migrations.js';
 import { createLogger } from '../src/logger.js';
 import { createUser } from '../src/operator/operator.js';
-import { startArguments } from '../scripts/start-command.js';
+import { startCommand } from '../scripts/start-command.js';
 import { createServerDatabase, DATABASE_KINDS, dropServerDatabase, SERVER_URL } from './support/databases.js';
 import type { GraphQLResponse } from './support/gateway.js';
 import { graphql, sourceOf } from './support/graphql.js';
@@ -135,13 +135,14 @@ interface Exited {
 }
 
 /**
- * The built gateway with the node flags of `npm start` (it serves from a
+ * The built gateway with the environment and node flags of `npm start` (it serves from a
  * worker thread, which Node 20 cannot start from TypeScript source under tsx).
  */
 function spawnServer(env: Record<string, string>) {
-  return spawn(process.execPath, startArguments(), {
+  const start = startCommand();
+  return spawn(process.execPath, start.args, {
     cwd: REPO,
-    env: childEnv(env),
+    env: childEnv({ ...start.env, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { startArguments } from '../start-command.js';
+import { startCommand } from '../start-command.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -37,12 +37,20 @@ export interface GatewayProcess {
  * gateway picks for its database (src/runtime.ts).
  */
 export function startGatewayProcess(env: Record<string, string>, semiSpaceMb?: number): Promise<GatewayProcess> {
-  const args = startArguments();
+  const { env: scriptEnv, args } = startCommand();
   // Just before the script: after any flag of the start script's own, so it wins.
   if (semiSpaceMb !== undefined) args.splice(-1, 0, `--max-semi-space-size=${semiSpaceMb}`);
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', ...env, PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      ...scriptEnv,
+      DATABASE_URL: '',
+      ...env,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'production',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

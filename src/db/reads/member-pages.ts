@@ -54,9 +54,11 @@ export interface MemberPage {
 }
 
 /**
- * A page's members come in rows of at most this many. As one JSON value, a list of 5,000 members is parsed and
- * converted in one stretch of tens of milliseconds, in which the serving thread answers no one else; in parts, the
- * driver parses each as its bytes arrive, and each part is converted on a turn of its own (execution/turns.ts).
+ * A page's members come in rows of at most this many, each part as JSON text. As one JSON value, a list of 5,000
+ * members was parsed and converted in one stretch of tens of milliseconds, in which the serving thread answers no
+ * one else; parsed by the driver, parts would still be one stretch, as a socket's waiting bytes are read in one
+ * go. As text the driver only decodes them, and each part is parsed and converted on a turn of its own
+ * (execution/turns.ts).
  */
 export const MEMBERS_PER_PART = 250;
 
@@ -74,7 +76,10 @@ interface PageRow {
   stop: bigint | number | string | null;
   /** Which part of the window's members and one more (if any) this row holds, in list order; null for none. */
   part: number | null;
-  members: MemberTuple[] | null;
+  /** How many members this part holds. */
+  size: number | null;
+  /** Its members as JSON text: an array of MemberTuple. */
+  members: string | null;
   /** On the first part (or the only row of an empty window). */
   custom_roles: StoredCustomRole[] | null;
 }
@@ -142,7 +147,7 @@ const MEMBERS: Record<PageStrategy, string> = {
 const pagesStatement = (pages: string, organizationColumn: string, strategy: PageStrategy) => `
     WITH hidden AS MATERIALIZED (SELECT id FROM users WHERE deleted OR is_system)
     SELECT p.page, p.organization_id, ${organizationColumn} AS organization, t.total, w.start, w.stop,
-      m.part, m.members,
+      m.part, m.size, m.members,
       CASE WHEN coalesce(m.part, 0) = 0 THEN ${organizationCustomRolesJson('p.organization_id')} END AS custom_roles
     FROM ${pages}
     CROSS JOIN LATERAL (
@@ -160,7 +165,7 @@ const pagesStatement = (pages: string, organizationColumn: string, strategy: Pag
       SELECT CASE WHEN p.last IS NULL THEN p.skip ELSE GREATEST(p.skip, s.stop - p.last) END AS start, s.stop
     ) w
     LEFT JOIN LATERAL (
-      SELECT n.part, json_agg(n.member ORDER BY n.sort_key) AS members FROM (
+      SELECT n.part, count(*)::int AS size, json_agg(n.member ORDER BY n.sort_key)::text AS members FROM (
         SELECT l.member, l.sort_key, ((row_number() OVER (ORDER BY l.sort_key) - 1) / ${MEMBERS_PER_PART})::int AS part
         FROM (${MEMBERS[strategy]}
         ) l
@@ -295,13 +300,13 @@ async function pageFromParts(organizationId: string, parts: readonly PageRow[]):
   const start = Number(first.start);
   const stop = first.stop === null ? null : Number(first.stop);
   let read = 0;
-  for (const part of parts) read += part.members?.length ?? 0;
+  for (const part of parts) read += part.size ?? 0;
   const size = stop === null ? read : Math.max(stop - start, 0);
   const rows: MemberRow[] = [];
   for (const part of parts) {
     if (rows.length === size) break;
     if (rows.length > 0) await nextTurn();
-    for (const member of part.members ?? []) {
+    for (const member of JSON.parse(part.members ?? '[]') as MemberTuple[]) {
       if (rows.length === size) break;
       rows.push(memberFromTuple(organizationId, member));
     }

@@ -30,7 +30,8 @@ describe('configuration', () => {
         maxTokens: 3000,
         maxDirectives: 30,
         maxCost: 600_000,
-        maxCostInFlight: 500_000,
+        // The embedded database's: one statement at a time, so fewer heavy documents at once.
+        maxCostInFlight: 100_000,
         listSizes: { members: 5000, organizations: 20 },
       },
       logLevel: 'info',
@@ -44,6 +45,13 @@ describe('configuration', () => {
       otlpEndpoint: undefined,
       trustedDocuments: undefined,
     });
+  });
+
+  it('lets more heavy documents run at once on PostgreSQL than on the embedded database, unless told', () => {
+    const server = { DATABASE_URL: 'postgresql://gateway@db.example.com/coder' };
+    expect(loadConfig(server).limits.maxCostInFlight).toBe(500_000);
+    expect(loadConfig({ ...server, QUERY_COST_IN_FLIGHT: '20000' }).limits.maxCostInFlight).toBe(20_000);
+    expect(loadConfig({ QUERY_COST_IN_FLIGHT: '700000' }).limits.maxCostInFlight).toBe(700_000);
   });
 
   it('reads the limits of SPEC G: documents, deadlines, the database, cross-site callers and GraphiQL', () => {

@@ -126,6 +126,34 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
     });
   });
 
+  describe('user with organizationMemberships', () => {
+    it('reads each user named by reference with its memberships in one statement, a user of none too', async () => {
+      await gw.gql(graphql('{ me { id } }'), {}, cast.owner.token); // the session's first use may refresh its last_used
+      const statements: string[] = [];
+      const stop = gw.database.onStatement((sql) => statements.push(sql));
+      const response = await gw.gql(
+        graphql(`query ($admin: String!, $owner: String!) {
+          admin: user(user: $admin) { username organizationMemberships { organizationId roles { name } } }
+          owner: user(user: $owner) { ...Memberships } }
+        fragment Memberships on User { username organizationMemberships { organizationId } }`),
+        { admin: cast.admin.username.toUpperCase(), owner: cast.owner.id },
+        cast.owner.token,
+      );
+      stop();
+      expect(response).toEqual({
+        data: {
+          admin: {
+            username: cast.admin.username,
+            organizationMemberships: [{ organizationId: cast.org.id, roles: [{ name: 'organization-admin' }] }],
+          },
+          owner: { username: cast.owner.username, organizationMemberships: [] },
+        },
+      });
+      // The session, then both users with their memberships.
+      expect(statements).toHaveLength(2);
+    });
+  });
+
   describe('organizations', () => {
     const names = (response: { data?: { organizations: { name: string }[] } | null }) =>
       response.data!.organizations.map((o) => o.name);

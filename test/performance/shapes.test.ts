@@ -191,7 +191,7 @@ const SHAPES: Shape[] = [
   {
     read: 'c',
     name: 'user(user:) with its memberships and their organizations',
-    budget: 3,
+    budget: 2,
     send: ask(
       graphql(`query ($user: String!) { user(user: $user) {
           id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName }
@@ -228,7 +228,7 @@ const SHAPES: Shape[] = [
   {
     read: 'cycle',
     name: 'user → memberships → organization → members → user → memberships',
-    budget: 6,
+    budget: 5,
     send: ask(
       graphql(`query ($user: String!) { user(user: $user) { organizationMemberships { organization { members(first: 5) {
           edges { node { user { organizationMemberships { organization { name } roles { name } } } } } } } } } }`),

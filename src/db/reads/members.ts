@@ -1,5 +1,6 @@
 // One membership by organization and user references, and every membership of
-// some users. (Pages of an organization's members are in member-pages.ts.)
+// some users, by id or with the users that references name. (Pages of an
+// organization's members are in member-pages.ts.)
 import type { OrganizationRef, UserRef } from '../references.js';
 import type { Sql } from '../sql.js';
 import { organizationByRefLateral, organizationRefParameters } from './organizations.js';
@@ -13,6 +14,10 @@ import {
   type MemberTuple,
   type OrganizationRow,
   type OrganizationTuple,
+  USER_TUPLE,
+  userFromTuple,
+  type UserRow,
+  type UserTuple,
 } from './rows.js';
 import { userByRefLateral, userRefParameters } from './users.js';
 
@@ -77,35 +82,64 @@ export interface Membership {
   customRoleNames: Record<string, string>;
 }
 
+/** A membership of `om` in the live organization `o`, with the display names of its custom roles. */
+const MEMBERSHIP_TUPLE = `json_build_array(${ORGANIZATION_TUPLE('o')}, om.roles,
+    ${epochMs('om.created_at')}, ${epochMs('om.updated_at')},
+    (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
+      WHERE c.organization_id = o.id AND c.name = ANY(om.roles)))`;
+
+type MembershipTuple = [OrganizationTuple, string[], number, number, Record<string, string> | null];
+
+const membershipsFromTuples = (tuples: readonly MembershipTuple[] | null): Membership[] =>
+  (tuples ?? []).map(([organization, roles, createdMs, updatedMs, customRoleNames]) => ({
+    organization: organizationFromTuple(organization),
+    roles,
+    createdAt: new Date(createdMs),
+    updatedAt: new Date(updatedMs),
+    customRoleNames: customRoleNames ?? {},
+  }));
+
 /**
  * Each user's memberships of live organizations, by organization name, with
  * the organizations and the display names of the member's own custom roles.
  */
 const MEMBERSHIPS = `
-  SELECT om.user_id, json_agg(json_build_array(${ORGANIZATION_TUPLE('o')}, om.roles,
-      ${epochMs('om.created_at')}, ${epochMs('om.updated_at')},
-      (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
-        WHERE c.organization_id = o.id AND c.name = ANY(om.roles)))
-    ORDER BY o.name, o.id) AS memberships
+  SELECT om.user_id, json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id) AS memberships
   FROM organization_members om JOIN organizations o ON o.id = om.organization_id AND NOT o.deleted
   WHERE om.user_id = ANY($1::uuid[])
   GROUP BY om.user_id`;
 
 export async function membershipsOfUsers(sql: Sql, userIds: readonly string[]): Promise<Map<string, Membership[]>> {
-  const rows = await sql.query<{
-    user_id: string;
-    memberships: [OrganizationTuple, string[], number, number, Record<string, string> | null][];
-  }>(MEMBERSHIPS, [userIds]);
-  return new Map(
-    rows.map((row) => [
-      row.user_id,
-      row.memberships.map(([organization, roles, createdMs, updatedMs, customRoleNames]) => ({
-        organization: organizationFromTuple(organization),
-        roles,
-        createdAt: new Date(createdMs),
-        updatedAt: new Date(updatedMs),
-        customRoleNames: customRoleNames ?? {},
-      })),
-    ]),
+  const rows = await sql.query<{ user_id: string; memberships: MembershipTuple[] }>(MEMBERSHIPS, [userIds]);
+  return new Map(rows.map((row) => [row.user_id, membershipsFromTuples(row.memberships)]));
+}
+
+/** The user each reference names with its memberships (as membershipsOfUsers gives them), in one statement. */
+const USERS_WITH_MEMBERSHIPS = `
+  SELECT p.ord, ${USER_TUPLE('u')} AS user,
+    (SELECT json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id)
+       FROM organization_members om JOIN organizations o ON o.id = om.organization_id AND NOT o.deleted
+       WHERE om.user_id = u.id) AS memberships
+  FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS p(user_id, username, ord)
+  CROSS JOIN LATERAL (${userByRefLateral('p')}) u`;
+
+export interface UserWithMemberships {
+  user: UserRow;
+  memberships: Membership[];
+}
+
+/** The user each reference names, in order, with its memberships; undefined where none. */
+export async function usersWithMembershipsByRef(
+  sql: Sql,
+  refs: readonly UserRef[],
+): Promise<(UserWithMemberships | undefined)[]> {
+  const rows = await sql.query<{ ord: string | number; user: UserTuple; memberships: MembershipTuple[] | null }>(
+    USERS_WITH_MEMBERSHIPS,
+    userRefParameters(refs),
   );
+  const found: (UserWithMemberships | undefined)[] = refs.map(() => undefined);
+  for (const row of rows) {
+    found[Number(row.ord) - 1] = { user: userFromTuple(row.user), memberships: membershipsFromTuples(row.memberships) };
+  }
+  return found;
 }

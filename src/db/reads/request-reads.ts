@@ -10,7 +10,14 @@ import type { Sql } from '../sql.js';
 import { findAuditPages, type AuditPage, type AuditPageRequest } from './audit-logs.js';
 import { customRolesOf, siteCustomRoles, type StoredCustomRole } from './custom-roles.js';
 import { memberPageOf, memberPages, type MemberPage, type PageRequest } from './member-pages.js';
-import { lookUpMembers, membershipsOfUsers, type MemberFound, type MemberLookup, type Membership } from './members.js';
+import {
+  lookUpMembers,
+  membershipsOfUsers,
+  usersWithMembershipsByRef,
+  type MemberFound,
+  type MemberLookup,
+  type Membership,
+} from './members.js';
 import { organizationsById, organizationsByRef, liveOrganizations } from './organizations.js';
 import type { MemberRow, OrganizationRow, UserRow } from './rows.js';
 import { usersById, usersByRef } from './users.js';
@@ -77,14 +84,25 @@ export class RequestReads {
 
   readonly #memberships = new DataLoader<string, Membership[]>(async (userIds) => {
     const byUser = await membershipsOfUsers(this.#sql, userIds);
-    for (const memberships of byUser.values()) {
-      for (const { organization, roles, customRoleNames } of memberships) {
-        this.#knowOrganization(organization);
-        this.#rememberDisplayNames(organization.id, roles, customRoleNames);
-      }
-    }
+    for (const memberships of byUser.values()) this.#knowMemberships(memberships);
     return userIds.map((id) => byUser.get(id) ?? []);
   });
+
+  /** Users by reference with their memberships, which later `membershipsOf` calls find here. */
+  readonly #usersWithMembershipsByRef = new DataLoader<UserRef, UserRow | undefined, string>(
+    async (refs) => {
+      const found = await usersWithMembershipsByRef(this.#sql, refs);
+      for (const [i, entry] of found.entries()) {
+        if (!entry) continue;
+        this.#knowUser(entry.user);
+        this.#usersByRef.prime(refs[i]!, entry.user);
+        this.#knowMemberships(entry.memberships);
+        this.#memberships.prime(entry.user.id, entry.memberships);
+      }
+      return found.map((entry) => entry?.user);
+    },
+    { cacheKeyFn: refKey },
+  );
 
   readonly #pages = new DataLoader<PageRequest, MemberPage, string>(
     async (requests) => {
@@ -136,8 +154,9 @@ export class RequestReads {
     return known ? Promise.resolve(known) : this.#users.load(id);
   }
 
-  userByRef(ref: UserRef): Promise<UserRow | undefined> {
-    return this.#usersByRef.load(ref);
+  /** With `withMemberships`, the user's memberships are read in the same statement, for `membershipsOf`. */
+  userByRef(ref: UserRef, { withMemberships = false } = {}): Promise<UserRow | undefined> {
+    return withMemberships ? this.#usersWithMembershipsByRef.load(ref) : this.#usersByRef.load(ref);
   }
 
   /** One membership, with its organization (found or not) and its user. */
@@ -205,6 +224,13 @@ export class RequestReads {
   #knowPage(organizationId: string, page: MemberPage) {
     this.#customRoles.set(organizationId, page.customRoles);
     for (const member of page.rows) this.#knowUser(member.user);
+  }
+
+  #knowMemberships(memberships: readonly Membership[]) {
+    for (const { organization, roles, customRoleNames } of memberships) {
+      this.#knowOrganization(organization);
+      this.#rememberDisplayNames(organization.id, roles, customRoleNames);
+    }
   }
 
   #rememberDisplayNames(organizationId: string, names: readonly string[], custom: Record<string, string>) {

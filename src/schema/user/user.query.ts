@@ -2,6 +2,7 @@ import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { notFound } from '../../errors.js';
 import { userArgument } from '../shared/references.js';
+import { selectsField } from '../shared/selection.js';
 import { User } from './user.js';
 import { canReadUser, userReading } from './user.policy.js';
 
@@ -26,9 +27,13 @@ builder.queryFields((t) => ({
       'One user, by id, username (case-insensitive) or `me`; NOT_FOUND if it does not exist or the caller may not ' +
       'see it.',
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
-    resolve: async (_root, args, ctx) => {
-      const gate = await ctx.gate();
-      return enforce(userReading(gate, await ctx.reads().userByRef(userArgument(ctx, args.user))));
+    resolve: async (_root, args, ctx, info) => {
+      // The memberships, if selected, in the user's own statement: one where reading the user first costs two.
+      const read = ctx
+        .reads()
+        .userByRef(userArgument(ctx, args.user), { withMemberships: selectsField(info, 'organizationMemberships') });
+      const [user, gate] = await Promise.all([read, ctx.gate()]);
+      return enforce(userReading(gate, user));
     },
   }),
 }));

@@ -301,6 +301,21 @@ describe.each(DATABASE_KINDS)('Organization.members on %s', (kind) => {
     expect(two.count).toBe(3);
   });
 
+  it("reads no page for a caller who may page no organization's members, and refuses it as before", async () => {
+    const PAGE_TOTAL = graphql(
+      'query ($org: String!) { organization(organization: $org) { name members { totalCount } } }',
+    );
+    await gw.gql(PAGE_TOTAL, { org: cast.org.name }, cast.member.token); // the session's first use: not counted
+    const statements: string[] = [];
+    const stop = gw.database.onStatement((sql) => statements.push(sql));
+    const refused = await gw.gql(PAGE_TOTAL, { org: cast.org.name }, cast.member.token);
+    stop();
+    expect(refused.data).toEqual({ organization: { name: cast.org.name, members: null } });
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    // Member pages are the only statements that sort by the lower-cased username.
+    expect(statements.filter((sql) => sql.includes('sort_key'))).toEqual([]);
+  });
+
   it("answers a bad cursor under organization(organization:) as that field's error, the organization still answered", async () => {
     const response = await gw.gql(
       graphql(

@@ -18,6 +18,17 @@ export const canReadEveryMember = (gate: Gate, organizationId: string) =>
   gate.can('read', { type: 'organization_member', orgOwner: organizationId });
 
 /**
+ * Whether the caller may read every member of some organization: site-wide, or in one it belongs to (the only
+ * places its roles reach). A read that would fetch a page before it knows the organization skips it otherwise.
+ */
+export const mayReadEveryMemberSomewhere = (gate: Gate) =>
+  canReadEveryMember(gate, NO_ORGANIZATION) ||
+  [...gate.subject.memberOrganizationIds].some((id) => canReadEveryMember(gate, id));
+
+/** An organization id no organization has: what a site-wide permission covers, and nothing else. */
+const NO_ORGANIZATION = '00000000-0000-0000-0000-000000000000';
+
+/**
  * Which of an organization's members the caller may list: all of them (an
  * admin, an auditor), only itself (a plain member), or none. Decided once, so
  * that the rows can be fetched already filtered instead of one check per row.

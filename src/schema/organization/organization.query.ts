@@ -4,6 +4,7 @@ import type { Context } from '../../context.js';
 import type { OrganizationRow } from '../../db/reads/rows.js';
 import type { OrganizationRef } from '../../db/references.js';
 import { organizationArgument, readableOrganizationOf, userArgument } from '../shared/references.js';
+import { mayReadEveryMemberSomewhere } from '../member/member.policy.js';
 import { selectionsOf, selectsIn } from '../shared/selection.js';
 import { Organization } from './organization.js';
 import { connectionWindow } from './organization.fields.js';
@@ -18,33 +19,36 @@ import { canReadOrganization } from './organization.policy.js';
  * (src/db/reads/request-reads.ts), and the fields below find them there.
  * Whether the caller may see what was read is still each field's to decide.
  */
-function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: GraphQLResolveInfo) {
+async function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: GraphQLResolveInfo) {
   const reads = ctx.reads();
   const found: Promise<OrganizationRow | undefined>[] = [];
+  // Each read's failure is its field's to report when it reads again; the first read's also the organization's.
+  const start = (read: Promise<OrganizationRow | undefined>) => {
+    read.catch(() => {});
+    found.push(read);
+  };
   for (const { args } of selectionsOf(info, 'member')) {
     try {
       const user = userArgument(ctx, String(args.user));
-      found.push(reads.member({ organization: ref, user }).then((lookup) => lookup.organization));
+      start(reads.member({ organization: ref, user }).then((lookup) => lookup.organization));
     } catch {
       // A user argument that names no one is the field's own error.
     }
   }
   // One page: several would each need a statement of their own, where by the organization's id they share one.
+  // Not for a caller who may page no organization's members: the field refuses them without reading.
   const pages = selectionsOf(info, 'members');
-  if (pages.length === 1) {
+  if (pages.length === 1 && mayReadEveryMemberSomewhere(await ctx.gate())) {
     const [{ args, selectionSet }] = pages as [(typeof pages)[0]];
     try {
       const window = connectionWindow(args);
       const withTotal = selectsIn(selectionSet, 'totalCount', info);
-      found.push(reads.pageOf(ref, { window, withTotal }).then((page) => page?.organization));
+      start(reads.pageOf(ref, { window, withTotal }).then((page) => page?.organization));
     } catch {
       // Bad paging arguments are the field's own error.
     }
   }
-  if (found.length === 0) return reads.organizationByRef(ref);
-  // The first answers; the others' failures, if any, are their fields' to report when they read again.
-  for (const other of found.slice(1)) other.catch(() => {});
-  return found[0]!;
+  return found[0] ?? reads.organizationByRef(ref);
 }
 
 builder.queryFields((t) => ({

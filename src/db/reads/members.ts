@@ -19,7 +19,7 @@ import {
   type UserRow,
   type UserTuple,
 } from './rows.js';
-import { userByRefLateral, userRefParameters } from './users.js';
+import { USERS_BY_REF, userByRefLateral, userRefParameters } from './users.js';
 
 export interface MemberLookup {
   organization: OrganizationRef;
@@ -88,6 +88,10 @@ const MEMBERSHIP_TUPLE = `json_build_array(${ORGANIZATION_TUPLE('o')}, om.roles,
     (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
       WHERE c.organization_id = o.id AND c.name = ANY(om.roles)))`;
 
+/** Memberships `om` of live organizations `o`. */
+const LIVE_MEMBERSHIPS = `organization_members om
+  JOIN organizations o ON o.id = om.organization_id AND NOT o.deleted`;
+
 type MembershipTuple = [OrganizationTuple, string[], number, number, Record<string, string> | null];
 
 const membershipsFromTuples = (tuples: readonly MembershipTuple[] | null): Membership[] =>
@@ -105,7 +109,7 @@ const membershipsFromTuples = (tuples: readonly MembershipTuple[] | null): Membe
  */
 const MEMBERSHIPS = `
   SELECT om.user_id, json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id) AS memberships
-  FROM organization_members om JOIN organizations o ON o.id = om.organization_id AND NOT o.deleted
+  FROM ${LIVE_MEMBERSHIPS}
   WHERE om.user_id = ANY($1::uuid[])
   GROUP BY om.user_id`;
 
@@ -117,11 +121,9 @@ export async function membershipsOfUsers(sql: Sql, userIds: readonly string[]): 
 /** The user each reference names with its memberships (as membershipsOfUsers gives them), in one statement. */
 const USERS_WITH_MEMBERSHIPS = `
   SELECT p.ord, ${USER_TUPLE('u')} AS user,
-    (SELECT json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id)
-       FROM organization_members om JOIN organizations o ON o.id = om.organization_id AND NOT o.deleted
-       WHERE om.user_id = u.id) AS memberships
-  FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS p(user_id, username, ord)
-  CROSS JOIN LATERAL (${userByRefLateral('p')}) u`;
+    (SELECT json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id) FROM ${LIVE_MEMBERSHIPS} WHERE om.user_id = u.id)
+      AS memberships
+  FROM ${USERS_BY_REF}`;
 
 export interface UserWithMemberships {
   user: UserRow;

@@ -17,10 +17,11 @@ export const userRefParameters = (refs: readonly UserRef[]) => [
   refs.map((ref) => ('username' in ref ? ref.username : null)),
 ];
 
-const BY_REF = `
-  SELECT p.ord, ${USER_TUPLE('u')} AS user
-  FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS p(user_id, username, ord)
+/** Each reference ($1 ids, $2 lower-cased usernames; userRefParameters) as `p.ord` with the user `u` it names. */
+export const USERS_BY_REF = `unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS p(user_id, username, ord)
   CROSS JOIN LATERAL (${userByRefLateral('p')}) u`;
+
+const BY_REF = `SELECT p.ord, ${USER_TUPLE('u')} AS user FROM ${USERS_BY_REF}`;
 
 const BY_ID = `SELECT ${USER_TUPLE('u')} AS user FROM users u WHERE u.id = ANY($1::uuid[]) AND NOT u.deleted`;
 

@@ -83,6 +83,7 @@ const settings = z.object({
   GRAPHIQL: booleanSetting.default(true),
   GRAPHIQL_PERSIST_HEADERS: booleanSetting.default(false),
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  HEAVY_QUERY_THREAD: booleanSetting.default(true),
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   RESPONSE_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
@@ -137,6 +138,8 @@ export type Config = {
   graphiqlPersistHeaders: boolean;
   /** Gateway processes sharing the port (PostgreSQL only: the embedded database serves one process). */
   workers: number;
+  /** Run heavy queries on a thread of their own, with their own connections (PostgreSQL only): src/execution/heavy-lane.ts. */
+  heavyQueryThread: boolean;
   /** How long a session token's row may be reused (0: read it on every request); see src/auth/session-cache.ts. */
   sessionCacheMs: number;
   /** How long a session's answer to a query may be served again from memory (0: never); src/http/response-cache.ts. */
@@ -208,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: s.GRAPHIQL,
     graphiqlPersistHeaders: s.GRAPHIQL_PERSIST_HEADERS,
     workers: s.WORKERS,
+    heavyQueryThread: s.HEAVY_QUERY_THREAD,
     sessionCacheMs: s.SESSION_CACHE_MS,
     responseCacheMs: s.RESPONSE_CACHE_MS,
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,

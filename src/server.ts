@@ -7,12 +7,10 @@
 // gateway's thread, or forks its processes, never loads them.
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
-import { format } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { AuditLogMode } from './context.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
-import type { Tracing } from './observability/tracing.js';
 import type { BootstrapResult } from './operator/bootstrap.js';
 import {
   gatewayThread,
@@ -75,48 +73,28 @@ export async function auditLogMode(database: Database, config: Config, logger: L
 /** What SHUTDOWN_TIMEOUT_MS keeps for closing the database after requests: a quarter, at most a second. */
 const closeGraceMs = (shutdownTimeoutMs: number) => Math.min(1000, shutdownTimeoutMs / 4);
 
-/** Opens and prepares the database, builds the gateway (src/yoga.ts) and listens. */
+/** Opens and prepares the database, builds the gateway (src/yoga.ts), starts its heavy-query lane, and listens. */
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
-  const [{ openDatabase }, { createGateway }, { createStoppableServer }, { readTrustedDocuments }] = await Promise.all([
+  const [{ openDatabase }, { gatewayFromConfig }, { createStoppableServer }, { HeavyLane }] = await Promise.all([
     import('./db/database.js'),
     import('./yoga.js'),
     import('./http/shutdown.js'),
-    import('./http/trusted-documents.js'),
+    import('./execution/heavy-lane.js'),
   ]);
-  // Read before anything starts: a file that is not there or not JSON stops start-up with the reason.
-  const trustedDocuments = config.trustedDocuments ? readTrustedDocuments(config.trustedDocuments) : undefined;
   const database = await openDatabase(config);
   let stopTracing = async () => {};
+  let heavyLane: InstanceType<typeof HeavyLane> | undefined;
   try {
     const bootstrapped = await prepareDatabase(database, config, logger);
-    let tracing: Tracing | undefined;
-    if (config.otlpEndpoint) {
-      const { createTracing, startOtlpTracing } = await import('./observability/tracing.js');
-      const otlp = await startOtlpTracing(config.otlpEndpoint);
-      stopTracing = otlp.stop;
-      tracing = createTracing(otlp.provider);
+    const auditLogs = await auditLogMode(database, config, logger);
+    // PGlite runs every statement on the serving thread: a second thread could not reach it.
+    if (config.databaseUrl && config.heavyQueryThread) {
+      heavyLane = new HeavyLane(config, auditLogs, logger);
+      await heavyLane.start();
     }
-    const yoga = createGateway({
-      database,
-      logger,
-      sessionCacheMs: config.sessionCacheMs,
-      responseCacheMs: config.responseCacheMs,
-      auditLogs: await auditLogMode(database, config, logger),
-      sessionExpiryRefresh: config.sessionExpiryRefresh,
-      proxyTrustedOrigins: config.proxyTrustedOrigins,
-      proxyTrustedHeaders: config.proxyTrustedHeaders,
-      accessLog: config.accessLog,
-      metrics: config.metrics,
-      compression: config.compression,
-      tracing,
-      trustedDocuments,
-      migrate: config.migrate,
-      limits: config.limits,
-      requestTimeoutMs: config.requestTimeoutMs,
-      corsOrigins: config.corsOrigins,
-      graphiql: config.graphiql ? { persistHeaders: config.graphiqlPersistHeaders } : false,
-    });
-    const { server, stop } = createStoppableServer(yoga);
+    const gateway = await gatewayFromConfig(config, { database, logger, auditLogs, heavyLane });
+    stopTracing = gateway.stopTracing;
+    const { server, stop } = createStoppableServer(gateway.yoga);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);
@@ -128,15 +106,17 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       database,
       bootstrap: bootstrapped,
       close: async () => {
-        // Requests get most of SHUTDOWN_TIMEOUT_MS to finish; closing the database gets the rest.
-        await stop(Math.max(0, config.shutdownTimeoutMs - closeGraceMs(config.shutdownTimeoutMs)));
-        await database.close();
+        // Requests get most of SHUTDOWN_TIMEOUT_MS to finish; closing the database (and the lane's) gets the rest.
+        const grace = closeGraceMs(config.shutdownTimeoutMs);
+        await stop(Math.max(0, config.shutdownTimeoutMs - grace));
+        await Promise.all([heavyLane?.close(grace), database.close()]);
         // Sends the spans still buffered.
         await stopTracing().catch(() => {});
       },
     };
   } catch (error) {
     await stopTracing().catch(() => {});
+    await heavyLane?.close(0).catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }
@@ -155,23 +135,10 @@ function announceOwner(logger: Logger, { owner }: BootstrapResult, url: string) 
     );
 }
 
-/**
- * Every line on stdout is JSON: what a library prints through `console` (graphql-jit reports a failed compilation
- * with console.error, for one) goes to the JSON log too, at the matching level.
- */
-function consoleToLog(logger: Logger) {
-  const levels = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' } as const;
-  for (const [method, level] of Object.entries(levels)) {
-    console[method as keyof typeof levels] = (...args: unknown[]) => logger[level](format(...args));
-  }
-}
-
 /** A JSON logger that `console` writes to as well. */
 async function processLogger(config: Config): Promise<Logger> {
-  const { createLogger } = await import('./logger.js');
-  const logger = createLogger(config.logLevel);
-  consoleToLog(logger);
-  return logger;
+  const { createProcessLogger } = await import('./logger.js');
+  return createProcessLogger(config.logLevel);
 }
 
 /** A gateway that cannot start says why, once, and exits 1. */

@@ -31,6 +31,9 @@ import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
 import { admitByCost } from './limits/admission.js';
 import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
 import { compileRepeatedOrHeavyDocuments } from './execution/jit.js';
+import { type HeavyLane, sendHeavyQueriesToLane } from './execution/heavy-lane.js';
+import type { Config } from './config.js';
+import { readTrustedDocuments } from './http/trusted-documents.js';
 
 export interface GatewayOptions {
   /** Also its statements (for SQL spans) and pool (for metrics), where it has them. */
@@ -68,6 +71,8 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** GraphiQL on GET from a browser (GRAPHIQL), or false. */
   graphiql?: GraphiQLSettings | false;
+  /** Where heavy queries run (HEAVY_QUERY_THREAD, PostgreSQL only): src/execution/heavy-lane.ts. */
+  heavyLane?: HeavyLane;
 }
 
 /** What the server gives each request besides the Request: Node's request, when it came over a socket. */
@@ -96,6 +101,7 @@ export function createGateway({
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   corsOrigins = [],
   graphiql = { persistHeaders: false },
+  heavyLane,
 }: GatewayOptions): Gateway {
   if (tracing && database.onStatement) database.onStatement(tracing.onStatement);
   const sessionCache = sessionCacheMs > 0 ? new SessionCache<KeyRow>(sessionCacheMs) : undefined;
@@ -127,6 +133,8 @@ export function createGateway({
       codeRequestParseErrors(),
       ...(trustedDocuments ? [onlyTrustedDocuments(trustedDocuments)] : []),
       limitDocuments(limits),
+      // After the limits, which price the document; a heavy query handed over runs none of the executors below here.
+      ...(heavyLane ? [sendHeavyQueriesToLane(heavyLane)] : []),
       // Repeated and heavy documents run as code compiled for them (src/execution/jit.ts).
       compileRepeatedOrHeavyDocuments(logger),
       // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it in the operation's span.
@@ -175,6 +183,48 @@ export function createGateway({
     // `req` is Node's request when served over a socket (src/http/shutdown.ts); tests may pass one to `yoga.fetch`.
     context: ({ request, req }) => createRequestContext(database, request, req?.socket?.remoteAddress, requestOptions),
   });
+}
+
+/** What a gateway needs besides its configuration. */
+export type GatewayParts = Pick<GatewayOptions, 'database' | 'logger' | 'auditLogs' | 'heavyLane'> &
+  Partial<Pick<GatewayOptions, 'sessionCacheMs' | 'responseCacheMs' | 'metrics' | 'graphiql'>>;
+
+/**
+ * The gateway `config` describes, on an open and prepared database: the serving thread's and the heavy-query
+ * lane's (src/execution/heavy-thread.ts). `stopTracing` sends the spans still buffered.
+ */
+export async function gatewayFromConfig(
+  config: Config,
+  parts: GatewayParts,
+): Promise<{ yoga: Gateway; stopTracing(): Promise<void> }> {
+  const trustedDocuments = config.trustedDocuments ? readTrustedDocuments(config.trustedDocuments) : undefined;
+  let tracing: Tracing | undefined;
+  let stopTracing = async () => {};
+  if (config.otlpEndpoint) {
+    const { createTracing, startOtlpTracing } = await import('./observability/tracing.js');
+    const otlp = await startOtlpTracing(config.otlpEndpoint);
+    stopTracing = otlp.stop;
+    tracing = createTracing(otlp.provider);
+  }
+  const yoga = createGateway({
+    sessionCacheMs: config.sessionCacheMs,
+    responseCacheMs: config.responseCacheMs,
+    sessionExpiryRefresh: config.sessionExpiryRefresh,
+    proxyTrustedOrigins: config.proxyTrustedOrigins,
+    proxyTrustedHeaders: config.proxyTrustedHeaders,
+    accessLog: config.accessLog,
+    metrics: config.metrics,
+    compression: config.compression,
+    tracing,
+    trustedDocuments,
+    migrate: config.migrate,
+    limits: config.limits,
+    requestTimeoutMs: config.requestTimeoutMs,
+    corsOrigins: config.corsOrigins,
+    graphiql: config.graphiql ? { persistHeaders: config.graphiqlPersistHeaders } : false,
+    ...parts,
+  });
+  return { yoga, stopTracing };
 }
 
 /**

@@ -15,6 +15,7 @@ describe('configuration', () => {
       migrate: true,
       databasePoolSize: 10,
       workers: 1,
+      heavyQueryThread: true,
       sessionCacheMs: 1000,
       responseCacheMs: 0,
       shutdownTimeoutMs: 10_000,
@@ -99,6 +100,7 @@ describe('configuration', () => {
       MIGRATE: 'false',
       DATABASE_POOL_SIZE: '32',
       WORKERS: '4',
+      HEAVY_QUERY_THREAD: 'false',
       SESSION_CACHE_MS: '0',
       RESPONSE_CACHE_MS: '500',
       SHUTDOWN_TIMEOUT_MS: '2500',
@@ -124,6 +126,7 @@ describe('configuration', () => {
       migrate: false,
       databasePoolSize: 32,
       workers: 4,
+      heavyQueryThread: false,
       sessionCacheMs: 0,
       responseCacheMs: 500,
       shutdownTimeoutMs: 2500,
@@ -174,6 +177,7 @@ describe('configuration', () => {
     [{ CORS_ORIGINS: 'https://coder.example.com/path' }, 'CORS_ORIGINS'],
     [{ GRAPHIQL: 'maybe' }, 'GRAPHIQL'],
     [{ GRAPHIQL_PERSIST_HEADERS: 'yes' }, 'GRAPHIQL_PERSIST_HEADERS'],
+    [{ HEAVY_QUERY_THREAD: 'sometimes' }, 'HEAVY_QUERY_THREAD'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;
     try {

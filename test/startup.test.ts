@@ -37,6 +37,8 @@ const config = (target: Target, overrides: Partial<Config> = {}): Config => ({
   migrate: true,
   databasePoolSize: 4,
   workers: 1,
+  // Its thread runs built code only (dist/); the spawned gateways below and test/heavy-lane.test.ts run it.
+  heavyQueryThread: false,
   sessionCacheMs: 1000,
   responseCacheMs: 0,
   shutdownTimeoutMs: 10_000,

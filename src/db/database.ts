@@ -41,7 +41,13 @@ export interface PoolStats {
 export type DataAccess = Pick<Database, 'prisma' | 'sql'>;
 
 export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> &
-  Partial<Pick<Config, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs'>>;
+  Partial<Pick<Config, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs'>> & {
+    /** PostgreSQL's application_name for the pool's connections (pg_stat_activity), unless DATABASE_URL sets it. */
+    applicationName?: string;
+  };
+
+/** The serving thread's connections in pg_stat_activity; the heavy-query lane's say so after it. */
+export const APPLICATION_NAME = 'coder-members-gateway';
 
 /**
  * One database, two engines: a PostgreSQL server when `databaseUrl` is set,
@@ -57,6 +63,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
         size: config.databasePoolSize,
         connectTimeoutMs: config.databaseConnectTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs,
         statementTimeoutMs: config.databaseStatementTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs,
+        applicationName: config.applicationName ?? APPLICATION_NAME,
       },
       planOnce,
     );

@@ -14,6 +14,8 @@ export interface PoolLimits {
   connectTimeoutMs: number;
   /** PostgreSQL's statement_timeout on every connection (DATABASE_STATEMENT_TIMEOUT_MS). */
   statementTimeoutMs: number;
+  /** What pg_stat_activity shows for these connections, unless DATABASE_URL or PGAPPNAME names one. */
+  applicationName?: string;
 }
 
 /**
@@ -93,6 +95,7 @@ export function createPool(
   const settings = sessionSettings(limits, connectionString);
   const pool = new pg.Pool({
     connectionString,
+    fallback_application_name: limits.applicationName,
     max: limits.size,
     connectionTimeoutMillis: limits.connectTimeoutMs,
     query_timeout: limits.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS,

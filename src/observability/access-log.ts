@@ -4,6 +4,7 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { isAnsweredByLane } from '../execution/heavy-lane.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
 interface RequestRecord {
@@ -38,7 +39,8 @@ export function requestIdsAndAccessLog(logger?: Logger): Plugin {
       const requestId = requestIdOf(request);
       response.headers.set(REQUEST_ID_HEADER, requestId);
       const record = records.get(request);
-      if (!logger || !record) return;
+      // The heavy-query lane's thread writes the line of a query it answered, with its status and error codes.
+      if (!logger || !record || isAnsweredByLane(request)) return;
       logger.info(
         {
           requestId,

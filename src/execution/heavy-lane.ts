@@ -1,0 +1,258 @@
+// Heavy queries run on a thread of their own (PostgreSQL only). Building a
+// 5,000-member answer allocates tens of MB that stay alive for the whole
+// answer, and on the serving thread the young-generation collections that copy
+// them paused everyone else's requests for 10 to 35 ms at a time. On the lane's
+// thread, with its own heap and its own pool, those pauses hold only the heavy
+// queries; the serving thread keeps reading, checking and answering light ones
+// (docs/performance.md, `npm run bench:hostile`).
+//
+// The serving thread still parses, validates and prices every document (CSRF,
+// body and document limits, cost): only a query the limits accepted and whose
+// cost is at least HEAVY_COST goes to the lane, as a JSON POST of the same
+// parameters and headers, with the client's address. The lane's thread runs the
+// same gateway (src/execution/heavy-thread.ts), so authentication, admission by
+// cost, the deadline, streaming and compression happen there, as they would
+// here; the answer comes back a chunk per pull, so a slow client holds back the
+// lane rather than filling this thread's memory. A client that leaves cancels
+// the query there, its SQL included. While the lane's thread is starting or
+// after it died (it is started again), heavy queries run here as before.
+//
+// Our own: Yoga and Envelop have no plugin that hands an execution to another
+// thread, and the worker pools we know (piscina, workerpool) run a function
+// to a result, not a request whose answer is streamed and may be cancelled.
+import { Worker } from 'node:worker_threads';
+import { getOperationAST } from 'graphql';
+import type { Plugin, YogaInitialContext } from 'graphql-yoga';
+import type { Config } from '../config.js';
+import type { AuditLogMode } from '../context.js';
+import type { Logger } from '../logger.js';
+import { HEAVY_COST } from '../limits/admission.js';
+import { costOfExecution } from '../limits/document-limits.js';
+import { REQUEST_ID_HEADER, requestIdOf } from '../observability/request-id.js';
+import { SEMI_SPACE_MB, youngGenerationMb } from '../runtime.js';
+
+/** What the lane's thread is started with. */
+export interface LaneThreadData {
+  config: Config;
+  auditLogs: AuditLogMode;
+}
+
+/** A request handed to the lane's thread. */
+export interface LaneRequest {
+  type: 'request';
+  id: number;
+  url: string;
+  headers: [string, string][];
+  body: string;
+  remoteAddress: string | undefined;
+}
+
+/** From the serving thread: the next chunk of an answer, or stop (the client left). */
+export type ToLane = LaneRequest | { type: 'pull' | 'cancel'; id: number } | { type: 'stop' };
+
+/** From the lane's thread. */
+export type FromLane =
+  | { type: 'ready' }
+  | { type: 'head'; id: number; status: number; headers: [string, string][] }
+  | { type: 'chunk'; id: number; bytes: Uint8Array }
+  | { type: 'end'; id: number }
+  | { type: 'failed'; id: number; message: string };
+
+/** The lane's database connections: half the serving thread's pool, at least two. */
+export const lanePoolSize = (databasePoolSize: number): number => Math.max(2, Math.floor(databasePoolSize / 2));
+
+/** What pg_stat_activity shows for the lane's connections, unless DATABASE_URL names an application. */
+export const LANE_APPLICATION_NAME = 'coder-members-gateway heavy queries';
+
+/** Headers the lane's request sets itself: it is a JSON POST of the parameters, whatever the client sent. */
+const REWRITTEN_HEADERS = new Set([
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'transfer-encoding',
+  'host',
+  REQUEST_ID_HEADER,
+]);
+
+interface Pending {
+  head(status: number, headers: [string, string][]): void;
+  chunk(bytes: Uint8Array): void;
+  end(): void;
+  fail(message: string): void;
+}
+
+const unavailable = (message: string) =>
+  JSON.stringify({ errors: [{ message, extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+
+export class HeavyLane {
+  readonly #config: Config;
+  readonly #auditLogs: AuditLogMode;
+  readonly #logger: Logger;
+  readonly #entry: URL;
+  #thread: Worker | undefined;
+  #ready = false;
+  #closing = false;
+  #nextId = 0;
+  readonly #pending = new Map<number, Pending>();
+
+  constructor(
+    config: Config,
+    auditLogs: AuditLogMode,
+    logger: Logger,
+    entry = new URL('./heavy-thread.js', import.meta.url),
+  ) {
+    this.#config = config;
+    this.#auditLogs = auditLogs;
+    this.#logger = logger;
+    this.#entry = entry;
+  }
+
+  /** Starts the lane's thread; resolves once it serves, rejects if it cannot start. */
+  start(): Promise<void> {
+    const thread = new Worker(this.#entry, {
+      workerData: { config: this.#config, auditLogs: this.#auditLogs } satisfies LaneThreadData,
+      resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(SEMI_SPACE_MB.heavyLane) },
+    });
+    this.#thread = thread;
+    return new Promise((resolve, reject) => {
+      thread.on('message', (message: FromLane) => {
+        if (message.type === 'ready') {
+          this.#ready = true;
+          resolve();
+        } else this.#receive(message);
+      });
+      thread.once('error', (error) => {
+        if (!this.#ready) reject(error);
+        else this.#logger.error({ err: error }, 'the heavy-query thread failed');
+      });
+      thread.once('exit', (code) => {
+        const started = this.#ready;
+        this.#ready = false;
+        this.#thread = undefined;
+        for (const pending of this.#pending.values()) pending.fail('The heavy-query thread stopped; try again.');
+        this.#pending.clear();
+        if (!started) reject(new Error(`the heavy-query thread exited with ${code} while starting`));
+        else if (!this.#closing) {
+          this.#logger.error({ code }, 'the heavy-query thread exited; starting it again');
+          this.start().catch((error) => this.#logger.error({ err: error }, 'could not start the heavy-query thread'));
+        }
+      });
+    });
+  }
+
+  /** Whether a heavy query can be handed over now. */
+  get ready(): boolean {
+    return this.#ready && !this.#closing;
+  }
+
+  /**
+   * The lane's answer to `request`'s GraphQL parameters. Resolves with the
+   * response once its status and headers are known; its body follows a chunk
+   * per read.
+   */
+  answer(request: Request, params: unknown, remoteAddress: string | undefined): Promise<Response> {
+    const thread = this.#thread!;
+    const id = this.#nextId++;
+    const headers = [...request.headers].filter(([name]) => !REWRITTEN_HEADERS.has(name.toLowerCase()));
+    headers.push(['content-type', 'application/json'], [REQUEST_ID_HEADER, requestIdOf(request)]);
+    const cancel = () => {
+      if (this.#pending.delete(id)) thread.postMessage({ type: 'cancel', id } satisfies ToLane);
+    };
+    return new Promise<Response>((resolve) => {
+      let body: ReadableStreamDefaultController<Uint8Array> | undefined;
+      // One pull at a time: the next is asked for once its chunk is here.
+      let pulled: (() => void) | undefined;
+      this.#pending.set(id, {
+        head: (status, responseHeaders) => {
+          const stream = new ReadableStream<Uint8Array>({
+            start: (controller) => {
+              body = controller;
+            },
+            pull: () =>
+              new Promise<void>((resolvePull) => {
+                pulled = resolvePull;
+                thread.postMessage({ type: 'pull', id } satisfies ToLane);
+              }),
+            cancel,
+          });
+          resolve(new Response(stream, { status, headers: responseHeaders }));
+        },
+        chunk: (bytes) => {
+          body?.enqueue(bytes);
+          pulled?.();
+        },
+        end: () => {
+          this.#pending.delete(id);
+          body?.close();
+          pulled?.();
+        },
+        fail: (message) => {
+          this.#pending.delete(id);
+          if (body) body.error(new Error(message));
+          else
+            resolve(
+              new Response(unavailable(message), {
+                status: 503,
+                headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestIdOf(request) },
+              }),
+            );
+          pulled?.();
+        },
+      });
+      request.signal?.addEventListener('abort', cancel, { once: true });
+      thread.postMessage({
+        type: 'request',
+        id,
+        url: request.url,
+        headers,
+        body: JSON.stringify(params),
+        remoteAddress,
+      } satisfies ToLane);
+    });
+  }
+
+  #receive(message: Exclude<FromLane, { type: 'ready' }>) {
+    const pending = this.#pending.get(message.id);
+    if (!pending) return;
+    if (message.type === 'head') pending.head(message.status, message.headers);
+    else if (message.type === 'chunk') pending.chunk(message.bytes);
+    else if (message.type === 'end') pending.end();
+    else pending.fail(message.message);
+  }
+
+  /** Stops the thread: it closes its database first, and is ended if it has not within `timeoutMs`. */
+  async close(timeoutMs: number): Promise<void> {
+    this.#closing = true;
+    const thread = this.#thread;
+    if (!thread) return;
+    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    thread.postMessage({ type: 'stop' } satisfies ToLane);
+    const timer = setTimeout(() => thread.terminate(), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Requests the lane answered: the lane's thread writes their access-log line. */
+const answeredByLane = new WeakSet<Request>();
+export const isAnsweredByLane = (request: Request): boolean => answeredByLane.has(request);
+
+/** Hands heavy queries to `lane`. After the document limits, which price the document. */
+export function sendHeavyQueriesToLane(lane: HeavyLane): Plugin {
+  const answers = new WeakMap<Request, Promise<Response>>();
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      if ((costOfExecution(args) ?? 0) < HEAVY_COST || !lane.ready) return;
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
+      const context = args.contextValue as YogaInitialContext & { req?: { socket?: { remoteAddress?: string } } };
+      if (!context.request) return;
+      answers.set(context.request, lane.answer(context.request, context.params, context.req?.socket?.remoteAddress));
+      answeredByLane.add(context.request);
+      // A stand-in: onResponse puts the lane's answer in its place.
+      setResultAndStopExecution({ data: null });
+    },
+    onResponse({ request, setResponse }) {
+      return answers.get(request)?.then(setResponse);
+    },
+  };
+}

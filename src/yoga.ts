@@ -31,7 +31,7 @@ import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
 import { admitByCost } from './limits/admission.js';
 import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
 import { compileRepeatedOrHeavyDocuments } from './execution/jit.js';
-import { type HeavyLane, sendHeavyQueriesToLane } from './execution/heavy-lane.js';
+import { type HeavyLane, heavyQueryLane } from './execution/heavy-lane.js';
 import type { Config } from './config.js';
 import { readTrustedDocuments } from './http/trusted-documents.js';
 
@@ -73,6 +73,8 @@ export interface GatewayOptions {
   graphiql?: GraphiQLSettings | false;
   /** Where heavy queries run (HEAVY_QUERY_THREAD, PostgreSQL only): src/execution/heavy-lane.ts. */
   heavyLane?: HeavyLane;
+  /** Plugins after ours (the heavy-query lane's thread reports its error codes with one). */
+  plugins?: Plugin[];
 }
 
 /** What the server gives each request besides the Request: Node's request, when it came over a socket. */
@@ -102,6 +104,7 @@ export function createGateway({
   corsOrigins = [],
   graphiql = { persistHeaders: false },
   heavyLane,
+  plugins = [],
 }: GatewayOptions): Gateway {
   if (tracing && database.onStatement) database.onStatement(tracing.onStatement);
   const sessionCache = sessionCacheMs > 0 ? new SessionCache<KeyRow>(sessionCacheMs) : undefined;
@@ -112,6 +115,7 @@ export function createGateway({
     proxyTrust: proxyTrustedHeaders.length ? proxyTrust(proxyTrustedOrigins, proxyTrustedHeaders) : undefined,
   };
   const responseCache = responseCacheMs > 0 ? createResponseCache(responseCacheMs) : undefined;
+  const lane = heavyLane ? heavyQueryLane(heavyLane) : undefined;
   return createYoga<ServerContext, RequestContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -122,7 +126,9 @@ export function createGateway({
     cors: corsFor(corsOrigins),
     landingPage: false,
     plugins: [
-      // First: every response, refusals included, gets its request id, and is timed and logged.
+      // Before everything that reads the response: a heavy query's is the lane's.
+      ...(lane ? [lane.answer] : []),
+      // Every response, refusals included, gets its request id, and is timed and logged.
       requestIdsAndAccessLog(accessLog ? logger : undefined),
       ...(graphiql ? [serveGraphiQL('/graphql', graphiql)] : []),
       ...(metrics ? [prometheusMetrics(database.poolStats)] : []),
@@ -134,7 +140,7 @@ export function createGateway({
       ...(trustedDocuments ? [onlyTrustedDocuments(trustedDocuments)] : []),
       limitDocuments(limits),
       // After the limits, which price the document; a heavy query handed over runs none of the executors below here.
-      ...(heavyLane ? [sendHeavyQueriesToLane(heavyLane)] : []),
+      ...(lane ? [lane.send] : []),
       // Repeated and heavy documents run as code compiled for them (src/execution/jit.ts).
       compileRepeatedOrHeavyDocuments(logger),
       // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it in the operation's span.
@@ -159,6 +165,7 @@ export function createGateway({
             }),
           ]
         : []),
+      ...plugins,
     ],
     // Unexpected errors reach the client as INTERNAL_SERVER_ERROR with no internals; log them here.
     maskedErrors: {
@@ -187,7 +194,9 @@ export function createGateway({
 
 /** What a gateway needs besides its configuration. */
 export type GatewayParts = Pick<GatewayOptions, 'database' | 'logger' | 'auditLogs' | 'heavyLane'> &
-  Partial<Pick<GatewayOptions, 'sessionCacheMs' | 'responseCacheMs' | 'metrics' | 'graphiql'>>;
+  Partial<
+    Pick<GatewayOptions, 'sessionCacheMs' | 'responseCacheMs' | 'metrics' | 'graphiql' | 'accessLog' | 'plugins'>
+  >;
 
 /**
  * The gateway `config` describes, on an open and prepared database: the serving thread's and the heavy-query

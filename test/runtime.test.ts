@@ -14,13 +14,11 @@ import {
 } from '../src/runtime.js';
 
 describe('heap tuning', () => {
-  it('gives large answers a larger semi-space: PostgreSQL without the heavy-query lane, or the lane itself', () => {
-    const url = 'postgresql://postgres@127.0.0.1:5432/db';
-    expect(semiSpaceMb({ databaseUrl: undefined, heavyQueryThread: true })).toBe(SEMI_SPACE_MB.pglite);
-    expect(semiSpaceMb({ databaseUrl: url, heavyQueryThread: false })).toBe(SEMI_SPACE_MB.postgres);
-    expect(semiSpaceMb({ databaseUrl: url, heavyQueryThread: true })).toBe(SEMI_SPACE_MB.besideHeavyLane);
+  it('gives PostgreSQL a larger semi-space than the embedded database', () => {
+    expect(semiSpaceMb({ databaseUrl: undefined })).toBe(SEMI_SPACE_MB.pglite);
+    expect(semiSpaceMb({ databaseUrl: 'postgresql://postgres@127.0.0.1:5432/db' })).toBe(SEMI_SPACE_MB.postgres);
     expect(SEMI_SPACE_MB.postgres).toBeGreaterThan(SEMI_SPACE_MB.pglite);
-    expect(SEMI_SPACE_MB.heavyLane).toBeGreaterThan(SEMI_SPACE_MB.besideHeavyLane);
+    expect(SEMI_SPACE_MB.heavyLane).toBeLessThan(SEMI_SPACE_MB.postgres);
   });
 
   it("sizes a thread's young generation as V8 does: two semi-spaces and as much again", () => {
@@ -29,7 +27,7 @@ describe('heap tuning', () => {
   });
 
   it("gives forked processes the semi-space as a flag, before node's own flags so that those win", () => {
-    const postgres = { databaseUrl: 'postgresql://postgres@127.0.0.1:5432/db', heavyQueryThread: false };
+    const postgres = { databaseUrl: 'postgresql://postgres@127.0.0.1:5432/db' };
     expect(processExecArgv(postgres, [])).toEqual(['--max-semi-space-size=32']);
     expect(processExecArgv(postgres, ['--heap-growing-percent=25', '--max-semi-space-size=16'])).toEqual([
       '--max-semi-space-size=32',

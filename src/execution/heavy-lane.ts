@@ -1,14 +1,15 @@
-// Heavy queries run on a thread of their own (PostgreSQL only). Building a
-// 5,000-member answer allocates tens of MB that stay alive for the whole
+// The heaviest queries run on a thread of their own (PostgreSQL only). Building
+// a 5,000-member answer allocates tens of MB that stay alive for the whole
 // answer, and on the serving thread the young-generation collections that copy
 // them paused everyone else's requests for 10 to 35 ms at a time. On the lane's
-// thread, with its own heap and its own pool, those pauses hold only the heavy
-// queries; the serving thread keeps reading, checking and answering light ones
-// (docs/performance.md, `npm run bench:hostile`).
+// thread, with its own heap, its own pool and a lower CPU priority, those
+// pauses hold only the heavy queries; the serving thread keeps reading,
+// checking and answering the others (docs/performance.md, `npm run
+// bench:hostile`).
 //
 // The serving thread still parses, validates and prices every document (CSRF,
 // body and document limits, cost): only a query the limits accepted and whose
-// cost is at least HEAVY_COST goes to the lane, as a JSON POST of the same
+// cost is at least LANE_COST goes to the lane, as a JSON POST of the same
 // parameters and headers, with the client's address. The lane's thread runs the
 // same gateway (src/execution/heavy-thread.ts), so authentication, admission by
 // cost, the deadline, streaming and compression happen there, as they would
@@ -21,12 +22,11 @@
 // thread, and the worker pools we know (piscina, workerpool) run a function
 // to a result, not a request whose answer is streamed and may be cancelled.
 import { Worker } from 'node:worker_threads';
-import { getOperationAST } from 'graphql';
+import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import type { AuditLogMode } from '../context.js';
 import type { Logger } from '../logger.js';
-import { HEAVY_COST } from '../limits/admission.js';
 import { costOfExecution } from '../limits/document-limits.js';
 import { REQUEST_ID_HEADER, requestIdOf } from '../observability/request-id.js';
 import { SEMI_SPACE_MB, youngGenerationMb } from '../runtime.js';
@@ -53,13 +53,20 @@ export type ToLane = LaneRequest | { type: 'pull' | 'cancel'; id: number } | { t
 /** From the lane's thread. */
 export type FromLane =
   | { type: 'ready' }
-  | { type: 'head'; id: number; status: number; headers: [string, string][] }
+  | { type: 'head'; id: number; status: number; headers: [string, string][]; errorCodes: string[] }
   | { type: 'chunk'; id: number; bytes: Uint8Array }
   | { type: 'end'; id: number }
   | { type: 'failed'; id: number; message: string };
 
 /** The lane's database connections: half the serving thread's pool, at least two. */
 export const lanePoolSize = (databasePoolSize: number): number => Math.max(2, Math.floor(databasePoolSize / 2));
+
+/**
+ * Queries of at least this cost (src/limits/cost.ts) go to the lane: a whole list of a few thousand members.
+ * Lighter ones, such as 20 organizations × 50 members (about 41,000), stay: handing them over made them 15 to
+ * 25% slower, and their answers are small enough not to hold the serving thread (docs/performance.md).
+ */
+export const LANE_COST = 100_000;
 
 /** What pg_stat_activity shows for the lane's connections, unless DATABASE_URL names an application. */
 export const LANE_APPLICATION_NAME = 'coder-members-gateway heavy queries';
@@ -74,8 +81,14 @@ const REWRITTEN_HEADERS = new Set([
   REQUEST_ID_HEADER,
 ]);
 
+/** The lane's answer, and the codes of its errors (for the serving thread's access log and metrics). */
+export interface LaneAnswer {
+  response: Response;
+  errorCodes: string[];
+}
+
 interface Pending {
-  head(status: number, headers: [string, string][]): void;
+  head(status: number, headers: [string, string][], errorCodes: string[]): void;
   chunk(bytes: Uint8Array): void;
   end(): void;
   fail(message: string): void;
@@ -150,7 +163,7 @@ export class HeavyLane {
    * response once its status and headers are known; its body follows a chunk
    * per read.
    */
-  answer(request: Request, params: unknown, remoteAddress: string | undefined): Promise<Response> {
+  answer(request: Request, params: unknown, remoteAddress: string | undefined): Promise<LaneAnswer> {
     const thread = this.#thread!;
     const id = this.#nextId++;
     const headers = [...request.headers].filter(([name]) => !REWRITTEN_HEADERS.has(name.toLowerCase()));
@@ -158,12 +171,12 @@ export class HeavyLane {
     const cancel = () => {
       if (this.#pending.delete(id)) thread.postMessage({ type: 'cancel', id } satisfies ToLane);
     };
-    return new Promise<Response>((resolve) => {
+    return new Promise<LaneAnswer>((resolve) => {
       let body: ReadableStreamDefaultController<Uint8Array> | undefined;
       // One pull at a time: the next is asked for once its chunk is here.
       let pulled: (() => void) | undefined;
       this.#pending.set(id, {
-        head: (status, responseHeaders) => {
+        head: (status, responseHeaders, errorCodes) => {
           const stream = new ReadableStream<Uint8Array>({
             start: (controller) => {
               body = controller;
@@ -175,7 +188,7 @@ export class HeavyLane {
               }),
             cancel,
           });
-          resolve(new Response(stream, { status, headers: responseHeaders }));
+          resolve({ response: new Response(stream, { status, headers: responseHeaders }), errorCodes });
         },
         chunk: (bytes) => {
           body?.enqueue(bytes);
@@ -190,12 +203,13 @@ export class HeavyLane {
           this.#pending.delete(id);
           if (body) body.error(new Error(message));
           else
-            resolve(
-              new Response(unavailable(message), {
+            resolve({
+              response: new Response(unavailable(message), {
                 status: 503,
                 headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestIdOf(request) },
               }),
-            );
+              errorCodes: ['SERVICE_UNAVAILABLE'],
+            });
           pulled?.();
         },
       });
@@ -214,7 +228,7 @@ export class HeavyLane {
   #receive(message: Exclude<FromLane, { type: 'ready' }>) {
     const pending = this.#pending.get(message.id);
     if (!pending) return;
-    if (message.type === 'head') pending.head(message.status, message.headers);
+    if (message.type === 'head') pending.head(message.status, message.headers, message.errorCodes);
     else if (message.type === 'chunk') pending.chunk(message.bytes);
     else if (message.type === 'end') pending.end();
     else pending.fail(message.message);
@@ -233,26 +247,42 @@ export class HeavyLane {
   }
 }
 
-/** Requests the lane answered: the lane's thread writes their access-log line. */
-const answeredByLane = new WeakSet<Request>();
-export const isAnsweredByLane = (request: Request): boolean => answeredByLane.has(request);
+/**
+ * What the serving thread's plugins see of a query the lane answers: no data, and an error for each of the
+ * lane's, with its code (the access log and the metrics count them). Its answer is never written: the lane's is.
+ */
+function standIn({ errorCodes }: LaneAnswer): ExecutionResult {
+  if (!errorCodes.length) return { data: null };
+  const errors = errorCodes.map(
+    (code) => new GraphQLError(`The heavy-query lane answered ${code}.`, { extensions: { code } }),
+  );
+  return { data: null, errors };
+}
 
-/** Hands heavy queries to `lane`. After the document limits, which price the document. */
-export function sendHeavyQueriesToLane(lane: HeavyLane): Plugin {
-  const answers = new WeakMap<Request, Promise<Response>>();
+/**
+ * The two plugins that hand heavy queries to `lane`. `send` goes after the document limits, which price the
+ * document; `answer` goes first, so that every other plugin's onResponse (request id, access log, metrics,
+ * compression) sees the lane's answer.
+ */
+export function heavyQueryLane(lane: HeavyLane): { answer: Plugin; send: Plugin } {
+  const answers = new WeakMap<Request, Promise<LaneAnswer>>();
   return {
-    onExecute({ args, setResultAndStopExecution }) {
-      if ((costOfExecution(args) ?? 0) < HEAVY_COST || !lane.ready) return;
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
-      const context = args.contextValue as YogaInitialContext & { req?: { socket?: { remoteAddress?: string } } };
-      if (!context.request) return;
-      answers.set(context.request, lane.answer(context.request, context.params, context.req?.socket?.remoteAddress));
-      answeredByLane.add(context.request);
-      // A stand-in: onResponse puts the lane's answer in its place.
-      setResultAndStopExecution({ data: null });
+    send: {
+      onExecute({ args, setResultAndStopExecution }) {
+        if ((costOfExecution(args) ?? 0) < LANE_COST || !lane.ready) return;
+        if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
+        const context = args.contextValue as YogaInitialContext & { req?: { socket?: { remoteAddress?: string } } };
+        if (!context.request) return;
+        const answer = lane.answer(context.request, context.params, context.req?.socket?.remoteAddress);
+        answers.set(context.request, answer);
+        // Envelop awaits a result given as a promise: the plugins before this one see the lane's error codes.
+        setResultAndStopExecution(answer.then(standIn) as unknown as ExecutionResult);
+      },
     },
-    onResponse({ request, setResponse }) {
-      return answers.get(request)?.then(setResponse);
+    answer: {
+      onResponse({ request, setResponse }) {
+        return answers.get(request)?.then(({ response }) => setResponse(response));
+      },
     },
   };
 }

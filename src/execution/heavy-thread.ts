@@ -3,9 +3,13 @@
 // requests the serving thread hands it and streaming each answer back a chunk
 // per pull. Caches that a write must empty stay off here: writes run on the
 // serving thread, which could not reach them.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/database.js';
+import type { Plugin } from 'graphql-yoga';
 import { createProcessLogger } from '../logger.js';
+import { REQUEST_ID_HEADER, requestIdOf } from '../observability/request-id.js';
 import { gatewayFromConfig } from '../yoga.js';
 import {
   type FromLane,
@@ -21,6 +25,19 @@ const { config, auditLogs } = (workerData ?? {}) as Partial<LaneThreadData>;
 if (!port || !config || !auditLogs) throw new Error('heavy-thread.js runs only as the heavy-query lane of a gateway');
 
 const post = (message: FromLane) => port.postMessage(message);
+
+/**
+ * The niceness of the lane's thread (Linux): when the lane and the serving thread both want a CPU, the serving
+ * thread's short requests get it first, and the heavy queries take what is left.
+ */
+const LANE_NICENESS = 10;
+try {
+  // /proc/thread-self names this thread's id; setpriority on a thread id sets that thread's niceness only.
+  const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (threadId > 0) setPriority(threadId, LANE_NICENESS);
+} catch {
+  // Elsewhere than Linux, or not allowed: the lane runs at the process's priority.
+}
 const logger = createProcessLogger(config.logLevel);
 const database = await openDatabase({
   ...config,
@@ -33,10 +50,31 @@ const { yoga, stopTracing } = await gatewayFromConfig(config, {
   auditLogs,
   sessionCacheMs: 0,
   responseCacheMs: 0,
-  // The serving thread's /metrics is the one scraped; GraphiQL is a GET, never handed over.
+  // The serving thread logs, counts and serves /metrics, with the codes this thread reports; GraphiQL is a GET.
+  accessLog: false,
   metrics: false,
   graphiql: false,
+  plugins: [reportErrorCodes()],
 });
+
+/** The codes of each request's errors, by request id, until its head is posted. */
+const errorCodes = new Map<string, string[]>();
+
+/** After codeRequestErrors (src/yoga.ts): an error with no code by then is masked as an internal one. */
+function reportErrorCodes(): Plugin {
+  return {
+    onExecute: ({ args }) => ({
+      onExecuteDone({ result }) {
+        const request = (args.contextValue as { request?: Request }).request;
+        if (!request || !('errors' in result) || !result.errors?.length) return;
+        errorCodes.set(
+          requestIdOf(request),
+          result.errors.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')),
+        );
+      },
+    }),
+  };
+}
 
 interface InProgress {
   stop: AbortController;
@@ -47,6 +85,8 @@ const inProgress = new Map<number, InProgress>();
 async function answer({ id, url, headers, body, remoteAddress }: LaneRequest) {
   const request: InProgress = { stop: new AbortController() };
   inProgress.set(id, request);
+  // The serving thread's id for the request, which this thread's requestIdOf reads from its header.
+  const requestId = headers.find(([name]) => name === REQUEST_ID_HEADER)?.[1] ?? '';
   try {
     const response = await yoga.fetch(
       url,
@@ -58,12 +98,15 @@ async function answer({ id, url, headers, body, remoteAddress }: LaneRequest) {
       return;
     }
     request.body = response.body?.getReader();
-    post({ type: 'head', id, status: response.status, headers: [...response.headers] });
+    const codes = errorCodes.get(requestId) ?? [];
+    post({ type: 'head', id, status: response.status, headers: [...response.headers], errorCodes: codes });
     if (!request.body) finish(id);
   } catch (error) {
     inProgress.delete(id);
     logger.error({ err: error }, 'the heavy-query lane could not answer a request');
     post({ type: 'failed', id, message: 'The request could not be answered; try again.' });
+  } finally {
+    errorCodes.delete(requestId);
   }
 }
 

@@ -4,7 +4,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { isAnsweredByLane } from '../execution/heavy-lane.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
 interface RequestRecord {
@@ -39,8 +38,7 @@ export function requestIdsAndAccessLog(logger?: Logger): Plugin {
       const requestId = requestIdOf(request);
       response.headers.set(REQUEST_ID_HEADER, requestId);
       const record = records.get(request);
-      // The heavy-query lane's thread writes the line of a query it answered, with its status and error codes.
-      if (!logger || !record || isAnsweredByLane(request)) return;
+      if (!logger || !record) return;
       logger.info(
         {
           requestId,

@@ -6,10 +6,15 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { parse } from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
-import { LANE_APPLICATION_NAME } from '../../src/execution/heavy-lane.js';
+import { LANE_APPLICATION_NAME, LANE_COST } from '../../src/execution/heavy-lane.js';
+import { DEFAULT_LIMITS } from '../../src/config.js';
+import { costEstimator } from '../../src/limits/cost.js';
+import { schema } from '../../src/schema/index.js';
 import { addMember, createUser } from '../../src/operator/operator.js';
 import { startCommand } from '../../scripts/start-command.js';
 import { createServerDatabase, dropServerDatabase, SERVER_URL } from '../support/databases.js';
@@ -20,6 +25,8 @@ const REPO = resolve(import.meta.dirname, '../..');
 interface Gateway {
   url: string;
   child: ChildProcess;
+  /** What it has printed on stdout so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -45,7 +52,7 @@ function startGateway(env: Record<string, string>, newDatabase = true): Promise<
       const url = /"url":"(http[^"]+)"/.exec(stdout)?.[1];
       const token = /"token":"([^"]+)"/.exec(stdout)?.[1];
       if (url && (token || !newDatabase)) {
-        ready({ url, child, stop, token });
+        ready({ url, child, stop, token, output: () => stdout });
       }
     });
     child.once('exit', (code) => fail(new Error(`gateway exited with ${code}:\n${stdout}\n${stderr}`)));
@@ -58,6 +65,16 @@ const MEMBER_FIELDS =
 /** The whole member list: priced at QUERY_COST_MEMBERS members, so heavy whatever the organization holds. */
 const HEAVY = `query Heavy($organization: String!) { organizationMembers(organization: $organization) { ${MEMBER_FIELDS} } }`;
 const LIGHT = '{ me { username } organization(organization: "default") { name } }';
+/** Heavy for admission (a cost of at least 10,000), not for the lane: every organization's first 50 members. */
+const PAGES = `{ organizations { id members(first: 50) { edges { node { ${MEMBER_FIELDS} } } } } }`;
+
+const costOf = (query: string) =>
+  getComplexity({
+    schema,
+    query: parse(query),
+    variables: { organization: 'default' },
+    estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)],
+  });
 
 interface Answer {
   status: number;
@@ -102,7 +119,7 @@ describe.runIf(SERVER_URL)('the heavy-query lane on PostgreSQL', () => {
   beforeAll(async () => {
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, stdio: 'ignore' });
     databaseUrl = await createServerDatabase();
-    const first = await startGateway({ DATABASE_URL: databaseUrl });
+    const first = await startGateway({ DATABASE_URL: databaseUrl, ACCESS_LOG: 'true' });
     withLane = first;
     token = first.token!;
     // Enough members for an answer that is worth compressing.
@@ -127,10 +144,16 @@ describe.runIf(SERVER_URL)('the heavy-query lane on PostgreSQL', () => {
     if (databaseUrl) await dropServerDatabase(databaseUrl);
   });
 
-  it('sends heavy queries to its own thread and connections, and never a light one', async () => {
+  it('sends the heaviest queries to its own thread and connections, and never a lighter one', async () => {
+    expect(costOf(LIGHT)).toBeLessThan(LANE_COST);
+    expect(costOf(PAGES)).toBeGreaterThanOrEqual(10_000);
+    expect(costOf(PAGES)).toBeLessThan(LANE_COST);
+    expect(costOf(HEAVY)).toBeGreaterThanOrEqual(LANE_COST);
     const auth = { 'coder-session-token': token };
     const light = await answerOf(await post(withLane.url, LIGHT, {}, auth));
     expect(light.body).toEqual({ data: { me: { username: 'admin' }, organization: { name: 'coder' } } });
+    const pages = await answerOf(await post(withLane.url, PAGES, {}, auth));
+    expect(pages.body).toMatchObject({ data: { organizations: [{ members: { edges: expect.any(Array) } }] } });
     expect(await laneConnections(databaseUrl)).toBe(0);
 
     const heavy = await answerOf(await post(withLane.url, HEAVY, { organization: 'default' }, auth));
@@ -216,6 +239,33 @@ describe.runIf(SERVER_URL)('the heavy-query lane on PostgreSQL', () => {
     });
     expect(raw.encoding).toBe('gzip');
     expect(JSON.parse(gunzipSync(raw.body).toString('utf8'))).toEqual(expected);
+  });
+
+  it('logs and counts a query the lane answered once, with its status and error codes', async () => {
+    const requestId = '0d5f6c1e-7f3a-4b8e-9a41-5c2b7d9e1f20';
+    const refused = await post(withLane.url, HEAVY, { organization: 'default' }, { 'x-request-id': requestId });
+    expect(await refused.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    // The line is written once the answer is.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lines = withLane
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(requestId))
+      .map((line) => JSON.parse(line));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'request',
+        requestId,
+        status: refused.status,
+        operationName: 'Heavy',
+        operationType: 'query',
+        errorCodes: ['UNAUTHENTICATED'],
+      }),
+    ]);
+    const metrics = await (await fetch(new URL('/metrics', withLane.url))).text();
+    expect(metrics).toMatch(
+      /graphql_envelop_error_result\{[^}]*operationName="Heavy"[^}]*code="UNAUTHENTICATED"[^}]*\} [1-9]/,
+    );
   });
 });
 

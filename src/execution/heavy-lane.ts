@@ -168,13 +168,29 @@ export class HeavyLane {
     const id = this.#nextId++;
     const headers = [...request.headers].filter(([name]) => !REWRITTEN_HEADERS.has(name.toLowerCase()));
     headers.push(['content-type', 'application/json'], [REQUEST_ID_HEADER, requestIdOf(request)]);
-    const cancel = () => {
-      if (this.#pending.delete(id)) thread.postMessage({ type: 'cancel', id } satisfies ToLane);
-    };
     return new Promise<LaneAnswer>((resolve) => {
       let body: ReadableStreamDefaultController<Uint8Array> | undefined;
       // One pull at a time: the next is asked for once its chunk is here.
       let pulled: (() => void) | undefined;
+      /** Before the head: the answer is SERVICE_UNAVAILABLE; after it, the body ends in an error. */
+      const fail = (message: string) => {
+        this.#pending.delete(id);
+        if (body) body.error(new Error(message));
+        else
+          resolve({
+            response: new Response(unavailable(message), {
+              status: 503,
+              headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestIdOf(request) },
+            }),
+            errorCodes: ['SERVICE_UNAVAILABLE'],
+          });
+        pulled?.();
+      };
+      const cancel = () => {
+        if (!this.#pending.has(id)) return;
+        thread.postMessage({ type: 'cancel', id } satisfies ToLane);
+        fail('The client went away; the request was stopped.');
+      };
       this.#pending.set(id, {
         head: (status, responseHeaders, errorCodes) => {
           const stream = new ReadableStream<Uint8Array>({
@@ -199,19 +215,7 @@ export class HeavyLane {
           body?.close();
           pulled?.();
         },
-        fail: (message) => {
-          this.#pending.delete(id);
-          if (body) body.error(new Error(message));
-          else
-            resolve({
-              response: new Response(unavailable(message), {
-                status: 503,
-                headers: { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestIdOf(request) },
-              }),
-              errorCodes: ['SERVICE_UNAVAILABLE'],
-            });
-          pulled?.();
-        },
+        fail,
       });
       request.signal?.addEventListener('abort', cancel, { once: true });
       thread.postMessage({

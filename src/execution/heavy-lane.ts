@@ -25,6 +25,7 @@ import { Worker } from 'node:worker_threads';
 import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { APPLICATION_NAME } from '../db/database.js';
 import type { AuditLogMode } from '../context.js';
 import type { Logger } from '../logger.js';
 import { costOfExecution } from '../limits/document-limits.js';
@@ -69,7 +70,7 @@ export const lanePoolSize = (databasePoolSize: number): number => Math.max(2, Ma
 export const LANE_COST = 100_000;
 
 /** What pg_stat_activity shows for the lane's connections, unless DATABASE_URL names an application. */
-export const LANE_APPLICATION_NAME = 'coder-members-gateway heavy queries';
+export const LANE_APPLICATION_NAME = `${APPLICATION_NAME} heavy queries`;
 
 /** Headers the lane's request sets itself: it is a JSON POST of the parameters, whatever the client sent. */
 const REWRITTEN_HEADERS = new Set([

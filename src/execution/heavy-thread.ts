@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/database.js';
 import type { Plugin } from 'graphql-yoga';
 import { createProcessLogger } from '../logger.js';
+import { errorCodesOf } from '../observability/access-log.js';
 import { REQUEST_ID_HEADER, requestIdOf } from '../observability/request-id.js';
 import { gatewayFromConfig } from '../yoga.js';
 import {
@@ -60,17 +61,14 @@ const { yoga, stopTracing } = await gatewayFromConfig(config, {
 /** The codes of each request's errors, by request id, until its head is posted. */
 const errorCodes = new Map<string, string[]>();
 
-/** After codeRequestErrors (src/yoga.ts): an error with no code by then is masked as an internal one. */
+/** After codeRequestErrors (src/yoga.ts), so that the codes are the ones the answer carries. */
 function reportErrorCodes(): Plugin {
   return {
     onExecute: ({ args }) => ({
       onExecuteDone({ result }) {
         const request = (args.contextValue as { request?: Request }).request;
-        if (!request || !('errors' in result) || !result.errors?.length) return;
-        errorCodes.set(
-          requestIdOf(request),
-          result.errors.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')),
-        );
+        const codes = errorCodesOf(result);
+        if (request && codes) errorCodes.set(requestIdOf(request), codes);
       },
     }),
   };

@@ -13,6 +13,12 @@ interface RequestRecord {
   errorCodes?: string[];
 }
 
+/** The codes of an answer's errors, an error with none counting as an internal one (as it is masked); undefined for none. */
+export function errorCodesOf(result: object): string[] | undefined {
+  const { errors } = result as { errors?: readonly { extensions?: { code?: unknown } }[] };
+  return errors?.length ? errors.map((error) => String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR')) : undefined;
+}
+
 /** Sets `x-request-id` on every response; with a logger, also writes the access-log line. */
 export function requestIdsAndAccessLog(logger?: Logger): Plugin {
   const records = new WeakMap<Request, RequestRecord>();
@@ -28,9 +34,8 @@ export function requestIdsAndAccessLog(logger?: Logger): Plugin {
       record.operationType = operation?.operation;
       return {
         onExecuteDone({ result }) {
-          if ('errors' in result && result.errors?.length) {
-            record.errorCodes = result.errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
-          }
+          const codes = errorCodesOf(result);
+          if (codes) record.errorCodes = codes;
         },
       };
     },

@@ -45,6 +45,12 @@ export const EMBEDDED_COST_IN_FLIGHT = 100_000;
 /** PostgreSQL's connection and statement bounds (src/db/postgres-pool.ts). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * DATABASE_HEAVY_STATEMENTS' default: a flood of heavy documents keeps at most this many of a pool's connections
+ * and of the server's CPUs, so a light read finds both free. From `npm run bench:hostile` (docs/performance.md).
+ */
+export const DEFAULT_HEAVY_STATEMENTS = 2;
+
 export const DEFAULT_DATABASE_TIMEOUTS = { connectTimeoutMs: 5000, statementTimeoutMs: 30_000 };
 
 const settings = z.object({
@@ -69,6 +75,7 @@ const settings = z.object({
     .min(1)
     .max(86_400_000)
     .default(DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs),
+  DATABASE_HEAVY_STATEMENTS: z.coerce.number().int().min(0).max(1000).default(DEFAULT_HEAVY_STATEMENTS),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(86_400_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
   CORS_ORIGINS: z
     .string()
@@ -128,6 +135,11 @@ export type Config = {
   databaseConnectTimeoutMs: number;
   /** PostgreSQL's statement_timeout on every connection. */
   databaseStatementTimeoutMs: number;
+  /**
+   * Statements of heavy documents (cost of at least HEAVY_COST) running at once on each pool; the others wait
+   * their turn, and light documents' statements never do (0: no limit). src/db/postgres-pool.ts.
+   */
+  databaseHeavyStatements: number;
   /** How long a request may run; past it, its execution and statements stop (SERVICE_UNAVAILABLE). */
   requestTimeoutMs: number;
   /** Origins whose browser pages may call the API with credentials (CORS); none by default. */
@@ -206,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: s.DATABASE_POOL_SIZE,
     databaseConnectTimeoutMs: s.DATABASE_CONNECT_TIMEOUT_MS,
     databaseStatementTimeoutMs: s.DATABASE_STATEMENT_TIMEOUT_MS,
+    databaseHeavyStatements: s.DATABASE_HEAVY_STATEMENTS,
     requestTimeoutMs: s.REQUEST_TIMEOUT_MS,
     corsOrigins: s.CORS_ORIGINS,
     graphiql: s.GRAPHIQL,

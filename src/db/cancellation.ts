@@ -1,8 +1,8 @@
 // Statements run for a request stop when the request does (SPEC G): its
 // client went away, or it passed REQUEST_TIMEOUT_MS. The HTTP layer runs each
-// execution inside `withStatementSignal(signal, …)`; every statement the
+// execution inside `asStatementRequest({ signal, heavy }, …)`; every statement the
 // database module starts in it (the read layer's `sql.query` and Prisma's)
-// reads the signal from here, so the code that builds statements never passes
+// reads the request from here, so the code that builds statements never passes
 // it along, and keeps it when it is rewritten.
 //
 // - No new statement starts once the signal has fired.
@@ -15,15 +15,26 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { connect as connectTcp } from 'node:net';
 
-const requestSignal = new AsyncLocalStorage<AbortSignal>();
-
-/** Runs `work` with `signal` as the signal of every statement it starts. */
-export function withStatementSignal<T>(signal: AbortSignal, work: () => T): T {
-  return requestSignal.run(signal, work);
+/** What the database module knows of the request whose statements it runs. */
+export interface StatementRequest {
+  /** Fires when the request ends: its statements stop. */
+  signal: AbortSignal;
+  /** A heavy document's statements take turns for a few connections (postgres-pool.ts). */
+  heavy: boolean;
 }
 
+const running = new AsyncLocalStorage<StatementRequest>();
+
+/** Runs `work` as `request`: every statement it starts stops with the request's signal. */
+export function asStatementRequest<T>(request: StatementRequest, work: () => T): T {
+  return running.run(request, work);
+}
+
+/** The request whose work is running, if any. */
+export const statementRequest = (): StatementRequest | undefined => running.getStore();
+
 /** The signal of the request whose work is running, if any. */
-export const statementSignal = (): AbortSignal | undefined => requestSignal.getStore();
+export const statementSignal = (): AbortSignal | undefined => running.getStore()?.signal;
 
 /** A statement was not run, or was cancelled, because its request ended. */
 export class StatementCancelled extends Error {

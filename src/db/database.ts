@@ -9,7 +9,7 @@ import { countStatements, type StatementListener } from './statement-counter.js'
 import { createSql, type RunStatement, type Sql } from './sql.js';
 import { throwIfRequestEnded } from './cancellation.js';
 import { createPool } from './postgres-pool.js';
-import { DEFAULT_DATABASE_TIMEOUTS } from '../config.js';
+import { DEFAULT_DATABASE_TIMEOUTS, DEFAULT_HEAVY_STATEMENTS } from '../config.js';
 import { withWholeScripts } from './whole-scripts.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -41,7 +41,7 @@ export interface PoolStats {
 export type DataAccess = Pick<Database, 'prisma' | 'sql'>;
 
 export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databasePoolSize'> &
-  Partial<Pick<Config, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs'>> & {
+  Partial<Pick<Config, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs' | 'databaseHeavyStatements'>> & {
     /** PostgreSQL's application_name for the pool's connections (pg_stat_activity), unless DATABASE_URL sets it. */
     applicationName?: string;
   };
@@ -64,6 +64,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
         connectTimeoutMs: config.databaseConnectTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs,
         statementTimeoutMs: config.databaseStatementTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs,
         applicationName: config.applicationName ?? APPLICATION_NAME,
+        heavyStatements: config.databaseHeavyStatements ?? DEFAULT_HEAVY_STATEMENTS,
       },
       planOnce,
     );

@@ -5,7 +5,7 @@
 // the database cannot be reached become DatabaseUnavailable, which the API
 // answers with SERVICE_UNAVAILABLE.
 import pg from 'pg';
-import { cancelBackend, StatementCancelled, statementSignal } from './cancellation.js';
+import { cancelBackend, StatementCancelled, statementRequest } from './cancellation.js';
 
 export interface PoolLimits {
   /** Connections per process (DATABASE_POOL_SIZE). */
@@ -14,6 +14,8 @@ export interface PoolLimits {
   connectTimeoutMs: number;
   /** PostgreSQL's statement_timeout on every connection (DATABASE_STATEMENT_TIMEOUT_MS). */
   statementTimeoutMs: number;
+  /** Statements of heavy documents running at once on this pool; the others wait (DATABASE_HEAVY_STATEMENTS). */
+  heavyStatements: number;
   /** What pg_stat_activity shows for these connections, unless DATABASE_URL or PGAPPNAME names one. */
   applicationName?: string;
 }
@@ -119,13 +121,63 @@ export function createPool(
     if (args.length) return connect(...args);
     return (connect() as Promise<pg.PoolClient>).catch((error) => Promise.reject(classify(error)));
   }) as typeof pool.connect;
+  const heavySlots = new Slots(limits.heavyStatements);
   pool.query = (async (config: pg.QueryConfig, ...rest: unknown[]) => {
     if (rest.length) throw new TypeError('pool.query takes one query config here');
-    const signal = statementSignal();
-    if (!signal) return query(config).catch((error) => Promise.reject(classify(error)));
-    return runCancellable(pool, signal, config);
+    const request = statementRequest();
+    if (!request) return query(config).catch((error) => Promise.reject(classify(error)));
+    if (!request.heavy || heavySlots.size <= 0) return runCancellable(pool, request.signal, config);
+    const done = await heavySlots.take(request.signal);
+    try {
+      return await runCancellable(pool, request.signal, config);
+    } finally {
+      done();
+    }
   }) as typeof pool.query;
   return pool;
+}
+
+/**
+ * At most `size` holders at once; the others wait in order, and one whose
+ * request ends leaves the line. Our own: p-limit and its kin take no
+ * AbortSignal for a task that has not started.
+ */
+class Slots {
+  private holders = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(readonly size: number) {}
+
+  /** Resolves with the release once it is this caller's turn; rejects if `signal` fires first. */
+  take(signal: AbortSignal): Promise<() => void> {
+    if (signal.aborted) return Promise.reject(new StatementCancelled(signal.reason));
+    if (this.holders < this.size) {
+      this.holders++;
+      return Promise.resolve(this.release());
+    }
+    return new Promise((resolve, reject) => {
+      const admit = () => {
+        signal.removeEventListener('abort', leave);
+        this.holders++;
+        resolve(this.release());
+      };
+      const leave = () => {
+        this.waiting.splice(this.waiting.indexOf(admit), 1);
+        reject(new StatementCancelled(signal.reason));
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      this.waiting.push(admit);
+    });
+  }
+
+  private release(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holders--;
+      this.waiting.shift()?.();
+    };
+  }
 }
 
 interface BackendClient extends pg.PoolClient {

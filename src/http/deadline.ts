@@ -9,7 +9,9 @@
 // module to read, and graphql-jit's executor ignores a signal altogether.
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { withStatementSignal } from '../db/cancellation.js';
+import { asStatementRequest } from '../db/cancellation.js';
+import { HEAVY_COST } from '../limits/admission.js';
+import { costOfExecution } from '../limits/document-limits.js';
 import { serviceUnavailable } from '../errors.js';
 
 class DeadlinePassed extends Error {
@@ -20,6 +22,7 @@ export function requestDeadline(timeoutMs: number): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const request = (args.contextValue as { request?: Request }).request;
+      const heavy = (costOfExecution(args) ?? 0) >= HEAVY_COST;
       setExecuteFn(async (executeArgs: ExecutionArgs) => {
         const controller = new AbortController();
         const { signal } = controller;
@@ -35,7 +38,9 @@ export function requestDeadline(timeoutMs: number): Plugin {
         stopped.catch(() => {});
         try {
           // Yoga's executor reads `signal` and stops between fields; the race answers even if it is inside one.
-          const execution = withStatementSignal(signal, () => executeFn({ ...executeArgs, signal } as ExecutionArgs));
+          const execution = asStatementRequest({ signal, heavy }, () =>
+            executeFn({ ...executeArgs, signal } as ExecutionArgs),
+          );
           return await Promise.race([execution, stopped]);
         } catch (error) {
           if (!signal.aborted) throw error;

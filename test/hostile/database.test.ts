@@ -173,9 +173,15 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
     }
   });
 
-  it('runs heavy documents one after another past QUERY_COST_IN_FLIGHT, while a light one goes at once', async () => {
-    const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', databasePoolSize: 4 });
-    const gateway = createGateway({ database, limits: { ...DEFAULT_LIMITS, maxCostInFlight: 1 } });
+  /** A gateway of its own on `url`, and a way to post to it as the owner. */
+  async function gatewayWith(options: Partial<Parameters<typeof createGateway>[0]>, databaseHeavyStatements?: number) {
+    const database = await openDatabase({
+      databaseUrl: url,
+      dataDir: 'unused',
+      databasePoolSize: 4,
+      databaseHeavyStatements,
+    });
+    const gateway = createGateway({ database, ...options });
     const post = async <TData, TVariables>(document: TadaDocumentNode<TData, TVariables>, variables?: TVariables) => {
       const response = await gateway.fetch('http://gateway.test/graphql', {
         method: 'POST',
@@ -184,11 +190,24 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
       });
       return (await response.json()) as GraphQLResponse<TData>;
     };
+    return { post, close: () => database.close() };
+  }
+
+  /** Holds organizations locked: the member list looks its organization up there; authentication and `me` do not. */
+  async function lockOrganizations() {
     const locker = new pg.Client({ connectionString: url });
     await locker.connect();
     await locker.query('BEGIN');
-    // organizations: the member list looks its organization up there; authentication and `me` do not.
     await locker.query('LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE');
+    return {
+      release: () => locker.query('ROLLBACK'),
+      end: () => locker.end(),
+    };
+  }
+
+  it('runs heavy documents one after another past QUERY_COST_IN_FLIGHT, while a light one goes at once', async () => {
+    const { post, close } = await gatewayWith({ limits: { ...DEFAULT_LIMITS, maxCostInFlight: 1 } });
+    const lock = await lockOrganizations();
     try {
       const first = post(HEAVY, { org: orgName });
       expect(await until(async () => (await waiting()) === 1)).toBe(true);
@@ -197,12 +216,53 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
       expect(await post(ME)).toEqual({ data: { me: { username: owner.username } } });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await waiting()).toBe(1);
-      await locker.query('ROLLBACK');
+      await lock.release();
       const answers = await Promise.all([first, second]);
       for (const answer of answers) expect(answer.errors).toBeUndefined();
     } finally {
-      await locker.end();
-      await database.close();
+      await lock.end();
+      await close();
+    }
+  });
+
+  it.each([
+    [1, 1],
+    [0, 3],
+  ])(
+    'with DATABASE_HEAVY_STATEMENTS=%i, admitted heavy documents run %i statement(s) at once, while a light one goes at once',
+    async (limit, atOnce) => {
+      const { post, close } = await gatewayWith({}, limit);
+      const lock = await lockOrganizations();
+      try {
+        const heavy = [post(HEAVY, { org: orgName }), post(HEAVY, { org: orgName }), post(HEAVY, { org: orgName })];
+        expect(await until(async () => (await waiting()) === atOnce)).toBe(true);
+        expect(await post(ME)).toEqual({ data: { me: { username: owner.username } } });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(await waiting()).toBe(atOnce);
+        await lock.release();
+        for (const answer of await Promise.all(heavy)) expect(answer.errors).toBeUndefined();
+      } finally {
+        await lock.end();
+        await close();
+      }
+    },
+  );
+
+  it('stops a heavy document waiting for its statement turn at REQUEST_TIMEOUT_MS, with SERVICE_UNAVAILABLE', async () => {
+    const { post, close } = await gatewayWith({ requestTimeoutMs: 1000 }, 1);
+    const lock = await lockOrganizations();
+    try {
+      const first = post(HEAVY, { org: orgName });
+      expect(await until(async () => (await waiting()) === 1)).toBe(true);
+      const second = await post(HEAVY, { org: orgName });
+      expect(second.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect((await first).errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      await lock.release();
+      // Both left the line and the lock: the next heavy read runs.
+      expect((await post(HEAVY, { org: orgName })).errors).toBeUndefined();
+    } finally {
+      await lock.end();
+      await close();
     }
   });
 });

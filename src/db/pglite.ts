@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { statementRequest, throwIfRequestEnded } from './cancellation.js';
 import { lockDataDir } from './data-dir.js';
 import { withWholeScripts } from './whole-scripts.js';
 
@@ -28,7 +29,7 @@ export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; clo
     if (!dataDir.startsWith('memory://') && !existsSync(join(dataDir, 'PG_VERSION')))
       await createApart(dataDir, startParams);
     const pglite = await PGlite.create({ dataDir, startParams });
-    yieldBeforeEachStatement(pglite);
+    lightStatementsFirst(pglite);
     return {
       pglite,
       close: async () => {
@@ -43,16 +44,39 @@ export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; clo
 }
 
 /**
- * PGlite runs each statement on the gateway's thread and answers with
- * promises alone, so a large document's statements, one after another, never
- * let the event loop take new requests or fire timers (docs/performance.md).
- * Each statement first yields to the event loop.
+ * PGlite runs each statement on the gateway's thread, one at a time, and
+ * answers with promises alone, so a large document's statements, one after
+ * another, never let the event loop take new requests or fire timers
+ * (docs/performance.md). So statements go to it one by one from a line of our
+ * own, each after a turn of the event loop; light documents' statements go
+ * before heavy ones' (cost of at least HEAVY_COST, src/db/cancellation.ts),
+ * so that a flood of heavy documents does not make a one-member read wait
+ * behind all their statements. A statement whose request ended while it
+ * waited does not run.
  */
-function yieldBeforeEachStatement(pglite: PGlite): void {
+function lightStatementsFirst(pglite: PGlite): void {
   const query = pglite.query.bind(pglite);
+  const waiting = { light: [] as Array<() => void>, heavy: [] as Array<() => void> };
+  let running = false;
+  const runNext = () => {
+    const next = waiting.light.shift() ?? waiting.heavy.shift();
+    running = next !== undefined;
+    next?.();
+  };
   pglite.query = (async (...args: Parameters<typeof query>) => {
-    await new Promise((resolve) => setImmediate(resolve));
-    return query(...args);
+    await new Promise<void>((resolve) => {
+      waiting[statementRequest()?.heavy ? 'heavy' : 'light'].push(resolve);
+      if (!running) {
+        running = true;
+        setImmediate(runNext);
+      }
+    });
+    try {
+      throwIfRequestEnded();
+      return await query(...args);
+    } finally {
+      setImmediate(runNext);
+    }
   }) as typeof pglite.query;
 }
 

@@ -12,9 +12,12 @@
 //   it runs on the heavy-query lane);
 // - under-lane: the heaviest made of pages of every organization's members
 //   that stays under the lane's line, so it runs on the serving thread and
-//   its statements share the serving pool with the bystander's.
+//   its statements share the serving pool with the bystander's;
+// - light: the heaviest made of pages of 100 members that stays light (under
+//   HEAVY_COST), so that neither admission nor the heavy-statement line holds
+//   it back.
 //
-//   npm run bench:hostile [-- --db postgres|pglite|all] [--attack heaviest|under-lane|all] [--seconds 15] [--aliases N]
+//   npm run bench:hostile [-- --db postgres|pglite|all] [--attack heaviest|under-lane|light|all] [--seconds 15] [--aliases N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +28,7 @@ import { getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { LANE_COST } from '../../src/execution/heavy-lane.js';
+import { HEAVY_COST } from '../../src/limits/admission.js';
 import { costEstimator } from '../../src/limits/cost.js';
 import { schema } from '../../src/schema/index.js';
 import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
@@ -82,6 +86,12 @@ const ATTACKS: Record<string, (dataset: Dataset) => Attack> = {
     const field = `organizations { id name members(first: 50) { edges { node { ${MEMBER} } } } }`;
     const { query, cost, aliases } = aliased(field, LANE_COST - 1);
     return { query, cost, description: `${aliases} aliases of every organization's first 50 members` };
+  },
+  /** Pages of the largest organization's members, every field, as many as stay light (under HEAVY_COST). */
+  light: (dataset) => {
+    const field = `paginatedOrganizationMembers(organization: "${dataset.largestOrganization}", limit: 100) { members { ${MEMBER} } }`;
+    const { query, cost, aliases } = aliased(field, HEAVY_COST - 1);
+    return { query, cost, description: `${aliases} aliases of a page of 100 members` };
   },
 };
 

@@ -136,8 +136,9 @@ export type Config = {
   /** PostgreSQL's statement_timeout on every connection. */
   databaseStatementTimeoutMs: number;
   /**
-   * Statements of heavy documents (cost of at least HEAVY_COST) running at once on each pool; the others wait
-   * their turn, and light documents' statements never do (0: no limit). src/db/postgres-pool.ts.
+   * Statements of heavy documents (cost of at least HEAVY_COST) running at once on each pool while light ones
+   * run too; the others wait their turn, and light documents' statements never do (0: no limit).
+   * src/db/postgres-pool.ts.
    */
   databaseHeavyStatements: number;
   /** How long a request may run; past it, its execution and statements stop (SERVICE_UNAVAILABLE). */

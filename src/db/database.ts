@@ -44,6 +44,8 @@ export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseP
   Partial<Pick<Config, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs' | 'databaseHeavyStatements'>> & {
     /** PostgreSQL's application_name for the pool's connections (pg_stat_activity), unless DATABASE_URL sets it. */
     applicationName?: string;
+    /** Heavy statements at once while no light one runs (postgres-pool.ts); all but two connections by default. */
+    heavyStatementsAlone?: number;
   };
 
 /** The serving thread's connections in pg_stat_activity; the heavy-query lane's say so after it. */
@@ -65,6 +67,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
         statementTimeoutMs: config.databaseStatementTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs,
         applicationName: config.applicationName ?? APPLICATION_NAME,
         heavyStatements: config.databaseHeavyStatements ?? DEFAULT_HEAVY_STATEMENTS,
+        heavyStatementsAlone: config.heavyStatementsAlone,
       },
       planOnce,
     );

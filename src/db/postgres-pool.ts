@@ -14,8 +14,13 @@ export interface PoolLimits {
   connectTimeoutMs: number;
   /** PostgreSQL's statement_timeout on every connection (DATABASE_STATEMENT_TIMEOUT_MS). */
   statementTimeoutMs: number;
-  /** Statements of heavy documents running at once on this pool; the others wait (DATABASE_HEAVY_STATEMENTS). */
+  /**
+   * Statements of heavy documents running at once on this pool while light documents' statements run too (in
+   * the last LIGHT_ACTIVE_MS); the others wait (DATABASE_HEAVY_STATEMENTS; 0: no limit).
+   */
   heavyStatements: number;
+  /** The same while no light statement has run for LIGHT_ACTIVE_MS (default: all but two connections). */
+  heavyStatementsAlone?: number;
   /** What pg_stat_activity shows for these connections, unless DATABASE_URL or PGAPPNAME names one. */
   applicationName?: string;
 }
@@ -32,6 +37,13 @@ const READ_TIMEOUT_MARGIN_MS = 5000;
  * server vanished is found dead rather than kept in the pool.
  */
 const KEEPALIVE_DELAY_MS = 10_000;
+
+/**
+ * Heavy statements are held to DATABASE_HEAVY_STATEMENTS while light ones
+ * have run this recently; with no light traffic they may take more of the
+ * pool, so that reports run at full speed when they hold nobody up.
+ */
+const LIGHT_ACTIVE_MS = 1000;
 
 /**
  * A transaction left open and idle holds its locks until this ends it; ours
@@ -121,12 +133,15 @@ export function createPool(
     if (args.length) return connect(...args);
     return (connect() as Promise<pg.PoolClient>).catch((error) => Promise.reject(classify(error)));
   }) as typeof pool.connect;
-  const heavySlots = new Slots(limits.heavyStatements);
+  let lightAt = Number.NEGATIVE_INFINITY;
+  const alone = Math.max(limits.heavyStatements, limits.heavyStatementsAlone ?? limits.size - 2);
+  const heavySlots = new Slots(() => (Date.now() - lightAt < LIGHT_ACTIVE_MS ? limits.heavyStatements : alone));
   pool.query = (async (config: pg.QueryConfig, ...rest: unknown[]) => {
     if (rest.length) throw new TypeError('pool.query takes one query config here');
     const request = statementRequest();
     if (!request) return query(config).catch((error) => Promise.reject(classify(error)));
-    if (!request.heavy || heavySlots.size <= 0) return runCancellable(pool, request.signal, config);
+    if (!request.heavy) lightAt = Date.now();
+    if (!request.heavy || limits.heavyStatements <= 0) return runCancellable(pool, request.signal, config);
     const done = await heavySlots.take(request.signal);
     try {
       return await runCancellable(pool, request.signal, config);
@@ -145,12 +160,12 @@ export function createPool(
 class Slots {
   private holders = 0;
   private readonly waiting: Array<() => void> = [];
-  constructor(readonly size: number) {}
+  constructor(readonly size: () => number) {}
 
   /** Resolves with the release once it is this caller's turn; rejects if `signal` fires first. */
   take(signal: AbortSignal): Promise<() => void> {
     if (signal.aborted) return Promise.reject(new StatementCancelled(signal.reason));
-    if (this.holders < this.size) {
+    if (this.holders < this.size()) {
       this.holders++;
       return Promise.resolve(this.release());
     }
@@ -175,7 +190,7 @@ class Slots {
       if (released) return;
       released = true;
       this.holders--;
-      this.waiting.shift()?.();
+      while (this.waiting.length > 0 && this.holders < this.size()) this.waiting.shift()!();
     };
   }
 }

@@ -44,6 +44,8 @@ const database = await openDatabase({
   ...config,
   databasePoolSize: lanePoolSize(config.databasePoolSize),
   applicationName: LANE_APPLICATION_NAME,
+  // The lane's pool runs heavy statements only, so never sees the light ones it should make room for.
+  heavyStatementsAlone: config.databaseHeavyStatements,
 });
 const { yoga, stopTracing } = await gatewayFromConfig(config, {
   database,

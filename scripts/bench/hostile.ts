@@ -5,8 +5,8 @@
 // attack document; it prints the bystander's p50/p99 both times, the ratio of
 // the loaded p99 to the quiet one (target: at most 3), and the gateway's peak
 // resident memory (target: under 300 MB), on PostgreSQL and on the embedded
-// PGlite, with the benchmark's dataset. The attacks are of two kinds, as the
-// gateway treats them differently (docs/security.md):
+// PGlite, with the benchmark's dataset. There are three attacks, one for each
+// way the gateway treats a document by its cost (docs/security.md):
 //
 // - heaviest: the heaviest document QUERY_MAX_COST lets through (on PostgreSQL
 //   it runs on the heavy-query lane);

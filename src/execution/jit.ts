@@ -10,8 +10,7 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import type { DocumentNode } from 'graphql';
 import type { Plugin as EnvelopPlugin } from '@envelop/core';
 import type { Logger } from 'pino';
-import { HEAVY_COST } from '../limits/admission.js';
-import { costOfExecution } from '../limits/document-limits.js';
+import { isHeavyExecution } from '../limits/admission.js';
 
 /** Executions of a document after which it is compiled, whatever its cost. */
 const RUNS_BEFORE_COMPILING = 1;
@@ -19,7 +18,7 @@ const RUNS_BEFORE_COMPILING = 1;
 export function compileRepeatedOrHeavyDocuments(logger?: Logger): EnvelopPlugin {
   const runs = new WeakMap<DocumentNode, number>();
   const worthCompiling = (args: { document: DocumentNode }) => {
-    if ((costOfExecution(args) ?? 0) >= HEAVY_COST) return true;
+    if (isHeavyExecution(args)) return true;
     const before = runs.get(args.document) ?? 0;
     if (before >= RUNS_BEFORE_COMPILING) return true;
     runs.set(args.document, before + 1);

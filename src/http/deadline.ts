@@ -10,8 +10,7 @@
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { asStatementRequest } from '../db/cancellation.js';
-import { HEAVY_COST } from '../limits/admission.js';
-import { costOfExecution } from '../limits/document-limits.js';
+import { isHeavyExecution } from '../limits/admission.js';
 import { serviceUnavailable } from '../errors.js';
 
 class DeadlinePassed extends Error {
@@ -22,7 +21,7 @@ export function requestDeadline(timeoutMs: number): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const request = (args.contextValue as { request?: Request }).request;
-      const heavy = (costOfExecution(args) ?? 0) >= HEAVY_COST;
+      const heavy = isHeavyExecution(args);
       setExecuteFn(async (executeArgs: ExecutionArgs) => {
         const controller = new AbortController();
         const { signal } = controller;

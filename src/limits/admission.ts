@@ -37,6 +37,9 @@ interface Waiting {
 /** From this cost a document is heavy: a few pages of members (a one-member read costs about 10). */
 export const HEAVY_COST = 10_000;
 
+/** Whether an execution's document is heavy (its cost, priced by document-limits.ts, is at least HEAVY_COST). */
+export const isHeavyExecution = (args: object): boolean => (costOfExecution(args) ?? 0) >= HEAVY_COST;
+
 export function admitByCost(capacity: number): Plugin {
   let inFlight = 0;
   const queue: Waiting[] = [];

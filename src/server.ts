@@ -88,7 +88,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     const bootstrapped = await prepareDatabase(database, config, logger);
     const auditLogs = await auditLogMode(database, config, logger);
     // PGlite runs every statement on the serving thread: a second thread could not reach it.
-    if (config.databaseUrl && config.heavyQueryThread) heavyLane = new HeavyLane(config, auditLogs, logger);
+    if (config.databaseUrl && config.heavyQueryThread)
+      heavyLane = new HeavyLane(config, auditLogs, logger, database.smallTraffic);
     // The lane's thread loads and builds its gateway while this one builds its own; both before listening.
     const laneStarted = heavyLane?.start();
     laneStarted?.catch(() => {});

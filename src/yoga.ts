@@ -29,6 +29,7 @@ import { streamHeavyAnswers } from './http/streamed-answers.js';
 import { codeRequestParseErrors } from './http/request-errors.js';
 import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
 import { admitByCost } from './limits/admission.js';
+import { SmallTraffic } from './limits/small-traffic.js';
 import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
 import { compileRepeatedOrHeavyDocuments } from './execution/jit.js';
 import { type HeavyLane, heavyQueryLane } from './execution/heavy-lane.js';
@@ -37,7 +38,7 @@ import { readTrustedDocuments } from './http/trusted-documents.js';
 
 export interface GatewayOptions {
   /** Also its statements (for SQL spans) and pool (for metrics), where it has them. */
-  database: DataAccess & Partial<Pick<Database, 'onStatement' | 'poolStats'>>;
+  database: DataAccess & Partial<Pick<Database, 'onStatement' | 'poolStats' | 'smallTraffic'>>;
   /** Where errors go, and with `accessLog` a line per request. */
   logger?: Logger;
   /** One JSON line per request on `logger` (ACCESS_LOG). */
@@ -73,6 +74,11 @@ export interface GatewayOptions {
   graphiql?: GraphiQLSettings | false;
   /** Where heavy queries run (HEAVY_QUERY_THREAD, PostgreSQL only): src/execution/heavy-lane.ts. */
   heavyLane?: HeavyLane;
+  /**
+   * The heavy-query lane's own gateway, which serves larger documents only: they all run at once rather than
+   * give way to small ones (src/limits/admission.ts).
+   */
+  servesOnlyLarger?: boolean;
   /** Plugins after ours (the heavy-query lane's thread reports its error codes with one). */
   plugins?: Plugin[];
 }
@@ -104,6 +110,7 @@ export function createGateway({
   corsOrigins = [],
   graphiql = { persistHeaders: false },
   heavyLane,
+  servesOnlyLarger = false,
   plugins = [],
 }: GatewayOptions): Gateway {
   if (tracing && database.onStatement) database.onStatement(tracing.onStatement);
@@ -146,7 +153,11 @@ export function createGateway({
       // After jit, whose executor replaces the one before it: tracing wraps jit's, to run it in the operation's span.
       ...(tracing?.plugins ?? []),
       // After the executors above, so that it wraps whichever runs.
-      admitByCost(limits.maxCostInFlight),
+      admitByCost({
+        capacity: limits.maxCostInFlight,
+        smallTraffic: database.smallTraffic ?? new SmallTraffic(),
+        largerGiveWay: !servesOnlyLarger,
+      }),
       // After admission, so that the deadline counts the wait for a turn too.
       requestDeadline(requestTimeoutMs),
       codeRequestErrors(),
@@ -195,7 +206,10 @@ export function createGateway({
 /** What a gateway needs besides its configuration. */
 export type GatewayParts = Pick<GatewayOptions, 'database' | 'logger' | 'auditLogs' | 'heavyLane'> &
   Partial<
-    Pick<GatewayOptions, 'sessionCacheMs' | 'responseCacheMs' | 'metrics' | 'graphiql' | 'accessLog' | 'plugins'>
+    Pick<
+      GatewayOptions,
+      'sessionCacheMs' | 'responseCacheMs' | 'metrics' | 'graphiql' | 'accessLog' | 'servesOnlyLarger' | 'plugins'
+    >
   >;
 
 /**

@@ -10,14 +10,14 @@
 //
 // - heaviest: the heaviest document QUERY_MAX_COST lets through (on PostgreSQL
 //   it runs on the heavy-query lane);
-// - under-lane: the heaviest made of pages of every organization's members
-//   that stays under the lane's line, so it runs on the serving thread and
-//   its statements share the serving pool with the bystander's;
+// - wide: the heaviest made of pages of every organization's members whose
+//   answer is still written at once rather than streamed (under
+//   STREAMED_COST);
 // - light: the heaviest made of pages of 100 members that stays light (under
-//   HEAVY_COST), so that neither admission nor the heavy-statement line holds
-//   it back.
+//   HEAVY_COST): neither QUERY_COST_IN_FLIGHT nor the heavy-statement line
+//   holds it back, only its giving way to small documents.
 //
-//   npm run bench:hostile [-- --db postgres|pglite|all] [--attack heaviest|under-lane|light|all] [--seconds 15] [--aliases N]
+//   npm run bench:hostile [-- --db postgres|pglite|all] [--attack heaviest|wide|light|all] [--seconds 15] [--aliases N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import { parse } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
-import { LANE_COST } from '../../src/execution/heavy-lane.js';
+import { STREAMED_COST } from '../../src/http/streamed-answers.js';
 import { HEAVY_COST } from '../../src/limits/admission.js';
 import { costEstimator } from '../../src/limits/cost.js';
 import { schema } from '../../src/schema/index.js';
@@ -81,10 +81,10 @@ const ATTACKS: Record<string, (dataset: Dataset) => Attack> = {
     const { query, cost, aliases } = aliased(field, DEFAULT_LIMITS.maxCost);
     return { query, cost, description: `${aliases} aliases of the largest organization's whole member list` };
   },
-  /** Every organization's first 50 members with every field, as often as stays under the lane's line. */
-  'under-lane': () => {
+  /** Every organization's first 50 members with every field, as often as stays under STREAMED_COST. */
+  wide: () => {
     const field = `organizations { id name members(first: 50) { edges { node { ${MEMBER} } } } }`;
-    const { query, cost, aliases } = aliased(field, LANE_COST - 1);
+    const { query, cost, aliases } = aliased(field, STREAMED_COST - 1);
     return { query, cost, description: `${aliases} aliases of every organization's first 50 members` };
   },
   /** Pages of the largest organization's members, every field, as many as stay light (under HEAVY_COST). */

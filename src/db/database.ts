@@ -8,6 +8,7 @@ import { allMigrationsApplied, applyMigrations } from './migrate.js';
 import { countStatements, type StatementListener } from './statement-counter.js';
 import { createSql, type RunStatement, type Sql } from './sql.js';
 import { throwIfRequestEnded } from './cancellation.js';
+import { SmallTraffic } from '../limits/small-traffic.js';
 import { createPool } from './postgres-pool.js';
 import { DEFAULT_DATABASE_TIMEOUTS, DEFAULT_HEAVY_STATEMENTS } from '../config.js';
 import { withWholeScripts } from './whole-scripts.js';
@@ -23,6 +24,11 @@ export interface Database {
   onStatement(listener: StatementListener): () => void;
   /** PostgreSQL's connection pool as it is now; undefined for the embedded database, which has none. */
   poolStats(): PoolStats | undefined;
+  /**
+   * When a small document last started, for the threads that make larger ones give way
+   * (src/limits/small-traffic.ts); PostgreSQL's pool holds heavy statements back by it.
+   */
+  smallTraffic: SmallTraffic;
   /** Runs the migrations not yet applied; returns their names. */
   migrate(migrationsDir?: string): Promise<string[]>;
   close(): Promise<void>;
@@ -44,8 +50,8 @@ export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseP
   Partial<Pick<Config, 'databaseConnectTimeoutMs' | 'databaseStatementTimeoutMs' | 'databaseHeavyStatements'>> & {
     /** PostgreSQL's application_name for the pool's connections (pg_stat_activity), unless DATABASE_URL sets it. */
     applicationName?: string;
-    /** Heavy statements at once while no light one runs (postgres-pool.ts); all but two connections by default. */
-    heavyStatementsAlone?: number;
+    /** When a small document last started, if shared with another thread (src/limits/small-traffic.ts). */
+    smallTraffic?: SmallTraffic;
   };
 
 /** The serving thread's connections in pg_stat_activity; the heavy-query lane's say so after it. */
@@ -57,6 +63,7 @@ export const APPLICATION_NAME = 'coder-members-gateway';
  * Prisma schema through a driver adapter.
  */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  const smallTraffic = config.smallTraffic ?? new SmallTraffic();
   if (config.databaseUrl) {
     const url = config.databaseUrl;
     const pool = createPool(
@@ -67,7 +74,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
         statementTimeoutMs: config.databaseStatementTimeoutMs ?? DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs,
         applicationName: config.applicationName ?? APPLICATION_NAME,
         heavyStatements: config.databaseHeavyStatements ?? DEFAULT_HEAVY_STATEMENTS,
-        heavyStatementsAlone: config.heavyStatementsAlone,
+        smallTraffic,
       },
       planOnce,
     );
@@ -78,6 +85,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       (await pool.query({ name: preparedStatementName({ sql: text }), text, values })).rows;
     return wrap(
       'postgres',
+      smallTraffic,
       adapter,
       run,
       () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -107,6 +115,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const run: RunStatement = async (text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows;
   return wrap(
     'pglite',
+    smallTraffic,
     adapter,
     run,
     () => undefined,
@@ -145,6 +154,7 @@ function preparedStatementName({ sql }: { sql: string }): string {
 
 function wrap(
   kind: DatabaseKind,
+  smallTraffic: SmallTraffic,
   adapter: SqlMigrationAwareDriverAdapterFactory,
   run: RunStatement,
   poolStats: () => PoolStats | undefined,
@@ -170,6 +180,7 @@ function wrap(
   const prisma = new PrismaClient({ adapter: countStatements(adapter, report) });
   return {
     kind,
+    smallTraffic,
     prisma,
     sql: createSql(run, report),
     poolStats,

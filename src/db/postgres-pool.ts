@@ -6,6 +6,8 @@
 // answers with SERVICE_UNAVAILABLE.
 import pg from 'pg';
 import { cancelBackend, StatementCancelled, statementRequest } from './cancellation.js';
+import { Slots } from '../limits/slots.js';
+import type { SmallTraffic } from '../limits/small-traffic.js';
 
 export interface PoolLimits {
   /** Connections per process (DATABASE_POOL_SIZE). */
@@ -15,12 +17,13 @@ export interface PoolLimits {
   /** PostgreSQL's statement_timeout on every connection (DATABASE_STATEMENT_TIMEOUT_MS). */
   statementTimeoutMs: number;
   /**
-   * Statements of heavy documents running at once on this pool while light documents' statements run too (in
-   * the last LIGHT_ACTIVE_MS); the others wait (DATABASE_HEAVY_STATEMENTS; 0: no limit).
+   * Statements of heavy documents running at once on this pool while small documents are being served
+   * (src/limits/small-traffic.ts); the others wait (DATABASE_HEAVY_STATEMENTS; 0: no limit). With no small
+   * traffic, all but two connections.
    */
   heavyStatements: number;
-  /** The same while no light statement has run for LIGHT_ACTIVE_MS (default: all but two connections). */
-  heavyStatementsAlone?: number;
+  /** When a small document last started (the serving thread's clock, shared with the heavy-query lane). */
+  smallTraffic: SmallTraffic;
   /** What pg_stat_activity shows for these connections, unless DATABASE_URL or PGAPPNAME names one. */
   applicationName?: string;
 }
@@ -37,13 +40,6 @@ const READ_TIMEOUT_MARGIN_MS = 5000;
  * server vanished is found dead rather than kept in the pool.
  */
 const KEEPALIVE_DELAY_MS = 10_000;
-
-/**
- * Heavy statements are held to DATABASE_HEAVY_STATEMENTS while light ones
- * have run this recently; with no light traffic they may take more of the
- * pool, so that reports run at full speed when they hold nobody up.
- */
-const LIGHT_ACTIVE_MS = 1000;
 
 /**
  * A transaction left open and idle holds its locks until this ends it; ours
@@ -133,16 +129,18 @@ export function createPool(
     if (args.length) return connect(...args);
     return (connect() as Promise<pg.PoolClient>).catch((error) => Promise.reject(classify(error)));
   }) as typeof pool.connect;
-  let lightAt = Number.NEGATIVE_INFINITY;
-  const alone = Math.max(limits.heavyStatements, limits.heavyStatementsAlone ?? limits.size - 2);
-  const heavySlots = new Slots(() => (Date.now() - lightAt < LIGHT_ACTIVE_MS ? limits.heavyStatements : alone));
+  // With no small traffic, heavy statements may take all but two connections:
+  // reports run at full speed when they hold nobody up.
+  const alone = Math.max(limits.heavyStatements, limits.size - 2);
+  const heavySlots = new Slots(() => (limits.smallTraffic.recent ? limits.heavyStatements : alone));
   pool.query = (async (config: pg.QueryConfig, ...rest: unknown[]) => {
     if (rest.length) throw new TypeError('pool.query takes one query config here');
     const request = statementRequest();
     if (!request) return query(config).catch((error) => Promise.reject(classify(error)));
-    if (!request.heavy) lightAt = Date.now();
     if (!request.heavy || limits.heavyStatements <= 0) return runCancellable(pool, request.signal, config);
-    const done = await heavySlots.take(request.signal);
+    const done = await heavySlots.take(request.signal).catch((reason) => {
+      throw new StatementCancelled(reason);
+    });
     try {
       return await runCancellable(pool, request.signal, config);
     } finally {
@@ -150,49 +148,6 @@ export function createPool(
     }
   }) as typeof pool.query;
   return pool;
-}
-
-/**
- * At most `size` holders at once; the others wait in order, and one whose
- * request ends leaves the line. Our own: p-limit and its kin take no
- * AbortSignal for a task that has not started.
- */
-class Slots {
-  private holders = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(readonly size: () => number) {}
-
-  /** Resolves with the release once it is this caller's turn; rejects if `signal` fires first. */
-  take(signal: AbortSignal): Promise<() => void> {
-    if (signal.aborted) return Promise.reject(new StatementCancelled(signal.reason));
-    if (this.holders < this.size()) {
-      this.holders++;
-      return Promise.resolve(this.release());
-    }
-    return new Promise((resolve, reject) => {
-      const admit = () => {
-        signal.removeEventListener('abort', leave);
-        this.holders++;
-        resolve(this.release());
-      };
-      const leave = () => {
-        this.waiting.splice(this.waiting.indexOf(admit), 1);
-        reject(new StatementCancelled(signal.reason));
-      };
-      signal.addEventListener('abort', leave, { once: true });
-      this.waiting.push(admit);
-    });
-  }
-
-  private release(): () => void {
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.holders--;
-      while (this.waiting.length > 0 && this.holders < this.size()) this.waiting.shift()!();
-    };
-  }
 }
 
 interface BackendClient extends pg.PoolClient {

@@ -5,11 +5,13 @@
 // thread, with its own heap, its own pool and a lower CPU priority, those
 // pauses hold only the heavy queries; the serving thread keeps reading,
 // checking and answering the others (docs/performance.md, `npm run
-// bench:hostile`).
+// bench:hostile`). While small documents are being served, lighter queries
+// from SMALL_COST go there too, so that a one-member read does not wait behind
+// the stretches in which their answers are built (src/limits/small-traffic.ts).
 //
 // The serving thread still parses, validates and prices every document (CSRF,
-// body and document limits, cost): only a query the limits accepted and whose
-// cost is at least LANE_COST goes to the lane, as a JSON POST of the same
+// body and document limits, cost): only a query the limits accepted goes to
+// the lane, as a JSON POST of the same
 // parameters and headers, with the client's address. The lane's thread runs the
 // same gateway (src/execution/heavy-thread.ts), so authentication, admission by
 // cost, the deadline, streaming and compression happen there, as they would
@@ -26,8 +28,10 @@ import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { APPLICATION_NAME } from '../db/database.js';
+import type { SmallTraffic } from '../limits/small-traffic.js';
 import type { AuditLogMode } from '../context.js';
 import type { Logger } from '../logger.js';
+import { SMALL_COST } from '../limits/admission.js';
 import { costOfExecution } from '../limits/document-limits.js';
 import { REQUEST_ID_HEADER, requestIdOf } from '../observability/request-id.js';
 import { SEMI_SPACE_MB, youngGenerationMb } from '../runtime.js';
@@ -36,6 +40,8 @@ import { SEMI_SPACE_MB, youngGenerationMb } from '../runtime.js';
 export interface LaneThreadData {
   config: Config;
   auditLogs: AuditLogMode;
+  /** The serving thread's small-traffic clock (src/limits/small-traffic.ts). */
+  smallTraffic: SharedArrayBuffer;
 }
 
 /** A request handed to the lane's thread. */
@@ -63,9 +69,11 @@ export type FromLane =
 export const lanePoolSize = (databasePoolSize: number): number => Math.max(2, Math.floor(databasePoolSize / 2));
 
 /**
- * Queries of at least this cost (src/limits/cost.ts) go to the lane: a whole list of a few thousand members.
- * Lighter ones, such as 20 organizations × 50 members (about 41,000), stay: handing them over made them 15 to
- * 25% slower, and their answers are small enough not to hold the serving thread (docs/performance.md).
+ * Queries of at least this cost (src/limits/cost.ts) always go to the lane: a whole list of a few thousand members,
+ * whose answers allocate tens of MB. Lighter ones, from SMALL_COST (a page of about 20 members), go there only
+ * while small documents are being served (src/limits/small-traffic.ts), so that building their answers does not
+ * hold the serving thread that small reads need; with no small traffic they run here, where they are 15 to 45%
+ * faster (docs/performance.md).
  */
 export const LANE_COST = 100_000;
 
@@ -102,6 +110,7 @@ export class HeavyLane {
   readonly #config: Config;
   readonly #auditLogs: AuditLogMode;
   readonly #logger: Logger;
+  readonly #smallTraffic: SmallTraffic;
   readonly #entry: URL;
   #thread: Worker | undefined;
   #ready = false;
@@ -113,18 +122,24 @@ export class HeavyLane {
     config: Config,
     auditLogs: AuditLogMode,
     logger: Logger,
+    smallTraffic: SmallTraffic,
     entry = new URL('./heavy-thread.js', import.meta.url),
   ) {
     this.#config = config;
     this.#auditLogs = auditLogs;
     this.#logger = logger;
+    this.#smallTraffic = smallTraffic;
     this.#entry = entry;
   }
 
   /** Starts the lane's thread; resolves once it serves, rejects if it cannot start. */
   start(): Promise<void> {
     const thread = new Worker(this.#entry, {
-      workerData: { config: this.#config, auditLogs: this.#auditLogs } satisfies LaneThreadData,
+      workerData: {
+        config: this.#config,
+        auditLogs: this.#auditLogs,
+        smallTraffic: this.#smallTraffic.buffer,
+      } satisfies LaneThreadData,
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(SEMI_SPACE_MB.heavyLane) },
     });
     this.#thread = thread;
@@ -152,6 +167,11 @@ export class HeavyLane {
         }
       });
     });
+  }
+
+  /** Whether the serving thread is serving small documents (src/limits/small-traffic.ts). */
+  get smallTrafficRecent(): boolean {
+    return this.#smallTraffic.recent;
   }
 
   /** Whether a heavy query can be handed over now. */
@@ -274,7 +294,8 @@ export function heavyQueryLane(lane: HeavyLane): { answer: Plugin; send: Plugin 
   return {
     send: {
       onExecute({ args, setResultAndStopExecution }) {
-        if ((costOfExecution(args) ?? 0) < LANE_COST || !lane.ready) return;
+        const cost = costOfExecution(args) ?? 0;
+        if (cost < SMALL_COST || (cost < LANE_COST && !lane.smallTrafficRecent) || !lane.ready) return;
         if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
         const context = args.contextValue as YogaInitialContext & { req?: { socket?: { remoteAddress?: string } } };
         if (!context.request) return;

@@ -7,6 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/database.js';
+import { SmallTraffic } from '../limits/small-traffic.js';
 import type { Plugin } from 'graphql-yoga';
 import { createProcessLogger } from '../logger.js';
 import { errorCodesOf } from '../observability/access-log.js';
@@ -22,8 +23,9 @@ import {
 } from './heavy-lane.js';
 
 const port = parentPort;
-const { config, auditLogs } = (workerData ?? {}) as Partial<LaneThreadData>;
-if (!port || !config || !auditLogs) throw new Error('heavy-thread.js runs only as the heavy-query lane of a gateway');
+const { config, auditLogs, smallTraffic } = (workerData ?? {}) as Partial<LaneThreadData>;
+if (!port || !config || !auditLogs || !smallTraffic)
+  throw new Error('heavy-thread.js runs only as the heavy-query lane of a gateway');
 
 const post = (message: FromLane) => port.postMessage(message);
 
@@ -44,8 +46,8 @@ const database = await openDatabase({
   ...config,
   databasePoolSize: lanePoolSize(config.databasePoolSize),
   applicationName: LANE_APPLICATION_NAME,
-  // The lane's pool runs heavy statements only, so never sees the light ones it should make room for.
-  heavyStatementsAlone: config.databaseHeavyStatements,
+  // The lane serves no small documents: the serving thread's clock says when they are being served.
+  smallTraffic: new SmallTraffic(smallTraffic),
 });
 const { yoga, stopTracing } = await gatewayFromConfig(config, {
   database,
@@ -57,6 +59,7 @@ const { yoga, stopTracing } = await gatewayFromConfig(config, {
   accessLog: false,
   metrics: false,
   graphiql: false,
+  servesOnlyLarger: true,
   plugins: [reportErrorCodes()],
 });
 

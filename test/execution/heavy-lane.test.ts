@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { LANE_APPLICATION_NAME, LANE_COST } from '../../src/execution/heavy-lane.js';
 import { DEFAULT_LIMITS } from '../../src/config.js';
+import { SMALL_COST } from '../../src/limits/admission.js';
 import { costEstimator } from '../../src/limits/cost.js';
+import { SMALL_TRAFFIC_MS } from '../../src/limits/small-traffic.js';
 import { schema } from '../../src/schema/index.js';
 import { addMember, createUser } from '../../src/operator/operator.js';
 import { startCommand } from '../../scripts/start-command.js';
@@ -144,24 +146,30 @@ describe.runIf(SERVER_URL)('the heavy-query lane on PostgreSQL', () => {
     if (databaseUrl) await dropServerDatabase(databaseUrl);
   });
 
-  it('sends the heaviest queries to its own thread and connections, and never a lighter one', async () => {
-    expect(costOf(LIGHT)).toBeLessThan(LANE_COST);
-    expect(costOf(PAGES)).toBeGreaterThanOrEqual(10_000);
+  it('sends the heaviest queries to its own thread and connections, lighter ones only while small ones are served, and never a small one', async () => {
+    expect(costOf(LIGHT)).toBeLessThan(SMALL_COST);
+    expect(costOf(PAGES)).toBeGreaterThanOrEqual(SMALL_COST);
     expect(costOf(PAGES)).toBeLessThan(LANE_COST);
     expect(costOf(HEAVY)).toBeGreaterThanOrEqual(LANE_COST);
     const auth = { 'coder-session-token': token };
+    // No small document for longer than the clock looks back: the pages run on the serving thread.
+    await new Promise((resolve) => setTimeout(resolve, SMALL_TRAFFIC_MS + 100));
+    const alone = await answerOf(await post(withLane.url, PAGES, {}, auth));
+    expect(alone.body).toMatchObject({ data: { organizations: [{ members: { edges: expect.any(Array) } }] } });
     const light = await answerOf(await post(withLane.url, LIGHT, {}, auth));
     expect(light.body).toEqual({ data: { me: { username: 'admin' }, organization: { name: 'coder' } } });
-    const pages = await answerOf(await post(withLane.url, PAGES, {}, auth));
-    expect(pages.body).toMatchObject({ data: { organizations: [{ members: { edges: expect.any(Array) } }] } });
     expect(await laneConnections(databaseUrl)).toBe(0);
+
+    // Right after a small read, the same pages give way: they run on the lane.
+    const pages = await answerOf(await post(withLane.url, PAGES, {}, auth));
+    expect(pages.body).toEqual(alone.body);
+    expect(await laneConnections(databaseUrl)).toBeGreaterThan(0);
 
     const heavy = await answerOf(await post(withLane.url, HEAVY, { organization: 'default' }, auth));
     expect(heavy.status).toBe(200);
     const members = (heavy.body as { data: { organizationMembers: { username: string }[] } }).data.organizationMembers;
     expect(members.map((member) => member.username)).toContain('admin');
     expect(members).toHaveLength(21);
-    expect(await laneConnections(databaseUrl)).toBeGreaterThan(0);
   });
 
   it('answers as the serving thread would: data, errors and their codes, status and media type', async () => {

@@ -10,9 +10,10 @@
 //   to finish; one always runs when no other heavy one does. This bounds the
 //   memory that concurrent large answers take.
 // Every wait counts against REQUEST_TIMEOUT_MS, and a client that leaves
-// leaves its line. A larger document holds its place until its answer is
-// written: when the answer is streamed (src/http/streamed-answers.ts), until
-// the stream ends.
+// leaves its line. A larger document leaves the larger ones' line when its
+// execution ends; a heavy one holds its cost until its answer is written:
+// when the answer is streamed (src/http/streamed-answers.ts), until the
+// stream ends.
 // Our own: Envelop and Yoga have no plugin that schedules executions by their
 // cost.
 import type { ExecutionArgs } from 'graphql';
@@ -129,23 +130,6 @@ export function admitByCost({ capacity, smallTraffic, largerGiveWay }: Admission
     largerGiveWay && smallTraffic.recent ? LARGER_WHILE_SMALL : Number.POSITIVE_INFINITY,
   );
 
-  /** A place for a larger document: in the larger ones' line, then, for a heavy one, within `capacity`. */
-  async function admit(cost: number, signal: AbortSignal | undefined): Promise<Release> {
-    const leaveLine = await larger.take(signal);
-    if (cost < HEAVY_COST) return leaveLine;
-    try {
-      await acquire(cost, signal);
-    } catch (error) {
-      leaveLine();
-      throw error;
-    }
-    const done = release(cost);
-    return () => {
-      leaveLine();
-      done();
-    };
-  }
-
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       const cost = costOfExecution(args) ?? 0;
@@ -155,22 +139,29 @@ export function admitByCost({ capacity, smallTraffic, largerGiveWay }: Admission
       }
       const request = (args.contextValue as { request?: Request }).request;
       setExecuteFn(async (executeArgs: ExecutionArgs & { signal?: AbortSignal }) => {
-        const done = await admit(cost, executeArgs.signal);
-        if (request) {
-          held.set(request, { release: done, handedOver: false });
-          // A client that leaves frees its place at once, whatever holds it.
-          request.signal?.addEventListener('abort', done, { once: true });
-        }
-        let result: Awaited<ReturnType<typeof executeFn>>;
+        // The line is left once the execution ends: a client slow to read a streamed answer holds no one up.
+        const leaveLine = await larger.take(executeArgs.signal);
+        let done: Release = () => {};
         try {
-          result = await executeFn(executeArgs);
+          if (cost >= HEAVY_COST) {
+            await acquire(cost, executeArgs.signal);
+            done = release(cost);
+            if (request) {
+              held.set(request, { release: done, handedOver: false });
+              // A client that leaves frees its place at once, whatever holds it.
+              request.signal?.addEventListener('abort', done, { once: true });
+            }
+          }
+          const result = await executeFn(executeArgs);
+          // Without a request there is no answer to wait for (onResponse releases the others).
+          if (!request) done();
+          return result;
         } catch (error) {
           done();
           throw error;
+        } finally {
+          leaveLine();
         }
-        // Without a request there is no answer to wait for (onResponse releases the others).
-        if (!request) done();
-        return result;
       });
     },
     onResponse({ request }) {

@@ -3,7 +3,12 @@
 // asks for (src/http/streamed-answers.ts).
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_LIMITS } from '../../src/config.js';
+import { SMALL_COST } from '../../src/limits/admission.js';
+import { costEstimator } from '../../src/limits/cost.js';
+import { schema } from '../../src/schema/index.js';
 import { createGateway, type Gateway } from '../../src/yoga.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { addMembers } from '../support/fixtures.js';
@@ -30,6 +35,13 @@ fragment M on OrganizationMember {
   user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }
   organization { id name }
 }`);
+
+/** A page of 100 members with their users: larger than small, lighter than heavy. */
+const LARGER_PAGE = `{ paginatedOrganizationMembers(organization: "big", limit: 100) { members {
+  username email name roles { name } user { id username email name status createdAt }
+} } }`;
+const costOf = (query: string) =>
+  getComplexity({ schema, query: parse(query), estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)] });
 
 describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
   let gw: TestGateway;
@@ -102,6 +114,21 @@ describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
     expect(answer.errors).toBeUndefined();
     expect(answer.data?.page.members).toHaveLength(MEMBERS);
     expect(answer.data?.org?.members?.edges).toHaveLength(MEMBERS);
+  });
+
+  it('lets a larger document run while a streamed answer is read slowly and small documents run (larger ones give way one at a time)', async () => {
+    const gateway = createGateway({ database: gw.database });
+    const me = await (await ask(gateway, {}, '{ me { username } }')).json();
+    expect(me).toMatchObject({ data: { me: { username: expect.any(String) } } });
+    const slow = (await ask(gateway)).body!.getReader();
+    expect((await slow.read()).done).toBe(false);
+    // The slow reader's execution is over: it holds no place in the larger documents' line.
+    expect(costOf(LARGER_PAGE)).toBeGreaterThanOrEqual(SMALL_COST);
+    const page = (await (await ask(gateway, {}, LARGER_PAGE)).json()) as {
+      data: { paginatedOrganizationMembers: { members: { username: string }[] } };
+    };
+    expect(page.data.paginatedOrganizationMembers.members).toHaveLength(100);
+    await slow.cancel();
   });
 
   describe('while heavy documents take turns (QUERY_COST_IN_FLIGHT)', () => {

@@ -38,32 +38,48 @@ export interface MemberFound {
 /**
  * Every lookup finds its organization, its user and the membership in one
  * statement, with the display names of the member's own custom roles (not the
- * organization's whole list, which costs more to build than the member).
+ * organization's whole list, which costs more to build than the member). Each
+ * distinct organization reference is looked up and written once, on the row of
+ * its first lookup: a federation router's batch of a thousand members of one
+ * organization would otherwise look it up and send it a thousand times.
  */
 const LOOKUP = `
-  SELECT p.ord, ${ORGANIZATION_TUPLE('o')} AS organization,
+  WITH p AS MATERIALIZED (
+    SELECT p.*, dense_rank() OVER (ORDER BY p.org_id, p.org_name, p.org_default) AS ref
+    FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
+      WITH ORDINALITY AS p(org_id, org_name, org_default, user_id, username, ord)),
+  refs AS (SELECT DISTINCT ON (ref) ref, org_id, org_name, org_default, ord AS first_ord FROM p ORDER BY ref, ord),
+  orgs AS MATERIALIZED (
+    SELECT refs.ref, refs.first_ord, o.id, ${ORGANIZATION_TUPLE('o')} AS organization
+    FROM refs CROSS JOIN LATERAL (${organizationByRefLateral('refs')}) o)
+  SELECT p.ord, p.ref, CASE WHEN p.ord = orgs.first_ord THEN orgs.organization END AS organization,
     CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member,
     (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
-      WHERE c.organization_id = o.id AND c.name = ANY(om.roles)) AS custom_role_names
-  FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
-    WITH ORDINALITY AS p(org_id, org_name, org_default, user_id, username, ord)
-  CROSS JOIN LATERAL (${organizationByRefLateral('p')}) o
+      WHERE c.organization_id = orgs.id AND c.name = ANY(om.roles)) AS custom_role_names
+  FROM p
+  JOIN orgs ON orgs.ref = p.ref
   LEFT JOIN LATERAL (${userByRefLateral('p')}) u ON true
-  LEFT JOIN organization_members om ON om.organization_id = o.id AND om.user_id = u.id`;
+  -- A lookup by key per row (LIMIT keeps the planner from flattening it into a hash of every membership).
+  LEFT JOIN LATERAL (SELECT * FROM organization_members om
+    WHERE om.organization_id = orgs.id AND om.user_id = u.id LIMIT 1) om ON true`;
 
 export async function lookUpMembers(sql: Sql, lookups: readonly MemberLookup[]): Promise<MemberFound[]> {
   const rows = await sql.query<{
     ord: string | number;
-    organization: OrganizationTuple;
+    ref: string | number;
+    organization: OrganizationTuple | null;
     member: MemberTuple | null;
     custom_role_names: Record<string, string> | null;
   }>(LOOKUP, [
     ...organizationRefParameters(lookups.map((l) => l.organization)),
     ...userRefParameters(lookups.map((l) => l.user)),
   ]);
+  const organizations = new Map<string, OrganizationRow>();
+  for (const row of rows)
+    if (row.organization) organizations.set(String(row.ref), organizationFromTuple(row.organization));
   const found: MemberFound[] = lookups.map(() => ({ organization: undefined, member: undefined, customRoleNames: {} }));
   for (const row of rows) {
-    const organization = organizationFromTuple(row.organization);
+    const organization = organizations.get(String(row.ref))!;
     found[Number(row.ord) - 1] = {
       organization,
       member: row.member ? memberFromTuple(organization.id, row.member) : undefined,

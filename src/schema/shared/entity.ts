@@ -11,6 +11,9 @@ export async function requireAuthenticated(ctx: Context): Promise<void> {
   if (!authentication.ok) throw unauthenticated(authentication.reason);
 }
 
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+
 interface Representation {
   __typename?: unknown;
 }
@@ -34,17 +37,29 @@ export function answerEntitiesOneByOne(schema: GraphQLSchema): void {
   field.resolve = async (root, args: { representations: Representation[] }, ctx: RequestContext, info) => {
     const authentication = await ctx.authenticate();
     if (!authentication.ok) throw unauthenticated(authentication.reason);
-    return args.representations.map((representation) => {
+    const answers: unknown[] = new Array(args.representations.length);
+    const known: Representation[] = [];
+    const knownAt: number[] = [];
+    args.representations.forEach((representation, index) => {
       const typename = representation?.__typename;
-      if (typeof typename !== 'string' || !entityTypes.has(typename)) {
-        return badUserInput(`Unknown entity type ${JSON.stringify(typename)}.`, {
+      if (typeof typename === 'string' && entityTypes.has(typename)) {
+        known.push(representation);
+        knownAt.push(index);
+      } else {
+        answers[index] = badUserInput(`Unknown entity type ${JSON.stringify(typename)}.`, {
           validations: [
             { field: 'representations', detail: `${JSON.stringify(typename)} is not an entity of this subgraph` },
           ],
         });
       }
-      const [entity] = resolveAll(root, { representations: [representation] }, ctx, info) as unknown[];
-      return Promise.resolve(entity).then((found) => found ?? notFound());
     });
+    // Every known type at once: the plugin's resolver then fails nothing, and maps one result to each.
+    const found = resolveAll(root, { representations: known }, ctx, info) as unknown[];
+    found.forEach((entity, k) => {
+      answers[knownAt[k]!] = isPromiseLike(entity)
+        ? Promise.resolve(entity).then((value) => value ?? notFound())
+        : (entity ?? notFound());
+    });
+    return answers;
   };
 }

@@ -64,6 +64,13 @@ const pageSize =
     return Math.min(whole, ...asked);
   };
 
+/**
+ * An `_entities` representation counts as this many list items: each is looked up on its own key and resolved
+ * through a promise chain of its own, and 1,000 member representations took twice the time and more memory than
+ * a page of 1,000 members with the same fields (`npm run bench:hostile -- --attack entities`).
+ */
+const REPRESENTATION_WEIGHT = 2;
+
 /** Every list field of the schema (and the fields whose arguments page a list below them), with its size. */
 function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf> {
   const fixed =
@@ -80,7 +87,10 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
     ['PaginatedMembers.members', fixed(1)],
     ['Organization.members', pageSize(sizes.members, 'edges')],
     ['OrganizationMemberConnection.edges', fixed(1)],
-    ['Query._entities', (args) => (Array.isArray(args.representations) ? args.representations.length : 1)],
+    [
+      'Query._entities',
+      (args) => REPRESENTATION_WEIGHT * (Array.isArray(args.representations) ? args.representations.length : 1),
+    ],
   ]);
   // Any other Relay connection (audit logs, a future one): a page of `first`/`last`, or as long as a member list.
   for (const type of Object.values(schema.getTypeMap())) {

@@ -69,11 +69,15 @@ export function startGatewayProcess(env: Record<string, string>, semiSpaceMb?: n
 }
 
 /** A GraphQL request, with the session token when there is one. */
-export function graphqlRequest(query: string, token: string | undefined): RequestInit {
+export function graphqlRequest(
+  query: string,
+  token: string | undefined,
+  variables?: Record<string, unknown>,
+): RequestInit {
   return {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { 'coder-session-token': token } : {}) },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify(variables ? { query, variables } : { query }),
   };
 }
 

@@ -5,8 +5,9 @@
 // attack document; it prints the bystander's p50/p99 both times, the ratio of
 // the loaded p99 to the quiet one (target: at most 3), and the gateway's peak
 // resident memory (target: under 300 MB), on PostgreSQL and on the embedded
-// PGlite, with the benchmark's dataset. There are three attacks, one for each
-// way the gateway treats a document by its cost (docs/security.md):
+// PGlite, with the benchmark's dataset. The first three attacks are one for
+// each way the gateway treats a document by its cost (docs/security.md); the
+// last two are other shapes that a client may compose:
 //
 // - heaviest: the heaviest document QUERY_MAX_COST lets through (on PostgreSQL
 //   it runs on the heavy-query lane);
@@ -15,9 +16,12 @@
 //   STREAMED_COST);
 // - light: the heaviest made of pages of 100 members that stays light (under
 //   HEAVY_COST): neither QUERY_COST_IN_FLIGHT nor the heavy-statement line
-//   holds it back, only its giving way to small documents.
+//   holds it back, only its giving way to small documents;
+// - cycle: user → organizationMemberships → organization → members → user …,
+//   as deep as QUERY_MAX_DEPTH lets it go, up to QUERY_MAX_COST;
+// - entities: a federation router's `_entities` batch of 1,000 members.
 //
-//   npm run bench:hostile [-- --db postgres|pglite|all] [--attack heaviest|wide|light|all] [--seconds 15] [--aliases N]
+//   npm run bench:hostile [-- --db postgres|pglite|all] [--attack heaviest|wide|light|cycle|entities|all] [--seconds 15] [--aliases N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,11 +59,17 @@ const MEMBER =
   'username email name avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name } ' +
   'user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }';
 
-const costOf = (query: string) =>
-  getComplexity({ schema, query: parse(query), estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)] });
+const costOf = (query: string, variables?: Record<string, unknown>) =>
+  getComplexity({
+    schema,
+    query: parse(query),
+    variables,
+    estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)],
+  });
 
 interface Attack {
   query: string;
+  variables?: Record<string, unknown>;
   cost: number;
   description: string;
 }
@@ -74,7 +84,10 @@ function aliased(field: string, maxCost: number): { query: string; cost: number;
   return { query, cost: costOf(query), aliases };
 }
 
-const ATTACKS: Record<string, (dataset: Dataset) => Attack> = {
+/** Posts `query` to the gateway under test as the owner; its data. */
+type Ask = (query: string) => Promise<Record<string, unknown>>;
+
+const ATTACKS: Record<string, (dataset: Dataset, ask: Ask) => Attack | Promise<Attack>> = {
   /** The largest organization's whole member list, every member and user field, as often as QUERY_MAX_COST allows. */
   heaviest: (dataset) => {
     const field = `organizationMembers(organization: "${dataset.largestOrganization}") { ${MEMBER} }`;
@@ -86,6 +99,29 @@ const ATTACKS: Record<string, (dataset: Dataset) => Attack> = {
     const field = `organizations { id name members(first: 50) { edges { node { ${MEMBER} } } } }`;
     const { query, cost, aliases } = aliased(field, STREAMED_COST - 1);
     return { query, cost, description: `${aliases} aliases of every organization's first 50 members` };
+  },
+  /**
+   * The user → organizationMemberships → organization → members cycle, as deep as QUERY_MAX_DEPTH lets it go,
+   * as often as QUERY_MAX_COST allows.
+   */
+  cycle: (dataset) => {
+    const field =
+      `user(user: "${dataset.someMember}") { organizationMemberships { organization { name members(first: 50) { edges { node { ` +
+      'username user { organizationMemberships { roles { name } organization { name } } } } } } } } }';
+    const { query, cost, aliases } = aliased(field, DEFAULT_LIMITS.maxCost);
+    return { query, cost, description: `${aliases} aliases of a member's organizations' members' organizations` };
+  },
+  /** A federation router's batch: the largest organization's first 1,000 members as `_entities`, every field. */
+  entities: async (dataset, ask) => {
+    const page = await ask(
+      `{ paginatedOrganizationMembers(organization: "${dataset.largestOrganization}", limit: 1000) { members { organizationId userId } } }`,
+    );
+    const members = (page.paginatedOrganizationMembers as { members: { organizationId: string; userId: string }[] })
+      .members;
+    // As a router sends them: in a variable.
+    const variables = { representations: members.map((m) => ({ __typename: 'OrganizationMember', ...m })) };
+    const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on OrganizationMember { ${MEMBER} } } }`;
+    return { query, variables, cost: costOf(query, variables), description: `_entities of ${members.length} members` };
   },
   /** Pages of the largest organization's members, every field, as many as stay light (under HEAVY_COST). */
   light: (dataset) => {
@@ -99,16 +135,24 @@ async function measure(label: string, size: DatasetSize, dataset: Dataset, env: 
   const gateway = await startGatewayProcess(env);
   try {
     const bystander = BYSTANDER(dataset);
-    const heavy = ATTACKS[kind]!(dataset);
+    const ask: Ask = async (query) => {
+      const answer = (await (await fetch(gateway.url, graphqlRequest(query, dataset.ownerToken))).json()) as {
+        data?: Record<string, unknown>;
+        errors?: unknown;
+      };
+      if (!answer.data || answer.errors) throw new Error(`lookup failed: ${JSON.stringify(answer).slice(0, 300)}`);
+      return answer.data;
+    };
+    const heavy = await ATTACKS[kind]!(dataset, ask);
     // Warm-up: both documents once, then a few seconds of the bystander.
-    for (const query of [bystander, heavy.query]) {
-      const answer = await fetch(gateway.url, graphqlRequest(query, dataset.ownerToken));
+    for (const [query, variables] of [[bystander], [heavy.query, heavy.variables]] as const) {
+      const answer = await fetch(gateway.url, graphqlRequest(query, dataset.ownerToken, variables));
       const text = await answer.text();
       if (!answer.ok || text.includes('"errors"')) throw new Error(`warm-up failed: ${text.slice(0, 300)}`);
     }
     await load(gateway.url, bystander, dataset.ownerToken, 3, 1);
     const quiet = await load(gateway.url, bystander, dataset.ownerToken, SECONDS, 1);
-    const { headers, body } = graphqlRequest(heavy.query, dataset.ownerToken);
+    const { headers, body } = graphqlRequest(heavy.query, dataset.ownerToken, heavy.variables);
     const attack = autocannon({
       url: gateway.url,
       method: 'POST',

@@ -2,8 +2,8 @@
 // lists travel as array parameters, and Prisma's statements (which write
 // IN ($1, …, $n) out in full) are not named, so no list length adds one. On a
 // gateway with a single connection, pages, lookups and entity batches of
-// every length from 1 to 25, and writes, leave the set of named statements as
-// the first round left it.
+// every length from 3 to 25, and writes, leave the set of named statements as
+// the first two rounds (one element, then two) left it.
 import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
@@ -86,10 +86,12 @@ describe.skipIf(!SERVER_URL)('prepared statements on one PostgreSQL connection',
     await gql(SET_ROLES, { org: data.organizationIds[0]!, user: data.memberUsernames[2]!, roles });
   }
 
-  it('stay the set the first round prepared, whatever the list lengths that follow', async () => {
+  // A read may have one statement for a single key and one for a batch: the first two rounds prepare both.
+  it('stay the set the first two rounds prepared, whatever the list lengths that follow', async () => {
     await round(1);
+    await round(2);
     const first = (await prepared()).map((row) => row.name);
-    for (let n = 2; n <= 25; n++) await round(n);
+    for (let n = 3; n <= 25; n++) await round(n);
     const after = await prepared();
     expect(after.map((row) => row.name)).toEqual(first);
     // Our fixed statements only: none of Prisma's (which name every table "public"."…").

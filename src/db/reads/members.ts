@@ -38,12 +38,26 @@ export interface MemberFound {
 /**
  * Every lookup finds its organization, its user and the membership in one
  * statement, with the display names of the member's own custom roles (not the
- * organization's whole list, which costs more to build than the member). Each
- * distinct organization reference is looked up and written once, on the row of
- * its first lookup: a federation router's batch of a thousand members of one
- * organization would otherwise look it up and send it a thousand times.
+ * organization's whole list, which costs more to build than the member).
  */
-const LOOKUP = `
+const LOOKUP_ONE = `
+  SELECT p.ord, p.ord AS ref, ${ORGANIZATION_TUPLE('o')} AS organization,
+    CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member,
+    (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
+      WHERE c.organization_id = o.id AND c.name = ANY(om.roles)) AS custom_role_names
+  FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
+    WITH ORDINALITY AS p(org_id, org_name, org_default, user_id, username, ord)
+  CROSS JOIN LATERAL (${organizationByRefLateral('p')}) o
+  LEFT JOIN LATERAL (${userByRefLateral('p')}) u ON true
+  LEFT JOIN organization_members om ON om.organization_id = o.id AND om.user_id = u.id`;
+
+/**
+ * The same for a batch, where each distinct organization reference is looked
+ * up and written once, on the row of its first lookup: a federation router's
+ * batch of a thousand members of one organization would otherwise look it up
+ * and send it a thousand times. For one lookup, LOOKUP_ONE is cheaper.
+ */
+const LOOKUP_BATCH = `
   WITH p AS MATERIALIZED (
     SELECT p.*, dense_rank() OVER (ORDER BY p.org_id, p.org_name, p.org_default) AS ref
     FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
@@ -70,7 +84,7 @@ export async function lookUpMembers(sql: Sql, lookups: readonly MemberLookup[]):
     organization: OrganizationTuple | null;
     member: MemberTuple | null;
     custom_role_names: Record<string, string> | null;
-  }>(LOOKUP, [
+  }>(lookups.length > 1 ? LOOKUP_BATCH : LOOKUP_ONE, [
     ...organizationRefParameters(lookups.map((l) => l.organization)),
     ...userRefParameters(lookups.map((l) => l.user)),
   ]);

@@ -47,7 +47,6 @@ interface Waiting {
 /** From this cost a document is heavy: a few pages of members (a one-member read costs about 10). */
 export const HEAVY_COST = 10_000;
 
-/** Whether an execution's document is heavy (its cost, priced by document-limits.ts, is at least HEAVY_COST). */
 /** Under this cost a document is small: a member, a page of about 20 (its cost is about 50 a member with its user). */
 export const SMALL_COST = 1_000;
 
@@ -58,6 +57,7 @@ export const SMALL_COST = 1_000;
  */
 const LARGER_WHILE_SMALL = 1;
 
+/** Whether an execution's document is heavy (its cost, priced by document-limits.ts, is at least HEAVY_COST). */
 export const isHeavyExecution = (args: object): boolean => (costOfExecution(args) ?? 0) >= HEAVY_COST;
 
 export interface AdmissionOptions {

@@ -27,14 +27,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { parse } from 'graphql';
-import { getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { STREAMED_COST } from '../../src/http/streamed-answers.js';
 import { HEAVY_COST } from '../../src/limits/admission.js';
-import { costEstimator } from '../../src/limits/cost.js';
-import { schema } from '../../src/schema/index.js';
+import { costOf } from '../../test/support/cost.js';
 import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
 import { PGLITE_DATASET, POSTGRES_DATASET, seedDataset, type Dataset, type DatasetSize } from './dataset.js';
 import { type Figures, graphqlRequest, load, peakRssMb, startGatewayProcess } from './harness.js';
@@ -58,14 +55,6 @@ const BYSTANDER = (dataset: Dataset) =>
 const MEMBER =
   'username email name avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name } ' +
   'user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }';
-
-const costOf = (query: string, variables?: Record<string, unknown>) =>
-  getComplexity({
-    schema,
-    query: parse(query),
-    variables,
-    estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)],
-  });
 
 interface Attack {
   query: string;

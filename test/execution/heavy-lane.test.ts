@@ -6,19 +6,15 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parse } from 'graphql';
-import { getComplexity } from 'graphql-query-complexity';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { LANE_APPLICATION_NAME, LANE_COST } from '../../src/execution/heavy-lane.js';
-import { DEFAULT_LIMITS } from '../../src/config.js';
 import { SMALL_COST } from '../../src/limits/admission.js';
-import { costEstimator } from '../../src/limits/cost.js';
 import { SMALL_TRAFFIC_MS } from '../../src/limits/small-traffic.js';
-import { schema } from '../../src/schema/index.js';
 import { addMember, createUser } from '../../src/operator/operator.js';
 import { startCommand } from '../../scripts/start-command.js';
+import { costOf as costOfDocument } from '../support/cost.js';
 import { createServerDatabase, dropServerDatabase, SERVER_URL } from '../support/databases.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -70,13 +66,7 @@ const LIGHT = '{ me { username } organization(organization: "default") { name } 
 /** Heavy for admission (a cost of at least 10,000), not for the lane: every organization's first 50 members. */
 const PAGES = `{ organizations { id members(first: 50) { edges { node { ${MEMBER_FIELDS} } } } } }`;
 
-const costOf = (query: string) =>
-  getComplexity({
-    schema,
-    query: parse(query),
-    variables: { organization: 'default' },
-    estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)],
-  });
+const costOf = (query: string) => costOfDocument(query, { organization: 'default' });
 
 interface Answer {
   status: number;

@@ -3,13 +3,10 @@
 // asks for (src/http/streamed-answers.ts).
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'graphql';
-import { getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { SMALL_COST } from '../../src/limits/admission.js';
-import { costEstimator } from '../../src/limits/cost.js';
-import { schema } from '../../src/schema/index.js';
 import { createGateway, type Gateway } from '../../src/yoga.js';
+import { costOf } from '../support/cost.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { addMembers } from '../support/fixtures.js';
 import {
@@ -40,9 +37,6 @@ fragment M on OrganizationMember {
 const LARGER_PAGE = `{ paginatedOrganizationMembers(organization: "big", limit: 100) { members {
   username email name roles { name } user { id username email name status createdAt }
 } } }`;
-const costOf = (query: string) =>
-  getComplexity({ schema, query: parse(query), estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)] });
-
 describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
   let gw: TestGateway;
   // The same database behind a gateway whose cost model sees small member lists: nothing it answers is heavy.

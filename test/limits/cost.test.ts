@@ -1,20 +1,9 @@
 // The cost model (src/limits/cost.ts) against the default limits: the heavy
 // reads a client may make pass, and every list, Relay connections included,
 // is sized by its page or by the longest list it can be.
-import { parse } from 'graphql';
-import { getComplexity } from 'graphql-query-complexity';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
-import { costEstimator } from '../../src/limits/cost.js';
-import { schema } from '../../src/schema/index.js';
-
-const costOf = (query: string, variables?: Record<string, unknown>) =>
-  getComplexity({
-    schema,
-    query: parse(query),
-    variables,
-    estimators: [costEstimator(schema, DEFAULT_LIMITS.listSizes)],
-  });
+import { costOf } from '../support/cost.js';
 
 const MEMBER = 'username email name avatarUrl createdAt updatedAt roles { name displayName } globalRoles { name }';
 const USER = 'user { id username email name avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name } }';

@@ -40,13 +40,18 @@ export interface MemberFound {
  * statement, with the display names of the member's own custom roles (not the
  * organization's whole list, which costs more to build than the member).
  */
+const LOOKUPS = `unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
+  WITH ORDINALITY AS p(org_id, org_name, org_default, user_id, username, ord)`;
+
+/** The membership of user `u` in organization `o` (`om`), and its custom roles' display names. */
+const MEMBER_COLUMNS = (o: string) => `
+  CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member,
+  (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
+    WHERE c.organization_id = ${o}.id AND c.name = ANY(om.roles)) AS custom_role_names`;
+
 const LOOKUP_ONE = `
-  SELECT p.ord, p.ord AS ref, ${ORGANIZATION_TUPLE('o')} AS organization,
-    CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member,
-    (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
-      WHERE c.organization_id = o.id AND c.name = ANY(om.roles)) AS custom_role_names
-  FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
-    WITH ORDINALITY AS p(org_id, org_name, org_default, user_id, username, ord)
+  SELECT p.ord, p.ord AS ref, ${ORGANIZATION_TUPLE('o')} AS organization, ${MEMBER_COLUMNS('o')}
+  FROM ${LOOKUPS}
   CROSS JOIN LATERAL (${organizationByRefLateral('p')}) o
   LEFT JOIN LATERAL (${userByRefLateral('p')}) u ON true
   LEFT JOIN organization_members om ON om.organization_id = o.id AND om.user_id = u.id`;
@@ -59,17 +64,13 @@ const LOOKUP_ONE = `
  */
 const LOOKUP_BATCH = `
   WITH p AS MATERIALIZED (
-    SELECT p.*, dense_rank() OVER (ORDER BY p.org_id, p.org_name, p.org_default) AS ref
-    FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
-      WITH ORDINALITY AS p(org_id, org_name, org_default, user_id, username, ord)),
+    SELECT p.*, dense_rank() OVER (ORDER BY p.org_id, p.org_name, p.org_default) AS ref FROM ${LOOKUPS}),
   refs AS (SELECT DISTINCT ON (ref) ref, org_id, org_name, org_default, ord AS first_ord FROM p ORDER BY ref, ord),
   orgs AS MATERIALIZED (
     SELECT refs.ref, refs.first_ord, o.id, ${ORGANIZATION_TUPLE('o')} AS organization
     FROM refs CROSS JOIN LATERAL (${organizationByRefLateral('refs')}) o)
   SELECT p.ord, p.ref, CASE WHEN p.ord = orgs.first_ord THEN orgs.organization END AS organization,
-    CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member,
-    (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
-      WHERE c.organization_id = orgs.id AND c.name = ANY(om.roles)) AS custom_role_names
+    ${MEMBER_COLUMNS('orgs')}
   FROM p
   JOIN orgs ON orgs.ref = p.ref
   LEFT JOIN LATERAL (${userByRefLateral('p')}) u ON true

@@ -11,9 +11,6 @@ export async function requireAuthenticated(ctx: Context): Promise<void> {
   if (!authentication.ok) throw unauthenticated(authentication.reason);
 }
 
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-  typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-
 interface Representation {
   __typename?: unknown;
 }
@@ -56,9 +53,7 @@ export function answerEntitiesOneByOne(schema: GraphQLSchema): void {
     // Every known type at once: the plugin's resolver then fails nothing, and maps one result to each.
     const found = resolveAll(root, { representations: known }, ctx, info) as unknown[];
     found.forEach((entity, k) => {
-      answers[knownAt[k]!] = isPromiseLike(entity)
-        ? Promise.resolve(entity).then((value) => value ?? notFound())
-        : (entity ?? notFound());
+      answers[knownAt[k]!] = Promise.resolve(entity).then((value) => value ?? notFound());
     });
     return answers;
   };

@@ -9,6 +9,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { negotiateEncoding } from '../src/http/compression.js';
+import { MAX_OPERATION_NAMES } from '../src/observability/metrics.js';
 import { createTracing } from '../src/observability/tracing.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../src/yoga.js';
 import { DATABASE_KINDS, freshDatabase, type TestDatabase } from './support/databases.js';
@@ -145,11 +146,15 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       expect(answer.status).toBe(200);
       expect(answer.headers.get('content-type')).toContain('text/plain');
       const text = await answer.text();
+      // The sum over every series of `name` whose labels match.
       const sample = (name: string, labels: string) =>
-        Number(new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1]);
+        [...text.matchAll(new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\S+)$`, 'gm'))].reduce(
+          (sum, match) => sum + Number(match[1]),
+          0,
+        );
 
-      expect(sample('graphql_envelop_request', 'operationName="Me"')).toBe(3);
-      expect(sample('graphql_envelop_request_duration_count', 'operationName="Me"')).toBe(3);
+      expect(sample('graphql_yoga_http_duration_count', 'operationName="Me"')).toBe(3);
+      expect(sample('graphql_yoga_http_duration_count', 'operationName="Missing"')).toBe(1);
       expect(sample('graphql_envelop_error_result', 'operationName="Missing".*code="NOT_FOUND"')).toBe(1);
       expect(sample('graphql_envelop_error_result', 'operationName="Me".*code="UNAUTHENTICATED"')).toBe(1);
       expect(sample('graphql_envelop_error_result', 'phase="validate".*code="GRAPHQL_VALIDATION_FAILED"')).toBe(1);
@@ -160,6 +165,28 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
         expect(text).toMatch(/^gateway_database_pool_connections\{state="idle"\} \d+/m);
         expect(text).toMatch(/^gateway_database_pool_waiting \d+/m);
       }
+    });
+
+    it('keeps its series bounded whatever operation names and URLs clients send', async () => {
+      const yoga = gateway({ metrics: true });
+      const names = Array.from({ length: MAX_OPERATION_NAMES + 50 }, (_, i) => `Op${i}`);
+      for (const name of names) await post(yoga, { query: `query ${name} { __typename }` });
+      await post(yoga, { query: `query ${'L'.repeat(500)} { __typename }` });
+      for (let i = 0; i < 50; i++) {
+        const get = await yoga.fetch(`http://gateway.test/graphql?query=query%20Get%7B__typename%7D&x=${i}`, {
+          headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
+        });
+        expect(get.status).toBe(200);
+      }
+
+      const text = await (await yoga.fetch('http://gateway.test/metrics')).text();
+      const series = text.split('\n').filter((line) => line.startsWith('graphql_yoga_http_duration_count{'));
+      // The first names keep their own series; the rest, and a name too long to keep, count together as `other`.
+      expect(series.filter((line) => /operationName="Op\d+"/.test(line))).toHaveLength(MAX_OPERATION_NAMES);
+      expect(series.find((line) => line.includes('operationName="other"'))).toMatch(/ 51$/);
+      // 50 GETs with as many query strings: one series, with no URL label.
+      expect(series.filter((line) => line.includes('method="GET"'))).toEqual([expect.stringMatching(/ 50$/)]);
+      expect(text).not.toContain('url=');
     });
 
     it('has no /metrics when metrics are off', async () => {

@@ -96,7 +96,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     const gateway = await gatewayFromConfig(config, { database, logger, auditLogs, heavyLane });
     await laneStarted;
     stopTracing = gateway.stopTracing;
-    const { server, stop } = createStoppableServer(gateway.yoga);
+    const { server, stop } = createStoppableServer(gateway.yoga, config.requestTimeoutMs);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);

@@ -1,10 +1,13 @@
-// The request body limit over real HTTP (Node's parser is part of the
+// The request body limits over real HTTP (Node's parser is part of the
 // argument in src/http/body-limit.ts): bodies that say how long they are, and
-// chunked bodies that do not.
+// chunked bodies that do not; the budget that large bodies being received
+// share; and the time a client has to send its request.
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import { MAX_REQUEST_BODY_BYTES } from '../src/http/body-limit.js';
+import { LARGE_BODY_BYTES_IN_FLIGHT, MAX_REQUEST_BODY_BYTES } from '../src/http/body-limit.js';
+import { createStoppableServer } from '../src/http/shutdown.js';
 import { freshDatabase } from './support/databases.js';
 import { serveOverHttp, type HttpGateway } from './support/http.js';
 
@@ -99,5 +102,86 @@ describe('request body limit', () => {
     const answer = await post(pieces(typenameQuery(2 * MAX_REQUEST_BODY_BYTES)), { chunked: true });
     expect(answer.status).toBe(413);
     expect(answer.body.errors?.[0]?.extensions?.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+  });
+});
+
+/** A client that sends its headers and the first byte of a body of `bytes`, then nothing more. */
+function stalledUpload(port: number, bytes: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${bytes}\r\n\r\n{`,
+        () => resolve(socket),
+      );
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** What the server sends a raw socket until it closes it (or `ms` pass), and how long that took. */
+function untilClosed(socket: Socket, ms: number): Promise<{ text: string; closedAfterMs: number | undefined }> {
+  const started = Date.now();
+  let text = '';
+  socket.on('data', (piece) => (text += piece));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ text, closedAfterMs: undefined }), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closedAfterMs: Date.now() - started });
+    });
+  });
+}
+
+describe('large bodies being received at once', () => {
+  const fills = LARGE_BODY_BYTES_IN_FLIGHT / MAX_REQUEST_BODY_BYTES;
+
+  it('refuses one more large body with 503 while slow clients hold the budget, and takes small ones', async () => {
+    const stalled = await Promise.all(
+      Array.from({ length: fills }, () => stalledUpload(gateway.port, MAX_REQUEST_BODY_BYTES)),
+    );
+    try {
+      // The small request's answer comes after the server has read the stalled ones' headers.
+      const small = await post([typenameQuery(200)]);
+      expect(small).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+
+      for (const chunked of [false, true]) {
+        const large = await post(pieces(typenameQuery(MAX_REQUEST_BODY_BYTES / 2)), { chunked });
+        expect(large.status).toBe(503);
+        expect(large.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      }
+      // A small body sent chunked is not counted either.
+      expect(await post(pieces(typenameQuery(8 * 1024)), { chunked: true })).toMatchObject({ status: 200 });
+    } finally {
+      for (const socket of stalled) socket.destroy();
+    }
+
+    // The clients that left gave their share back.
+    let large: Answer | undefined;
+    for (let attempt = 0; attempt < 50 && large?.status !== 200; attempt++) {
+      if (attempt) await new Promise((resolve) => setTimeout(resolve, 50));
+      large = await post(pieces(typenameQuery(MAX_REQUEST_BODY_BYTES)));
+    }
+    expect(large).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+  });
+});
+
+describe('the time a client has to send its request', () => {
+  it('answers 408 and closes the connection of a client that stops sending its body', async () => {
+    const { server, stop } = createStoppableServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.end('read'));
+    }, 1_000);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const closed = untilClosed(await stalledUpload(port, 1_000), 10_000);
+      const { text, closedAfterMs } = await closed;
+      expect(text).toMatch(/^HTTP\/1\.1 408/);
+      // The timeout, plus up to the one-second interval at which Node checks.
+      expect(closedAfterMs).toBeGreaterThanOrEqual(900);
+      expect(closedAfterMs).toBeLessThan(5_000);
+    } finally {
+      await stop(0);
+    }
   });
 });

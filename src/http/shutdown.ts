@@ -13,10 +13,23 @@ export interface StoppableServer {
   stop(timeoutMs: number): Promise<void>;
 }
 
-export function createStoppableServer(handle: RequestListener): StoppableServer {
+/** How long a client may take to send its request's headers. */
+const HEADERS_TIMEOUT_MS = 10_000;
+
+/**
+ * `receiveTimeoutMs` bounds how long a client may take to send its whole request (headers and body): a client
+ * that trickles its body would otherwise hold a connection, and the body received so far, for Node's default of
+ * five minutes. Node answers 408 and closes the connection; it checks every second.
+ */
+export function createStoppableServer(handle: RequestListener, receiveTimeoutMs: number): StoppableServer {
   const handling = new Map<Promise<void>, ServerResponse>();
   let stopping = false;
-  const server = createServer((request, response) => {
+  const options = {
+    requestTimeout: receiveTimeoutMs,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, receiveTimeoutMs),
+    connectionsCheckingInterval: 1_000,
+  };
+  const server = createServer(options, (request, response) => {
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');
     // Settles when the handler is done, never rejecting: the handler reports its own errors (Yoga logs them).

@@ -44,6 +44,26 @@ const tooComplex = queryTooComplex;
  */
 const MAX_EXPANDED_SELECTIONS = 20_000;
 
+/**
+ * How deep a request's variables and extensions may nest. JSON.parse reads any
+ * depth, but the code after it (the cost cache's key, graphql-js, plugins)
+ * walks values recursively, and 200,000 nested lists in 400 KB overflowed the
+ * stack. Our inputs nest a few levels (a representation, a permission).
+ */
+export const MAX_INPUT_DEPTH = 32;
+
+/** Whether `value` nests deeper than `max` levels of lists and objects; iterative, so it cannot overflow itself. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Armor's messages start with "Syntax Error: " whatever the limit; ours say which limit. */
 const armorMessage = (error: GraphQLError) => error.message.replace(/^Syntax Error: /, '');
 
@@ -93,6 +113,12 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
           blockFieldSuggestion: { enabled: false },
         }) as Plugin,
       );
+    },
+    onParams({ params }) {
+      for (const part of ['variables', 'extensions'] as const) {
+        if (nestsDeeperThan(params[part], MAX_INPUT_DEPTH))
+          throw tooComplex(`The request's ${part} nest deeper than ${MAX_INPUT_DEPTH} levels.`);
+      }
     },
     onValidate({ addValidationRule }) {
       addValidationRule(operationTypesOfTheSchema);

@@ -5,6 +5,7 @@
 // token unless asked, and can be turned off.
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_INPUT_DEPTH } from '../../src/limits/document-limits.js';
 import { makeCast, type Cast } from '../support/fixtures.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -134,6 +135,45 @@ describe('no input gives HTTP 500 or a code-less error', () => {
     if (answer.status === 200 || answer.text) expect(answer.body, answer.text.slice(0, 300)).toBeTruthy();
     for (const error of answer.body?.errors ?? []) expect(error.extensions?.code, error.message).toBeTruthy();
     expect(JSON.stringify(answer.body?.errors ?? [])).not.toContain('INTERNAL_SERVER_ERROR');
+  });
+});
+
+describe('deeply nested variables and extensions', () => {
+  /** `depth` lists, one inside the other, around `inner`. */
+  const nested = (depth: number, inner = '1') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
+  const post = (body: string) =>
+    send('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body,
+    });
+  const ENTITIES = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }';
+
+  it.each([
+    ['an unused variable', (depth: number) => `{"query": "{ __typename }", "variables": {"a": ${nested(depth)}}}`],
+    [
+      "an _entities representation's key",
+      (depth: number) =>
+        `{"query": "${ENTITIES}", "variables": {"r": [{"__typename": "User", "id": ${nested(depth - 3, '"x"')}}]}}`,
+    ],
+    ['extensions', (depth: number) => `{"query": "{ __typename }", "extensions": {"e": ${nested(depth)}}}`],
+  ])('refuses %s nested 200,000 deep with QUERY_TOO_COMPLEX and no SQL', async (_name, body) => {
+    const before = statements;
+    const answer = await post(body(200_000));
+    expect(answer.status).toBeLessThan(500);
+    expect(answer.body?.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(answer.body?.errors?.[0]?.message).toContain(`${MAX_INPUT_DEPTH} levels`);
+    expect(statements).toBe(before);
+  });
+
+  it('refuses them in a GET too, and serves inputs nested as deep as the limit allows', async () => {
+    const deep = await send(
+      `/graphql?query=${encodeURIComponent('{ __typename }')}&variables=${encodeURIComponent(`{"a": ${nested(MAX_INPUT_DEPTH)}}`)}`,
+      { method: 'GET', headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' } },
+    );
+    expect(deep.body?.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    const allowed = await post(`{"query": "{ __typename }", "variables": {"a": ${nested(MAX_INPUT_DEPTH - 1)}}}`);
+    expect(allowed).toMatchObject({ status: 200, body: { data: { __typename: 'Query' } } });
   });
 });
 

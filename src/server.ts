@@ -96,7 +96,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     const gateway = await gatewayFromConfig(config, { database, logger, auditLogs, heavyLane });
     await laneStarted;
     stopTracing = gateway.stopTracing;
-    const { server, stop } = createStoppableServer(gateway.yoga, config.requestTimeoutMs);
+    const { server, stop } = createStoppableServer(gateway.yoga, {
+      receiveMs: config.requestTimeoutMs,
+      // The deadline to run, then as long again to read the answer.
+      answerMs: 2 * config.requestTimeoutMs,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);

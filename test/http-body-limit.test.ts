@@ -165,12 +165,14 @@ describe('large bodies being received at once', () => {
   });
 });
 
-describe('the time a client has to send its request', () => {
+describe('the time a client has to send its request and read its answer', () => {
+  const TIMEOUTS = { receiveMs: 1_000, answerMs: 2_000 };
+
   it('answers 408 and closes the connection of a client that stops sending its body', async () => {
     const { server, stop } = createStoppableServer((request, response) => {
       request.resume();
       request.on('end', () => response.end('read'));
-    }, 1_000);
+    }, TIMEOUTS);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as { port: number }).port;
@@ -180,6 +182,53 @@ describe('the time a client has to send its request', () => {
       // The timeout, plus up to the one-second interval at which Node checks.
       expect(closedAfterMs).toBeGreaterThanOrEqual(900);
       expect(closedAfterMs).toBeLessThan(5_000);
+    } finally {
+      await stop(0);
+    }
+  });
+
+  it('closes the connection of a client that does not read its answer, and lets it go', async () => {
+    let closed: (() => void) | undefined;
+    const responseClosed = new Promise<void>((resolve) => (closed = resolve));
+    const { server, stop } = createStoppableServer((_request, response) => {
+      response.on('close', closed!);
+      // 64 MiB: more than the kernel's socket buffers hold, so most of it waits in this process.
+      response.end(Buffer.alloc(64 * 1024 * 1024, 'x'));
+    }, TIMEOUTS);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const socket = connect(port, '127.0.0.1');
+      socket.pause(); // never reads
+      socket.on('error', () => {});
+      socket.write('GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+      const started = Date.now();
+      await responseClosed;
+      const closedAfterMs = Date.now() - started;
+      expect(closedAfterMs).toBeGreaterThanOrEqual(TIMEOUTS.answerMs - 200);
+      expect(closedAfterMs).toBeLessThan(TIMEOUTS.answerMs + 3_000);
+      // The client, reading at last, finds its connection closed before the answer's end.
+      const drained = untilClosed(socket, 5_000);
+      socket.resume();
+      const { text, closedAfterMs: drainedAfterMs } = await drained;
+      expect(drainedAfterMs).toBeDefined();
+      expect(text.length).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      await stop(0);
+    }
+  });
+
+  it('leaves a client that reads its answer alone, however long the connection lives', async () => {
+    const { server, stop } = createStoppableServer((_request, response) => response.end('ok'), TIMEOUTS);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const first = await fetch(`http://127.0.0.1:${port}/`);
+      expect(await first.text()).toBe('ok');
+      // Past answerMs since the first request, on the same kept-alive connection pool.
+      await new Promise((resolve) => setTimeout(resolve, TIMEOUTS.answerMs + 500));
+      const second = await fetch(`http://127.0.0.1:${port}/`);
+      expect(await second.text()).toBe('ok');
     } finally {
       await stop(0);
     }

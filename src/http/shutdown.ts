@@ -16,22 +16,36 @@ export interface StoppableServer {
 /** How long a client may take to send its request's headers. */
 const HEADERS_TIMEOUT_MS = 10_000;
 
-/**
- * `receiveTimeoutMs` bounds how long a client may take to send its whole request (headers and body): a client
- * that trickles its body would otherwise hold a connection, and the body received so far, for Node's default of
- * five minutes. Node answers 408 and closes the connection; it checks every second.
- */
-export function createStoppableServer(handle: RequestListener, receiveTimeoutMs: number): StoppableServer {
+export interface ClientTimeouts {
+  /**
+   * How long a client may take to send its whole request (headers and body): one that trickles its body would
+   * otherwise hold a connection, and the body received so far, for Node's default of five minutes. Node answers
+   * 408 and closes the connection; it checks every second.
+   */
+  receiveMs: number;
+  /**
+   * How long, from its arrival, a request may take until its answer has been read. A client that asks and then
+   * does not read keeps its answer in this process's memory, and a heavy document's place in admission
+   * (src/limits/admission.ts) until it is written, for as long as the connection lasts: past this, the
+   * connection is closed.
+   */
+  answerMs: number;
+}
+
+export function createStoppableServer(handle: RequestListener, timeouts: ClientTimeouts): StoppableServer {
   const handling = new Map<Promise<void>, ServerResponse>();
   let stopping = false;
   const options = {
-    requestTimeout: receiveTimeoutMs,
-    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, receiveTimeoutMs),
+    requestTimeout: timeouts.receiveMs,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, timeouts.receiveMs),
     connectionsCheckingInterval: 1_000,
   };
   const server = createServer(options, (request, response) => {
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');
+    const unread = setTimeout(() => response.destroy(), timeouts.answerMs);
+    // 'close': the answer is written in full, or the connection is gone.
+    response.once('close', () => clearTimeout(unread));
     // Settles when the handler is done, never rejecting: the handler reports its own errors (Yoga logs them).
     const untrack = () => void handling.delete(handled);
     const handled: Promise<void> = Promise.resolve(handle(request, response)).then(untrack, untrack);

@@ -55,9 +55,9 @@ export function limitRequestBodies(
         const bytes = Number(length);
         if (bytes > limit) throw tooLarge(limit);
         if (bytes <= SMALL_BODY_BYTES || !requestParser) return;
-        if (!budget.take(bytes)) throw busy();
-        // Given back once the body is read and parsed, or its client has gone (the read fails).
+        // Taken when the body is read, given back once it is read and parsed or its client has gone (the read fails).
         setRequestParser(async (sized) => {
+          if (!budget.take(bytes)) throw busy();
           try {
             return await requestParser(sized);
           } finally {

@@ -51,7 +51,7 @@ describe('configuration', () => {
 
   it('lets more heavy documents run at once on PostgreSQL than on the embedded database, unless told', () => {
     const server = { DATABASE_URL: 'postgresql://gateway@db.example.com/coder' };
-    expect(loadConfig(server).limits.maxCostInFlight).toBe(500_000);
+    expect(loadConfig(server).limits.maxCostInFlight).toBe(200_000);
     expect(loadConfig({ ...server, QUERY_COST_IN_FLIGHT: '20000' }).limits.maxCostInFlight).toBe(20_000);
     expect(loadConfig({ QUERY_COST_IN_FLIGHT: '700000' }).limits.maxCostInFlight).toBe(700_000);
   });

@@ -19,9 +19,12 @@
 //   holds it back, only its giving way to small documents;
 // - cycle: user → organizationMemberships → organization → members → user …,
 //   as deep as QUERY_MAX_DEPTH lets it go, up to QUERY_MAX_COST;
-// - entities: a federation router's `_entities` batch of 1,000 members.
+// - entities: a federation router's `_entities` batch of 1,000 members;
+// - list: whole member lists with a few fields, as many as stay under the
+//   heavy-query lane's line (LANE_COST): heavy documents that run on the
+//   serving thread, as many at once as QUERY_COST_IN_FLIGHT allows.
 //
-//   npm run bench:hostile [-- --db postgres|pglite|all] [--attack heaviest|wide|light|cycle|entities|all] [--seconds 15] [--aliases N]
+//   npm run bench:hostile [-- --db postgres|pglite|all] [--attack heaviest|wide|light|cycle|entities|list|all] [--seconds 15] [--aliases N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +32,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
+import { LANE_COST } from '../../src/execution/heavy-lane.js';
 import { STREAMED_COST } from '../../src/http/streamed-answers.js';
 import { HEAVY_COST } from '../../src/limits/admission.js';
 import { costOf } from '../../test/support/cost.js';
@@ -111,6 +115,16 @@ const ATTACKS: Record<string, (dataset: Dataset, ask: Ask) => Attack | Promise<A
     const variables = { representations: members.map((m) => ({ __typename: 'OrganizationMember', ...m })) };
     const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on OrganizationMember { ${MEMBER} } } }`;
     return { query, variables, cost: costOf(query, variables), description: `_entities of ${members.length} members` };
+  },
+  /** The largest organization's whole member list with a few fields, as often as stays under LANE_COST. */
+  list: (dataset) => {
+    const field = `organizationMembers(organization: "${dataset.largestOrganization}") { username email name roles { name } }`;
+    const { query, cost, aliases } = aliased(field, LANE_COST - 1);
+    return {
+      query,
+      cost,
+      description: `${aliases} aliases of the largest organization's whole member list, a few fields`,
+    };
   },
   /** Pages of the largest organization's members, every field, as many as stay light (under HEAVY_COST). */
   light: (dataset) => {

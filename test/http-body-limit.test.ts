@@ -2,12 +2,12 @@
 // argument in src/http/body-limit.ts): bodies that say how long they are, and
 // chunked bodies that do not; the budget that large bodies being received
 // share; and the time a client has to send its request.
-import { request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { request, type RequestListener } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { LARGE_BODY_BYTES_IN_FLIGHT, MAX_REQUEST_BODY_BYTES } from '../src/http/body-limit.js';
-import { createStoppableServer } from '../src/http/shutdown.js';
+import { type ClientTimeouts, createStoppableServer } from '../src/http/shutdown.js';
 import { freshDatabase } from './support/databases.js';
 import { serveOverHttp, type HttpGateway } from './support/http.js';
 
@@ -171,36 +171,40 @@ describe('the time a client has to send its request and read its answer', () => 
   // timeout, which would close the connection without one, is kept out of its way here.
   const RECEIVE_ONLY = { receiveMs: 1_000, answerMs: 60_000 };
 
-  it('answers 408 and closes the connection of a client that stops sending its body', async () => {
-    const { server, stop } = createStoppableServer((request, response) => {
-      request.resume();
-      request.on('end', () => response.end('read'));
-    }, RECEIVE_ONLY);
+  /** Runs `client` against a server of `handle` with `timeouts` on a free port, then stops the server. */
+  async function serving(handle: RequestListener, timeouts: ClientTimeouts, client: (port: number) => Promise<void>) {
+    const { server, stop } = createStoppableServer(handle, timeouts);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const port = (server.address() as { port: number }).port;
-      const closed = untilClosed(await stalledUpload(port, 1_000), 10_000);
-      const { text, closedAfterMs } = await closed;
+      await client((server.address() as AddressInfo).port);
+    } finally {
+      await stop(0);
+    }
+  }
+
+  it('answers 408 and closes the connection of a client that stops sending its body', async () => {
+    const readWhole: RequestListener = (request, response) => {
+      request.resume();
+      request.on('end', () => response.end('read'));
+    };
+    await serving(readWhole, RECEIVE_ONLY, async (port) => {
+      const { text, closedAfterMs } = await untilClosed(await stalledUpload(port, 1_000), 10_000);
       expect(text).toMatch(/^HTTP\/1\.1 408/);
       // The timeout, plus up to the one-second interval at which Node checks.
       expect(closedAfterMs).toBeGreaterThanOrEqual(900);
       expect(closedAfterMs).toBeLessThan(5_000);
-    } finally {
-      await stop(0);
-    }
+    });
   });
 
   it('closes the connection of a client that does not read its answer, and lets it go', async () => {
     let closed: (() => void) | undefined;
     const responseClosed = new Promise<void>((resolve) => (closed = resolve));
-    const { server, stop } = createStoppableServer((_request, response) => {
+    const answerLarge: RequestListener = (_request, response) => {
       response.on('close', closed!);
       // 64 MiB: more than the kernel's socket buffers hold, so most of it waits in this process.
       response.end(Buffer.alloc(64 * 1024 * 1024, 'x'));
-    }, TIMEOUTS);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (server.address() as { port: number }).port;
+    };
+    await serving(answerLarge, TIMEOUTS, async (port) => {
       const socket = connect(port, '127.0.0.1');
       socket.pause(); // never reads
       socket.on('error', () => {});
@@ -216,24 +220,21 @@ describe('the time a client has to send its request and read its answer', () => 
       const { text, closedAfterMs: drainedAfterMs } = await drained;
       expect(drainedAfterMs).toBeDefined();
       expect(text.length).toBeLessThan(64 * 1024 * 1024);
-    } finally {
-      await stop(0);
-    }
+    });
   });
 
   it('leaves a client that reads its answer alone, however long the connection lives', async () => {
-    const { server, stop } = createStoppableServer((_request, response) => response.end('ok'), TIMEOUTS);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const port = (server.address() as { port: number }).port;
-      const first = await fetch(`http://127.0.0.1:${port}/`);
-      expect(await first.text()).toBe('ok');
-      // Past answerMs since the first request, on the same kept-alive connection pool.
-      await new Promise((resolve) => setTimeout(resolve, TIMEOUTS.answerMs + 500));
-      const second = await fetch(`http://127.0.0.1:${port}/`);
-      expect(await second.text()).toBe('ok');
-    } finally {
-      await stop(0);
-    }
+    await serving(
+      (_request, response) => response.end('ok'),
+      TIMEOUTS,
+      async (port) => {
+        const first = await fetch(`http://127.0.0.1:${port}/`);
+        expect(await first.text()).toBe('ok');
+        // Past answerMs since the first request, on the same kept-alive connection pool.
+        await new Promise((resolve) => setTimeout(resolve, TIMEOUTS.answerMs + 500));
+        const second = await fetch(`http://127.0.0.1:${port}/`);
+        expect(await second.text()).toBe('ok');
+      },
+    );
   });
 });

@@ -47,6 +47,9 @@ export const EMBEDDED_COST_IN_FLIGHT = 100_000;
 /** PostgreSQL's connection and statement bounds (src/db/postgres-pool.ts). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/** HTTP connections a process holds open at once (src/http/shutdown.ts). */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
 /**
  * DATABASE_HEAVY_STATEMENTS' default: a flood of heavy documents keeps at most this many of a pool's connections
  * and of the server's CPUs, so a light read finds both free. From `npm run bench:hostile` (docs/performance.md).
@@ -79,6 +82,7 @@ const settings = z.object({
     .default(DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs),
   DATABASE_HEAVY_STATEMENTS: z.coerce.number().int().min(0).max(1000).default(DEFAULT_HEAVY_STATEMENTS),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(86_400_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
   CORS_ORIGINS: z
     .string()
     .transform((value) =>
@@ -145,6 +149,8 @@ export type Config = {
   databaseHeavyStatements: number;
   /** How long a request may run; past it, its execution and statements stop (SERVICE_UNAVAILABLE). */
   requestTimeoutMs: number;
+  /** HTTP connections open at once, per process; past it, new ones are closed as they come. */
+  maxConnections: number;
   /** Origins whose browser pages may call the API with credentials (CORS); none by default. */
   corsOrigins: string[];
   /** Serve GraphiQL on GET /graphql from a browser. */
@@ -223,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseStatementTimeoutMs: s.DATABASE_STATEMENT_TIMEOUT_MS,
     databaseHeavyStatements: s.DATABASE_HEAVY_STATEMENTS,
     requestTimeoutMs: s.REQUEST_TIMEOUT_MS,
+    maxConnections: s.MAX_CONNECTIONS,
     corsOrigins: s.CORS_ORIGINS,
     graphiql: s.GRAPHIQL,
     graphiqlPersistHeaders: s.GRAPHIQL_PERSIST_HEADERS,

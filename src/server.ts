@@ -6,6 +6,7 @@
 // The gateway's own modules are imported where they run (`await import`): a main thread that only starts the
 // gateway's thread, or forks its processes, never loads them.
 import cluster from 'node:cluster';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import type { AuditLogMode } from './context.js';
@@ -100,7 +101,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       receiveMs: config.requestTimeoutMs,
       // The deadline to run, then as long again to read the answer.
       answerMs: 2 * config.requestTimeoutMs,
+      maxConnections: config.maxConnections,
     });
+    reportDroppedConnections(server, config.maxConnections, logger);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, resolve);
@@ -139,6 +142,25 @@ function announceOwner(logger: Logger, { owner }: BootstrapResult, url: string) 
       `created the first owner "${owner.username}"; its session token is shown only now. ` +
         `Open ${url} and send it as the header Coder-Session-Token: ${owner.token}`,
     );
+}
+
+/** How often, at most, connections closed at MAX_CONNECTIONS are logged: a flood of them is one line a period. */
+const DROPPED_REPORT_MS = 10_000;
+
+function reportDroppedConnections(server: Server, maxConnections: number, logger: Logger): void {
+  let dropped = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const report = () => {
+    timer = undefined;
+    if (dropped === 0) return;
+    logger.warn({ dropped, maxConnections }, 'closed new connections at MAX_CONNECTIONS');
+    dropped = 0;
+    timer = setTimeout(report, DROPPED_REPORT_MS).unref();
+  };
+  server.on('drop', () => {
+    dropped++;
+    if (!timer) report();
+  });
 }
 
 /** A JSON logger that `console` writes to as well. */

@@ -7,7 +7,7 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { LARGE_BODY_BYTES_IN_FLIGHT, MAX_REQUEST_BODY_BYTES } from '../src/http/body-limit.js';
-import { type ClientTimeouts, createStoppableServer } from '../src/http/shutdown.js';
+import { type ClientLimits, createStoppableServer } from '../src/http/shutdown.js';
 import { freshDatabase } from './support/databases.js';
 import { serveOverHttp, type HttpGateway } from './support/http.js';
 
@@ -165,15 +165,15 @@ describe('large bodies being received at once', () => {
   });
 });
 
-describe('the time a client has to send its request and read its answer', () => {
-  const TIMEOUTS = { receiveMs: 1_000, answerMs: 2_000 };
+describe('the time and the connections a client may hold', () => {
+  const TIMEOUTS = { receiveMs: 1_000, answerMs: 2_000, maxConnections: 100 };
   // Node checks the receive timeout once a second, so a 408 may come up to a second late: the answer's own
   // timeout, which would close the connection without one, is kept out of its way here.
-  const RECEIVE_ONLY = { receiveMs: 1_000, answerMs: 60_000 };
+  const RECEIVE_ONLY = { ...TIMEOUTS, answerMs: 60_000 };
 
-  /** Runs `client` against a server of `handle` with `timeouts` on a free port, then stops the server. */
-  async function serving(handle: RequestListener, timeouts: ClientTimeouts, client: (port: number) => Promise<void>) {
-    const { server, stop } = createStoppableServer(handle, timeouts);
+  /** Runs `client` against a server of `handle` with `limits` on a free port, then stops the server. */
+  async function serving(handle: RequestListener, limits: ClientLimits, client: (port: number) => Promise<void>) {
+    const { server, stop } = createStoppableServer(handle, limits);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       await client((server.address() as AddressInfo).port);
@@ -234,6 +234,52 @@ describe('the time a client has to send its request and read its answer', () => 
         await new Promise((resolve) => setTimeout(resolve, TIMEOUTS.answerMs + 500));
         const second = await fetch(`http://127.0.0.1:${port}/`);
         expect(await second.text()).toBe('ok');
+      },
+    );
+  });
+
+  it('closes connections past maxConnections as they come, and serves those it holds', async () => {
+    const opened: Socket[] = [];
+    const open = (port: number) =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => resolve(socket));
+        // The server may reset a connection it closes at once.
+        socket.on('error', () => {});
+        opened.push(socket);
+      });
+    const ask = (socket: Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (piece) => {
+          text += piece;
+          if (text.endsWith('ok')) resolve(text);
+        });
+        socket.write('GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+      });
+    await serving(
+      (_request, response) => response.end('ok'),
+      { ...TIMEOUTS, maxConnections: 3 },
+      async (port) => {
+        try {
+          const held = [await open(port), await open(port), await open(port)];
+          const { text, closedAfterMs } = await untilClosed(await open(port), 5_000);
+          expect(text).toBe('');
+          expect(closedAfterMs).toBeDefined();
+          for (const socket of held) expect(await ask(socket)).toMatch(/^HTTP\/1\.1 200/);
+          // One leaves: a new client gets its place.
+          held[0]!.destroy();
+          let answer: string | undefined;
+          for (let attempt = 0; attempt < 50 && answer === undefined; attempt++) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            answer = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } }).then(
+              (response) => response.text(),
+              () => undefined,
+            );
+          }
+          expect(answer).toBe('ok');
+        } finally {
+          for (const socket of opened) socket.destroy();
+        }
       },
     );
   });

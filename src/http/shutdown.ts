@@ -16,7 +16,7 @@ export interface StoppableServer {
 /** How long a client may take to send its request's headers. */
 const HEADERS_TIMEOUT_MS = 10_000;
 
-export interface ClientTimeouts {
+export interface ClientLimits {
   /**
    * How long a client may take to send its whole request (headers and body): one that trickles its body would
    * otherwise hold a connection, and the body received so far, for Node's default of five minutes. Node answers
@@ -30,20 +30,27 @@ export interface ClientTimeouts {
    * connection is closed.
    */
   answerMs: number;
+  /**
+   * Connections open at once. Each may hold a file descriptor, 16 KiB of headers and 16 KiB of body (a larger
+   * body is counted in body-limit.ts) for as long as the timeouts above let it; unbounded, a client that keeps
+   * opening them runs the process out of memory, or out of the file descriptors its database needs too. Node
+   * closes each new connection past it as it comes (docs/security.md has the measurements).
+   */
+  maxConnections: number;
 }
 
-export function createStoppableServer(handle: RequestListener, timeouts: ClientTimeouts): StoppableServer {
+export function createStoppableServer(handle: RequestListener, limits: ClientLimits): StoppableServer {
   const handling = new Map<Promise<void>, ServerResponse>();
   let stopping = false;
   const options = {
-    requestTimeout: timeouts.receiveMs,
-    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, timeouts.receiveMs),
+    requestTimeout: limits.receiveMs,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, limits.receiveMs),
     connectionsCheckingInterval: 1_000,
   };
   const server = createServer(options, (request, response) => {
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');
-    const unread = setTimeout(() => response.destroy(), timeouts.answerMs);
+    const unread = setTimeout(() => response.destroy(), limits.answerMs);
     // 'close': the answer is written in full, or the connection is gone.
     response.once('close', () => clearTimeout(unread));
     // Settles when the handler is done, never rejecting: the handler reports its own errors (Yoga logs them).
@@ -51,6 +58,7 @@ export function createStoppableServer(handle: RequestListener, timeouts: ClientT
     const handled: Promise<void> = Promise.resolve(handle(request, response)).then(untrack, untrack);
     handling.set(handled, response);
   });
+  server.maxConnections = limits.maxConnections;
 
   async function stop(timeoutMs: number) {
     stopping = true;

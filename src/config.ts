@@ -47,7 +47,7 @@ export const EMBEDDED_COST_IN_FLIGHT = 100_000;
 /** PostgreSQL's connection and statement bounds (src/db/postgres-pool.ts). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-/** HTTP connections a process holds open at once (src/http/shutdown.ts). */
+/** HTTP connections a process holds open at once (src/http/node-server.ts). */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /**

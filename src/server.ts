@@ -79,7 +79,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const [{ openDatabase }, { gatewayFromConfig }, { createStoppableServer }, { HeavyLane }] = await Promise.all([
     import('./db/database.js'),
     import('./yoga.js'),
-    import('./http/shutdown.js'),
+    import('./http/node-server.js'),
     import('./execution/heavy-lane.js'),
   ]);
   const database = await openDatabase(config);

@@ -198,7 +198,7 @@ export function createGateway({
           error: (...args) => logger.error(args),
         }
       : false,
-    // `req` is Node's request when served over a socket (src/http/shutdown.ts); tests may pass one to `yoga.fetch`.
+    // `req` is Node's request when served over a socket (src/http/node-server.ts); tests may pass one to `yoga.fetch`.
     context: ({ request, req }) => createRequestContext(database, request, req?.socket?.remoteAddress, requestOptions),
   });
 }

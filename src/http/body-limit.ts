@@ -13,7 +13,7 @@
 // that would pass it is refused at once with 503. Small bodies (a GraphQL
 // document with its variables) take nothing from it: a connection may hold as
 // much in headers as Node allows anyway, and the server's receive timeout
-// (src/http/shutdown.ts) bounds how long any of them is held.
+// (src/http/node-server.ts) bounds how long any of them is held.
 import { createGraphQLError, type FetchAPI, type Plugin } from 'graphql-yoga';
 
 /** 1 MiB: a GraphQL operation with its variables is a few kilobytes. */

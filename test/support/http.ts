@@ -1,9 +1,10 @@
 // The gateway behind a real HTTP server on a free port of 127.0.0.1, for what
 // only a socket shows (src/http/: request bodies as Node's parser holds them,
 // answers as they are written).
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../../src/db/database.js';
+import { createStoppableServer } from '../../src/http/node-server.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/config.js';
 import { createGateway, type GatewayOptions } from '../../src/yoga.js';
 
 export interface HttpGateway {
@@ -16,13 +17,15 @@ export async function serveOverHttp(
   database: Database,
   options: Omit<GatewayOptions, 'database'> = {},
 ): Promise<HttpGateway> {
-  const server = createServer(createGateway({ database, ...options }));
+  // The server `npm start` runs, with its default limits.
+  const { server, stop } = createStoppableServer(createGateway({ database, ...options }), {
+    receiveMs: DEFAULT_REQUEST_TIMEOUT_MS,
+    answerMs: 2 * DEFAULT_REQUEST_TIMEOUT_MS,
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: () => stop(0),
   };
 }

@@ -1,13 +1,14 @@
-// The request body limits over real HTTP (Node's parser is part of the
-// argument in src/http/body-limit.ts): bodies that say how long they are, and
-// chunked bodies that do not; the budget that large bodies being received
-// share; and the time a client has to send its request.
+// The HTTP server over real sockets (Node's parser is part of the argument in
+// src/http/body-limit.ts and src/http/node-server.ts): bodies that say how long
+// they are, and chunked bodies that do not; the budget that large bodies being
+// received share; the time and the connections a client may hold; and the
+// requests that never reach Yoga, answered with a code all the same.
 import { request, type RequestListener } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { LARGE_BODY_BYTES_IN_FLIGHT, MAX_REQUEST_BODY_BYTES } from '../src/http/body-limit.js';
-import { type ClientLimits, createStoppableServer } from '../src/http/shutdown.js';
+import { type ClientLimits, createStoppableServer } from '../src/http/node-server.js';
 import { freshDatabase } from './support/databases.js';
 import { serveOverHttp, type HttpGateway } from './support/http.js';
 
@@ -45,6 +46,8 @@ function post(chunks: string[], { chunked = false } = {}): Promise<Answer> {
         port: gateway.port,
         path: '/graphql',
         method: 'POST',
+        // A connection of its own: the server reads connections in the order they came (see the budget's test).
+        agent: false,
         headers: {
           'content-type': 'application/json',
           accept: 'application/json',
@@ -131,6 +134,53 @@ function untilClosed(socket: Socket, ms: number): Promise<{ text: string; closed
     });
   });
 }
+
+/** Sends `raw` on a new socket; what the server answers until it closes the connection. */
+async function rawExchange(raw: string): Promise<string> {
+  const socket = connect(gateway.port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write(raw);
+  const { text } = await untilClosed(socket, 10_000);
+  return text;
+}
+
+/** The status and the JSON body of a raw HTTP answer. */
+function parseRaw(text: string): Answer {
+  const [head, body] = text.split('\r\n\r\n', 2) as [string, string];
+  return { status: Number(head.split(' ')[1]), body: JSON.parse(body) };
+}
+
+describe('requests that never reach Yoga', () => {
+  it.each(['[::1', 'x:abc', 'a@b:99999', '%', 'ex ample'])(
+    'answers a Host of %j with 400 and BAD_REQUEST, no stack trace',
+    async (host) => {
+      const text = await rawExchange(`GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
+      expect(text).not.toMatch(/TypeError|node_modules|at /);
+      expect(parseRaw(text)).toEqual({
+        status: 400,
+        body: { errors: [{ message: expect.stringContaining('Host'), extensions: { code: 'BAD_REQUEST' } }] },
+      });
+    },
+  );
+
+  it.each([
+    ['headers over 16 KiB', `GET /graphql HTTP/1.1\r\nhost: x\r\nx-pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+    ['a URL over 16 KiB', `GET /graphql?query=${'a'.repeat(60_000)} HTTP/1.1\r\nhost: x\r\n\r\n`, 431],
+    ['not HTTP', 'HELLO\r\n\r\n', 400],
+  ])('answers %s with its status and a code', async (_name, raw, status) => {
+    expect(parseRaw(await rawExchange(raw))).toEqual({
+      status,
+      body: { errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }] },
+    });
+  });
+
+  it('serves the next request on the same server after such refusals', async () => {
+    expect(await post([JSON.stringify({ query: '{ __typename }' })])).toEqual({
+      status: 200,
+      body: { data: { __typename: 'Query' } },
+    });
+  });
+});
 
 describe('large bodies being received at once', () => {
   const fills = LARGE_BODY_BYTES_IN_FLIGHT / MAX_REQUEST_BODY_BYTES;

@@ -1,8 +1,11 @@
-// Stopping without dropping requests. A replica that gets SIGTERM (a rolling
+// The gateway's HTTP server: what a client may hold (time, connections); the
+// requests that cannot reach Yoga answered as Yoga answers, with a code; and
+// stopping without dropping requests. A replica that gets SIGTERM (a rolling
 // deploy, a scale-down) finishes what it was asked before it closes its
 // database: a request still executing would otherwise fail on a closed pool,
 // and every client of the old replica would see an error.
-import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export interface StoppableServer {
   server: Server;
@@ -39,6 +42,45 @@ export interface ClientLimits {
   maxConnections: number;
 }
 
+/** A JSON error answer with a code, as Yoga writes them, for a request that never reaches it. */
+function refusalBody(message: string): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+}
+
+function refuse(response: ServerResponse, status: number, message: string): void {
+  const body = refusalBody(message);
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  response.end(body);
+}
+
+/** What Node's parser refuses, by its error's code: the status Node itself would send, and why. */
+const UNREADABLE: Record<string, [status: number, message: string]> = {
+  HPE_HEADER_OVERFLOW: [431, "The request's headers are larger than 16 KiB."],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "The request's chunk extensions are too large."],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request was not received in time (REQUEST_TIMEOUT_MS).'],
+};
+
+/**
+ * Node answers a request its parser refuses (headers over 16 KiB, a URL too long, not HTTP, too slow) with a
+ * bare status line. The same statuses here, with a body that carries a code (SPEC G), written where Node's
+ * own handler would write (nothing answered yet on the socket).
+ */
+function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }): void {
+  if (socket.writable && !socket.bytesWritten) {
+    const [status, message] = UNREADABLE[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
+    const body = refusalBody(message);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n` +
+        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
+
 export function createStoppableServer(handle: RequestListener, limits: ClientLimits): StoppableServer {
   const handling = new Map<Promise<void>, ServerResponse>();
   let stopping = false;
@@ -48,6 +90,12 @@ export function createStoppableServer(handle: RequestListener, limits: ClientLim
     connectionsCheckingInterval: 1_000,
   };
   const server = createServer(options, (request, response) => {
+    // The fetch adapter builds the request's URL from Host and the path, and a Host that makes no URL
+    // (`[::1`, `x:abc`) throws there: HTTP 500 with its stack trace as the body.
+    if (!URL.canParse(`http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`)) {
+      request.resume();
+      return refuse(response, 400, "The request's Host header and path do not make a URL.");
+    }
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');
     const unread = setTimeout(() => response.destroy(), limits.answerMs);
@@ -59,6 +107,7 @@ export function createStoppableServer(handle: RequestListener, limits: ClientLim
     handling.set(handled, response);
   });
   server.maxConnections = limits.maxConnections;
+  server.on('clientError', answerUnreadable);
 
   async function stop(timeoutMs: number) {
     stopping = true;

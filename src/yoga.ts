@@ -14,7 +14,7 @@ import type { DataAccess, Database } from './db/database.js';
 import { checkDatabaseReady } from './db/readiness.js';
 import { compressAnswers } from './http/compression.js';
 import { readinessEndpoint } from './http/readiness.js';
-import { onlyTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
+import { noPersistedDocuments, onlyTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
 import { requestIdsAndAccessLog } from './observability/access-log.js';
 import { prometheusMetrics } from './observability/metrics.js';
 import type { Tracing } from './observability/tracing.js';
@@ -26,7 +26,7 @@ import { serviceUnavailable } from './errors.js';
 import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
 import { requestDeadline } from './http/deadline.js';
 import { streamHeavyAnswers } from './http/streamed-answers.js';
-import { codeRequestParseErrors } from './http/request-errors.js';
+import { codeRequestRefusals } from './http/request-errors.js';
 import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
 import { admitByCost } from './limits/admission.js';
 import { SmallTraffic } from './limits/small-traffic.js';
@@ -143,8 +143,8 @@ export function createGateway({
       preventCrossSiteRequests(),
       limitRequestBodies(),
       // After limitRequestBodies, so that it wraps the reader of chunked bodies too.
-      codeRequestParseErrors(),
-      ...(trustedDocuments ? [onlyTrustedDocuments(trustedDocuments)] : []),
+      codeRequestRefusals(),
+      trustedDocuments ? onlyTrustedDocuments(trustedDocuments) : noPersistedDocuments(),
       limitDocuments(limits),
       // After the limits, which price the document; a heavy query handed over runs none of the executors below here.
       ...(lane ? [lane.send] : []),

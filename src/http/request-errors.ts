@@ -3,27 +3,57 @@
 // extensions that are not JSON) escape it as a plain exception, which becomes
 // HTTP 500, and others (a multipart body's bad `map`) come back without a
 // code. Both are the client's: BAD_REQUEST, HTTP 400, as Yoga answers a POST
-// body that is not JSON.
+// body that is not JSON. Yoga refuses a method, a media type or an Accept it
+// does not serve (405, 415, 406) with no body at all: those get one too.
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 const BAD_REQUEST = 'BAD_REQUEST';
 
+/** The parser's own words (JSON.parse quotes the body it could not read) are kept to this many characters. */
+const MAX_DETAIL = 200;
+
+const clip = (text: string) => (text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text);
+
 function asBadRequest(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) {
+    const original = error.extensions?.originalError as { name?: string; message?: string } | undefined;
+    // A 1 MiB body that is not JSON would otherwise come back whole in the answer, quoted by JSON.parse.
+    if (error.extensions?.code && typeof original?.message === 'string' && original.message.length > MAX_DETAIL)
+      return createGraphQLError(error.message, {
+        extensions: { ...error.extensions, originalError: { ...original, message: clip(original.message) } },
+      });
     if (error.extensions?.code) return error;
     return createGraphQLError(error.message, {
       extensions: { ...error.extensions, code: BAD_REQUEST, http: { status: 400, ...error.extensions?.http } },
     });
   }
-  const detail = error instanceof Error ? `: ${error.message}` : '';
+  const detail = error instanceof Error ? `: ${clip(error.message)}` : '';
   return createGraphQLError(`The request's parameters could not be read${detail}`, {
     extensions: { code: BAD_REQUEST, http: { status: 400 } },
   });
 }
 
-export function codeRequestParseErrors(): Plugin {
+/** Yoga's refusals that come with no body: their statuses, and what each means to the client. */
+const BODILESS_REFUSALS = new Map([
+  [405, 'This method is not served here: use GET or POST.'],
+  [406, 'None of the media types the request accepts can be served: accept application/json.'],
+  [415, 'The body is not of a media type served here: send application/json.'],
+]);
+
+export function codeRequestRefusals(): Plugin {
   return {
+    onResponse({ response, setResponse, fetchAPI }) {
+      const message = BODILESS_REFUSALS.get(response.status);
+      if (!message || response.headers.has('content-type')) return;
+      const headers = new fetchAPI.Headers();
+      response.headers.forEach((value, name) => {
+        headers.set(name, value);
+      });
+      headers.set('content-type', 'application/json; charset=utf-8');
+      const body = JSON.stringify({ errors: [{ message, extensions: { code: BAD_REQUEST } }] });
+      setResponse(new fetchAPI.Response(body, { status: response.status, headers }));
+    },
     onRequestParse({ requestParser, setRequestParser }) {
       if (!requestParser) return;
       setRequestParser(async (request) => {

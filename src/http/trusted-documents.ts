@@ -5,7 +5,7 @@
 // writes (`{ "<sha256 hash>": "<document>" }`); see docs/operations.md.
 import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
-import type { Plugin } from 'graphql-yoga';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 export type TrustedDocuments = ReadonlyMap<string, string>;
 
@@ -45,4 +45,23 @@ export function onlyTrustedDocuments(documents: TrustedDocuments): Plugin {
       keyNotFound: { message: 'No document id in the request.', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
     },
   }) as Plugin;
+}
+
+/**
+ * Without TRUSTED_DOCUMENTS, a request that names a document by hash alone (Apollo's automatic persisted
+ * queries, a `documentId`) is refused with the code Apollo Client's persisted-query link looks for: it then
+ * sends the whole query, and stops sending hashes. Yoga's own answer, "Must provide query string", is one it
+ * takes for a failure.
+ */
+export function noPersistedDocuments(): Plugin {
+  return {
+    onParams({ params }) {
+      if (params.query) return;
+      const { documentId } = params as { documentId?: unknown };
+      if (documentId === undefined && !params.extensions?.persistedQuery) return;
+      throw createGraphQLError('Persisted queries are not supported here: send the query.', {
+        extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED', http: { status: 400, spec: true } },
+      });
+    },
+  };
 }

@@ -118,6 +118,20 @@ describe('no input gives HTTP 500 or a code-less error', () => {
       }),
     ],
     [
+      'a text/plain body with a token',
+      () => ({ method: 'POST', headers: { 'content-type': 'text/plain', ...token() }, body: '{}' }),
+    ],
+    ['a body with no content type', () => ({ method: 'POST', headers: token(), body: '{"query": "{ me { id } }"}' })],
+    [
+      'an Accept the gateway cannot answer',
+      () => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/html', ...token() },
+        body: '{"query": "{ me { id } }"}',
+      }),
+    ],
+    ['DELETE', () => ({ method: 'DELETE', headers: token() })],
+    [
       'a bad Content-Length',
       () => ({
         method: 'POST',
@@ -131,10 +145,73 @@ describe('no input gives HTTP 500 or a code-less error', () => {
     const { query, ...init } = make();
     const answer = await send(`/graphql${query === undefined ? '' : `?${query}`}`, init);
     expect(answer.status, answer.text.slice(0, 300)).toBeLessThan(500);
-    // An answer is data, errors, or an empty 4xx (405, 415) that names no error.
-    if (answer.status === 200 || answer.text) expect(answer.body, answer.text.slice(0, 300)).toBeTruthy();
+    // Every answer is JSON: data, or errors each with a code; a refusal too.
+    expect(answer.body, answer.text.slice(0, 300)).toBeTruthy();
+    if (answer.status !== 200) expect(answer.body?.errors?.length, answer.text.slice(0, 300)).toBeGreaterThan(0);
     for (const error of answer.body?.errors ?? []) expect(error.extensions?.code, error.message).toBeTruthy();
     expect(JSON.stringify(answer.body?.errors ?? [])).not.toContain('INTERNAL_SERVER_ERROR');
+  });
+});
+
+describe('refusals a client can act on', () => {
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    send('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'coder-session-token': cast.owner.token, ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  it('gives the same answer to a variable that does not fit its type, however often it is sent', async () => {
+    // The second run of a document is compiled (src/execution/jit.ts); graphql-jit words such errors its own way.
+    const request = {
+      query: 'mutation R($r: CustomRoleInput!) { createOrganizationRole(organization: "default", role: $r) { name } }',
+      variables: { r: { name: 'r1', organizationPermissions: [{ resourceType: 'TEMPLATE', action: 'nope' }] } },
+    };
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await post(request));
+    expect(answers[0]!.status).toBe(400);
+    expect(answers[0]!.body?.errors?.[0]?.message).toContain('"$r"');
+    expect(answers[0]!.body?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    for (const answer of answers.slice(1)) {
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(answers[0]!.body);
+    }
+  });
+
+  it('refuses a document over a limit with HTTP 400 to a client that accepts application/graphql-response+json', async () => {
+    const deepVariables = { query: '{ me { id } }', variables: { v: JSON.parse('['.repeat(40) + ']'.repeat(40)) } };
+    const costly = {
+      query:
+        '{ a: organizationMembers(organization: "default") { username } b: organizations { members { totalCount edges { node { username user { organizationMemberships { organization { members { totalCount } } } } } } } } }',
+    };
+    for (const request of [deepVariables, costly]) {
+      const strict = await post(request, { accept: 'application/graphql-response+json' });
+      expect(strict.status, strict.text).toBe(400);
+      expect(strict.body?.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+      // application/json keeps HTTP 200 for a request that was read, as Yoga answers a document that does not validate.
+      const legacy = await post(request, { accept: 'application/json' });
+      expect(legacy.status).toBe(200);
+      expect(legacy.body?.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    }
+  });
+
+  it('does not send a body that is not JSON back in its answer', async () => {
+    const answer = await post(`{"query": "{ me { id } }" ${'x'.repeat(500_000)}`);
+    expect(answer.status).toBe(400);
+    expect(answer.body?.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    expect(answer.text.length).toBeLessThan(1_000);
+  });
+
+  it("answers a hash alone with PERSISTED_QUERY_NOT_SUPPORTED, which Apollo Client's link retries with the query", async () => {
+    const hashOnly = await post({ extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } } });
+    expect(hashOnly.body?.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+    const documentId = await post({ documentId: `sha256:${'ab'.repeat(32)}` });
+    expect(documentId.body?.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+    const withQuery = await post({
+      query: '{ me { id } }',
+      extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } },
+    });
+    expect(withQuery.body).toEqual({ data: { me: { id: cast.owner.id } } });
   });
 });
 

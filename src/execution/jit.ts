@@ -6,8 +6,13 @@
 // documents each sent once, as a hostile client sends them, compiles none of
 // the small ones; what any document costs to compile is bounded by the limits
 // on its size (src/limits).
+//
+// A request whose variables do not fit their types runs on the interpreter: its
+// answer (HTTP 400, the client's own variable names, "did you mean") must not
+// depend on whether the document happened to be compiled, and graphql-jit
+// reports such variables in its own words, under names of its own, on HTTP 200.
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import type { DocumentNode } from 'graphql';
+import { type DocumentNode, getOperationAST, getVariableValues, type GraphQLSchema } from 'graphql';
 import type { Plugin as EnvelopPlugin } from '@envelop/core';
 import type { Logger } from 'pino';
 import { isHeavyExecution } from '../limits/admission.js';
@@ -15,17 +20,32 @@ import { isHeavyExecution } from '../limits/admission.js';
 /** Executions of a document after which it is compiled, whatever its cost. */
 const RUNS_BEFORE_COMPILING = 1;
 
+interface ExecutionArgs {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName?: string | null;
+  variableValues?: Record<string, unknown> | null;
+}
+
+function variablesFit({ schema, document, operationName, variableValues }: ExecutionArgs): boolean {
+  const definitions = getOperationAST(document, operationName)?.variableDefinitions;
+  if (!definitions?.length) return true;
+  return !getVariableValues(schema, definitions, variableValues ?? {}, { maxErrors: 1 }).errors;
+}
+
 export function compileRepeatedOrHeavyDocuments(logger?: Logger): EnvelopPlugin {
   const runs = new WeakMap<DocumentNode, number>();
-  const worthCompiling = (args: { document: DocumentNode }) => {
-    if (isHeavyExecution(args)) return true;
+  const worthCompiling = (args: ExecutionArgs) => {
+    if (isHeavyExecution(args)) return variablesFit(args);
     const before = runs.get(args.document) ?? 0;
-    if (before >= RUNS_BEFORE_COMPILING) return true;
+    if (before >= RUNS_BEFORE_COMPILING) return variablesFit(args);
     runs.set(args.document, before + 1);
     return false;
   };
   return useGraphQlJit(
-    {},
+    // An error keeps its own stack (ours have none: src/errors.ts); capturing one for each error graphql-jit
+    // places costs tens of microseconds, and a batch of thousands of missing entities is as many errors.
+    { disablingCapturingStackErrors: true },
     {
       enableIf: worthCompiling,
       onError: (result) => logger?.warn({ errors: result.errors }, 'graphql-jit could not compile a document'),

@@ -1,6 +1,7 @@
 // The gateway as an Apollo Federation subgraph: its SDL for the router, and
 // entity references resolved in batches and only for callers who may read them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_REPRESENTATIONS } from '../src/limits/document-limits.js';
 import { DATABASE_KINDS } from './support/databases.js';
 import { fieldOf } from './support/fixtures.js';
 import {
@@ -151,5 +152,37 @@ describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
     };
     const ids = members.map((m) => m.id);
     expect(await count(ids)).toBe(await count(ids.slice(0, 2)));
+  });
+
+  it('answers thousands of references that name nothing, each error at its index, compiled or not', async () => {
+    const representations = Array.from({ length: 3000 }, (_, i) => ({
+      __typename: i % 2 ? 'User' : 'Workspace',
+      id: `missing-${i}`,
+    }));
+    // The second run of a document is compiled (src/execution/jit.ts): the same errors, in the same places.
+    const [first, second] = [
+      await gw.gql(ENTITIES, { representations }, owner.token),
+      await gw.gql(ENTITIES, { representations }, owner.token),
+    ].map((response) => {
+      expect(fieldOf(response, '_entities')).toEqual(representations.map(() => null));
+      return response.errors?.map((e) => [JSON.stringify(e.path), e.extensions?.code]).sort();
+    });
+    expect(first).toHaveLength(3000);
+    expect(first![0]).toEqual(['["_entities",0]', 'BAD_USER_INPUT']);
+    expect(first).toContainEqual(['["_entities",2999]', 'NOT_FOUND']);
+    expect(second).toEqual(first);
+  });
+
+  it(`refuses more than ${MAX_REPRESENTATIONS} references with QUERY_TOO_COMPLEX, before any statement`, async () => {
+    const representations = (n: number) => Array.from({ length: n }, () => ({ __typename: 'User', id: owner.id }));
+    const statements: string[] = [];
+    const stop = gw.database.onStatement((sql) => statements.push(sql));
+    const refused = await gw.gql(ENTITIES, { representations: representations(MAX_REPRESENTATIONS + 1) }, owner.token);
+    stop();
+    expect(errorCode(refused)).toBe('QUERY_TOO_COMPLEX');
+    expect(statements).toEqual([]);
+    const served = await gw.gql(ENTITIES, { representations: representations(MAX_REPRESENTATIONS) }, owner.token);
+    expect(served.errors).toBeUndefined();
+    expect(fieldOf(served, '_entities')).toHaveLength(MAX_REPRESENTATIONS);
   });
 });

@@ -52,6 +52,14 @@ const MAX_EXPANDED_SELECTIONS = 20_000;
  */
 export const MAX_INPUT_DEPTH = 32;
 
+/**
+ * Representations one `_entities` call may name: a whole member list's worth (QUERY_COST_MEMBERS' default), what
+ * a router sends for the longest list a client can ask of another subgraph. Each that names nothing is an error
+ * of its own, and GraphQL and Yoga build errors at tens of microseconds each on the serving thread: the 1 MiB body
+ * holds 28,000 of them, 14,000 took 2 s. Checked before the caller's session or any SQL (src/schema/shared/entity.ts).
+ */
+export const MAX_REPRESENTATIONS = 5_000;
+
 /** Whether `value` nests deeper than `max` levels of lists and objects; iterative, so it cannot overflow itself. */
 export function nestsDeeperThan(value: unknown, max: number): boolean {
   const pending: [unknown, number][] = [[value, 0]];

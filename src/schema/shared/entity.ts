@@ -1,6 +1,7 @@
-import { type GraphQLFieldResolver, GraphQLUnionType, type GraphQLSchema } from 'graphql';
+import { type GraphQLFieldResolver, GraphQLUnionType, type GraphQLSchema, responsePathAsArray } from 'graphql';
 import type { Context, RequestContext } from '../../context.js';
-import { badUserInput, notFound, unauthenticated } from '../../errors.js';
+import { badUserInput, notFound, queryTooComplex, unauthenticated } from '../../errors.js';
+import { MAX_REPRESENTATIONS } from '../../limits/document-limits.js';
 
 /**
  * Federation's `_entities` field is added by the plugin, outside the Query
@@ -32,9 +33,17 @@ export function answerEntitiesOneByOne(schema: GraphQLSchema): void {
   const entityTypes = new Set(entityUnion.getTypes().map((type) => type.name));
   const resolveAll = field.resolve as GraphQLFieldResolver<unknown, RequestContext, { representations: unknown[] }>;
   field.resolve = async (root, args: { representations: Representation[] }, ctx: RequestContext, info) => {
+    if (args.representations.length > MAX_REPRESENTATIONS)
+      throw queryTooComplex(
+        `_entities takes at most ${MAX_REPRESENTATIONS} representations a call, not ${args.representations.length}.`,
+      );
     const authentication = await ctx.authenticate();
     if (!authentication.ok) throw unauthenticated(authentication.reason);
     const answers: unknown[] = new Array(args.representations.length);
+    // Each error is made at its index: a batch of thousands that name nothing is as many errors, and graphql-js
+    // would otherwise make each a second time to place it.
+    const field = responsePathAsArray(info.path);
+    const at = (index: number) => ({ nodes: info.fieldNodes, path: [...field, index] });
     const known: Representation[] = [];
     const knownAt: number[] = [];
     args.representations.forEach((representation, index) => {
@@ -43,17 +52,22 @@ export function answerEntitiesOneByOne(schema: GraphQLSchema): void {
         known.push(representation);
         knownAt.push(index);
       } else {
-        answers[index] = badUserInput(`Unknown entity type ${JSON.stringify(typename)}.`, {
-          validations: [
-            { field: 'representations', detail: `${JSON.stringify(typename)} is not an entity of this subgraph` },
-          ],
-        });
+        answers[index] = badUserInput(
+          `Unknown entity type ${JSON.stringify(typename)}.`,
+          {
+            validations: [
+              { field: 'representations', detail: `${JSON.stringify(typename)} is not an entity of this subgraph` },
+            ],
+          },
+          at(index),
+        );
       }
     });
     // Every known type at once: the plugin's resolver then fails nothing, and maps one result to each.
     const found = resolveAll(root, { representations: known }, ctx, info) as unknown[];
     found.forEach((entity, k) => {
-      answers[knownAt[k]!] = Promise.resolve(entity).then((value) => value ?? notFound());
+      const index = knownAt[k]!;
+      answers[index] = Promise.resolve(entity).then((value) => value ?? notFound(undefined, at(index)));
     });
     return answers;
   };

@@ -278,6 +278,12 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
       ['an offset past the largest Int', cursor('OffsetConnection:2147483648')],
       ['an offset past the largest safe integer', cursor('OffsetConnection:99999999999999999999')],
       ['an empty string', ''],
+      // What a lax number parser would read as an offset: a cursor is only what the connection wrote.
+      ['an offset in hexadecimal', cursor('OffsetConnection:0x10')],
+      ['an offset with an exponent', cursor('OffsetConnection:1e2')],
+      ['an offset with a fraction', cursor('OffsetConnection:1.5')],
+      ['an offset after a space', cursor('OffsetConnection: 1')],
+      ['an offset with a leading zero', cursor('OffsetConnection:01')],
     ])('refuses a cursor that is %s, as `after` and as `before`', async (_what, bad) => {
       const after = await badInput(() => members({ first: 2, after: bad }), 'after', /connection/i);
       expect(after.data).toEqual({ organization: { members: null } });

@@ -29,8 +29,10 @@ export function connectionWindow(args: ConnectionArgs): MemberWindow {
     if (cursor == null) return null;
     try {
       const offset = cursorToOffset(cursor);
-      // A cursor is an offset, bounded as paginatedOrganizationMembers bounds its offset (GraphQL's Int).
-      if (Number.isSafeInteger(offset) && offset >= 0 && offset <= 2_147_483_647) return offset;
+      // A cursor is an offset, bounded as paginatedOrganizationMembers bounds its offset (GraphQL's Int), and
+      // only as this connection writes it: cursorToOffset reads `0x10`, `1e3` or ` 1` as numbers too.
+      if (Number.isSafeInteger(offset) && offset >= 0 && offset <= 2_147_483_647 && offsetToCursor(offset) === cursor)
+        return offset;
     } catch {}
     validations.push({ field, detail: 'is not a cursor of this connection' });
     return null;

@@ -16,11 +16,19 @@ export interface Sql {
    * Constant texts are what PostgreSQL prepares once per connection.
    */
   query<T>(text: string, values: unknown[]): Promise<T[]>;
+  /**
+   * Keys one lookup statement may take (a batch of ids or references); more are read by as many statements as
+   * it takes. Unbounded on PostgreSQL. The embedded database runs each statement on the serving thread, where
+   * nothing else runs until it ends: 1,000 member lookups are one stretch of 40–50 ms, and its parts let a
+   * light document's statement run in between (src/db/pglite.ts runs light ones first).
+   */
+  readonly keysPerStatement?: number;
 }
 
 /** An `Sql` over a driver's `run`, reporting each statement to `onStatement` first (the statement counter). */
-export function createSql(run: RunStatement, onStatement: StatementListener): Sql {
+export function createSql(run: RunStatement, onStatement: StatementListener, keysPerStatement?: number): Sql {
   return {
+    keysPerStatement,
     query<T>(text: string, values: unknown[]) {
       const done = onStatement(text, values);
       const running = run(text, values);

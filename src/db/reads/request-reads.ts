@@ -34,13 +34,13 @@ export class RequestReads {
   readonly #knownUsers = new Map<string, UserRow>();
 
   readonly #organizations = new DataLoader<string, OrganizationRow | undefined>(async (ids) => {
-    for (const row of await organizationsById(this.#sql, ids)) this.#knowOrganization(row);
+    for (const row of await inParts(this.#sql, ids, organizationsById)) this.#knowOrganization(row);
     return ids.map((id) => this.#knownOrganizations.get(id));
   });
 
   readonly #organizationsByRef = new DataLoader<OrganizationRef, OrganizationRow | undefined, string>(
     async (refs) => {
-      const rows = await organizationsByRef(this.#sql, refs);
+      const rows = await inParts(this.#sql, refs, organizationsByRef);
       for (const row of rows) if (row) this.#knowOrganization(row);
       return rows;
     },
@@ -48,13 +48,13 @@ export class RequestReads {
   );
 
   readonly #users = new DataLoader<string, UserRow | undefined>(async (ids) => {
-    for (const row of await usersById(this.#sql, ids)) this.#knowUser(row);
+    for (const row of await inParts(this.#sql, ids, usersById)) this.#knowUser(row);
     return ids.map((id) => this.#knownUsers.get(id));
   });
 
   readonly #usersByRef = new DataLoader<UserRef, UserRow | undefined, string>(
     async (refs) => {
-      const rows = await usersByRef(this.#sql, refs);
+      const rows = await inParts(this.#sql, refs, usersByRef);
       for (const row of rows) if (row) this.#knowUser(row);
       return rows;
     },
@@ -63,7 +63,7 @@ export class RequestReads {
 
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
     async (lookups) => {
-      const found = await lookUpMembers(this.#sql, lookups);
+      const found = await inParts(this.#sql, lookups, lookUpMembers);
       for (const [i, lookup] of lookups.entries()) {
         const { organization, member, customRoleNames } = found[i]!;
         if (organization) {
@@ -83,7 +83,9 @@ export class RequestReads {
   );
 
   readonly #memberships = new DataLoader<string, Membership[]>(async (userIds) => {
-    const byUser = await membershipsOfUsers(this.#sql, userIds);
+    const byUser = new Map(
+      await inParts(this.#sql, userIds, async (sql, part) => [...(await membershipsOfUsers(sql, part))]),
+    );
     for (const memberships of byUser.values()) this.#knowMemberships(memberships);
     return userIds.map((id) => byUser.get(id) ?? []);
   });
@@ -91,7 +93,7 @@ export class RequestReads {
   /** Users by reference with their memberships, which later `membershipsOf` calls find here. */
   readonly #usersWithMembershipsByRef = new DataLoader<UserRef, UserRow | undefined, string>(
     async (refs) => {
-      const found = await usersWithMembershipsByRef(this.#sql, refs);
+      const found = await inParts(this.#sql, refs, usersWithMembershipsByRef);
       for (const [i, entry] of found.entries()) {
         if (!entry) continue;
         this.#knowUser(entry.user);
@@ -239,6 +241,23 @@ export class RequestReads {
     // hasOwn: a role may be named `constructor`.
     for (const name of names) known.set(name, Object.hasOwn(custom, name) ? custom[name]! : '');
   }
+}
+
+/**
+ * `read` of `keys` in parts no larger than the database takes in one statement (Sql.keysPerStatement), in
+ * order. DataLoader's own maxBatchSize would do it, but it is fixed when a loader is made, and these loaders are
+ * fields made before the constructor has the request's database.
+ */
+async function inParts<K, V>(
+  sql: Sql,
+  keys: readonly K[],
+  read: (sql: Sql, part: readonly K[]) => Promise<V[]>,
+): Promise<V[]> {
+  const size = sql.keysPerStatement;
+  if (!size || keys.length <= size) return read(sql, keys);
+  const parts: Promise<V[]>[] = [];
+  for (let start = 0; start < keys.length; start += size) parts.push(read(sql, keys.slice(start, start + size)));
+  return (await Promise.all(parts)).flat();
 }
 
 /** What makes two page requests the same page. */

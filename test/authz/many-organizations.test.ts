@@ -88,7 +88,7 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
     const visibleMemberships = (username: string) => (username === 'admin' ? [A, B] : [A]);
     for (const { node } of orgA.members.edges) {
       expect(
-        node.user.organizationMemberships.map((m) => m.organizationId),
+        node.user?.organizationMemberships.map((m) => m.organizationId),
         node.username,
       ).toEqual(visibleMemberships(node.username));
     }
@@ -96,7 +96,7 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
 
     expect(data.listA.map((m) => m.username)).toEqual(inA);
     for (const member of data.listA) {
-      expect(member.user.organizationMemberships.map((m) => m.organizationId)).toEqual(
+      expect(member.user?.organizationMemberships.map((m) => m.organizationId)).toEqual(
         visibleMemberships(member.username),
       );
       expect(member.roles).toEqual(member.username === 'admin' ? [{ name: 'organization-admin' }] : []);
@@ -120,7 +120,7 @@ describe.each(DATABASE_KINDS)('a query over 3 organizations and 30 members, on %
       expect(members.totalCount).toBe(membersOf(org).length);
       expect(members.edges.map((e) => e.node.username)).toEqual(membersOf(org));
       for (const { node } of members.edges) {
-        expect(node.user.organizationMemberships.map((m) => m.organizationId)).toEqual(memberships.get(node.username));
+        expect(node.user?.organizationMemberships.map((m) => m.organizationId)).toEqual(memberships.get(node.username));
       }
     }
     expect(data.listB.map((m) => m.username)).toEqual(membersOf(B));

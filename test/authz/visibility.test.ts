@@ -27,6 +27,8 @@ const ALL = 'all';
 const SELF = 'self';
 /** peer is not in the list the caller gets, so neither are its memberships. */
 const UNSEEN = 'peer unseen';
+/** peer's row is in the list, but not its user account, which the caller may not read: null and NOT_FOUND. */
+const HIDDEN = 'user hidden';
 type Orgs = 'A' | 'B' | 'A B';
 
 // prettier-ignore
@@ -36,14 +38,14 @@ const VISIBLE: {
   /** `organizationMembers(A)` and `organization(A).members`. */
   membersOfA: (typeof ALL | typeof SELF | typeof NOT_FOUND)[];
   /** peer's `organizationMemberships`, reached through peer's row of `organizationMembers(A)`. */
-  peerMembershipsViaA: (Orgs | typeof UNSEEN | typeof NOT_FOUND)[];
+  peerMembershipsViaA: (Orgs | typeof UNSEEN | typeof HIDDEN | typeof NOT_FOUND)[];
   /** peer's `organizationMemberships`, reached through `user(peer)`. */
   peerMembershipsViaUser: (Orgs | typeof NOT_FOUND)[];
 } = {
   //                       outsider   member     org aud    org u.adm  org admin  org t.adm  site aud   site u.adm site t.adm owner      custom
   organizations: ['B', 'A', 'A', 'A', 'A', 'A', 'A B', 'A B', 'A B', 'A B', 'A'],
   membersOfA: [NOT_FOUND, SELF, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL, ALL],
-  peerMembershipsViaA: [NOT_FOUND, UNSEEN, 'A', 'A', 'A', 'A', 'A B', 'A B', 'A B', 'A B', 'A'],
+  peerMembershipsViaA: [NOT_FOUND, UNSEEN, HIDDEN, 'A', 'A', HIDDEN, 'A B', 'A B', 'A B', 'A B', HIDDEN],
   peerMembershipsViaUser: [NOT_FOUND, NOT_FOUND, NOT_FOUND, 'A', 'A', NOT_FOUND, 'A B', 'A B', 'A B', 'A B', NOT_FOUND],
 };
 
@@ -125,10 +127,15 @@ describe.each(DATABASE_KINDS)('what reads show, on %s', (kind) => {
     async ({ caller, expected }) => {
       const response = await w.gw.gql(MEMBERS_MEMBERSHIPS, { o: w.A.id }, w.auth(caller));
       if (expected === NOT_FOUND) return expect(errorCode(response)).toBe(NOT_FOUND);
+      if (expected === HIDDEN) {
+        const row = response.data?.organizationMembers.find((m) => m.userId === w.peer.id);
+        expect(row).toEqual({ userId: w.peer.id, user: null });
+        return expect(errorCode(response)).toBe(NOT_FOUND);
+      }
       const peerRow = dataOf(response).organizationMembers.find((m) => m.userId === w.peer.id);
       if (expected === UNSEEN) return expect(peerRow).toBeUndefined();
       const memberships = orgIds(expected).map((organizationId) => ({ organizationId, userId: w.peer.id }));
-      expect(peerRow?.user.organizationMemberships).toEqual(memberships.sort(byOrgName(w)));
+      expect(peerRow?.user?.organizationMemberships).toEqual(memberships.sort(byOrgName(w)));
     },
   );
 

@@ -6,6 +6,7 @@ import { Organization } from '../organization/organization.js';
 import { SlimRole, slimOrganizationRoles, slimSiteRoles } from '../role/role.js';
 import { requireAuthenticated } from '../shared/entity.js';
 import { User } from '../user/user.js';
+import { canReadUser } from '../user/user.policy.js';
 import { canReadMember } from './member.policy.js';
 import { memberId } from '../shared/identity.js';
 
@@ -33,9 +34,16 @@ export const OrganizationMember = builder.objectRef<MemberRow>('OrganizationMemb
     }),
     user: t.field({
       type: User,
-      description: 'The member.',
+      nullable: true,
+      description:
+        "The member's user account, for a caller who may read users; for one who may read members only (an " +
+        'organization auditor, say), null with NOT_FOUND at its path, as `user(user:)` answers. The fields above ' +
+        'that Coder shows with a member (username, name, email, avatarUrl, globalRoles) need no more.',
       // Read with the membership, every column the API shows.
-      resolve: (member) => member.user,
+      resolve: async (member, _args, ctx) => {
+        if (!canReadUser(await ctx.gate(), member.userId)) throw notFound();
+        return member.user;
+      },
     }),
     roles: t.field({
       type: [SlimRole],

@@ -88,6 +88,27 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
     });
     const second = await gw.gql(PAGE, { org: other.id, limit: 1, offset: 1 }, cast.owner.token);
     expect(second.data?.paginatedOrganizationMembers).toEqual({ count: 2, members: [{ username: 'pc' }] });
+    // Looked up one by one, a system user is no member either, as in Coder; a deleted one is no user at all.
+    for (const hidden of [deleted!, system!]) {
+      const one = await gw.gql(
+        `query ($org: String!, $user: String!, $representations: [_Any!]!) {
+          organizationMember(organization: $org, user: $user) { username }
+          organization(organization: $org) { member(user: $user) { username } }
+          _entities(representations: $representations) { ... on OrganizationMember { username } }
+        }`,
+        {
+          org: other.id,
+          user: hidden.id,
+          representations: [{ __typename: 'OrganizationMember', organizationId: other.id, userId: hidden.id }],
+        },
+        cast.owner.token,
+      );
+      expect(one.data, hidden.username).toEqual({
+        organizationMember: null,
+        organization: { member: null },
+        _entities: [null],
+      });
+    }
   });
 
   it('serves site owners and auditors, and organization admins, user admins and auditors', async () => {

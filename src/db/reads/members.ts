@@ -33,6 +33,11 @@ export interface MemberFound {
   member: MemberRow | undefined;
   /** The display names of the member's roles that are custom roles of the organization, by name. */
   customRoleNames: Record<string, string>;
+  /**
+   * The member is a system user (Coder's own accounts, such as `prebuilds`): reads leave such memberships out,
+   * as Coder's do, while a write still finds them to refuse them as Coder does.
+   */
+  systemUser: boolean;
 }
 
 /**
@@ -45,7 +50,7 @@ const LOOKUPS = `unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::t
 
 /** The membership of user `u` in organization `o` (`om`), and its custom roles' display names. */
 const MEMBER_COLUMNS = (o: string) => `
-  CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member,
+  CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member, u.is_system AS system_user,
   (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
     WHERE c.organization_id = ${o}.id AND c.name = ANY(om.roles)) AS custom_role_names`;
 
@@ -85,6 +90,7 @@ export async function lookUpMembers(sql: Sql, lookups: readonly MemberLookup[]):
     organization: OrganizationTuple | null;
     member: MemberTuple | null;
     custom_role_names: Record<string, string> | null;
+    system_user: boolean | null;
   }>(lookups.length > 1 ? LOOKUP_BATCH : LOOKUP_ONE, [
     ...organizationRefParameters(lookups.map((l) => l.organization)),
     ...userRefParameters(lookups.map((l) => l.user)),
@@ -92,13 +98,19 @@ export async function lookUpMembers(sql: Sql, lookups: readonly MemberLookup[]):
   const organizations = new Map<string, OrganizationRow>();
   for (const row of rows)
     if (row.organization) organizations.set(String(row.ref), organizationFromTuple(row.organization));
-  const found: MemberFound[] = lookups.map(() => ({ organization: undefined, member: undefined, customRoleNames: {} }));
+  const found: MemberFound[] = lookups.map(() => ({
+    organization: undefined,
+    member: undefined,
+    customRoleNames: {},
+    systemUser: false,
+  }));
   for (const row of rows) {
     const organization = organizations.get(String(row.ref))!;
     found[Number(row.ord) - 1] = {
       organization,
       member: row.member ? memberFromTuple(organization.id, row.member) : undefined,
       customRoleNames: row.custom_role_names ?? {},
+      systemUser: row.system_user === true,
     };
   }
   return found;

@@ -12,7 +12,8 @@ import { memberReading } from './member.policy.js';
  * The membership of the user `userRef` names in the organization
  * `organization` names. The organization must be readable (NOT_FOUND
  * otherwise, as for every read by organization); an unknown user, a
- * non-member or a member the caller may not see is null.
+ * non-member, a system user (as Coder's lists and lookups leave them out) or a
+ * member the caller may not see is null.
  */
 export async function readableMember(
   ctx: Context,
@@ -21,7 +22,7 @@ export async function readableMember(
 ): Promise<MemberRow | null> {
   const user = userArgument(ctx, userRef);
   const [found, gate] = await Promise.all([ctx.reads().member({ organization, user }), ctx.gate()]);
-  return enforce(memberReading(gate, found.organization?.id, found.member));
+  return enforce(memberReading(gate, found.organization?.id, found.systemUser ? undefined : found.member));
 }
 
 /**

@@ -71,7 +71,7 @@ builder.asEntity(OrganizationMember, {
     if (!isUuid(organizationId) || !isUuid(userId)) return null;
     const key = { organizationId: organizationId.toLowerCase(), userId: userId.toLowerCase() };
     if (!canReadMember(await ctx.gate(), key.organizationId, key.userId)) return null;
-    const { member } = await ctx.reads().member({ organization: { id: key.organizationId }, user: { id: key.userId } });
-    return member ?? null;
+    const found = await ctx.reads().member({ organization: { id: key.organizationId }, user: { id: key.userId } });
+    return (!found.systemUser && found.member) || null;
   },
 });

@@ -19,6 +19,7 @@ import {
 } from '../support/fixtures.js';
 import { makeOrganization, makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
 import { graphql } from '../support/graphql.js';
+import { fieldOf } from '../support/fixtures.js';
 
 const ADD = graphql(`mutation ($org: String!, $user: String!) {
   addOrganizationMember(organization: $org, user: $user) { organizationId userId username roles { name } }
@@ -53,6 +54,37 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
     coder = await makeDefaultOrganization(gw.database);
   });
   afterAll(() => gw?.close());
+
+  it('answers a write with the membership as written: what a read right after gives, to the millisecond', async () => {
+    const FIELDS =
+      'organizationId userId username name email createdAt updatedAt roles { name } user { id status lastSeenAt }';
+    const newcomer = await makeUser(gw.database);
+    const read = async () =>
+      fieldOf(
+        await gw.gql(
+          `query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) { ${FIELDS} } }`,
+          { org: cast.org.id, user: newcomer.id },
+          cast.owner.token,
+        ),
+        'organizationMember',
+      );
+    const added = await gw.gql(
+      `mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) { ${FIELDS} } }`,
+      { org: cast.org.id, user: newcomer.id },
+      cast.owner.token,
+    );
+    expect(added.errors).toBeUndefined();
+    expect(fieldOf(added, 'addOrganizationMember')).toEqual(await read());
+    const updated = await gw.gql(
+      `mutation ($org: String!, $user: String!) {
+        updateOrganizationMemberRoles(organization: $org, user: $user, roles: ["organization-auditor"]) { ${FIELDS} }
+      }`,
+      { org: cast.org.id, user: newcomer.id },
+      cast.owner.token,
+    );
+    expect(updated.errors).toBeUndefined();
+    expect(fieldOf(updated, 'updateOrganizationMemberRoles')).toEqual(await read());
+  });
 
   describe('addOrganizationMember', () => {
     it('adds a user with no explicit roles, who can then see the organization', async () => {

@@ -8,6 +8,7 @@ import { refusalStatus, SUCCESS_STATUS, type AuditAction } from '../../audit/ent
 import { conflict, notFound, type ApiError } from '../../errors.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { isUniqueViolation } from '../prisma-errors.js';
+import { epochMs, type MemberRow } from '../reads/rows.js';
 import { committed, Refusal, WRITE_TRANSACTION, writeAuditRow, type AuditTrail, type Tx } from './audit.js';
 
 export interface MemberKey {
@@ -15,10 +16,15 @@ export interface MemberKey {
   userId: string;
 }
 
+/** A membership's own columns as a write left them, at the millisecond precision of the reads. */
+export type WrittenMember = Omit<MemberRow, 'user'>;
+
 /** A membership as a write finds it: what the policy asks about, and what the audit row records. */
 export interface LockedMember extends AuditableMember {
   organizationId: string;
   isSystem: boolean;
+  createdMs: number;
+  updatedMs: number;
 }
 
 /** A timestamptz as Go's encoding/json writes it in UTC: microseconds, trailing zeros dropped. */
@@ -28,10 +34,19 @@ const goTimeSql = (column: Prisma.Sql) =>
 /** The membership with its user, locked until the transaction ends, so that what is checked is what changes. */
 async function lockMember(tx: Tx, { organizationId, userId }: MemberKey): Promise<LockedMember | undefined> {
   const [row] = await tx.$queryRaw<
-    { roles: string[]; username: string; is_system: boolean; created_at: string; updated_at: string }[]
+    {
+      roles: string[];
+      username: string;
+      is_system: boolean;
+      created_at: string;
+      updated_at: string;
+      created_ms: number;
+      updated_ms: number;
+    }[]
   >`
     SELECT om.roles, u.username, u.is_system,
-      ${goTimeSql(Prisma.sql`om.created_at`)} AS created_at, ${goTimeSql(Prisma.sql`om.updated_at`)} AS updated_at
+      ${goTimeSql(Prisma.sql`om.created_at`)} AS created_at, ${goTimeSql(Prisma.sql`om.updated_at`)} AS updated_at,
+      ${Prisma.raw(epochMs('om.created_at'))} AS created_ms, ${Prisma.raw(epochMs('om.updated_at'))} AS updated_ms
     FROM organization_members om JOIN users u ON u.id = om.user_id
     WHERE om.organization_id = ${organizationId}::uuid AND om.user_id = ${userId}::uuid
     FOR UPDATE OF om`;
@@ -44,6 +59,8 @@ async function lockMember(tx: Tx, { organizationId, userId }: MemberKey): Promis
       roles: row.roles,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      createdMs: Number(row.created_ms),
+      updatedMs: Number(row.updated_ms),
     }
   );
 }
@@ -76,12 +93,12 @@ async function recordRefusal(
   }
 }
 
-/** Adds the user, with no explicit roles; CONFLICT if already a member. Returns the membership's key. */
+/** Adds the user, with no explicit roles; CONFLICT if already a member. Returns the membership as written. */
 export async function addMember(
   prisma: PrismaClient,
   trail: AuditTrail | null,
   { organizationId, user }: { organizationId: string; user: { id: string; username: string } },
-): Promise<MemberKey> {
+): Promise<WrittenMember> {
   try {
     return await prisma.$transaction(async (tx) => {
       const now = new Date();
@@ -101,7 +118,7 @@ export async function addMember(
         statusCode: SUCCESS_STATUS.create,
         diff: memberDiff(null, added),
       });
-      return { organizationId, userId: user.id };
+      return { organizationId, userId: user.id, roles: [], createdAt: now, updatedAt: now };
     }, WRITE_TRANSACTION);
   } catch (error) {
     // The primary key decides between concurrent adds: one succeeds, the others land here (and record nothing, as in Coder).
@@ -138,14 +155,14 @@ export function removeMember(
 /**
  * Replaces the member's stored roles with those `decide` returns, given the
  * organization's custom role names. `updated_at` is left as it is, as Coder's
- * UpdateMemberRoles leaves it. Returns the membership's key.
+ * UpdateMemberRoles leaves it. Returns the membership as written.
  */
 export function updateMemberRoles(
   prisma: PrismaClient,
   trail: AuditTrail | null,
   key: MemberKey,
   decide: (member: LockedMember, customRoleNames: ReadonlySet<string>) => Decision<string[]>,
-): Promise<MemberKey> {
+): Promise<WrittenMember> {
   return committed(prisma, async (tx) => {
     const member = await lockMember(tx, key);
     if (!member) return new Refusal(notFound());
@@ -167,6 +184,11 @@ export function updateMemberRoles(
       statusCode: SUCCESS_STATUS.write,
       diff: memberDiff(member, { ...member, roles: decision.value }),
     });
-    return key;
+    return {
+      ...key,
+      roles: decision.value,
+      createdAt: new Date(member.createdMs),
+      updatedAt: new Date(member.updatedMs),
+    };
   });
 }

@@ -2,9 +2,9 @@
 // and a page of an organization's members with the caller's visibility.
 import { enforce } from '../../access/decision.js';
 import type { Context } from '../../context.js';
-import type { MemberRow } from '../../db/reads/rows.js';
+import type { MemberRow, UserRow } from '../../db/reads/rows.js';
+import type { WrittenMember } from '../../db/writes/members.js';
 import type { OrganizationRef } from '../../db/references.js';
-import { notFound } from '../../errors.js';
 import { userArgument } from '../shared/references.js';
 import { memberReading } from './member.policy.js';
 
@@ -26,12 +26,12 @@ export async function readableMember(
 }
 
 /**
- * A membership as a write left it, for the mutation's answer: read afresh,
- * after the write's transaction, whatever this request had read before.
+ * A membership as a write left it, for the mutation's answer: the transaction's own values, with the user the
+ * request found before it. Read again after the commit, the membership could already be gone (removed by someone
+ * else) or out of reach (the database lost), and the client would be told that a write that stands had failed.
+ * What the request had read before is forgotten: the write may have changed it.
  */
-export async function memberAfterWrite(ctx: Context, organizationId: string, userId: string): Promise<MemberRow> {
+export function memberAsWritten(ctx: Context, written: WrittenMember, user: UserRow): MemberRow {
   ctx.forgetReads();
-  const { member } = await ctx.reads().member({ organization: { id: organizationId }, user: { id: userId } });
-  if (!member) throw notFound(); // removed by someone else meanwhile
-  return member;
+  return { ...written, user };
 }

@@ -5,7 +5,7 @@ import { badUserInput, notFound } from '../../errors.js';
 import { findUser, readableOrganization } from '../shared/references.js';
 import { OrganizationMember } from './member.js';
 import { memberAddition, memberRemoval, memberRoleChange } from './member.policy.js';
-import { memberAfterWrite } from './member-reads.js';
+import { memberAsWritten } from './member-reads.js';
 
 /** More role names than any organization can have: refused before anything is read. */
 const MAX_ROLES = 100;
@@ -25,11 +25,9 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
       const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
-      const key = await addMember(ctx.prisma, ctx.auditTrail(), {
-        organizationId: organization.id,
-        user: enforce(memberAddition(gate, organization.id, user)),
-      });
-      return memberAfterWrite(ctx, key.organizationId, key.userId);
+      const added = enforce(memberAddition(gate, organization.id, user));
+      const written = await addMember(ctx.prisma, ctx.auditTrail(), { organizationId: organization.id, user: added });
+      return memberAsWritten(ctx, written, added);
     },
   }),
 
@@ -70,13 +68,13 @@ builder.mutationFields((t) => ({
       const organization = await readableOrganization(ctx, args.organization);
       const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
       if (!user) throw notFound(); // no user, no membership
-      const key = await updateMemberRoles(
+      const written = await updateMemberRoles(
         ctx.prisma,
         ctx.auditTrail(),
         { organizationId: organization.id, userId: user.id },
         (member, customRoleNames) => memberRoleChange(gate, member, args.roles, customRoleNames),
       );
-      return memberAfterWrite(ctx, key.organizationId, key.userId);
+      return memberAsWritten(ctx, written, user);
     },
   }),
 }));

@@ -89,7 +89,7 @@ export interface MemberFacts {
 }
 
 /** Adding `user` (null: no such user) to the organization. */
-export function memberAddition(gate: Gate, organizationId: string, user: UserRef | null): Decision<UserRef> {
+export function memberAddition<U extends UserRef>(gate: Gate, organizationId: string, user: U | null): Decision<U> {
   if (!user || !gate.can('read', rbacObjects.user(user.id))) {
     return refuseUnrecorded(
       badUserInput('User must be an existing uuid or username.', {

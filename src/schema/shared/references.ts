@@ -4,7 +4,7 @@
 import { enforce } from '../../access/decision.js';
 import type { Context, RequestContext } from '../../context.js';
 import { parseOrganizationRef, parseUserRef, type OrganizationRef, type UserRef } from '../../db/references.js';
-import type { OrganizationRow } from '../../db/reads/rows.js';
+import type { OrganizationRow, UserRow } from '../../db/reads/rows.js';
 import { badUserInput, notFound } from '../../errors.js';
 import { organizationReading } from '../organization/organization.policy.js';
 
@@ -50,6 +50,6 @@ export async function readableOrganizationOf(
 }
 
 /** The (non-deleted) user an argument names, or null; BAD_USER_INPUT if it can name no user. */
-export async function findUser(ctx: Context, ref: string): Promise<{ id: string; username: string } | null> {
+export async function findUser(ctx: Context, ref: string): Promise<UserRow | null> {
   return (await ctx.reads().userByRef(userArgument(ctx, ref))) ?? null;
 }

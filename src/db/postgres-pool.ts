@@ -125,9 +125,12 @@ export function createPool(
   const query = pool.query.bind(pool) as (config: pg.QueryConfig) => Promise<pg.QueryResult>;
   const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
   // pg-pool's own query() calls connect with a callback; the promise form is ours and Prisma's transactions'.
+  const checkOut = () => (connect() as Promise<BackendClient>).catch((error) => Promise.reject(classify(error)));
+  // The promise form is Prisma's transactions' (runCancellable checks out its own connections).
   pool.connect = ((...args: unknown[]) => {
     if (args.length) return connect(...args);
-    return (connect() as Promise<pg.PoolClient>).catch((error) => Promise.reject(classify(error)));
+    const request = statementRequest();
+    return request ? checkOut().then((client) => cancelledWith(client, request.signal)) : checkOut();
   }) as typeof pool.connect;
   // With no small traffic, heavy statements may take all but two connections:
   // reports run at full speed when they hold nobody up.
@@ -137,12 +140,12 @@ export function createPool(
     if (rest.length) throw new TypeError('pool.query takes one query config here');
     const request = statementRequest();
     if (!request) return query(config).catch((error) => Promise.reject(classify(error)));
-    if (!request.heavy || limits.heavyStatements <= 0) return runCancellable(pool, request.signal, config);
+    if (!request.heavy || limits.heavyStatements <= 0) return runCancellable(checkOut, request.signal, config);
     const done = await heavySlots.take(request.signal).catch((reason) => {
       throw new StatementCancelled(reason);
     });
     try {
-      return await runCancellable(pool, request.signal, config);
+      return await runCancellable(checkOut, request.signal, config);
     } finally {
       done();
     }
@@ -157,9 +160,9 @@ interface BackendClient extends pg.PoolClient {
 }
 
 /** One statement on a connection of its own, cancelled on the server if `signal` fires while it runs. */
-async function runCancellable(pool: pg.Pool, signal: AbortSignal, config: pg.QueryConfig) {
+async function runCancellable(checkOut: () => Promise<BackendClient>, signal: AbortSignal, config: pg.QueryConfig) {
   if (signal.aborted) throw new StatementCancelled(signal.reason);
-  const client = (await pool.connect()) as BackendClient;
+  const client = await checkOut();
   let cancelled = false;
   const cancel = () => {
     cancelled = true;
@@ -179,4 +182,26 @@ async function runCancellable(pool: pg.Pool, signal: AbortSignal, config: pg.Que
     // pg-pool's query() also discards a connection after any error.
     client.release(cancelled ? true : (failure as Error | undefined));
   }
+}
+
+/**
+ * A connection a request's transaction (Prisma's) holds: if the request ends meanwhile, the statement running on
+ * it is cancelled on the server, as runCancellable does for one statement, and the connection is not reused.
+ * Without it, a write waiting on a row lock past its deadline kept its connection until `statement_timeout`:
+ * a dozen of them held the whole pool, and every other request got SERVICE_UNAVAILABLE.
+ */
+function cancelledWith(client: BackendClient, signal: AbortSignal): BackendClient {
+  let cancelled = false;
+  const cancel = () => {
+    cancelled = true;
+    cancelBackend(client);
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  // pg-pool gives the client a new release() at each checkout.
+  const release = client.release.bind(client);
+  client.release = (error?: Error | boolean) => {
+    signal.removeEventListener('abort', cancel);
+    return release(cancelled ? true : error);
+  };
+  return client;
 }

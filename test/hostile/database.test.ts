@@ -35,6 +35,10 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
   let owner: TestUser;
   let admin: pg.Client;
   let orgName: string;
+  let orgId: string;
+  let target: TestUser;
+  /** Straight to the server, with a statement_timeout long enough that only the gateway can stop a statement. */
+  let lockable: Database;
 
   beforeAll(async () => {
     url = await createServerDatabase();
@@ -42,7 +46,15 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
     await direct.migrate();
     const org = await makeOrganization(direct);
     orgName = org.name;
+    orgId = org.id;
     owner = await makeUser(direct, { siteRoles: ['owner'], orgs: { [org.id]: [] } });
+    target = await makeUser(direct, { orgs: { [org.id]: [] } });
+    lockable = await openDatabase({
+      databaseUrl: url,
+      dataDir: 'unused',
+      databasePoolSize: 4,
+      databaseStatementTimeoutMs: 60_000,
+    });
     proxy = await new TcpProxy().start(new URL(url));
     proxied = await openDatabase({
       databaseUrl: proxy.urlFor(url),
@@ -58,6 +70,7 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
 
   afterAll(async () => {
     await admin?.end();
+    await lockable?.close().catch(() => {});
     await proxied?.close().catch(() => {});
     await proxy?.stop();
     await direct?.close();
@@ -149,6 +162,80 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
       await release();
     }
     expect((await ask(ME)).body.errors).toBeUndefined();
+  });
+
+  /** Holds the lock on `target`'s membership that a write of it takes first, until released. */
+  async function lockTargetMembership() {
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM organization_members WHERE organization_id = $1 AND user_id = $2 FOR UPDATE', [
+      orgId,
+      target.id,
+    ]);
+    return async () => {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    };
+  }
+
+  /** Sets `target`'s roles through a gateway with this deadline; the answer, and how long it took. */
+  async function setTargetRoles(requestTimeoutMs: number) {
+    const gateway = createGateway({ database: lockable, requestTimeoutMs });
+    const started = Date.now();
+    const response = await gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
+      body: JSON.stringify({
+        query: `mutation ($o: String!, $u: String!) {
+          updateOrganizationMemberRoles(organization: $o, user: $u, roles: ["organization-auditor"]) { userId } }`,
+        variables: { o: orgId, u: target.id },
+      }),
+    });
+    const body = (await response.json()) as GraphQLResponse<unknown>;
+    return { status: response.status, body, ms: Date.now() - started };
+  }
+
+  const storedRolesOfTarget = async () =>
+    (
+      await admin.query<{ roles: string[] }>(
+        'SELECT roles FROM organization_members WHERE organization_id = $1 AND user_id = $2',
+        [orgId, target.id],
+      )
+    ).rows[0]?.roles;
+
+  it("cancels a write's transaction at REQUEST_TIMEOUT_MS, so that writes stuck on a lock do not hold the pool", async () => {
+    const release = await lockTargetMembership();
+    try {
+      const { status, body, ms } = await setTargetRoles(1500);
+      expect(body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(status).toBe(503);
+      expect(ms).toBeLessThan(5000);
+      // Its statement no longer waits on PostgreSQL, though the lock is still held: its connection is free.
+      expect(await until(async () => (await waiting()) === 0)).toBe(true);
+    } finally {
+      await release();
+    }
+    expect(await storedRolesOfTarget()).toEqual([]);
+  });
+
+  it('answers SERVICE_UNAVAILABLE, not INTERNAL_SERVER_ERROR, for a write whose connection dies in its transaction', async () => {
+    const release = await lockTargetMembership();
+    try {
+      const answer = setTargetRoles(30_000);
+      expect(await until(async () => (await waiting()) > 0)).toBe(true);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+      );
+      const { status, body, ms } = await answer;
+      expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(status).toBe(503);
+      expect(ms).toBeLessThan(20_000);
+    } finally {
+      await release();
+    }
+    expect(await storedRolesOfTarget()).toEqual([]);
   });
 
   it('cancels the statements of a client that disconnects', async () => {

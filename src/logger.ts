@@ -12,11 +12,18 @@ export function createLogger(level: string): Logger {
  * `console` (graphql-jit reports a failed compilation with console.error, for one) goes to the JSON log too, at
  * the matching level.
  */
+const CLIENT_LEFT = /^Unexpected error while handling request: The client went away/;
+
 export function createProcessLogger(level: string): Logger {
   const logger = createLogger(level);
   const levels = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' } as const;
   for (const [method, loggerLevel] of Object.entries(levels)) {
-    console[method as keyof typeof levels] = (...args: unknown[]) => logger[loggerLevel](format(...args));
+    console[method as keyof typeof levels] = (...args: unknown[]) => {
+      const line = format(...args);
+      // The fetch adapter's console.error when a client left before its answer was written (or was closed, on
+      // SIGTERM or past REQUEST_TIMEOUT_MS): the client's doing, not the gateway's fault.
+      logger[CLIENT_LEFT.test(line) ? 'info' : loggerLevel](line);
+    };
   }
   return logger;
 }

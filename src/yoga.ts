@@ -196,7 +196,9 @@ export function createGateway({
           debug: (...args) => logger.debug(args),
           info: (...args) => logger.info(args),
           warn: (...args) => logger.warn(args),
-          error: (...args) => logger.error(args),
+          // Yoga logs here each error it masks: ours logs those that are faults (maskedErrors above), once, with
+          // their stack; the rest (a lost database answered SERVICE_UNAVAILABLE) are no fault of the gateway's.
+          error: (...args) => logger.debug({ err: args[0] }, 'masked an error for the client'),
         }
       : false,
     // `req` is Node's request when served over a socket (src/http/node-server.ts); tests may pass one to `yoga.fetch`.

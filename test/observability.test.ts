@@ -125,6 +125,34 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       });
     });
 
+    it('logs an unexpected error once, at error level, with its cause; the client sees none of it', async () => {
+      const broken = await freshDatabase(kind);
+      try {
+        await broken.migrate();
+        const someone = await makeUser(broken, { siteRoles: ['owner'] });
+        // A real fault of the database: the session's statement reads a table that is gone.
+        await broken.sql.query('ALTER TABLE custom_roles RENAME TO custom_roles_gone', []);
+        const { logger, lines } = capturingLogger();
+        const answer = await post(
+          createGateway({ database: broken, logger }),
+          { query: sourceOf(ME) },
+          { 'coder-session-token': someone.token },
+        );
+        const body = (await answer.json()) as GraphQLResponse;
+        expect(body.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+          ['Unexpected error.', 'INTERNAL_SERVER_ERROR'],
+        ]);
+        const errors = lines.filter((line) => (line.level as number) >= 50);
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toMatchObject({
+          msg: 'unexpected error while executing a request',
+          err: { message: expect.stringContaining('custom_roles') },
+        });
+      } finally {
+        await broken.close();
+      }
+    });
+
     it('writes no access log unless asked, and still returns request ids', async () => {
       const { logger, lines } = capturingLogger();
       const answer = await post(gateway({ logger }), { query: sourceOf(ME) }, { 'coder-session-token': owner.token });

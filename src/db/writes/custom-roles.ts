@@ -112,7 +112,9 @@ export async function createCustomRole(
       return role;
     }, WRITE_TRANSACTION);
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`A role named "${name}" already exists in this organization.`);
+    // On a Coder database the name is unique across organizations (its index is on lower(name) alone), so the
+    // role found may be another organization's.
+    if (isUniqueViolation(error)) throw conflict(`A role named "${name}" already exists.`);
     throw error;
   }
 }

@@ -21,7 +21,7 @@ import type { Tracing } from './observability/tracing.js';
 import { schema } from './schema/index.js';
 import { DEFAULT_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './config.js';
 import { StatementCancelled } from './db/cancellation.js';
-import { DatabaseUnavailable } from './db/postgres-pool.js';
+import { DatabaseUnavailable, isUnavailable } from './db/postgres-pool.js';
 import { isPrismaUnavailable } from './db/prisma-errors.js';
 import { serviceUnavailable } from './errors.js';
 import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
@@ -303,7 +303,8 @@ function databaseUnavailable(error: unknown): GraphQLError | undefined {
   const seen = new Set<unknown>();
   for (let cause = error; cause && typeof cause === 'object' && !seen.has(cause); ) {
     seen.add(cause);
-    if (cause instanceof DatabaseUnavailable || isPrismaUnavailable(cause))
+    // The pool's own error, Prisma's rewrapping of it, or the driver's, where a transaction's connection failed.
+    if (cause instanceof DatabaseUnavailable || isPrismaUnavailable(cause) || isUnavailable(cause))
       return serviceUnavailable('The database is unavailable; try again shortly.');
     if (cause instanceof StatementCancelled) return serviceUnavailable('The request ended before its database work.');
     const next = cause as { originalError?: unknown; cause?: unknown };

@@ -7,13 +7,14 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: undefined });
 }
 
+/** The fetch adapter's console.error for a client that left before its answer was written. */
+const CLIENT_LEFT = /^Unexpected error while handling request: The client went away/;
+
 /**
  * The logger of a gateway's process or thread. Every line on stdout is JSON: what a library prints through
  * `console` (graphql-jit reports a failed compilation with console.error, for one) goes to the JSON log too, at
  * the matching level.
  */
-const CLIENT_LEFT = /^Unexpected error while handling request: The client went away/;
-
 export function createProcessLogger(level: string): Logger {
   const logger = createLogger(level);
   const levels = { debug: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' } as const;

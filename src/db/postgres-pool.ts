@@ -162,32 +162,25 @@ interface BackendClient extends pg.PoolClient {
 /** One statement on a connection of its own, cancelled on the server if `signal` fires while it runs. */
 async function runCancellable(checkOut: () => Promise<BackendClient>, signal: AbortSignal, config: pg.QueryConfig) {
   if (signal.aborted) throw new StatementCancelled(signal.reason);
-  const client = await checkOut();
-  let cancelled = false;
-  const cancel = () => {
-    cancelled = true;
-    cancelBackend(client);
-  };
-  signal.addEventListener('abort', cancel, { once: true });
+  const client = cancelledWith(await checkOut(), signal);
   let failure: unknown;
   try {
     if (signal.aborted) throw new StatementCancelled(signal.reason);
     return await client.query(config);
   } catch (error) {
     failure = error;
-    throw cancelled ? new StatementCancelled(signal.reason) : classify(error);
+    throw signal.aborted ? new StatementCancelled(signal.reason) : classify(error);
   } finally {
-    signal.removeEventListener('abort', cancel);
-    // A cancelled connection may receive the cancel late, during its next statement: it is not reused.
     // pg-pool's query() also discards a connection after any error.
-    client.release(cancelled ? true : (failure as Error | undefined));
+    client.release(failure as Error | undefined);
   }
 }
 
 /**
- * A connection a request's transaction (Prisma's) holds: if the request ends meanwhile, the statement running on
- * it is cancelled on the server, as runCancellable does for one statement, and the connection is not reused.
- * Without it, a write waiting on a row lock past its deadline kept its connection until `statement_timeout`:
+ * A connection a request holds (for one statement, or for a Prisma transaction): if the request ends meanwhile,
+ * the statement running on it is cancelled on the server, and the connection is not reused, since it may receive
+ * the cancel late, during its next statement.
+ * Before transactions had it, a write waiting on a row lock past its deadline kept its connection until `statement_timeout`:
  * a dozen of them held the whole pool, and every other request got SERVICE_UNAVAILABLE.
  */
 function cancelledWith(client: BackendClient, signal: AbortSignal): BackendClient {

@@ -6,6 +6,7 @@
 // and every client of the old replica would see an error.
 import { createServer, type RequestListener, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { badRequestBody } from './request-errors.js';
 
 export interface StoppableServer {
   server: Server;
@@ -42,13 +43,8 @@ export interface ClientLimits {
   maxConnections: number;
 }
 
-/** A JSON error answer with a code, as Yoga writes them, for a request that never reaches it. */
-function refusalBody(message: string): string {
-  return JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
-}
-
 function refuse(response: ServerResponse, status: number, message: string): void {
-  const body = refusalBody(message);
+  const body = badRequestBody(message);
   response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -72,7 +68,7 @@ const UNREADABLE: Record<string, [status: number, message: string]> = {
 function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }): void {
   if (socket.writable && !socket.bytesWritten) {
     const [status, message] = UNREADABLE[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
-    const body = refusalBody(message);
+    const body = badRequestBody(message);
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n` +
         `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

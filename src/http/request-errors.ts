@@ -7,6 +7,7 @@
 // does not serve (405, 415, 406) with no body at all: those get one too.
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { copyHeaders } from './headers.js';
 
 const BAD_REQUEST = 'BAD_REQUEST';
 
@@ -15,15 +16,13 @@ const MAX_DETAIL = 200;
 
 const clip = (text: string) => (text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text);
 
+/** The body of a refusal with BAD_REQUEST, as Yoga writes its errors: for what Yoga answers with none. */
+export const badRequestBody = (message: string) =>
+  JSON.stringify({ errors: [{ message, extensions: { code: BAD_REQUEST } }] });
+
 function asBadRequest(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) {
-    const original = error.extensions?.originalError as { name?: string; message?: string } | undefined;
-    // A 1 MiB body that is not JSON would otherwise come back whole in the answer, quoted by JSON.parse.
-    if (error.extensions?.code && typeof original?.message === 'string' && original.message.length > MAX_DETAIL)
-      return createGraphQLError(error.message, {
-        extensions: { ...error.extensions, originalError: { ...original, message: clip(original.message) } },
-      });
-    if (error.extensions?.code) return error;
+    if (error.extensions?.code) return withClippedOriginal(error);
     return createGraphQLError(error.message, {
       extensions: { ...error.extensions, code: BAD_REQUEST, http: { status: 400, ...error.extensions?.http } },
     });
@@ -31,6 +30,15 @@ function asBadRequest(error: unknown): GraphQLError {
   const detail = error instanceof Error ? `: ${clip(error.message)}` : '';
   return createGraphQLError(`The request's parameters could not be read${detail}`, {
     extensions: { code: BAD_REQUEST, http: { status: 400 } },
+  });
+}
+
+/** A coded error whose original error quotes too much: a 1 MiB body that is not JSON, quoted by JSON.parse. */
+function withClippedOriginal(error: GraphQLError): GraphQLError {
+  const original = error.extensions.originalError as { message?: unknown } | undefined;
+  if (typeof original?.message !== 'string' || original.message.length <= MAX_DETAIL) return error;
+  return createGraphQLError(error.message, {
+    extensions: { ...error.extensions, originalError: { ...original, message: clip(original.message) } },
   });
 }
 
@@ -46,13 +54,9 @@ export function codeRequestRefusals(): Plugin {
     onResponse({ response, setResponse, fetchAPI }) {
       const message = BODILESS_REFUSALS.get(response.status);
       if (!message || response.headers.has('content-type')) return;
-      const headers = new fetchAPI.Headers();
-      response.headers.forEach((value, name) => {
-        headers.set(name, value);
-      });
+      const headers = copyHeaders(response, fetchAPI);
       headers.set('content-type', 'application/json; charset=utf-8');
-      const body = JSON.stringify({ errors: [{ message, extensions: { code: BAD_REQUEST } }] });
-      setResponse(new fetchAPI.Response(body, { status: response.status, headers }));
+      setResponse(new fetchAPI.Response(badRequestBody(message), { status: response.status, headers }));
     },
     onRequestParse({ requestParser, setRequestParser }) {
       if (!requestParser) return;

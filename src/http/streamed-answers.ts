@@ -13,6 +13,7 @@ import type { Plugin } from 'graphql-yoga';
 import { nextTurn } from '../execution/turns.js';
 import { takeAdmission } from '../limits/admission.js';
 import { costOfRequest } from '../limits/document-limits.js';
+import { copyHeaders } from './headers.js';
 
 /** Answers of a document at least this costly (src/limits/cost.ts) are streamed; a page of 1,000 members costs less. */
 export const STREAMED_COST = 100_000;
@@ -138,12 +139,7 @@ export function streamHeavyAnswers(): Plugin {
       const { data, finished } = streamedData.get(request)!;
       streamedData.delete(request);
       return response.text().then((shell) => {
-        // Copied one by one: whatwg-node's Headers built from another keeps its
-        // names' case and then fails a lower-case get('content-type').
-        const headers = new fetchAPI.Headers();
-        response.headers.forEach((value, name) => {
-          if (name.toLowerCase() !== 'content-length') headers.set(name, value);
-        });
+        const headers = copyHeaders(response, fetchAPI, 'content-length');
         const body = streamOf('{"data":', jsonPieces(data), shell.slice(OPENING.length), finished);
         setResponse(new fetchAPI.Response(body, { status: response.status, headers }));
       });

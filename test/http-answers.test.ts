@@ -27,12 +27,14 @@ afterAll(async () => {
 });
 
 /** POSTs a query; the answer's raw bytes and headers. */
-function post(
-  query: string,
+const post = (query: string, accept: string) => postBody(JSON.stringify({ query }), accept);
+
+/** POSTs a request's JSON body; the answer's raw bytes and headers. */
+function postBody(
+  body: string,
   accept: string,
 ): Promise<{ status: number; headers: Record<string, unknown>; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ query });
     const req = request(
       {
         host: '127.0.0.1',
@@ -80,6 +82,47 @@ describe('answers over HTTP', () => {
       expect(errors).toBeUndefined();
       expect(Object.keys(data)).toHaveLength(count);
       for (const value of Object.values(data)) expect(value).toEqual({ name: NAME });
+    },
+  );
+});
+
+describe('a document sent again', () => {
+  // From its second run a document runs compiled (src/execution/jit.ts); its answer must not tell.
+  const document = [
+    'query Errors($who: String!, $representations: [_Any!]!) {',
+    '  me { ...Person }',
+    '  missing: user(user: $who) { ...Person }',
+    '\r\n  elsewhere: organization(organization: "nowhere") @include(if: true) { id members(first: 1) { totalCount } }',
+    '  _entities(representations: $representations) { ... on User { username } }',
+    '}',
+    'fragment Person on User { name }',
+  ].join('\n');
+  const body = JSON.stringify({
+    query: document,
+    variables: { who: 'nobody-at-all', representations: [{ __typename: 'User' }, { __typename: 'User', id: 'x' }] },
+  });
+
+  it.each(['application/json', 'application/graphql-response+json'])(
+    'as %s: the same bytes each time, every error with its code, path and place in the document',
+    async (accept) => {
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await postBody(body, accept));
+      const first = JSON.parse(answers[0]!.bytes.toString('utf8')) as {
+        data: Record<string, unknown>;
+        errors: { path: unknown[]; locations: unknown[]; extensions: { code: string } }[];
+      };
+      expect(first.data.me).toEqual({ name: NAME });
+      const byPath = first.errors.map((e) => [e.path.join('.'), e.extensions.code, e.locations]).sort();
+      expect(byPath).toEqual([
+        ['_entities.0', 'NOT_FOUND', [{ line: 6, column: 3 }]],
+        ['_entities.1', 'NOT_FOUND', [{ line: 6, column: 3 }]],
+        ['elsewhere', 'NOT_FOUND', [{ line: 5, column: 3 }]],
+        ['missing', 'NOT_FOUND', [{ line: 3, column: 3 }]],
+      ]);
+      for (const again of answers.slice(1)) {
+        expect(again.status).toBe(answers[0]!.status);
+        expect(again.bytes.toString('utf8')).toBe(answers[0]!.bytes.toString('utf8'));
+      }
     },
   );
 });

@@ -11,8 +11,21 @@
 // answer (HTTP 400, the client's own variable names, "did you mean") must not
 // depend on whether the document happened to be compiled, and graphql-jit
 // reports such variables in its own words, under names of its own, on HTTP 200.
+//
+// A compiled document's errors are made answer-for-answer the interpreter's:
+// graphql-jit's carry their `locations` only as numbers, which Yoga drops when
+// it rebuilds each error for the answer (from nodes or source positions), and
+// its result puts `data` before `errors`.
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { type DocumentNode, getOperationAST, getVariableValues, type GraphQLSchema } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  type GraphQLSchema,
+  type Source,
+} from 'graphql';
 import type { Plugin as EnvelopPlugin } from '@envelop/core';
 import type { Logger } from 'pino';
 import { isHeavyExecution } from '../limits/admission.js';
@@ -42,7 +55,7 @@ export function compileRepeatedOrHeavyDocuments(logger?: Logger): EnvelopPlugin 
     runs.set(args.document, before + 1);
     return false;
   };
-  return useGraphQlJit(
+  const compile = useGraphQlJit(
     // An error keeps its own stack (ours have none: src/errors.ts); capturing one for each error graphql-jit
     // places costs tens of microseconds, and a batch of thousands of missing entities is as many errors.
     { disablingCapturingStackErrors: true },
@@ -51,4 +64,43 @@ export function compileRepeatedOrHeavyDocuments(logger?: Logger): EnvelopPlugin 
       onError: (result) => logger?.warn({ errors: result.errors }, 'graphql-jit could not compile a document'),
     },
   );
+  return {
+    onPluginInit: ({ addPlugin }) => addPlugin(compile),
+    onExecute: ({ args }) => ({
+      onExecuteDone({ result, setResult }) {
+        const source = args.document.loc?.source;
+        if (source && 'errors' in result && result.errors?.some(placedByNumbers)) {
+          setResult(asInterpreted(result as ExecutionResult, source));
+        }
+      },
+    }),
+  };
+}
+
+/** An error graphql-jit placed: `locations` without the nodes or source positions graphql-js keeps them by. */
+const placedByNumbers = (error: GraphQLError) => Boolean(error.locations?.length) && !error.nodes && !error.positions;
+
+/** `result` as graphql-js answers it: `errors` first, each placed by its positions in the document's source. */
+function asInterpreted({ errors = [], ...rest }: ExecutionResult, source: Source): ExecutionResult {
+  const lineStarts = [0];
+  for (const match of source.body.matchAll(/\r\n|[\n\r]/g)) lineStarts.push(match.index + match[0].length);
+  const stackTraceLimit = Error.stackTraceLimit;
+  // Answers to the client, not faults: no stack to capture (src/errors.ts).
+  Error.stackTraceLimit = 0;
+  try {
+    const located = errors.map((error) =>
+      placedByNumbers(error)
+        ? new GraphQLError(error.message, {
+            source,
+            positions: error.locations!.map(({ line, column }) => lineStarts[line - 1]! + column - 1),
+            path: error.path,
+            originalError: error.originalError,
+            extensions: error.extensions,
+          })
+        : error,
+    );
+    return { errors: located, ...rest };
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }

@@ -1,5 +1,6 @@
 // The one parser of the references the API and the CLI accept: an
-// organization by id, name or `default`; a user by id, username or `me`.
+// organization by id, name or `default` (or the nil UUID, as in Coder); a user
+// by id, username or `me`.
 // Reads turn a parsed reference into statement parameters (src/db/reads/),
 // the CLI into a Prisma `where`.
 import type { Prisma } from '../generated/prisma/client.js';
@@ -15,10 +16,13 @@ export const isValidName = (value: string) => value.length <= 64 && NAME.test(va
 export type OrganizationRef = { id: string } | { name: string } | { isDefault: true };
 export type UserRef = { id: string } | { username: string };
 
+/** The nil UUID, which Coder takes for the default organization too (coderd/httpmw/organizationparam.go). */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
 /** An organization reference, or undefined for a string that can name no organization. */
 export function parseOrganizationRef(ref: string): OrganizationRef | undefined {
+  if (ref === 'default' || ref === NIL_UUID) return { isDefault: true };
   if (isUuid(ref)) return { id: ref.toLowerCase() };
-  if (ref === 'default') return { isDefault: true };
   if (isValidName(ref)) return { name: ref.toLowerCase() };
   return undefined;
 }

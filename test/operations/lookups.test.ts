@@ -202,7 +202,7 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
   });
 
   describe('organization', () => {
-    it('finds the same organization by id in either case, by name in any case and `default` for the default one', async () => {
+    it('finds the same organization by id in either case, by name in any case and `default` or the nil UUID for the default one', async () => {
       const expected = {
         id: defaultOrg.id,
         name: 'coder',
@@ -213,7 +213,9 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
         createdAt: defaultOrg.createdAt.toISOString(),
         updatedAt: defaultOrg.updatedAt.toISOString(),
       };
-      for (const ref of [defaultOrg.id, defaultOrg.id.toUpperCase(), 'coder', 'CODER', 'Coder', 'default']) {
+      // Coder takes the nil UUID for `default` too (coderd/httpmw/organizationparam.go).
+      const nil = '00000000-0000-0000-0000-000000000000';
+      for (const ref of [defaultOrg.id, defaultOrg.id.toUpperCase(), 'coder', 'CODER', 'Coder', 'default', nil]) {
         expect(await gw.gql(ORGANIZATION, { org: ref }, cast.owner.token), ref).toEqual({
           data: { organization: expected },
         });

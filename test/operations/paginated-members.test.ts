@@ -127,10 +127,12 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
     expectRefusal(await gw.gql(PAGE, { org: 'no-such-org' }, cast.owner.token), 'NOT_FOUND');
   });
 
-  it('finds the organization by id in either case, by name in any case, and as `default`', async () => {
+  it('finds the organization by id in either case, by name in any case, and as `default` or the nil UUID', async () => {
     const home = await makeDefaultOrganization(gw.database, 'home-org');
     await addMembers(gw.database, home.id, ['Zed', 'yan']);
-    for (const ref of [home.id, home.id.toUpperCase(), 'home-org', 'HOME-ORG', 'default']) {
+    // Coder takes the nil UUID for `default` too (coderd/httpmw/organizationparam.go).
+    const nil = '00000000-0000-0000-0000-000000000000';
+    for (const ref of [home.id, home.id.toUpperCase(), 'home-org', 'HOME-ORG', 'default', nil]) {
       const response = await gw.gql(PAGE, { org: ref, limit: 1 }, cast.owner.token);
       expect(response.data?.paginatedOrganizationMembers, ref).toEqual({ count: 2, members: [{ username: 'yan' }] });
     }

@@ -173,6 +173,29 @@ describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
     expect(second).toEqual(first);
   });
 
+  it('answers keys of the wrong JSON type NOT_FOUND at their index, in a short batch and in one built in turns', async () => {
+    const wrong = [
+      { __typename: 'User', id: [owner.id] },
+      { __typename: 'Organization', id: { id: organizationId } },
+      { __typename: 'OrganizationMember', organizationId: [organizationId], userId: members[0]!.id },
+      { __typename: 'User', id: 7 },
+    ];
+    // Past LONG_LIST (src/execution/turns.ts) the answers are built in turns.
+    for (const size of [wrong.length, 250]) {
+      const fill = Array.from({ length: size - wrong.length }, () => ({ __typename: 'User', id: owner.id }));
+      const response = await gw.gql(ENTITIES, { representations: [...wrong, ...fill] }, owner.token);
+      const entities = fieldOf(response, '_entities') as unknown[];
+      expect(entities.slice(0, wrong.length)).toEqual([null, null, null, null]);
+      expect(entities.slice(wrong.length).every((e) => (e as { id: string }).id === owner.id)).toBe(true);
+      expect(response.errors?.map((e) => [e.path?.[1], e.extensions?.code])).toEqual([
+        [0, 'NOT_FOUND'],
+        [1, 'NOT_FOUND'],
+        [2, 'NOT_FOUND'],
+        [3, 'NOT_FOUND'],
+      ]);
+    }
+  });
+
   it(`refuses more than ${MAX_REPRESENTATIONS} references with QUERY_TOO_COMPLEX, before any statement`, async () => {
     const representations = (n: number) => Array.from({ length: n }, () => ({ __typename: 'User', id: owner.id }));
     const statements: string[] = [];

@@ -9,8 +9,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Coder's name rule for organizations and users (codersdk.NameValid). */
 const NAME = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
 
-export const isUuid = (value: string) => UUID.test(value);
-export const isValidName = (value: string) => value.length <= 64 && NAME.test(value);
+// `unknown`: a federation router's representation is JSON of any shape, and RegExp.test would read `["<uuid>"]` as
+// its one element.
+export const isUuid = (value: unknown): boolean => typeof value === 'string' && UUID.test(value);
+export const isValidName = (value: unknown): boolean =>
+  typeof value === 'string' && value.length <= 64 && NAME.test(value);
 
 /** Names are ASCII, so lower-casing here matches PostgreSQL's lower(), which Coder's unique indexes use. */
 export type OrganizationRef = { id: string } | { name: string } | { isDefault: true };

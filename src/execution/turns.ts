@@ -49,6 +49,9 @@ export function nextTurn(): Promise<void> {
 /** A long list as items that become ready a slice per turn; a short one as it is. */
 export function inTurns<T>(items: readonly T[]): readonly T[] | Promise<T>[] {
   if (items.length <= LONG_LIST) return items;
+  // An item may be a promise that has already failed (an entity's lookup): it is answered on its turn, and until
+  // then it must not count as an unhandled rejection, which ends the process.
+  for (const item of items) if (item instanceof Promise) item.catch(() => {});
   const slices: Promise<T>[] = new Array(items.length);
   let turn: Promise<void> = Promise.resolve();
   for (let start = 0; start < items.length; start += SLICE) {

@@ -31,6 +31,25 @@ describe('inTurns', () => {
     expect(Math.max(...steps)).toBeLessThanOrEqual(LONG_LIST);
     expect(await Promise.all(slices)).toEqual(items);
   });
+
+  it('answers an item that failed before its turn on its turn, without an unhandled rejection, which ends a process', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const failure = new Error('lookup failed');
+      const items: Promise<number>[] = Array.from({ length: LONG_LIST + 1 }, (_, i) =>
+        i === LONG_LIST ? Promise.reject(failure) : Promise.resolve(i),
+      );
+      const slices = inTurns(items) as Promise<number>[];
+      for (let i = 0; i < 3; i++) await turn();
+      expect(unhandled).toEqual([]);
+      await expect(slices[LONG_LIST]).rejects.toBe(failure);
+      expect(await slices[0]).toBe(0);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
 });
 
 describe('jsonPieces', () => {

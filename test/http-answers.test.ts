@@ -11,12 +11,13 @@ import { makeUser } from './support/gateway.js';
 let database: Database;
 let gateway: HttpGateway;
 let token: string;
+let userId: string;
 const NAME = 'Zoë Ōtsuka 名前 🚀';
 
 beforeAll(async () => {
   database = await freshDatabase('pglite');
   await database.migrate();
-  ({ token } = await makeUser(database, { name: NAME }));
+  ({ token, id: userId } = await makeUser(database, { name: NAME }));
   // 2,000 aliases is the flood QUERY_MAX_ALIASES refuses by default; here it is only a way to a large answer.
   gateway = await serveOverHttp(database, { limits: { ...DEFAULT_LIMITS, maxAliases: 2_000, maxTokens: 20_000 } });
 });
@@ -125,4 +126,28 @@ describe('a document sent again', () => {
       }
     },
   );
+
+  it.each([
+    [
+      'a non-null variable with a default, left out',
+      () => ({ query: 'query ($who: String! = "me") { user(user: $who) { name } }', variables: {} }),
+    ],
+    [
+      "a variable inside a custom scalar's literal",
+      () => ({
+        query:
+          'query ($id: String) { _entities(representations: [{ __typename: "User", id: $id }]) { ... on User { name } } }',
+        variables: { id: userId },
+      }),
+    ],
+  ])('%s: the same data each time', async (_, request) => {
+    for (let i = 0; i < 3; i++) {
+      const answer = await postBody(JSON.stringify(request()), 'application/json');
+      const { data, errors } = JSON.parse(answer.bytes.toString('utf8'));
+      expect(errors, `send ${i + 1}`).toBeUndefined();
+      expect(Object.values(data as Record<string, unknown>)[0], `send ${i + 1}`).toEqual(
+        'user' in data ? { name: NAME } : [{ name: NAME }],
+      );
+    }
+  });
 });

@@ -12,19 +12,36 @@
 // depend on whether the document happened to be compiled, and graphql-jit
 // reports such variables in its own words, under names of its own, on HTTP 200.
 //
+// graphql-jit (0.8.7) also answers two kinds of document wrongly, which run on
+// the interpreter every time: a non-null variable with a default, left out of
+// the request (jit reports it missing), and a variable inside the literal of a
+// custom scalar, `_entities(representations: [{ ..., id: $id }])` (jit drops
+// it, so the entity is not found).
+//
 // A compiled document's errors are made answer-for-answer the interpreter's:
 // graphql-jit's carry their `locations` only as numbers, which Yoga drops when
 // it rebuilds each error for the answer (from nodes or source positions), and
 // its result puts `data` before `errors`.
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import {
+  BREAK,
   type DocumentNode,
   type ExecutionResult,
+  getNamedType,
   getOperationAST,
   getVariableValues,
   GraphQLError,
   type GraphQLSchema,
+  isScalarType,
+  isSpecifiedScalarType,
+  Kind,
+  type ListValueNode,
+  type ObjectValueNode,
   type Source,
+  TypeInfo,
+  type ValueNode,
+  visit,
+  visitWithTypeInfo,
 } from 'graphql';
 import type { Plugin as EnvelopPlugin } from '@envelop/core';
 import type { Logger } from 'pino';
@@ -46,12 +63,54 @@ function variablesFit({ schema, document, operationName, variableValues }: Execu
   return !getVariableValues(schema, definitions, variableValues ?? {}, { maxErrors: 1 }).errors;
 }
 
+/** Whether graphql-jit answers `document` as graphql-js does (see the top of this file). */
+function compilesFaithfully(schema: GraphQLSchema, document: DocumentNode): boolean {
+  let faithful = true;
+  const typeInfo = new TypeInfo(schema);
+  const literal = (node: ListValueNode | ObjectValueNode) => {
+    const type = getNamedType(typeInfo.getInputType());
+    if (isScalarType(type) && !isSpecifiedScalarType(type) && holdsVariable(node)) {
+      faithful = false;
+      return BREAK;
+    }
+    return undefined;
+  };
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      VariableDefinition(node) {
+        if (node.type.kind === Kind.NON_NULL_TYPE && node.defaultValue) {
+          faithful = false;
+          return BREAK;
+        }
+        return undefined;
+      },
+      ListValue: literal,
+      ObjectValue: literal,
+    }),
+  );
+  return faithful;
+}
+
+function holdsVariable(node: ValueNode): boolean {
+  if (node.kind === Kind.VARIABLE) return true;
+  if (node.kind === Kind.LIST) return node.values.some(holdsVariable);
+  if (node.kind === Kind.OBJECT) return node.fields.some((field) => holdsVariable(field.value));
+  return false;
+}
+
 export function compileRepeatedOrHeavyDocuments(logger?: Logger): EnvelopPlugin {
   const runs = new WeakMap<DocumentNode, number>();
+  const faithful = new WeakMap<DocumentNode, boolean>();
+  const compilable = (args: ExecutionArgs) => {
+    let known = faithful.get(args.document);
+    if (known === undefined) faithful.set(args.document, (known = compilesFaithfully(args.schema, args.document)));
+    return known && variablesFit(args);
+  };
   const worthCompiling = (args: ExecutionArgs) => {
-    if (isHeavyExecution(args)) return variablesFit(args);
+    if (isHeavyExecution(args)) return compilable(args);
     const before = runs.get(args.document) ?? 0;
-    if (before >= RUNS_BEFORE_COMPILING) return variablesFit(args);
+    if (before >= RUNS_BEFORE_COMPILING) return compilable(args);
     runs.set(args.document, before + 1);
     return false;
   };

@@ -117,6 +117,30 @@ describe.each(DATABASE_KINDS)('using a session token on %s, as Coder does', (kin
     expect(stored.expiresAt).toEqual(sent.expiresAt);
   });
 
+  it('marks a user seen without writing its status: a suspension that commits meanwhile stands', async () => {
+    const user = await makeUser(gw.database);
+    await gw.database.prisma.user.update({
+      where: { id: user.id },
+      data: { lastSeenAt: new Date(Date.now() - 2 * HOUR) },
+    });
+    const key = await insertKey(gw.database, user.id, {
+      lastUsed: new Date(Date.now() - 2 * HOUR),
+      expiresAt: new Date(Date.now() + DAY),
+    });
+    // An admin suspends the user in a transaction that commits while the request is running: on PostgreSQL the
+    // request reads the user as active, then its write waits for the row.
+    let answered: Promise<unknown> | undefined;
+    await gw.database.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`UPDATE users SET status = 'suspended' WHERE id = ${user.id}::uuid`;
+      answered = gw.gql(ME, {}, key.token);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    await answered;
+    const stored = await gw.database.prisma.user.findUniqueOrThrow({ where: { id: user.id } });
+    expect(stored.status).toBe('suspended');
+    expect(errorCode(await gw.gql(ME, {}, key.token))).toBe('UNAUTHENTICATED');
+  });
+
   it('TestAPIKey/ValidUpdateExpiry: a key with less than its lifetime less an hour left slides to now + lifetime', async () => {
     const user = await makeUser(gw.database);
     const sent = { lastUsed: new Date(), expiresAt: new Date(Date.now() + 60_000) };

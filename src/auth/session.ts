@@ -152,7 +152,7 @@ async function recordUse(
   if (!keyChanged && !userSeen) return;
 
   Object.assign(key, { last_used: use.lastUsed, expires_at: use.expiresAt });
-  if (userSeen) Object.assign(key, { status: 'active', last_seen_at: now });
+  if (userSeen) Object.assign(key, { last_seen_at: now }, key.status === 'dormant' ? { status: 'active' } : {});
   try {
     await Promise.all([
       keyChanged ? recordKeyUse(prisma, keyId, use) : undefined,

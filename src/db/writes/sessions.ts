@@ -22,9 +22,13 @@ export async function recordKeyUse(prisma: PrismaClient, keyId: string, use: Key
   });
 }
 
-/** The user was seen now: a dormant one becomes active, and Coder's dormancy job reads last_seen_at. */
+/**
+ * The user was seen now (Coder's UpdateUserLastSeenAt), which Coder's dormancy job reads. Never its status: the
+ * row read for the session may be older than a suspension committed since, which this write would undo; waking a
+ * dormant user is activateDormantUser's, which checks the status it changes.
+ */
 export async function recordUserSeen(prisma: PrismaClient, userId: string, now: Date): Promise<void> {
-  await prisma.user.update({ where: { id: userId }, data: { status: 'active', lastSeenAt: now, updatedAt: now } });
+  await prisma.user.update({ where: { id: userId }, data: { lastSeenAt: now, updatedAt: now } });
 }
 
 /**

@@ -4,7 +4,9 @@
 // deploy, a scale-down) finishes what it was asked before it closes its
 // database: a request still executing would otherwise fail on a closed pool,
 // and every client of the old replica would see an error.
+import cluster from 'node:cluster';
 import { createServer, type RequestListener, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { badRequestBody } from './request-errors.js';
 
@@ -77,7 +79,35 @@ function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex & { bytes
   socket.destroy(error);
 }
 
-export function createStoppableServer(handle: RequestListener, limits: ClientLimits): StoppableServer {
+/**
+ * At most `max` connections open; each one past it is closed as it comes, and the server emits 'drop'. Node's own
+ * `maxConnections` does it before a connection costs anything, but not in a cluster worker (WORKERS > 1): there a
+ * full worker hands the connection back, and the primary offers it to each worker in turn for as long as the client
+ * waits, every process spinning. So a worker counts its connections here, and closes one past the cap itself.
+ */
+function capConnections(server: Server, max: number, inClusterWorker: boolean): void {
+  if (!inClusterWorker) {
+    server.maxConnections = max;
+    return;
+  }
+  let open = 0;
+  // Before the HTTP server's own listener, so that a connection past the cap is never read.
+  server.prependListener('connection', (socket: Socket) => {
+    if (open >= max) {
+      socket.destroy();
+      server.emit('drop', { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
+  });
+}
+
+export function createStoppableServer(
+  handle: RequestListener,
+  limits: ClientLimits,
+  { inClusterWorker = cluster.isWorker } = {},
+): StoppableServer {
   const handling = new Map<Promise<void>, ServerResponse>();
   let stopping = false;
   const options = {
@@ -102,7 +132,7 @@ export function createStoppableServer(handle: RequestListener, limits: ClientLim
     const handled: Promise<void> = Promise.resolve(handle(request, response)).then(untrack, untrack);
     handling.set(handled, response);
   });
-  server.maxConnections = limits.maxConnections;
+  capConnections(server, limits.maxConnections, inClusterWorker);
   server.on('clientError', answerUnreadable);
 
   async function stop(timeoutMs: number) {

@@ -141,7 +141,7 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     );
   });
 
-  it('skips the engine only when every migration is applied, and still applies a new one', async () => {
+  it('skips the engine only when every migration is applied, still applies a new one, and takes a database ahead of it', async () => {
     const other = await freshDatabase(kind);
     const dir = await mkdtemp(join(tmpdir(), 'gateway-migrations-'));
     try {
@@ -157,6 +157,9 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       expect(await other.migrate(dir)).toEqual(['29991231000000_later']);
       expect(await allMigrationsApplied(run, dir)).toBe(true);
       expect(await rows(other, `SELECT to_regclass('later') IS NOT NULL AS present`)).toEqual([{ present: true }]);
+      // A rolling deploy: the new build has migrated; the replicas of the build before stay ready and start.
+      expect(await allMigrationsApplied(run)).toBe(true);
+      expect(await other.migrate()).toEqual([]);
     } finally {
       await other.close();
       await rm(dir, { recursive: true, force: true });

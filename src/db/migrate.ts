@@ -29,11 +29,12 @@ export async function applyMigrations(
 }
 
 /**
- * Whether the database has applied every migration in `migrationsDir` and no
- * other, and none failed: then the engine would change nothing, and starting
- * it is skipped, which is every start but the first (docs/performance.md).
- * Any other state, including no migrations table yet, is the engine's to
- * apply or refuse.
+ * Whether the database has applied every migration in `migrationsDir`, and
+ * none failed: then the engine would change nothing, and starting it is
+ * skipped, which is every start but the first (docs/performance.md). Later
+ * migrations than ours are a newer build's, in a rolling deploy: this one
+ * still serves (and reports ready) while its replicas are replaced. Any other
+ * state, including no migrations table yet, is the engine's to apply or refuse.
  */
 export async function allMigrationsApplied(
   run: RunStatement,
@@ -52,7 +53,7 @@ export async function allMigrationsApplied(
   if (recorded.some((row) => !row.finished)) return false;
   const applied = new Set(recorded.map((row) => row.migration_name as string));
   const local = migrationDirectories.map((directory) => directory.path);
-  return applied.size === local.length && local.every((name) => applied.has(name));
+  return local.every((name) => applied.has(name));
 }
 
 /** The engine's errors end in a Rust backtrace ("   0: sql_schema_connector…"); keep what precedes it. */

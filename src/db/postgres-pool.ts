@@ -55,8 +55,12 @@ export class DatabaseUnavailable extends Error {
   }
 }
 
-/** SQLSTATE classes and codes that mean the server cannot serve now: connection exceptions, shutdown, start-up. */
-const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-4]|53300)/;
+/**
+ * SQLSTATE classes and codes that mean the server cannot serve now: connection exceptions, shutdown, start-up, too
+ * many connections, and a database or role that is not (or no longer) there: dropped, renamed, its password
+ * rotated. Each is the deployment's to fix, not a fault of the request's.
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-4]|53300|3D000|28000|28P01)/;
 const UNAVAILABLE_MESSAGE = new RegExp(
   [
     'timeout exceeded when trying to connect',

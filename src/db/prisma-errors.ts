@@ -10,8 +10,8 @@ export const isUniqueViolation = (error: unknown) => hasCode(error, 'P2002');
 /** The row to update or delete does not exist. */
 export const isRecordNotFound = (error: unknown) => hasCode(error, 'P2025');
 
-/** Prisma's codes for a database it cannot reach or lost: not reachable, timed out, connection closed, no connection in time. */
-const UNREACHABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P1018', 'P2024', 'P2028']);
+/** Prisma's codes for a database it cannot reach or lost: refused credentials, not reachable, no such database, timed out, connection closed, no connection in time. */
+const UNREACHABLE = new Set(['P1000', 'P1001', 'P1002', 'P1003', 'P1008', 'P1017', 'P1018', 'P2024', 'P2028']);
 
 /**
  * Prisma's own error for a database that cannot serve now: its codes for a lost or unreachable server, or a

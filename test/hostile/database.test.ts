@@ -6,6 +6,7 @@
 import { request } from 'node:http';
 import type { TadaDocumentNode } from 'gql.tada';
 import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
@@ -116,6 +117,28 @@ describe.skipIf(!SERVER_URL)('the database under failure (PostgreSQL)', () => {
       if (!recovered) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(recovered).toBe(true);
+  });
+
+  it('answers SERVICE_UNAVAILABLE for a database that is not there (dropped, or DATABASE_URL names none), logging no fault', async () => {
+    const missing = new URL(url);
+    missing.pathname = `/${missing.pathname.slice(1)}_missing`;
+    const nowhere = await openDatabase({ databaseUrl: missing.href, dataDir: 'unused', databasePoolSize: 2 });
+    const faults: unknown[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void faults.push(line) });
+    try {
+      const gateway = createGateway({ database: nowhere, logger });
+      const response = await gateway.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner.token },
+        body: bodyOf(ME),
+      });
+      const body = (await response.json()) as GraphQLResponse;
+      expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(response.status).toBe(503);
+      expect(faults).toEqual([]);
+    } finally {
+      await nowhere.close();
+    }
   });
 
   /** Gateway statements currently waiting on a lock. */

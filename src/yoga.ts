@@ -254,16 +254,20 @@ export async function gatewayFromConfig(
 }
 
 /**
- * Errors that stop a request before any field runs (variables that do not
- * fit their types, say `$limit: 2147483648`, or a missing one) come from
- * GraphQL with no code; they are the client's, so they get BAD_USER_INPUT,
- * as in Apollo Server. Such a result has no `data` at all.
+ * graphql-js's own errors carry no code. Those that stop a request before any
+ * field runs (variables that do not fit their types, say
+ * `$limit: 2147483648`, or a missing one; such a result has no `data`) and
+ * those of an argument's value (`null` for a `String!` argument, through a
+ * nullable variable with a default) are the client's: BAD_USER_INPUT, as in
+ * Apollo Server. Any other (a non-null field that resolved to null) is the
+ * gateway's: INTERNAL_SERVER_ERROR.
  */
 function codeRequestErrors(): Plugin {
   return {
     onExecute: () => ({
       onExecuteDone({ result, setResult }) {
-        if (!('errors' in result) || !result.errors?.length || 'data' in result) return;
+        if (!('errors' in result) || !result.errors?.some((error) => !error.extensions?.code)) return;
+        const beforeAnyField = !('data' in result);
         setResult({
           ...result,
           errors: result.errors.map((error) =>
@@ -275,7 +279,11 @@ function codeRequestErrors(): Plugin {
                   positions: error.positions,
                   path: error.path,
                   originalError: error.originalError,
-                  extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+                  extensions: {
+                    ...error.extensions,
+                    code:
+                      beforeAnyField || ARGUMENT_VALUE.test(error.message) ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR',
+                  },
                 }),
           ),
         });
@@ -283,6 +291,10 @@ function codeRequestErrors(): Plugin {
     }),
   };
 }
+
+/** graphql-js's errors for an argument's value (getArgumentValues, for fields and directives alike). */
+const ARGUMENT_VALUE =
+  /^Argument "[^"]+" (of required type .* was not provided|of non-null type .* must not be null|has invalid value)/;
 
 /** Calls `done` after each mutation, whether or not it succeeded. */
 function afterWrites(done: () => void): Plugin {

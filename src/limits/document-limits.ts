@@ -203,20 +203,31 @@ function costOf(
   const operation = getOperationAST(document, operationName);
   if (!operation) return 0;
   if (getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}).errors) return 0;
-  try {
-    return getComplexity({
+  const complexity = (values: Record<string, unknown>) =>
+    getComplexity({
       schema,
       query: document,
       estimators: [estimator],
-      variables: variables ?? {},
+      variables: values,
       operationName: operation.name?.value,
       maxQueryNodes: MAX_EXPANDED_SELECTIONS,
     });
-  } catch {
-    // The only error left for a valid document with valid variables: too many selections once expanded.
+  try {
+    return complexity(variables ?? {});
+  } catch (error) {
+    if ((error as Error).message !== TOO_MANY_NODES && variables) {
+      // A null given for a variable whose default lets it stand where null may not (`$o: String = "default"` as a
+      // `String!` argument): execution answers that argument's error; the cost counts the default in its place.
+      try {
+        return complexity(Object.fromEntries(Object.entries(variables).filter(([, value]) => value !== null)));
+      } catch {}
+    }
     return Number.POSITIVE_INFINITY;
   }
 }
+
+/** graphql-query-complexity's error for a document that expands past `maxQueryNodes`. */
+const TOO_MANY_NODES = 'Query exceeds the maximum allowed number of nodes.';
 
 /**
  * A `subscription` (or `mutation`) where the schema has no such root type is

@@ -163,6 +163,19 @@ describe.each(DATABASE_KINDS)('bad input on %s', (kind) => {
     ];
 
     // As in Coder, whose organization lookup answers 404 for any name it does not find.
+    it('answers null for a non-null argument, given through a variable whose default lets it stand there, with BAD_USER_INPUT where it is used', async () => {
+      // Allowed by validation because of the default; an explicit null still reaches the argument.
+      const field = await asOwner('query ($o: String = "x") { organization(organization: $o) { name } me { id } }', {
+        o: null,
+      });
+      expect(field.data).toEqual({ organization: null, me: { id: cast.owner.id } });
+      expect(field.errors?.map((e) => [e.path, e.extensions?.code, e.message])).toEqual([
+        [['organization'], 'BAD_USER_INPUT', 'Argument "organization" of non-null type "String!" must not be null.'],
+      ]);
+      const directive = await asOwner('query ($s: Boolean = true) { me { id @skip(if: $s) } }', { s: null });
+      expect(directive.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    });
+
     it('refuses an organization argument that can name no organization, in every operation: NOT_FOUND, or BAD_USER_INPUT when empty', async () => {
       const before = await writableRows(gw.database);
       for (const ref of UNUSABLE_REFERENCES) {

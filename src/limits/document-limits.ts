@@ -7,7 +7,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import {
   type DocumentNode,
-  type GraphQLError,
+  GraphQLError,
   type GraphQLSchema,
   getOperationAST,
   getVariableValues,
@@ -16,7 +16,7 @@ import {
 } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
-import { badUserInput, queryTooComplex } from '../errors.js';
+import { queryTooComplex } from '../errors.js';
 import { costEstimator, type ListSizes } from './cost.js';
 
 export interface DocumentLimits {
@@ -237,7 +237,8 @@ const TOO_MANY_NODES = 'Query exceeds the maximum allowed number of nodes.';
 const operationTypesOfTheSchema: ValidationRule = (context) => ({
   OperationDefinition(node) {
     if (context.getSchema().getRootType(node.operation)) return;
-    context.reportError(badUserInput(`This API has no ${node.operation} operations.`));
+    // Placed at the operation and left without a code: Yoga codes validation errors GRAPHQL_VALIDATION_FAILED.
+    context.reportError(new GraphQLError(`This API has no ${node.operation} operations.`, { nodes: node }));
   },
 });
 

@@ -4,6 +4,7 @@
 // audit_log in the organization. Entries Coder wrote itself read the same.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_BYTES_PER_STATEMENT } from '../../src/db/reads/audit-logs.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { dataOf, expectRefusal, makeCast, type Cast } from '../support/fixtures.js';
 import { errorCode, makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
@@ -204,6 +205,37 @@ describe.each(DATABASE_KINDS)('Organization.auditLogs on %s', (kind) => {
       // Its cursor holds the microseconds: the next page starts right after it.
       const after = await read({ first: 1, after: newest!.cursor });
       expect(after.edges[0]!.node.id).not.toBe(coderEntry);
+    } finally {
+      await gw.database.prisma.$executeRawUnsafe(`DELETE FROM audit_logs WHERE "time" > '2998-01-01'`);
+    }
+  });
+
+  it(`stops a page early past ${AUDIT_BYTES_PER_STATEMENT / 1024 / 1024} MiB of diffs, says more follow, and loses no entry`, async () => {
+    // A custom role's display name may be any length, and each update's entry carries it twice.
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    for (const [i, id] of ids.entries()) {
+      await gw.database.prisma.$executeRawUnsafe(
+        `INSERT INTO audit_logs (id, "time", user_id, organization_id, ip, user_agent, resource_type, resource_id,
+           resource_target, action, diff, status_code, additional_fields, request_id, resource_icon)
+         VALUES ($1::uuid, $2::timestamptz, $3::uuid, $4::uuid, NULL, '', 'custom_role', $5::uuid, 'huge', 'write',
+           jsonb_build_object('display_name', jsonb_build_object('Old', repeat('o', 2500000), 'New', repeat('n', 2500000),
+             'Secret', false)), 200, '{}', $6::uuid, '')`,
+        id,
+        `2999-01-0${5 - i} 00:00:00+00`,
+        cast.admin.id,
+        cast.org.id,
+        randomUUID(),
+        randomUUID(),
+      );
+    }
+    try {
+      // About 5 MB each: the fifth would pass 16 MiB.
+      const first = await read({ first: 5 });
+      expect(first.edges.map((e) => e.node.id)).toEqual(ids.slice(0, 4));
+      expect(first.pageInfo.hasNextPage).toBe(true);
+      const next = await read({ first: 2, after: first.pageInfo.endCursor });
+      expect(next.edges.map((e) => e.node.id)).toEqual([ids[4], expect.any(String)]);
+      expect(summary(next)[1]).toEqual(newestFirst()[0]);
     } finally {
       await gw.database.prisma.$executeRawUnsafe(`DELETE FROM audit_logs WHERE "time" > '2998-01-01'`);
     }

@@ -85,55 +85,79 @@ const ENTRIES = `
   AND (p.before_time IS NULL OR (a."time", a.id) > (p.before_time, p.before_id))`;
 
 /**
+ * What a statement's pages may carry of entries' `diff` and `additional_fields`, counted as JSON text. Each entry's
+ * are stored as written (by Coder too), and a custom role's display name may be any length: 280 updates of a role
+ * named with a megabyte made one page of 1.1 GB, past what the driver can take in one value, and the process ended.
+ * Past this a page stops early (never before its first entry) and says that more follow, as a shorter page may.
+ */
+export const AUDIT_BYTES_PER_STATEMENT = 16 * 1024 * 1024;
+
+/**
  * Per page, the `take` entries nearest the end it counts from: forward, the
  * newest, walking the gateway's index on (organization_id, time DESC, id DESC);
  * backward, the oldest, walking it the other way. Only one of the two
  * branches reads anything for a page. The caller asks for one more than it
- * shows, to learn whether more follow.
+ * shows, to learn whether more follow. Entries are kept, page by page from
+ * that end, while those before them hold less than $11 bytes (see
+ * AUDIT_BYTES_PER_STATEMENT); `cut` says a page lost some.
  */
 const PAGES_STATEMENT = `
-  SELECT p.page, e.entries
-  FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::timestamptz[],
-              $8::uuid[], $9::int[], $10::boolean[])
-    WITH ORDINALITY AS p(organization_id, resource_type, user_id, username, after_time, after_id, before_time,
-                         before_id, take, backward, page)
-  CROSS JOIN LATERAL (
-    SELECT coalesce(json_agg(json_build_array(l.id,
-        to_char(l."time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), l.user_id, u.username,
-        l.organization_id, host(l.ip), l.user_agent, l.resource_type, l.resource_id, l.resource_target, l.action,
-        l.diff, l.status_code, l.additional_fields, l.request_id) ORDER BY l."time" DESC, l.id DESC), '[]'::json) AS entries
+  SELECT k.page, coalesce(json_agg(json_build_array(k.id,
+      to_char(k."time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), k.user_id, k.username,
+      k.organization_id, host(k.ip), k.user_agent, k.resource_type, k.resource_id, k.resource_target, k.action,
+      k.diff, k.status_code, k.additional_fields, k.request_id) ORDER BY k."time" DESC, k.id DESC)
+      FILTER (WHERE k.kept), '[]'::json) AS entries,
+    bool_or(NOT k.kept) AS cut
+  FROM (
+    SELECT s.*, s.n = 1 OR sum(s.bytes) OVER w - s.bytes < $11 AS kept
     FROM (
-      (SELECT a.* FROM audit_logs a WHERE NOT p.backward AND ${ENTRIES}
-        ORDER BY a."time" DESC, a.id DESC LIMIT p.take)
-      UNION ALL
-      (SELECT a.* FROM audit_logs a WHERE p.backward AND ${ENTRIES}
-        ORDER BY a."time" ASC, a.id ASC LIMIT p.take)
-    ) l
-    LEFT JOIN users u ON u.id = l.user_id
-  ) e`;
+      SELECT p.page, l.*, u.username, octet_length(l.diff::text) + octet_length(l.additional_fields::text) AS bytes
+      FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::timestamptz[],
+                  $8::uuid[], $9::int[], $10::boolean[])
+        WITH ORDINALITY AS p(organization_id, resource_type, user_id, username, after_time, after_id, before_time,
+                             before_id, take, backward, page)
+      CROSS JOIN LATERAL (
+        (SELECT a.*, row_number() OVER (ORDER BY a."time" DESC, a.id DESC) AS n
+          FROM audit_logs a WHERE NOT p.backward AND ${ENTRIES}
+          ORDER BY a."time" DESC, a.id DESC LIMIT p.take)
+        UNION ALL
+        (SELECT a.*, row_number() OVER (ORDER BY a."time" ASC, a.id ASC) AS n
+          FROM audit_logs a WHERE p.backward AND ${ENTRIES}
+          ORDER BY a."time" ASC, a.id ASC LIMIT p.take)
+      ) l
+      LEFT JOIN users u ON u.id = l.user_id
+    ) s
+    WINDOW w AS (ORDER BY s.page, s.n)
+  ) k
+  GROUP BY k.page`;
 
 /** The pages `requests` ask for, in order, each holding at most `take - 1` rows (the last one tells `more`). */
 export async function findAuditPages(sql: Sql, requests: readonly AuditPageRequest[]): Promise<AuditPage[]> {
   const column = <T>(pick: (r: AuditPageRequest) => T) => requests.map(pick);
-  const found = await sql.query<{ page: number | string | bigint; entries: EntryTuple[] }>(PAGES_STATEMENT, [
-    column((r) => r.organizationId),
-    column((r) => r.resourceType),
-    column((r) => r.userId),
-    column((r) => r.username),
-    column((r) => r.after?.time ?? null),
-    column((r) => r.after?.id ?? null),
-    column((r) => r.before?.time ?? null),
-    column((r) => r.before?.id ?? null),
-    column((r) => r.take),
-    column((r) => r.backward),
-  ]);
+  const found = await sql.query<{ page: number | string | bigint; entries: EntryTuple[]; cut: boolean }>(
+    PAGES_STATEMENT,
+    [
+      column((r) => r.organizationId),
+      column((r) => r.resourceType),
+      column((r) => r.userId),
+      column((r) => r.username),
+      column((r) => r.after?.time ?? null),
+      column((r) => r.after?.id ?? null),
+      column((r) => r.before?.time ?? null),
+      column((r) => r.before?.id ?? null),
+      column((r) => r.take),
+      column((r) => r.backward),
+      AUDIT_BYTES_PER_STATEMENT,
+    ],
+  );
   const pages: AuditPage[] = requests.map(() => ({ rows: [], more: false }));
-  for (const { page, entries } of found) {
+  for (const { page, entries, cut } of found) {
     const request = requests[Number(page) - 1]!;
     const shown = request.take - 1;
-    const more = entries.length > shown;
+    // Cut short by size, a page is its entries, and more follow; else the extra entry tells.
+    const more = cut || entries.length > shown;
     // Newest first: forward, the extra entry is the oldest; backward, the newest.
-    const kept = !more ? entries : request.backward ? entries.slice(1) : entries.slice(0, shown);
+    const kept = cut || !more ? entries : request.backward ? entries.slice(1) : entries.slice(0, shown);
     pages[Number(page) - 1] = { rows: kept.map(fromTuple), more };
   }
   return pages;

@@ -102,13 +102,21 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       );
       const made = await post(yoga, { query: sourceOf(MISSING) }, { 'coder-session-token': owner.token });
       const refused = await post(yoga, { query: sourceOf(ME) }, { 'x-request-id': 'two words\u0007' });
+      // Coder's audit rows mark a background event with the nil UUID: a request cannot pass for one.
+      const nil = await post(
+        yoga,
+        { query: sourceOf(ME) },
+        { 'coder-session-token': owner.token, 'x-request-id': '00000000-0000-0000-0000-000000000000' },
+      );
+      expect(nil.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(nil.headers.get('x-request-id')).not.toBe('00000000-0000-0000-0000-000000000000');
 
       expect(given.headers.get('x-request-id')).toBe(GIVEN_ID);
       expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       // Not a UUID (here with spaces and a control character): replaced by one of ours.
       expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
-      expect(lines.map((line) => line.msg)).toEqual(['request', 'request', 'request']);
+      expect(lines.map((line) => line.msg)).toEqual(['request', 'request', 'request', 'request']);
       expect(lines[0]).toMatchObject({
         requestId: GIVEN_ID,
         method: 'POST',

@@ -3,6 +3,7 @@
 // by id, username or `me`.
 // Reads turn a parsed reference into statement parameters (src/db/reads/),
 // the CLI into a Prisma `where`.
+import { NIL_UUID } from '../audit/entry.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -19,11 +20,9 @@ export const isValidName = (value: unknown): boolean =>
 export type OrganizationRef = { id: string } | { name: string } | { isDefault: true };
 export type UserRef = { id: string } | { username: string };
 
-/** The nil UUID, which Coder takes for the default organization too (coderd/httpmw/organizationparam.go). */
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-
 /** An organization reference, or undefined for a string that can name no organization. */
 export function parseOrganizationRef(ref: string): OrganizationRef | undefined {
+  // Coder takes the nil UUID for the default organization too (coderd/httpmw/organizationparam.go).
   if (ref === 'default' || ref === NIL_UUID) return { isDefault: true };
   if (isUuid(ref)) return { id: ref.toLowerCase() };
   if (isValidName(ref)) return { name: ref.toLowerCase() };

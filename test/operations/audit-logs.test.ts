@@ -210,6 +210,42 @@ describe.each(DATABASE_KINDS)('Organization.auditLogs on %s', (kind) => {
     }
   });
 
+  it('reads an entry whose diff or additional fields are no JSON object as {}, and leaves out actions it cannot name', async () => {
+    const insert = (time: string, action: string, diff: string, additional: string) =>
+      gw.database.prisma.$executeRawUnsafe(
+        `INSERT INTO audit_logs (id, "time", user_id, organization_id, ip, user_agent, resource_type, resource_id,
+           resource_target, action, diff, status_code, additional_fields, request_id, resource_icon)
+         VALUES ($1::uuid, $2::timestamptz, $3::uuid, $4::uuid, NULL, '', 'custom_role', $5::uuid, 'odd',
+           $6::audit_action, $7::jsonb, 200, $8::jsonb, $9::uuid, '')`,
+        randomUUID(),
+        time,
+        cast.admin.id,
+        cast.org.id,
+        randomUUID(),
+        action,
+        diff,
+        additional,
+        randomUUID(),
+      );
+    // A value a later Coder may add to the enum (ALTER TYPE … ADD VALUE cannot run in a transaction).
+    await gw.database.prisma.$executeRawUnsafe(`ALTER TYPE audit_action ADD VALUE IF NOT EXISTS 'share'`);
+    await insert('2999-01-01 00:00:00+00', 'write', 'null', '[1]');
+    await insert('2999-01-02 00:00:00+00', 'write', '[]', '"x"');
+    await insert('2999-01-03 00:00:00+00', 'write', '"x"', 'null');
+    await insert('2999-01-04 00:00:00+00', 'share', '{}', '{}');
+    try {
+      const page = await read({ first: 4 });
+      expect(page.edges.slice(0, 3).map((e) => [e.node.diff, e.node.additionalFields])).toEqual([
+        [{}, {}],
+        [{}, {}],
+        [{}, {}],
+      ]);
+      expect(page.edges[3]!.node.resourceTarget).not.toBe('odd');
+    } finally {
+      await gw.database.prisma.$executeRawUnsafe(`DELETE FROM audit_logs WHERE "time" > '2998-01-01'`);
+    }
+  });
+
   it(`stops a page early past ${AUDIT_BYTES_PER_STATEMENT / 1024 / 1024} MiB of diffs, says more follow, and loses no entry`, async () => {
     // A custom role's display name may be any length, and each update's entry carries it twice.
     const ids = Array.from({ length: 5 }, () => randomUUID());

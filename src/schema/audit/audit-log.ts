@@ -2,26 +2,9 @@
 // row of `audit_logs` about a member or a custom role of the organization.
 import { JSONObjectResolver } from 'graphql-scalars';
 import { builder } from '../../builder.js';
-import type { AuditLogRow } from '../../db/reads/audit-logs.js';
+import { AUDIT_ACTIONS, type AuditLogRow } from '../../db/reads/audit-logs.js';
 
 builder.addScalarType('JSONObject', JSONObjectResolver);
-
-/** Coder's `audit_action` values, every one (the gateway writes create, write and delete). */
-const AUDIT_ACTIONS = [
-  'create',
-  'write',
-  'delete',
-  'start',
-  'stop',
-  'login',
-  'logout',
-  'register',
-  'request_password_reset',
-  'connect',
-  'disconnect',
-  'open',
-  'close',
-] as const;
 
 export const AuditAction = builder.enumType('AuditAction', {
   description: "What an audited request did (Coder's `audit_action`).",

@@ -49,7 +49,23 @@ export function requestInfo(request: Request, remoteAddress: string | undefined,
       }
     }
   }
-  return { ip, userAgent: request.headers.get('user-agent') ?? '', requestId: requestIdOf(request) };
+  return { ip, userAgent: headerText(request.headers.get('user-agent') ?? ''), requestId: requestIdOf(request) };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A header's text as its client wrote it: Node reads header bytes one character each (latin1), so a UTF-8
+ * `probé/1` arrives as `probÃ©/1`. Coder stores the header's bytes, which PostgreSQL reads as UTF-8. Bytes that are
+ * not UTF-8 stay as Node read them.
+ */
+function headerText(value: string): string {
+  if (!/[\x80-\xff]/.test(value) || /[\u0100-\uffff]/.test(value)) return value;
+  try {
+    return utf8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value;
+  }
 }
 
 /**

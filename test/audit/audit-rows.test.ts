@@ -555,6 +555,21 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
       expect(result.rows).toMatchObject([{ user_agent: userAgent.slice(0, 256) }]);
     });
 
+    it('keeps a user agent written in UTF-8 as written, and one that is not as it came', async () => {
+      const target = await member();
+      // Node's HTTP parser hands header bytes over one character each: UTF-8 `probé/1 ✓` arrives so.
+      const asNodeReadsIt = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+      for (const [sent, stored] of [
+        [asNodeReadsIt('probé/1 ✓'), 'probé/1 ✓'],
+        ['caf\xe9/1', 'caf\xe9/1'],
+      ]) {
+        const result = await call(SET_ROLES, { org: cast.org.name, user: target.id, roles: [] }, cast.owner, {
+          headers: { 'user-agent': sent! },
+        });
+        expect(result.rows).toMatchObject([{ user_agent: stored }]);
+      }
+    });
+
     it('takes X-Request-Id when it is a UUID, and makes one up otherwise', async () => {
       const target = await member();
       const upper = randomUUID().toUpperCase();

@@ -338,7 +338,7 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
     const hash = createHash('sha256').update(sourceOf(ME)).digest('hex');
     const trustedDocuments = new Map([[hash, sourceOf(ME)]]);
 
-    it('runs a trusted document by its id, in either form', async () => {
+    it('runs a trusted document by its id, in either form, posted or in a GET', async () => {
       const yoga = gateway({ trustedDocuments });
       for (const body of [
         { documentId: `sha256:${hash}` },
@@ -349,6 +349,11 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
         );
         expect(answer).toEqual({ data: { me: { username: owner.username } } });
       }
+      // GraphQL over HTTP's form for a GET: the id in the query string.
+      const got = await yoga.fetch(`http://gateway.test/graphql?documentId=sha256:${hash}`, {
+        headers: { accept: 'application/json', 'coder-session-token': owner.token },
+      });
+      expect(await answerOf<ResultOf<typeof ME>>(got)).toEqual({ data: { me: { username: owner.username } } });
     });
 
     it('refuses any other document, and unknown ids', async () => {

@@ -24,7 +24,7 @@
 // thread, and the worker pools we know (piscina, workerpool) run a function
 // to a result, not a request whose answer is streamed and may be cancelled.
 import { Worker } from 'node:worker_threads';
-import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import { type ExecutionResult, GraphQLError, getOperationAST, print } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import { APPLICATION_NAME } from '../db/database.js';
@@ -299,7 +299,11 @@ export function heavyQueryLane(lane: HeavyLane): { answer: Plugin; send: Plugin 
         if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
         const context = args.contextValue as YogaInitialContext & { req?: { socket?: { remoteAddress?: string } } };
         if (!context.request) return;
-        const answer = lane.answer(context.request, context.params, context.req?.socket?.remoteAddress);
+        // The document itself, as the serving thread has read it: a trusted document's id has been looked up
+        // here already, and the lane runs what it is given (heavy-thread.ts).
+        const { query, variables, operationName } = context.params;
+        const params = { query: query ?? print(args.document), variables, operationName };
+        const answer = lane.answer(context.request, params, context.req?.socket?.remoteAddress);
         answers.set(context.request, answer);
         // Envelop awaits a result given as a promise: the plugins before this one see the lane's error codes.
         setResultAndStopExecution(answer.then(standIn) as unknown as ExecutionResult);

@@ -23,14 +23,25 @@ export function readTrustedDocuments(path: string): TrustedDocuments {
   return documents;
 }
 
+/**
+ * The request's `documentId`: in a POST body, or in a GET's query string, which Yoga's own parser leaves out of the
+ * parameters (it reads query, operationName, variables and extensions).
+ */
+function documentIdOf(params: object, request: Request): string | undefined {
+  const { documentId } = params as { documentId?: unknown };
+  if (typeof documentId === 'string') return documentId;
+  if (request.method !== 'GET') return undefined;
+  return new URL(request.url).searchParams.get('documentId') ?? undefined;
+}
+
 export function onlyTrustedDocuments(documents: TrustedDocuments): Plugin {
   return usePersistedOperations({
     getPersistedOperation: (hash) => documents.get(hash) ?? null,
     // The GraphQL-over-HTTP trusted documents form (`documentId`, as codegen's
     // client preset sends it), or Apollo's persisted-query extension.
-    extractPersistedOperationId: (params) => {
-      const { documentId } = params as { documentId?: unknown };
-      if (typeof documentId === 'string') return documentId.replace(/^sha256:/, '');
+    extractPersistedOperationId: (params, request) => {
+      const documentId = documentIdOf(params, request);
+      if (documentId !== undefined) return documentId.replace(/^sha256:/, '');
       const hash = (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
       return typeof hash === 'string' ? hash : null;
     },
@@ -55,10 +66,9 @@ export function onlyTrustedDocuments(documents: TrustedDocuments): Plugin {
  */
 export function noPersistedDocuments(): Plugin {
   return {
-    onParams({ params }) {
+    onParams({ params, request }) {
       if (params.query) return;
-      const { documentId } = params as { documentId?: unknown };
-      if (documentId === undefined && !params.extensions?.persistedQuery) return;
+      if (documentIdOf(params, request) === undefined && !params.extensions?.persistedQuery) return;
       throw createGraphQLError('Persisted queries are not supported here: send the query.', {
         extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED', http: { status: 400, spec: true } },
       });

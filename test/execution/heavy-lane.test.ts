@@ -4,7 +4,10 @@
 // would have answered (status, codes, body, encoding, request id, deadline).
 // Its thread runs built code, so these tests start the built gateway.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +163,37 @@ describe.runIf(SERVER_URL)('the heavy-query lane on PostgreSQL', () => {
     const members = (heavy.body as { data: { organizationMembers: { username: string }[] } }).data.organizationMembers;
     expect(members.map((member) => member.username)).toContain('admin');
     expect(members).toHaveLength(21);
+  });
+
+  it('runs trusted documents asked for by id on the lane as on the serving thread (TRUSTED_DOCUMENTS)', async () => {
+    const documents = Object.fromEntries(
+      [HEAVY, PAGES, LIGHT].map((document) => [createHash('sha256').update(document).digest('hex'), document]),
+    );
+    const [heavyId, pagesId, lightId] = Object.keys(documents);
+    const directory = await mkdtemp(join(tmpdir(), 'gateway-trusted-'));
+    await writeFile(join(directory, 'documents.json'), JSON.stringify(documents));
+    const trusted = await startGateway(
+      { DATABASE_URL: databaseUrl, MIGRATE: 'false', TRUSTED_DOCUMENTS: join(directory, 'documents.json') },
+      false,
+    );
+    try {
+      const byId = (documentId: string, variables: object = {}) =>
+        fetch(trusted.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'coder-session-token': token },
+          body: JSON.stringify({ documentId: `sha256:${documentId}`, variables }),
+        }).then(answerOf);
+      const heavy = await byId(heavyId!, { organization: 'default' });
+      expect(heavy.body).toMatchObject({ data: { organizationMembers: expect.any(Array) } });
+      expect((heavy.body as { data: { organizationMembers: unknown[] } }).data.organizationMembers).toHaveLength(21);
+      // Right after a small document, lighter heavy ones take the lane too.
+      expect((await byId(lightId!)).body).toMatchObject({ data: { me: { username: 'admin' } } });
+      const pages = await byId(pagesId!);
+      expect(pages.body).toMatchObject({ data: { organizations: [{ members: { edges: expect.any(Array) } }] } });
+    } finally {
+      await trusted.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('answers as the serving thread would: data, errors and their codes, status and media type', async () => {

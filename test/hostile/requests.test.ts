@@ -207,6 +207,10 @@ describe('refusals a client can act on', () => {
     expect(hashOnly.body?.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
     const documentId = await post({ documentId: `sha256:${'ab'.repeat(32)}` });
     expect(documentId.body?.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+    const inGet = await send(`/graphql?documentId=sha256:${'ab'.repeat(32)}`, {
+      headers: { accept: 'application/json', 'coder-session-token': cast.owner.token },
+    });
+    expect(inGet.body?.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
     const withQuery = await post({
       query: '{ me { id } }',
       extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } },

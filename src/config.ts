@@ -58,8 +58,20 @@ export const DEFAULT_HEAVY_STATEMENTS = 2;
 
 export const DEFAULT_DATABASE_TIMEOUTS = { connectTimeoutMs: 5000, statementTimeoutMs: 30_000 };
 
+/**
+ * A whole number from `min` to `max`, written in decimal digits: `z.coerce.number()` would take `' '` for 0 (no
+ * limit, for some settings), and `0x50`, `1e3` or `+80` for numbers.
+ */
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[0-9]+$/, 'must be a whole number, in digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
 const settings = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PORT: wholeNumber(0, 65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z
     .string()
@@ -67,22 +79,12 @@ const settings = z.object({
     .optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   MIGRATE: booleanSetting.default(true),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
-  DATABASE_CONNECT_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(600_000)
-    .default(DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs),
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(86_400_000)
-    .default(DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs),
-  DATABASE_HEAVY_STATEMENTS: z.coerce.number().int().min(0).max(1000).default(DEFAULT_HEAVY_STATEMENTS),
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(86_400_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
-  MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_MAX_CONNECTIONS),
+  DATABASE_POOL_SIZE: wholeNumber(1, 1000).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: wholeNumber(1, 600_000).default(DEFAULT_DATABASE_TIMEOUTS.connectTimeoutMs),
+  DATABASE_STATEMENT_TIMEOUT_MS: wholeNumber(1, 86_400_000).default(DEFAULT_DATABASE_TIMEOUTS.statementTimeoutMs),
+  DATABASE_HEAVY_STATEMENTS: wholeNumber(0, 1000).default(DEFAULT_HEAVY_STATEMENTS),
+  REQUEST_TIMEOUT_MS: wholeNumber(1, 86_400_000).default(DEFAULT_REQUEST_TIMEOUT_MS),
+  MAX_CONNECTIONS: wholeNumber(1, 1_000_000).default(DEFAULT_MAX_CONNECTIONS),
   CORS_ORIGINS: z
     .string()
     .transform((value) =>
@@ -95,25 +97,20 @@ const settings = z.object({
     .default([]),
   GRAPHIQL: booleanSetting.default(true),
   GRAPHIQL_PERSIST_HEADERS: booleanSetting.default(false),
-  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  WORKERS: wholeNumber(1, 64).default(1),
   HEAVY_QUERY_THREAD: booleanSetting.default(true),
-  SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
-  RESPONSE_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-  QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(1000).default(DEFAULT_LIMITS.maxDepth),
-  QUERY_MAX_ALIASES: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_LIMITS.maxAliases),
-  QUERY_MAX_TOKENS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxTokens),
-  QUERY_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_LIMITS.maxDirectives),
-  QUERY_MAX_COST: z.coerce.number().int().min(1).max(1e12).default(DEFAULT_LIMITS.maxCost),
+  SESSION_CACHE_MS: wholeNumber(0, 60_000).default(1000),
+  RESPONSE_CACHE_MS: wholeNumber(0, 3_600_000).default(0),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
+  QUERY_MAX_DEPTH: wholeNumber(1, 1000).default(DEFAULT_LIMITS.maxDepth),
+  QUERY_MAX_ALIASES: wholeNumber(0, 100_000).default(DEFAULT_LIMITS.maxAliases),
+  QUERY_MAX_TOKENS: wholeNumber(1, 1_000_000).default(DEFAULT_LIMITS.maxTokens),
+  QUERY_MAX_DIRECTIVES: wholeNumber(0, 100_000).default(DEFAULT_LIMITS.maxDirectives),
+  QUERY_MAX_COST: wholeNumber(1, 1e12).default(DEFAULT_LIMITS.maxCost),
   // Its default depends on the database (EMBEDDED_COST_IN_FLIGHT).
-  QUERY_COST_IN_FLIGHT: z.coerce.number().int().min(1).max(1e12).optional(),
-  QUERY_COST_MEMBERS: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_LIMITS.listSizes.members),
-  QUERY_COST_ORGANIZATIONS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
-    .default(DEFAULT_LIMITS.listSizes.organizations),
+  QUERY_COST_IN_FLIGHT: wholeNumber(1, 1e12).optional(),
+  QUERY_COST_MEMBERS: wholeNumber(1, 10_000_000).default(DEFAULT_LIMITS.listSizes.members),
+  QUERY_COST_ORGANIZATIONS: wholeNumber(1, 1_000_000).default(DEFAULT_LIMITS.listSizes.organizations),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUDIT: booleanSetting.default(true),
   DISABLE_SESSION_EXPIRY_REFRESH: booleanSetting.default(false),

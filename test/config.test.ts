@@ -185,6 +185,13 @@ describe('configuration', () => {
     [{ GRAPHIQL: 'maybe' }, 'GRAPHIQL'],
     [{ GRAPHIQL_PERSIST_HEADERS: 'yes' }, 'GRAPHIQL_PERSIST_HEADERS'],
     [{ HEAVY_QUERY_THREAD: 'sometimes' }, 'HEAVY_QUERY_THREAD'],
+    // Numbers are decimal digits: Number() reads a blank as 0 (for some settings, no limit at all) and takes hex.
+    [{ PORT: ' ' }, 'PORT'],
+    [{ QUERY_MAX_ALIASES: '\n' }, 'QUERY_MAX_ALIASES'],
+    [{ DATABASE_HEAVY_STATEMENTS: ' ' }, 'DATABASE_HEAVY_STATEMENTS'],
+    [{ PORT: '0x50' }, 'PORT'],
+    [{ SESSION_CACHE_MS: '1e3' }, 'SESSION_CACHE_MS'],
+    [{ MAX_CONNECTIONS: '+80' }, 'MAX_CONNECTIONS'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;
     try {

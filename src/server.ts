@@ -85,8 +85,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   const database = await openDatabase(config);
   let stopTracing = async () => {};
   let heavyLane: InstanceType<typeof HeavyLane> | undefined;
+  let bootstrapped: BootstrapResult | undefined;
   try {
-    const bootstrapped = await prepareDatabase(database, config, logger);
+    bootstrapped = await prepareDatabase(database, config, logger);
     const auditLogs = await auditLogMode(database, config, logger);
     // PGlite runs every statement on the serving thread: a second thread could not reach it.
     if (config.databaseUrl && config.heavyQueryThread)
@@ -124,6 +125,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       },
     };
   } catch (error) {
+    // The owner is in the database now, and a later start creates none: its token is shown here or never.
+    if (bootstrapped) announceOwner(logger, bootstrapped);
     await stopTracing().catch(() => {});
     await heavyLane?.close(0).catch(() => {});
     await database.close().catch(() => {});
@@ -131,8 +134,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
   }
 }
 
-/** Logged once, on the start that created the owner; only its hash is stored. */
-function announceOwner(logger: Logger, { owner }: BootstrapResult, url: string) {
+/**
+ * Logged once, on the start that created the owner (only its hash is stored): once serving at `url`, or without
+ * one if that start then failed.
+ */
+function announceOwner(logger: Logger, { owner }: BootstrapResult, url?: string) {
   if (!owner) return;
   // Whatever LOG_LEVEL says: without this line nobody could ever sign in.
   logger
@@ -140,7 +146,9 @@ function announceOwner(logger: Logger, { owner }: BootstrapResult, url: string) 
     .info(
       { owner: owner.username, token: owner.token, url },
       `created the first owner "${owner.username}"; its session token is shown only now. ` +
-        `Open ${url} and send it as the header Coder-Session-Token: ${owner.token}`,
+        (url
+          ? `Open ${url} and send it as the header Coder-Session-Token: ${owner.token}`
+          : `The gateway could not start; once it serves, send it as the header Coder-Session-Token: ${owner.token}`),
     );
 }
 

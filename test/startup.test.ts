@@ -7,6 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TadaDocumentNode } from 'gql.tada';
@@ -437,6 +438,30 @@ describe('the gateway as npm start runs it', () => {
       }
     } finally {
       if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
+  });
+
+  it('prints the first owner token even when that first start then fails, since no later start can', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'gateway-server-'));
+    // The port is taken: the database is made and the owner created, then listening fails.
+    const taken = createNetServer();
+    await new Promise<void>((listening) => taken.listen(0, '127.0.0.1', listening));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const failed = await runServer({ DATA_DIR: fresh, PORT: String(port), LOG_LEVEL: 'info' });
+      expect(failed.code).toBe(1);
+      const printed = [...failed.stdout.matchAll(/"token":"([^"]+)"/g)].map((m) => m[1]);
+      expect(printed).toHaveLength(1);
+      const next = await startGateway(config({ databaseUrl: undefined, dataDir: fresh }), silent);
+      try {
+        expect(next.bootstrap).toEqual({ createdOrganization: false });
+        expect(await gql(next.url, WHO_AND_WHERE, printed[0])).toEqual(ADMIN_IN_CODER);
+      } finally {
+        await next.close();
+      }
+    } finally {
+      taken.close();
+      await rm(fresh, { recursive: true, force: true });
     }
   });
 

@@ -8,6 +8,7 @@ import {
   createUser,
   findOrganization,
   findUser,
+  issueToken,
   OperatorError,
 } from '../src/operator/operator.js';
 import { DATABASE_KINDS, freshDatabase } from './support/databases.js';
@@ -55,7 +56,7 @@ describe.each(DATABASE_KINDS)('operator writes on %s', (kind) => {
     );
   });
 
-  it('answers concurrent creations of one name with one user and one OperatorError, however they interleave', async () => {
+  it('answers concurrent creations of one name (a user, a membership, a token) with one made and OperatorErrors, however they interleave', async () => {
     const attempts = await Promise.allSettled(
       [1, 2, 3].map((i) => createUser(db.prisma, { username: 'racer', email: `racer${i}@example.com` })),
     );
@@ -68,6 +69,12 @@ describe.each(DATABASE_KINDS)('operator writes on %s', (kind) => {
     expect(adds.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
     for (const add of adds.filter((a) => a.status === 'rejected'))
       expect((add as PromiseRejectedResult).reason).toBeInstanceOf(OperatorError);
+    const tokens = await Promise.allSettled(
+      [1, 2, 3, 4, 5, 6].map(() => issueToken(db.prisma, 'racer', { name: 'deploy' })),
+    );
+    expect(tokens.filter((t) => t.status === 'fulfilled')).toHaveLength(1);
+    for (const token of tokens.filter((t) => t.status === 'rejected'))
+      expect((token as PromiseRejectedResult).reason).toBeInstanceOf(OperatorError);
   });
 
   // The CLI adds a member in a transaction; a custom role deleted by the

@@ -181,22 +181,24 @@ export async function issueToken(
       .toISOString()
       .replace(/[^0-9]/g, '')
       .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
-  if (await tokenNameTaken(db, user.id, tokenName)) {
-    throw new OperatorError(`"${user.username}" already has a token named "${tokenName}"`);
-  }
+  const nameTaken = () => new OperatorError(`"${user.username}" already has a token named "${tokenName}"`);
+  if (await tokenNameTaken(db, user.id, tokenName)) throw nameTaken();
   const generated = generateToken();
-  const apiKey = await insertApiKey(db, {
-    id: generated.id,
-    hashedSecret: generated.hashedSecret,
-    userId: user.id,
-    lastUsed: now,
-    expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000),
-    createdAt: now,
-    updatedAt: now,
-    loginType: 'token',
-    lifetimeSeconds: BigInt(lifetimeSeconds),
-    tokenName,
-  });
+  const apiKey = await uniquely(
+    nameTaken,
+    insertApiKey(db, {
+      id: generated.id,
+      hashedSecret: generated.hashedSecret,
+      userId: user.id,
+      lastUsed: now,
+      expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000),
+      createdAt: now,
+      updatedAt: now,
+      loginType: 'token',
+      lifetimeSeconds: BigInt(lifetimeSeconds),
+      tokenName,
+    }),
+  );
   return { token: generated.token, apiKey };
 }
 

@@ -296,6 +296,52 @@ describe.each(DATABASE_KINDS)('startGateway on %s', (kind) => {
     expect(existsSync(lockFile)).toBe(false);
   });
 
+  it.runIf(kind === 'pglite')(
+    'lets one of several processes that find a left lock file at once take it (a restart and a CLI run)',
+    async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'gateway-lock-'));
+      const deadPid = await new Promise<number>((done) => {
+        const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+        child.on('exit', () => done(child.pid!));
+      });
+      // Each waits for the same moment, then tries: as close together as processes get.
+      const taker = `import { lockDataDir } from ${JSON.stringify(resolve(REPO, 'src/db/data-dir.ts'))};
+        const at = Number(process.argv[2]);
+        while (Date.now() < at) {}
+        try { lockDataDir(process.argv[1]); console.log('took'); setTimeout(() => {}, 1500); }
+        catch (error) { console.log(error.name); }`;
+      try {
+        for (let round = 0; round < 2; round++) {
+          await writeFile(join(folder, 'gateway.lock'), String(deadPid));
+          const at = String(Date.now() + 2500);
+          const outcomes = await Promise.all(
+            Array.from(
+              { length: 5 },
+              () =>
+                new Promise<string>((done) => {
+                  const child = spawn(
+                    process.execPath,
+                    ['--import', 'tsx', '--input-type=module', '-e', taker, folder, at],
+                    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+                  );
+                  let out = '';
+                  child.stdout.on('data', (chunk) => (out += chunk));
+                  child.on('close', () => done(out.trim()));
+                }),
+            ),
+          );
+          expect(
+            outcomes.filter((outcome) => outcome === 'took'),
+            outcomes.join(),
+          ).toHaveLength(1);
+          expect(outcomes.filter((outcome) => outcome === 'DataDirInUseError')).toHaveLength(4);
+        }
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    },
+  );
+
   it.runIf(kind === 'pglite')('takes over a lock file that names its own pid (a restarted container)', async () => {
     const lockFile = join(target.dataDir, 'gateway.lock');
     await writeFile(lockFile, String(process.pid));

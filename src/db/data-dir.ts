@@ -1,7 +1,7 @@
 // The embedded database's folder is one process's at a time: a lock file
 // names the process that holds it. Apart from pglite.ts so that the server
 // and the CLI can name the error without loading PGlite on PostgreSQL.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class DataDirInUseError extends Error {
@@ -26,6 +26,41 @@ export function lockDataDir(dataDir: string): () => void {
   try {
     writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
   } catch {
+    takeOverIfLeft(lockFile, dataDir);
+  }
+  heldHere.add(lockFile);
+  return () => {
+    heldHere.delete(lockFile);
+    rmSync(lockFile, { force: true });
+  };
+}
+
+/** A takeover left by a process that died while it held it (a moment's work) is this old at most. */
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * Takes a lock file left behind by a process that died, or throws DataDirInUseError. Two processes that both find
+ * it left must not both take it (a restart and a CLI run at once, after a crash): reading the holder and writing
+ * the lock again is done under a second lock file, created exclusively, so one of them at a time does it, and the
+ * other then finds the first alive.
+ */
+function takeOverIfLeft(lockFile: string, dataDir: string): void {
+  const takeover = `${lockFile}.takeover`;
+  try {
+    writeFileSync(takeover, String(process.pid), { flag: 'wx' });
+  } catch {
+    const since = statSync(takeover, { throwIfNoEntry: false })?.mtimeMs;
+    // Another process is taking the folder now, or has just taken it.
+    if (since === undefined || Date.now() - since < TAKEOVER_STALE_MS)
+      throw new DataDirInUseError(
+        `DATA_DIR ${dataDir} is being opened by another process: ` +
+          'the embedded database serves one process at a time (stop it, or use DATABASE_URL)',
+      );
+    rmSync(takeover, { force: true });
+    takeOverIfLeft(lockFile, dataDir);
+    return;
+  }
+  try {
     const holder = Number(readFileSync(lockFile, 'utf8'));
     // Our own pid in the file, for a folder we do not hold, is a previous run
     // of a container whose process numbers start over (the gateway as pid 1).
@@ -36,12 +71,9 @@ export function lockDataDir(dataDir: string): () => void {
       );
     }
     writeFileSync(lockFile, String(process.pid)); // left behind by a process that died
+  } finally {
+    rmSync(takeover, { force: true });
   }
-  heldHere.add(lockFile);
-  return () => {
-    heldHere.delete(lockFile);
-    rmSync(lockFile, { force: true });
-  };
 }
 
 function isAlive(pid: number): boolean {

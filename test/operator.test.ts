@@ -45,6 +45,25 @@ describe.each(DATABASE_KINDS)('operator writes on %s', (kind) => {
   });
   afterAll(() => db?.close());
 
+  it('refuses names Coder refuses (codersdk.NameValid, DisplayNameValid, UserRealNameValid), writing nothing', async () => {
+    const refused = async (write: Promise<unknown>, reason: RegExp) => {
+      await expect(write).rejects.toBeInstanceOf(OperatorError);
+      await expect(write).rejects.toThrow(reason);
+    };
+    await refused(createUser(db.prisma, { username: 'a'.repeat(33), email: 'long@example.com' }), /<= 32/);
+    await refused(createUser(db.prisma, { username: 'new', email: 'new@example.com' }), /'new' and 'create'/);
+    await refused(createUser(db.prisma, { username: 'bad--name', email: 'bad@example.com' }), /alphanumeric/);
+    await refused(createUser(db.prisma, { username: 'spaced', email: 's@example.com', name: ' Ann ' }), /whitespace/);
+    await refused(createUser(db.prisma, { username: 'wordy', email: 'w@example.com', name: 'n'.repeat(129) }), /128/);
+    await refused(createOrganization(db.prisma, { name: 'create' }), /'new' and 'create'/);
+    await refused(createOrganization(db.prisma, { name: 'shown', displayName: 'd'.repeat(65) }), /<= 64/);
+    expect(await db.prisma.user.count({ where: { email: { endsWith: '@example.com' } } })).toBe(0);
+    await expect(
+      createUser(db.prisma, { username: 'a'.repeat(32), email: 'edge@example.com', name: 'n'.repeat(128) }),
+    ).resolves.toMatchObject({ username: 'a'.repeat(32) });
+    await db.prisma.user.deleteMany({ where: { email: 'edge@example.com' } });
+  });
+
   it('compares emails exactly, in any case: `_` and `%` are characters, not patterns', async () => {
     await createUser(db.prisma, { username: 'acb', email: 'acb@example.com' });
     await expect(createUser(db.prisma, { username: 'a-b', email: 'a_b@example.com' })).resolves.toMatchObject({

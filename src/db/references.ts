@@ -16,6 +16,24 @@ export const isUuid = (value: unknown): boolean => typeof value === 'string' && 
 export const isValidName = (value: unknown): boolean =>
   typeof value === 'string' && value.length <= 64 && NAME.test(value);
 
+/**
+ * Why `value` may not name a new user or organization, as Coder's codersdk.NameValid says it; undefined if it may.
+ * Lookups (isValidName) take names up to 64 characters, which older Coder versions allowed.
+ */
+export function newNameProblem(value: string): string | undefined {
+  if (value.length > 32) return 'must be <= 32 characters';
+  if (!NAME.test(value)) return 'must be alphanumeric with hyphens';
+  if (value === 'new' || value === 'create') return "cannot use 'new' and 'create' as a name";
+  return undefined;
+}
+
+/** Why `value` may not be a display name (codersdk.DisplayNameValid, at most 64) or a user's name (UserRealNameValid, 128). */
+export function displayNameProblem(value: string, most: 64 | 128): string | undefined {
+  if (value.length > most) return `must be <= ${most} characters`;
+  if (value.trim() !== value) return 'must not have leading or trailing whitespace';
+  return undefined;
+}
+
 /** Names are ASCII, so lower-casing here matches PostgreSQL's lower(), which Coder's unique indexes use. */
 export type OrganizationRef = { id: string } | { name: string } | { isDefault: true };
 export type UserRef = { id: string } | { username: string };

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateToken } from '../auth/tokens.js';
 import { isUniqueViolation } from '../db/prisma-errors.js';
-import { isValidName } from '../db/references.js';
+import { displayNameProblem, newNameProblem } from '../db/references.js';
 import {
   customRoleNamesForShare,
   defaultOrganizationExists,
@@ -52,10 +52,15 @@ export interface CreateUserInput {
   status?: 'active' | 'dormant' | 'suspended';
 }
 
+/** Throws OperatorError naming `what` (its value cut short) if `problem` says what is wrong with it. */
+function refuseIf(problem: string | undefined, what: string, value: string): void {
+  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  if (problem) throw new OperatorError(`${what} "${shown}" is not valid: it ${problem}`);
+}
+
 export async function createUser(db: Db, input: CreateUserInput): Promise<User> {
-  if (!isValidName(input.username)) {
-    throw new OperatorError(`username "${input.username}" is not valid: use letters, digits and single hyphens`);
-  }
+  refuseIf(newNameProblem(input.username), 'username', input.username);
+  if (input.name !== undefined) refuseIf(displayNameProblem(input.name, 128), 'name', input.name);
   if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) throw new OperatorError(`email "${input.email}" is not valid`);
   const alreadyExists = () =>
     new OperatorError(`a user with username "${input.username}" or email "${input.email}" already exists`);
@@ -97,9 +102,9 @@ export interface CreateOrganizationInput {
 }
 
 export async function createOrganization(db: Db, input: CreateOrganizationInput): Promise<Organization> {
-  if (!isValidName(input.name)) {
-    throw new OperatorError(`organization name "${input.name}" is not valid: use letters, digits and single hyphens`);
-  }
+  refuseIf(newNameProblem(input.name), 'organization name', input.name);
+  if (input.displayName !== undefined)
+    refuseIf(displayNameProblem(input.displayName, 64), 'display name', input.displayName);
   const alreadyExists = () => new OperatorError(`an organization named "${input.name}" already exists`);
   if (await organizationNameTaken(db, input.name)) throw alreadyExists();
   if (input.isDefault && (await defaultOrganizationExists(db))) {

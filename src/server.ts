@@ -188,11 +188,12 @@ async function failingFast(logger: Logger, start: () => Promise<void>) {
     ]);
     if (error instanceof MigrationError || error instanceof DataDirInUseError) {
       logger.fatal(error.message);
-      // And plainly on stderr, for the person at the terminal.
-      process.stderr.write(`${error.message}\n`);
     } else {
       logger.fatal({ err: error }, 'could not start');
     }
+    // And plainly on stderr, for the person at the terminal: the port taken, the database not reached, a file of
+    // trusted documents that cannot be read.
+    process.stderr.write(`could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
 }

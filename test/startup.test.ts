@@ -496,6 +496,8 @@ describe('the gateway as npm start runs it', () => {
       const { port } = taken.address() as AddressInfo;
       const failed = await runServer({ DATA_DIR: fresh, PORT: String(port), LOG_LEVEL: 'info' });
       expect(failed.code).toBe(1);
+      // Why, plainly on stderr for the person at the terminal.
+      expect(failed.stderr).toMatch(/^could not start: .*EADDRINUSE.*\n$/);
       const printed = [...failed.stdout.matchAll(/"token":"([^"]+)"/g)].map((m) => m[1]);
       expect(printed).toHaveLength(1);
       const next = await startGateway(config({ databaseUrl: undefined, dataDir: fresh }), silent);

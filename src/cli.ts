@@ -14,6 +14,7 @@ import {
   listOrganizations,
   listTokens,
   listUsers,
+  InvalidOperatorInput,
   OperatorError,
   revokeToken,
 } from './operator/operator.js';
@@ -196,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(await work(db));
     return 0;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidOperatorInput) {
       console.error(`error: ${error.message}`);
       return 2;
     }

@@ -236,6 +236,19 @@ describe.each(DATABASE_KINDS)('operator CLI on %s', (kind) => {
     expect(await everything(target)).toEqual(before);
   });
 
+  it('refuses a name Coder refuses, or an email that is none, as a bad argument: exit 2, writing nothing', async () => {
+    const before = await everything(target);
+    for (const args of [
+      ['user', 'create', '--username', 'new', '--email', 'new@example.com'],
+      ['user', 'create', '--username', 'a'.repeat(33), '--email', 'long@example.com'],
+      ['user', 'create', '--username', 'carol', '--email', 'not-an-email'],
+      ['org', 'create', '--name', 'create'],
+    ]) {
+      expect(expectOneLineError(await run(target, ...args), 2)).toMatch(/is not valid/);
+    }
+    expect(await everything(target)).toEqual(before);
+  });
+
   // SPEC B.1: organization_members.roles holds org role names. The CLI stores
   // whatever --role says, so a typo grants nothing and nothing says so.
   it('member add refuses a role that is not an organization role, writing nothing', async () => {

@@ -34,6 +34,11 @@ export class OperatorError extends Error {
   override name = 'OperatorError';
 }
 
+/** A value that can never be accepted (a name Coder refuses): the CLI's bad argument, not a refused operation. */
+export class InvalidOperatorInput extends OperatorError {
+  override name = 'InvalidOperatorInput';
+}
+
 /** Coder's default organization, as `coderd` creates it on an empty deployment. */
 export const DEFAULT_ORGANIZATION = {
   name: 'coder',
@@ -55,13 +60,13 @@ export interface CreateUserInput {
 /** Throws OperatorError naming `what` (its value cut short) if `problem` says what is wrong with it. */
 function refuseIf(problem: string | undefined, what: string, value: string): void {
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-  if (problem) throw new OperatorError(`${what} "${shown}" is not valid: it ${problem}`);
+  if (problem) throw new InvalidOperatorInput(`${what} "${shown}" is not valid: it ${problem}`);
 }
 
 export async function createUser(db: Db, input: CreateUserInput): Promise<User> {
   refuseIf(newNameProblem(input.username), 'username', input.username);
   if (input.name !== undefined) refuseIf(displayNameProblem(input.name, 128), 'name', input.name);
-  if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) throw new OperatorError(`email "${input.email}" is not valid`);
+  if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) throw new InvalidOperatorInput(`email "${input.email}" is not valid`);
   const alreadyExists = () =>
     new OperatorError(`a user with username "${input.username}" or email "${input.email}" already exists`);
   if (await usernameOrEmailTaken(db, input.username, input.email)) throw alreadyExists();

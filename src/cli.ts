@@ -4,6 +4,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { MigrationError } from './db/migrate.js';
+import { DatabaseUnavailable } from './db/postgres-pool.js';
+import { isPrismaUnavailable } from './db/prisma-errors.js';
 import { DataDirInUseError } from './db/data-dir.js';
 import { isSiteRoleName, ROLE } from './rbac/index.js';
 import {
@@ -203,6 +205,10 @@ async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof OperatorError || error instanceof MigrationError || error instanceof DataDirInUseError) {
       console.error(`error: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof DatabaseUnavailable || isPrismaUnavailable(error)) {
+      console.error(`error: the database is unavailable: ${(error as Error).message.split('\n')[0]}`);
       return 1;
     }
     throw error;

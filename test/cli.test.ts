@@ -236,6 +236,15 @@ describe.each(DATABASE_KINDS)('operator CLI on %s', (kind) => {
     expect(await everything(target)).toEqual(before);
   });
 
+  it.runIf(kind === 'postgres')('says in one line that a database it cannot reach is unavailable: exit 1', async () => {
+    const unreachable = await run(
+      { ...target, env: { ...target.env, DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nowhere' } },
+      'user',
+      'list',
+    );
+    expect(expectOneLineError(unreachable, 1)).toMatch(/^error: the database is unavailable/);
+  });
+
   it('refuses a name Coder refuses, or an email that is none, as a bad argument: exit 2, writing nothing', async () => {
     const before = await everything(target);
     for (const args of [

@@ -16,12 +16,18 @@ export const isUuid = (value: unknown): boolean => typeof value === 'string' && 
 export const isValidName = (value: unknown): boolean =>
   typeof value === 'string' && value.length <= 64 && NAME.test(value);
 
+/** The longest name Coder gives a new user, organization or custom role (codersdk.NameValid). */
+export const MAX_NEW_NAME_LENGTH = 32;
+
+/** Whether `value` has the shape of a name Coder gives a new user, organization or custom role. */
+export const fitsNewName = (value: string) => value.length <= MAX_NEW_NAME_LENGTH && NAME.test(value);
+
 /**
- * Why `value` may not name a new user or organization, as Coder's codersdk.NameValid says it; undefined if it may.
- * Lookups (isValidName) take names up to 64 characters, which older Coder versions allowed.
+ * Why `value` may not name a new user, organization or custom role, as Coder's codersdk.NameValid says it;
+ * undefined if it may. Lookups (isValidName) take names up to 64 characters, which older Coder versions allowed.
  */
 export function newNameProblem(value: string): string | undefined {
-  if (value.length > 32) return 'must be <= 32 characters';
+  if (value.length > MAX_NEW_NAME_LENGTH) return `must be <= ${MAX_NEW_NAME_LENGTH} characters`;
   if (!NAME.test(value)) return 'must be alphanumeric with hyphens';
   if (value === 'new' || value === 'create') return "cannot use 'new' and 'create' as a name";
   return undefined;

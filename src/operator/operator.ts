@@ -57,7 +57,7 @@ export interface CreateUserInput {
   status?: 'active' | 'dormant' | 'suspended';
 }
 
-/** Throws OperatorError naming `what` (its value cut short) if `problem` says what is wrong with it. */
+/** Throws InvalidOperatorInput naming `what` (its value cut short) if `problem` says what is wrong with it. */
 function refuseIf(problem: string | undefined, what: string, value: string): void {
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
   if (problem) throw new InvalidOperatorInput(`${what} "${shown}" is not valid: it ${problem}`);

@@ -1,12 +1,10 @@
 // The checks of a custom organization role request that need neither the
 // database nor the caller's permissions (SPEC D), in Coder's order; what the
 // caller may grant is role.policy.ts's to say.
+import { fitsNewName, MAX_NEW_NAME_LENGTH, newNameProblem } from '../../db/references.js';
 import { badUserInput } from '../../errors.js';
 import { isBuiltInRoleName } from '../../rbac/index.js';
 
-const ROLE_NAME = /^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$/;
-const RESERVED_NAMES = new Set(['new', 'create']);
-const MAX_NAME_LENGTH = 32;
 /** More than every valid (resource, action) pair: refused before anything is read. */
 const MAX_PERMISSIONS = 500;
 
@@ -19,7 +17,7 @@ export interface CustomRoleRequest {
 }
 
 /** Whether some custom role could have this name (in any case): one that cannot is looked up in vain. */
-export const couldBeRoleName = (name: string) => name.length <= MAX_NAME_LENGTH && ROLE_NAME.test(name);
+export const couldBeRoleName = fitsNewName;
 
 /** A custom role name as stored (lower-cased), or BAD_USER_INPUT if it is not valid or is a built-in role's. */
 export function validateRoleName(name: string): string {
@@ -29,14 +27,10 @@ export function validateRoleName(name: string): string {
       validations: [{ field: 'name', detail: `"${name}" is the name of a built-in role` }],
     });
   }
-  if (
-    name.length < 1 ||
-    name.length > MAX_NAME_LENGTH ||
-    !ROLE_NAME.test(name) ||
-    RESERVED_NAMES.has(name.toLowerCase())
-  ) {
+  // Lower-cased: a role is stored so, and `NEW` is as reserved as `new`.
+  if (newNameProblem(name.toLowerCase())) {
     throw badUserInput('Invalid role name.', {
-      detail: `A role name is 1 to ${MAX_NAME_LENGTH} letters, digits and single hyphens, and not "new" or "create".`,
+      detail: `A role name is 1 to ${MAX_NEW_NAME_LENGTH} letters, digits and single hyphens, and not "new" or "create".`,
       validations: [{ field: 'name', detail: `"${name}" is not a valid role name` }],
     });
   }

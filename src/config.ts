@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -19,6 +20,38 @@ const CIDR = z.string().refine((value) => {
   if (!family || extra !== undefined) return false;
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }, 'each item must be an IP address or CIDR range, such as 10.0.0.0/8');
+/** Allow-list mode's documents by hash: the `persisted-documents.json` that GraphQL Code Generator's client preset writes. */
+export type TrustedDocuments = ReadonlyMap<string, string>;
+
+/**
+ * TRUSTED_DOCUMENTS names a file that is read as the configuration is, so that a file that is missing or malformed
+ * stops start-up as any bad value does, before the database is opened.
+ */
+const TRUSTED_DOCUMENTS_FILE = z
+  .string()
+  .min(1)
+  .transform((path, context): TrustedDocuments => {
+    try {
+      return trustedDocumentsIn(readFileSync(resolve(path), 'utf8'));
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  });
+
+function trustedDocumentsIn(text: string): TrustedDocuments {
+  const parsed: unknown = JSON.parse(text);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error('must hold a JSON object of document hashes to documents');
+  }
+  const documents = new Map<string, string>();
+  for (const [hash, document] of Object.entries(parsed)) {
+    if (typeof document !== 'string') throw new Error(`the document of "${hash}" is not a string`);
+    documents.set(hash, document);
+  }
+  return documents;
+}
+
 const HEADER_NAME = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'each item must be an HTTP header name');
 /**
  * What a document may ask for (SPEC G; docs/security.md). Each passes every
@@ -123,7 +156,7 @@ const settings = z.object({
     .string()
     .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
     .optional(),
-  TRUSTED_DOCUMENTS: z.string().min(1).optional(),
+  TRUSTED_DOCUMENTS: TRUSTED_DOCUMENTS_FILE.optional(),
 });
 
 export type Config = {
@@ -183,8 +216,8 @@ export type Config = {
   compression: boolean;
   /** Where OpenTelemetry traces go (OTLP over HTTP); undefined: no tracing. */
   otlpEndpoint: string | undefined;
-  /** A JSON file of trusted documents: when set, only those run (allow-list mode). */
-  trustedDocuments: string | undefined;
+  /** The documents of TRUSTED_DOCUMENTS's file: when set, only those run (allow-list mode). */
+  trustedDocuments: TrustedDocuments | undefined;
 };
 
 export class ConfigError extends Error {
@@ -254,7 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metrics: s.METRICS,
     compression: s.COMPRESSION,
     otlpEndpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT,
-    trustedDocuments: s.TRUSTED_DOCUMENTS === undefined ? undefined : resolve(s.TRUSTED_DOCUMENTS),
+    trustedDocuments: s.TRUSTED_DOCUMENTS,
   };
 }
 

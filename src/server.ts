@@ -191,8 +191,7 @@ async function failingFast(logger: Logger, start: () => Promise<void>) {
     } else {
       logger.fatal({ err: error }, 'could not start');
     }
-    // And plainly on stderr, for the person at the terminal: the port taken, the database not reached, a file of
-    // trusted documents that cannot be read.
+    // And plainly on stderr, for the person at the terminal: the port taken, the database not reached.
     process.stderr.write(`could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }

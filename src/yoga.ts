@@ -14,7 +14,7 @@ import type { DataAccess, Database } from './db/database.js';
 import { checkDatabaseReady } from './db/readiness.js';
 import { compressAnswers } from './http/compression.js';
 import { readinessEndpoint } from './http/readiness.js';
-import { noPersistedDocuments, onlyTrustedDocuments, type TrustedDocuments } from './http/trusted-documents.js';
+import { noPersistedDocuments, onlyTrustedDocuments } from './http/trusted-documents.js';
 import { requestIdsAndAccessLog } from './observability/access-log.js';
 import { prometheusMetrics } from './observability/metrics.js';
 import type { Tracing } from './observability/tracing.js';
@@ -34,8 +34,7 @@ import { SmallTraffic } from './limits/small-traffic.js';
 import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
 import { compileRepeatedOrHeavyDocuments } from './execution/jit.js';
 import { type HeavyLane, heavyQueryLane } from './execution/heavy-lane.js';
-import type { Config } from './config.js';
-import { readTrustedDocuments } from './http/trusted-documents.js';
+import type { Config, TrustedDocuments } from './config.js';
 
 export interface GatewayOptions {
   /** Also its statements (for SQL spans) and pool (for metrics), where it has them. */
@@ -223,7 +222,6 @@ export async function gatewayFromConfig(
   config: Config,
   parts: GatewayParts,
 ): Promise<{ yoga: Gateway; stopTracing(): Promise<void> }> {
-  const trustedDocuments = config.trustedDocuments ? readTrustedDocuments(config.trustedDocuments) : undefined;
   let tracing: Tracing | undefined;
   let stopTracing = async () => {};
   if (config.otlpEndpoint) {
@@ -242,7 +240,7 @@ export async function gatewayFromConfig(
     metrics: config.metrics,
     compression: config.compression,
     tracing,
-    trustedDocuments,
+    trustedDocuments: config.trustedDocuments,
     migrate: config.migrate,
     limits: config.limits,
     requestTimeoutMs: config.requestTimeoutMs,

@@ -1,9 +1,25 @@
 // The configuration as SPEC A gives it: defaults, and a one-line error naming
 // the setting for each bad value (the process-level exit code 2 is covered in
 // startup.test.ts).
-import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+
+const scratchDirs: string[] = [];
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A file of trusted documents holding `content` (written as it is if a string, else as JSON). */
+function trustedDocumentsFile(content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'trusted-'));
+  scratchDirs.push(dir);
+  const path = join(dir, 'persisted-documents.json');
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
 
 describe('configuration', () => {
   it('defaults to 127.0.0.1:4000 on the embedded database in .data, migrating at start', () => {
@@ -119,14 +135,14 @@ describe('configuration', () => {
       METRICS: '0',
       COMPRESSION: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
-      TRUSTED_DOCUMENTS: 'persisted-documents.json',
+      TRUSTED_DOCUMENTS: trustedDocumentsFile({ abc123: 'query { me { id } }' }),
     });
     expect(config).toMatchObject({
       accessLog: false,
       metrics: false,
       compression: false,
       otlpEndpoint: 'http://collector:4318',
-      trustedDocuments: resolve('persisted-documents.json'),
+      trustedDocuments: new Map([['abc123', 'query { me { id } }']]),
       port: 0,
       host: '::1',
       migrate: false,
@@ -192,6 +208,9 @@ describe('configuration', () => {
     [{ PORT: '0x50' }, 'PORT'],
     [{ SESSION_CACHE_MS: '1e3' }, 'SESSION_CACHE_MS'],
     [{ MAX_CONNECTIONS: '+80' }, 'MAX_CONNECTIONS'],
+    [{ TRUSTED_DOCUMENTS: '/nonexistent/persisted-documents.json' }, 'TRUSTED_DOCUMENTS'],
+    [{ TRUSTED_DOCUMENTS: trustedDocumentsFile('not json') }, 'TRUSTED_DOCUMENTS'],
+    [{ TRUSTED_DOCUMENTS: trustedDocumentsFile({ abc123: { query: '{ me { id } }' } }) }, 'TRUSTED_DOCUMENTS'],
   ])('refuses %o with one line naming %s', (env, setting) => {
     let error: unknown;
     try {

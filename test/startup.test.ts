@@ -4,7 +4,7 @@
 // gateway as `npm start` runs it (built, in its own process), on both
 // databases, stopping on SIGTERM and refusing bad configuration.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
@@ -569,11 +569,17 @@ describe('the gateway as npm start runs it', () => {
 
   it('refuses bad configuration with exit code 2 and one line naming the setting, starting nothing', async () => {
     const unused = join(dataDir, 'never-created');
+    const badTrustedDocuments = join(dataDir, 'trusted-documents.json');
+    writeFileSync(badTrustedDocuments, JSON.stringify(['query { me { id } }']));
     const secret = 's3cret-Passw0rd';
     const cases: { env: Record<string, string>; setting: string }[] = [
       { env: { PORT: 'abc' }, setting: 'PORT' },
       { env: { DATABASE_URL: `mysql://admin:${secret}@db.example.com:3306/coder` }, setting: 'DATABASE_URL' },
       { env: { MIGRATE: 'maybe' }, setting: 'MIGRATE' },
+      // A file of trusted documents is read with the settings: one that is missing or is not a map of documents is a
+      // bad value, found before the database is opened.
+      { env: { TRUSTED_DOCUMENTS: join(dataDir, 'no-such-file.json') }, setting: 'TRUSTED_DOCUMENTS' },
+      { env: { TRUSTED_DOCUMENTS: badTrustedDocuments }, setting: 'TRUSTED_DOCUMENTS' },
     ];
     const results = await Promise.all(
       cases.map(({ env }) => runServer({ DATA_DIR: unused, LOG_LEVEL: 'info', ...env })),
@@ -588,6 +594,8 @@ describe('the gateway as npm start runs it', () => {
     });
     expect(results[0]!.stderr).toContain('abc');
     expect(results[2]!.stderr).toContain('maybe');
+    expect(results[3]!.stderr).toContain('no such file');
+    expect(results[4]!.stderr).toContain('must hold a JSON object of document hashes to documents');
     // A database URL may carry a password: named, never echoed.
     expect(results[1]!.stderr).not.toContain(secret);
     expect(results[1]!.stderr).not.toContain('mysql://');

@@ -3,25 +3,9 @@
 // refused before it is parsed. Off by default. The file is the
 // `persisted-documents.json` that GraphQL Code Generator's client preset
 // writes (`{ "<sha256 hash>": "<document>" }`); see docs/operations.md.
-import { readFileSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-
-export type TrustedDocuments = ReadonlyMap<string, string>;
-
-/** Reads the file of trusted documents; throws with what is wrong in it. */
-export function readTrustedDocuments(path: string): TrustedDocuments {
-  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error(`${path} must hold a JSON object of document hashes to documents`);
-  }
-  const documents = new Map<string, string>();
-  for (const [hash, document] of Object.entries(parsed)) {
-    if (typeof document !== 'string') throw new Error(`${path}: the document of "${hash}" is not a string`);
-    documents.set(hash, document);
-  }
-  return documents;
-}
+import type { TrustedDocuments } from '../config.js';
 
 /**
  * The request's `documentId`: in a POST body, or in a GET's query string, which Yoga's own parser leaves out of the

@@ -157,6 +157,13 @@ const settings = z.object({
     .regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
     .optional(),
   TRUSTED_DOCUMENTS: TRUSTED_DOCUMENTS_FILE.optional(),
+  ACCESS_URL: z
+    .string()
+    .refine(
+      (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+      'must be an http:// or https:// URL',
+    )
+    .optional(),
 });
 
 export type Config = {
@@ -216,6 +223,8 @@ export type Config = {
   compression: boolean;
   /** Where OpenTelemetry traces go (OTLP over HTTP); undefined: no tracing. */
   otlpEndpoint: string | undefined;
+  /** The URL OAuth2 provider-app tokens bound to an audience must name (Coder's access URL); unset: the request's. */
+  accessUrl: string | undefined;
   /** The documents of TRUSTED_DOCUMENTS's file: when set, only those run (allow-list mode). */
   trustedDocuments: TrustedDocuments | undefined;
 };
@@ -288,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     compression: s.COMPRESSION,
     otlpEndpoint: s.OTEL_EXPORTER_OTLP_ENDPOINT,
     trustedDocuments: s.TRUSTED_DOCUMENTS,
+    accessUrl: s.ACCESS_URL,
   };
 }
 

@@ -25,7 +25,7 @@ export interface RequestContext {
   /** Checks the session token on first call; introspection-only requests never call it. */
   authenticate(): Promise<Authentication>;
   /** Why the request is not authenticated, once `authenticate()` has said so. */
-  authFailure(): string | undefined;
+  authFailure(): { reason: string; forbidden?: true } | undefined;
   /** The caller's session. Fields behind the `authenticated` scope may rely on it. */
   session(): Session;
   /** The caller's permissions, loaded once per request. */
@@ -58,6 +58,8 @@ export interface RequestOptions {
   auditLogs?: AuditLogMode;
   /** Slide session expiry as Coder does (DISABLE_SESSION_EXPIRY_REFRESH turns it off). */
   sessionExpiryRefresh?: boolean;
+  /** The audience OAuth2 provider-app tokens must be bound to, if to any (ACCESS_URL); the request's origin if unset. */
+  accessUrl?: string | undefined;
 }
 
 export function createRequestContext(
@@ -65,7 +67,7 @@ export function createRequestContext(
   request: Request,
   /** The socket's peer address, when the request came over a socket. */
   remoteAddress: string | undefined,
-  { sessionCache, proxyTrust, auditLogs = 'write', sessionExpiryRefresh = true }: RequestOptions = {},
+  { sessionCache, proxyTrust, auditLogs = 'write', sessionExpiryRefresh = true, accessUrl }: RequestOptions = {},
 ): RequestContext {
   let authentication: Promise<Authentication> | undefined;
   let result: Authentication | undefined;
@@ -83,10 +85,12 @@ export function createRequestContext(
         ip: info.ip,
         expiryRefresh: sessionExpiryRefresh,
         audited: auditLogs === 'write',
+        // As Coder: its access URL, or the scheme and Host the request came with.
+        audience: () => accessUrl ?? new URL(request.url).origin,
       }).then((outcome) => (result = outcome));
       return authentication;
     },
-    authFailure: () => (result && !result.ok ? result.reason : undefined),
+    authFailure: () => (result && !result.ok ? result : undefined),
     session() {
       if (!result?.ok) throw new Error('session read before authentication');
       return result.session;

@@ -61,6 +61,8 @@ export interface GatewayOptions {
   auditLogs?: AuditLogMode;
   /** Slide session expiry (default true; DISABLE_SESSION_EXPIRY_REFRESH). */
   sessionExpiryRefresh?: boolean;
+  /** The audience OAuth2 provider-app tokens must be bound to, if to any (ACCESS_URL); the request's origin if unset. */
+  accessUrl?: string | undefined;
   /** PROXY_TRUSTED_ORIGINS and PROXY_TRUSTED_HEADERS: who may name the client's address. */
   proxyTrustedOrigins?: readonly string[];
   proxyTrustedHeaders?: readonly string[];
@@ -97,6 +99,7 @@ export function createGateway({
   responseCacheMs = 0,
   auditLogs = 'write',
   sessionExpiryRefresh = true,
+  accessUrl,
   proxyTrustedOrigins = [],
   proxyTrustedHeaders = [],
   accessLog = false,
@@ -119,6 +122,7 @@ export function createGateway({
     sessionCache,
     auditLogs,
     sessionExpiryRefresh,
+    accessUrl,
     proxyTrust: proxyTrustedHeaders.length ? proxyTrust(proxyTrustedOrigins, proxyTrustedHeaders) : undefined,
   };
   const responseCache = responseCacheMs > 0 ? createResponseCache(responseCacheMs) : undefined;
@@ -234,6 +238,7 @@ export async function gatewayFromConfig(
     sessionCacheMs: config.sessionCacheMs,
     responseCacheMs: config.responseCacheMs,
     sessionExpiryRefresh: config.sessionExpiryRefresh,
+    accessUrl: config.accessUrl,
     proxyTrustedOrigins: config.proxyTrustedOrigins,
     proxyTrustedHeaders: config.proxyTrustedHeaders,
     accessLog: config.accessLog,

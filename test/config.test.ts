@@ -136,6 +136,7 @@ describe('configuration', () => {
       COMPRESSION: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       TRUSTED_DOCUMENTS: trustedDocumentsFile({ abc123: 'query { me { id } }' }),
+      ACCESS_URL: 'https://members.example.com',
     });
     expect(config).toMatchObject({
       accessLog: false,
@@ -143,6 +144,7 @@ describe('configuration', () => {
       compression: false,
       otlpEndpoint: 'http://collector:4318',
       trustedDocuments: new Map([['abc123', 'query { me { id } }']]),
+      accessUrl: 'https://members.example.com',
       port: 0,
       host: '::1',
       migrate: false,
@@ -209,6 +211,8 @@ describe('configuration', () => {
     [{ SESSION_CACHE_MS: '1e3' }, 'SESSION_CACHE_MS'],
     [{ MAX_CONNECTIONS: '+80' }, 'MAX_CONNECTIONS'],
     [{ TRUSTED_DOCUMENTS: '/nonexistent/persisted-documents.json' }, 'TRUSTED_DOCUMENTS'],
+    [{ ACCESS_URL: 'members.example.com' }, 'ACCESS_URL'],
+    [{ ACCESS_URL: 'ftp://members.example.com' }, 'ACCESS_URL'],
     [{ TRUSTED_DOCUMENTS: trustedDocumentsFile('not json') }, 'TRUSTED_DOCUMENTS'],
     [{ TRUSTED_DOCUMENTS: trustedDocumentsFile({ abc123: { query: '{ me { id } }' } }) }, 'TRUSTED_DOCUMENTS'],
   ])('refuses %o with one line naming %s', (env, setting) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../src/auth/tokens.js';
 import type { Database } from '../src/db/database.js';
 import { DATABASE_KINDS } from './support/databases.js';
-import { errorCode, makeUser, startTestGateway, type TestGateway } from './support/gateway.js';
+import { errorCode, makeUser, startTestGateway, testGatewayOn, type TestGateway } from './support/gateway.js';
 import { graphql, sourceOf } from './support/graphql.js';
 import { serveOverHttp } from './support/http.js';
 
@@ -43,7 +43,7 @@ interface KeyOptions {
   lastUsed: Date;
   expiresAt: Date;
   lifetimeSeconds?: number;
-  loginType?: 'password' | 'github' | 'oidc' | 'token';
+  loginType?: 'password' | 'github' | 'oidc' | 'token' | 'oauth2_provider_app';
 }
 
 /** An API key row written as Coder's dbgen.APIKey would, for an existing user; returns its token. */
@@ -115,6 +115,21 @@ describe.each(DATABASE_KINDS)('using a session token on %s, as Coder does', (kin
     const stored = await storedKey(gw.database, key.id);
     expect(stored.lastUsed.getTime()).toBeGreaterThanOrEqual(before);
     expect(stored.expiresAt).toEqual(sent.expiresAt);
+  });
+
+  it('records the use of a suspended user’s key before refusing it, as Coder does (its session slides)', async () => {
+    const user = await makeUser(gw.database);
+    await gw.database.prisma.user.update({ where: { id: user.id }, data: { status: 'suspended' } });
+    const sent = { lastUsed: new Date(Date.now() - 3 * HOUR), expiresAt: new Date(Date.now() + HOUR) };
+    const key = await insertKey(gw.database, user.id, sent);
+    const before = Date.now();
+    const refused = await gw.gql(ME, {}, key.token, '192.0.2.9');
+    expect(errorCode(refused)).toBe('UNAUTHENTICATED');
+    expect(refused.errors?.[0]?.message).toMatch(/User is not active \(status = "suspended"\)/);
+    const stored = await storedKey(gw.database, key.id);
+    expect(stored.lastUsed.getTime()).toBeGreaterThanOrEqual(before);
+    expect(stored.expiresAt.getTime()).toBeGreaterThanOrEqual(before + DAY);
+    expect(stored.ipAddress).toBe('192.0.2.9');
   });
 
   it('marks a user seen without writing its status: a suspension that commits meanwhile stands', async () => {
@@ -376,5 +391,88 @@ describe.each(DATABASE_KINDS)('GitHub and OIDC keys on %s', (kind) => {
     const user = await makeUser(plain.database);
     const key = await githubKey(plain.database, user.id);
     expect(await plain.gql(ME, {}, key.token)).toEqual({ data: { me: { id: user.id } } });
+  });
+});
+
+// Coder's ExtractAPIKey checks an OAuth2 provider-app key's token against the
+// server it is used at (RFC 8707, validateOAuth2ProviderAppTokenAudience): a
+// token an app obtained for one resource server is refused by any other. Our
+// schema has no `oauth2_provider_app_tokens`, so these run on a database given
+// the columns of Coder's table that matter here.
+describe.each(DATABASE_KINDS)('OAuth2 provider-app keys on %s', (kind) => {
+  let gw: TestGateway;
+  let behindProxy: TestGateway;
+  let plain: TestGateway;
+  beforeAll(async () => {
+    [gw, plain] = await Promise.all([startTestGateway(kind), startTestGateway(kind)]);
+    // The same database, served under the public URL of a proxy in front (ACCESS_URL).
+    behindProxy = testGatewayOn(kind, gw.database, { accessUrl: 'https://Members.Example.com:443/' });
+    await gw.database.prisma.$executeRawUnsafe(`
+      CREATE TABLE oauth2_provider_app_tokens (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        api_key_id text NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+        audience text,
+        user_id uuid NOT NULL)`);
+  });
+  afterAll(() => Promise.all([gw, plain].map((g) => g?.close())));
+
+  /** An app's key for a new user, with its token row bound to `audience` (none: no token row at all). */
+  async function appKey(db: Database, audience?: string | null): Promise<{ userId: string; token: string }> {
+    const user = await makeUser(db);
+    const key = await insertKey(db, user.id, {
+      lastUsed: new Date(),
+      expiresAt: new Date(Date.now() + DAY),
+      loginType: 'oauth2_provider_app',
+    });
+    if (audience !== undefined) {
+      await db.prisma.$executeRawUnsafe(
+        'INSERT INTO oauth2_provider_app_tokens (api_key_id, audience, user_id) VALUES ($1, $2, $3::uuid)',
+        key.id,
+        audience,
+        user.id,
+      );
+    }
+    return { userId: user.id, token: key.token };
+  }
+
+  it('accepts a token bound to this server, named as the client reached it (scheme and Host) in any spelling', async () => {
+    for (const audience of ['http://gateway.test', 'HTTP://Gateway.Test:80/', 'http://gateway.test/./']) {
+      const { userId, token } = await appKey(gw.database, audience);
+      expect(await gw.gql(ME, {}, token), audience).toEqual({ data: { me: { id: userId } } });
+    }
+  });
+
+  it('accepts a token bound to no audience, as Coder does', async () => {
+    for (const audience of [null, '']) {
+      const { userId, token } = await appKey(gw.database, audience);
+      expect(await gw.gql(ME, {}, token)).toEqual({ data: { me: { id: userId } } });
+    }
+  });
+
+  it('refuses, FORBIDDEN, a token bound to another server, and a key with no token row', async () => {
+    for (const audience of [
+      'https://coder.example.com',
+      'https://gateway.test',
+      'http://gateway.test/api',
+      undefined,
+    ]) {
+      const { token } = await appKey(gw.database, audience);
+      const refused = await gw.gql(ME, {}, token);
+      expect(errorCode(refused), String(audience)).toBe('FORBIDDEN');
+      expect(refused.errors?.[0]?.message).toBe('Token audience validation failed.');
+    }
+  });
+
+  it('compares with ACCESS_URL when it is set, not with the Host the request came with', async () => {
+    const bound = await appKey(gw.database, 'https://members.example.com');
+    expect(await behindProxy.gql(ME, {}, bound.token)).toEqual({ data: { me: { id: bound.userId } } });
+    expect(errorCode(await gw.gql(ME, {}, bound.token))).toBe('FORBIDDEN');
+    const local = await appKey(gw.database, 'http://gateway.test');
+    expect(errorCode(await behindProxy.gql(ME, {}, local.token))).toBe('FORBIDDEN');
+  });
+
+  it('refuses every app key on a database without the table (our own schema issues no such tokens)', async () => {
+    const { token } = await appKey(plain.database);
+    expect(errorCode(await plain.gql(ME, {}, token))).toBe('FORBIDDEN');
   });
 });

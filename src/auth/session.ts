@@ -2,10 +2,11 @@
 import { parse as parseCookies } from 'cookie';
 import type { DataAccess } from '../db/database.js';
 import type { StoredCustomRole } from '../db/reads/custom-roles.js';
-import { findKey, findUserLink, type KeyRow } from '../db/reads/sessions.js';
+import { findAppToken, findKey, findUserLink, type KeyRow } from '../db/reads/sessions.js';
 import type { Sql } from '../db/sql.js';
 import { activateDormantUser, recordKeyUse, recordUserSeen, type KeyUse } from '../db/writes/sessions.js';
 import type { ApiKeyScope } from '../rbac/index.js';
+import { appTokenAudienceProblem } from './audience.js';
 import type { SessionCache } from './session-cache.js';
 import { parseToken, secretMatches } from './tokens.js';
 
@@ -31,7 +32,8 @@ export interface Session {
   roles: CallerRoles;
 }
 
-export type Authentication = { ok: true; session: Session } | { ok: false; reason: string };
+/** A refusal is UNAUTHENTICATED, or FORBIDDEN for a token that is valid but not meant for this server. */
+export type Authentication = { ok: true; session: Session } | { ok: false; reason: string; forbidden?: true };
 
 /** Cookie first, then the Coder header, then `Authorization: Bearer`. */
 export function sessionTokenFrom(headers: Headers): string | undefined {
@@ -55,7 +57,15 @@ export function sessionTokenFrom(headers: Headers): string | undefined {
 export async function authenticate(
   { sql, prisma }: DataAccess,
   headers: Headers,
-  { now = new Date(), cache, ip = null, expiryRefresh = true, audited = false }: AuthenticateOptions = {},
+  {
+    now = new Date(),
+    cache,
+    ip = null,
+    expiryRefresh = true,
+    audited = false,
+    // Called outside a request (the CLI): no origin, so a token bound to any audience is refused.
+    audience = () => '',
+  }: AuthenticateOptions = {},
 ): Promise<Authentication> {
   const token = sessionTokenFrom(headers);
   if (!token) {
@@ -74,10 +84,16 @@ export async function authenticate(
   const linkProblem = await checkLoginLink(sql, key, now);
   if (linkProblem) return fail(linkProblem);
   if (key.deleted) return fail('The user of this API key has been deleted.');
+  if (key.login_type === 'oauth2_provider_app') {
+    key.app_token ??= await findAppToken(sql, parsed.id);
+    const problem = appTokenAudienceProblem(key.app_token, audience);
+    if (problem) return { ok: false, reason: problem, forbidden: true };
+  }
+
+  // As Coder does, a suspended user's key is still recorded as used (its expiry slides) before it is refused.
+  await recordUse(prisma, parsed.id, key, { now, ip, expiryRefresh, audited });
   if (key.status === 'suspended')
     return fail('User is not active (status = "suspended"). Contact an admin to reactivate your account.');
-
-  await recordUse(prisma, parsed.id, key, { now, ip, expiryRefresh, audited });
   return { ok: true, session: sessionOf(parsed.id, key) };
 }
 
@@ -90,6 +106,8 @@ export interface AuthenticateOptions {
   expiryRefresh?: boolean;
   /** Record waking a dormant user in the audit trail, as Coder does. */
   audited?: boolean;
+  /** The audience an OAuth2 provider-app token must be bound to, if to any: ACCESS_URL, or the request's origin. */
+  audience?: () => string;
 }
 
 /** Keys of these login types need their user's link to that provider, as in Coder. */

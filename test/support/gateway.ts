@@ -57,6 +57,15 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const database = await freshDatabase(kind);
   await database.migrate();
+  return testGatewayOn(kind, database, options);
+}
+
+/** A gateway on an open database (another gateway's, say, with other settings); closing it closes the database. */
+export function testGatewayOn(
+  kind: DatabaseKind,
+  database: Database,
+  options: Omit<GatewayOptions, 'database'> = {},
+): TestGateway {
   const yoga = createGateway({ database, ...options });
   return {
     kind,

@@ -26,6 +26,11 @@ export interface KeyRow {
    * cached row is not looked up again.
    */
   user_link?: UserLink | null;
+  /**
+   * An OAuth2 provider-app key's token, once looked up (those keys only): null if there is none, or if the
+   * database has no `oauth2_provider_app_tokens` table.
+   */
+  app_token?: { audience: string | null } | null;
 }
 
 /**
@@ -57,18 +62,20 @@ export interface UserLink {
   oauthExpiry: Date | null;
 }
 
-/** Whether the database has Coder's `user_links` table, asked once per database (our own schema has none). */
-const userLinksPresent = new WeakMap<Sql, Promise<boolean>>();
+/** Which of Coder's tables the database has, asked once per database and table (our own schema has neither). */
+const tablesPresent = new WeakMap<Sql, Map<string, Promise<boolean>>>();
 
-function hasUserLinks(sql: Sql): Promise<boolean> {
-  let present = userLinksPresent.get(sql);
+function hasTable(sql: Sql, table: 'user_links' | 'oauth2_provider_app_tokens'): Promise<boolean> {
+  let tables = tablesPresent.get(sql);
+  if (!tables) tablesPresent.set(sql, (tables = new Map()));
+  let present = tables.get(table);
   if (!present) {
     present = sql
-      .query<{ present: boolean }>(`SELECT to_regclass('user_links') IS NOT NULL AS present`, [])
+      .query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [table])
       .then(([row]) => row?.present === true);
     // A failed check is asked again next time rather than remembered.
-    present.catch(() => userLinksPresent.delete(sql));
-    userLinksPresent.set(sql, present);
+    present.catch(() => tables.delete(table));
+    tables.set(table, present);
   }
   return present;
 }
@@ -78,7 +85,7 @@ function hasUserLinks(sql: Sql): Promise<boolean> {
  * is none, undefined if the database has no `user_links` table at all.
  */
 export async function findUserLink(sql: Sql, userId: string, loginType: string): Promise<UserLink | null | undefined> {
-  if (!(await hasUserLinks(sql))) return undefined;
+  if (!(await hasTable(sql, 'user_links'))) return undefined;
   // As epoch milliseconds: the drivers' date parsers read Coder's zero time (year 1) as 2001.
   const [row] = await sql.query<{ expiry_ms: number | null }>(
     `SELECT CASE WHEN l.oauth_expiry > '0001-01-01 00:00:00+00' THEN floor(extract(epoch FROM l.oauth_expiry) * 1000) END::float8 AS expiry_ms
@@ -86,4 +93,14 @@ export async function findUserLink(sql: Sql, userId: string, loginType: string):
     [userId, loginType],
   );
   return row ? { oauthExpiry: row.expiry_ms === null ? null : new Date(row.expiry_ms) } : null;
+}
+
+/** An OAuth2 provider-app key's token: null if there is none, or if the database has no such table. */
+export async function findAppToken(sql: Sql, keyId: string): Promise<{ audience: string | null } | null> {
+  if (!(await hasTable(sql, 'oauth2_provider_app_tokens'))) return null;
+  const [row] = await sql.query<{ audience: string | null }>(
+    'SELECT t.audience FROM oauth2_provider_app_tokens t WHERE t.api_key_id = $1',
+    [keyId],
+  );
+  return row ?? null;
 }

@@ -29,6 +29,7 @@ import { requestDeadline } from './http/deadline.js';
 import { streamHeavyAnswers } from './http/streamed-answers.js';
 import { codeRequestRefusals } from './http/request-errors.js';
 import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
+import { limitAnswerText } from './limits/answer-text.js';
 import { admitByCost } from './limits/admission.js';
 import { SmallTraffic } from './limits/small-traffic.js';
 import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
@@ -165,6 +166,8 @@ export function createGateway({
       // After admission, so that the deadline counts the wait for a turn too.
       requestDeadline(requestTimeoutMs),
       codeRequestErrors(),
+      // Before anything writes the answer.
+      limitAnswerText(),
       // Before compression, which then reads the stream.
       streamHeavyAnswers(),
       // Compressed answers are bytes already; the others large enough are made bytes.

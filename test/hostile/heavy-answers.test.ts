@@ -169,3 +169,45 @@ describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
     });
   });
 });
+
+// A document's cost bounds the values of its answer, not their length: a few long stored values (a custom role's
+// display name, which Coder does not limit), aliased and listed, made an answer too long to write (HTTP 500 and
+// gigabytes of memory). Such an answer is refused, with its code (src/limits/answer-text.ts).
+describe.each(DATABASE_KINDS)('answers with too much text on %s', (kind) => {
+  let gw: TestGateway;
+  let owner: string;
+  const ROLES = 10;
+  const LONG = 'x'.repeat(400 * 1024);
+  const aliases = (n: number) =>
+    `{ organization(organization: "wordy") { ${Array.from({ length: n }, (_, i) => `a${i}: customRoles { displayName }`).join(' ')} } }`;
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind);
+    owner = (await makeUser(gw.database, { siteRoles: ['owner'] })).token;
+    const organization = await makeOrganization(gw.database, 'wordy');
+    await gw.database.prisma.customRole.createMany({
+      data: Array.from({ length: ROLES }, (_, i) => ({
+        name: `wordy-${i}`,
+        displayName: LONG,
+        organizationId: organization.id,
+      })),
+    });
+  });
+  afterAll(() => gw?.close());
+
+  it('refuses an answer of more than 64 MiB of text with QUERY_TOO_COMPLEX, whatever its cost', async () => {
+    const document = aliases(20);
+    expect(costOf(document)).toBeLessThan(SMALL_COST * 2);
+    const refused = await gw.gql(document, {}, owner);
+    expect(refused.data).toBeNull();
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(refused.errors?.[0]?.message).toMatch(/more than 64 MiB of text/);
+  });
+
+  it('answers the same values when they fit', async () => {
+    const answered = await gw.gql(aliases(2), {}, owner);
+    expect(answered.errors).toBeUndefined();
+    const organization = (answered.data as { organization: Record<string, { displayName: string }[]> }).organization;
+    expect(organization.a1?.filter((role) => role.displayName === LONG)).toHaveLength(ROLES);
+  });
+});

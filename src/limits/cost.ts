@@ -22,6 +22,7 @@ import {
   isObjectType,
   isUnionType,
 } from 'graphql';
+import { cursorToOffset } from '@pothos/plugin-relay';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 
 export interface ListSizes {
@@ -43,25 +44,52 @@ const MEMBERSHIPS_PER_USER = 10;
 const ROLES_PER_ORGANIZATION = 50;
 const PERMISSIONS_PER_ROLE = 100;
 
-type SizeOf = (args: Record<string, unknown>, node: FieldNode) => number;
+/** A list's items, and the rows read only to reach them (a deep page's offset), which cost one each. */
+interface ListSize {
+  items: number;
+  skipped?: number;
+}
+
+type SizeOf = (args: Record<string, unknown>, node: FieldNode) => ListSize;
+
+const positive = (value: unknown): value is number => typeof value === 'number' && value > 0;
+
+/** A cursor's offset (Relay's offset cursors, as Organization.members writes them); 0 for none or a bad one. */
+function cursorIndex(cursor: unknown): number | undefined {
+  if (typeof cursor !== 'string') return undefined;
+  try {
+    const offset = cursorToOffset(cursor);
+    return Number.isSafeInteger(offset) && offset >= 0 ? offset : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /**
- * A page of `whole` at most, sized by first/last/limit. The size multiplies
- * only a selection that reads the list itself (`edges`, `members`): a
+ * A page of `whole` at most, sized by first/last/limit. A page of members is
+ * read from the list's start (`readFromStart`, src/db/reads/member-pages.ts),
+ * so the rows before it (an offset, an `after` cursor; the whole list for
+ * `last` alone) are read too, and count one each; audit pages are found by
+ * their cursors' keys. A selection that reads neither the rows nor the page's
+ * bounds (`listFields`: `edges` and `pageInfo`, `members`) reads no rows: a
  * connection asked only for its `totalCount` is one value.
  */
 const pageSize =
-  (whole: number, listField: string): SizeOf =>
+  (whole: number, listFields: readonly string[], readFromStart: boolean): SizeOf =>
   (args, node) => {
     const readsList = node.selectionSet?.selections.some(
-      (selection) => selection.kind !== Kind.FIELD || selection.name.value === listField,
+      (selection) => selection.kind !== Kind.FIELD || listFields.includes(selection.name.value),
     );
-    if (!readsList) return 1;
+    if (!readsList) return { items: 1 };
     // The smaller of first/last/limit and the whole list; `limit: 0` means the whole list.
-    const asked = [args.first, args.last, args.limit].filter(
-      (value): value is number => typeof value === 'number' && value > 0,
-    );
-    return Math.min(whole, ...asked);
+    const items = Math.min(whole, ...[args.first, args.last, args.limit].filter(positive));
+    if (!readFromStart) return { items };
+    const after = cursorIndex(args.after);
+    const skip = (positive(args.offset) ? args.offset : 0) + (after === undefined ? 0 : after + 1);
+    // Where reading stops: the window's end, or the list's.
+    const ends = [cursorIndex(args.before), ...[args.first, args.limit].filter(positive).map((n) => skip + n)];
+    const stop = Math.min(whole, ...ends.filter((end) => end !== undefined));
+    return { items, skipped: Math.max(0, stop - items) };
   };
 
 /**
@@ -75,9 +103,9 @@ const REPRESENTATION_WEIGHT = 2;
 function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf> {
   const fixed =
     (n: number): SizeOf =>
-    () =>
-      n;
-  const members = pageSize(sizes.members, 'members');
+    () => ({ items: n });
+  const members = pageSize(sizes.members, ['members'], true);
+  const connectionPage = pageSize(sizes.members, ['edges', 'pageInfo'], false);
   const table = new Map<string, SizeOf>([
     ['Query.organizations', fixed(sizes.organizations)],
     ['User.organizationMemberships', fixed(Math.min(MEMBERSHIPS_PER_USER, sizes.organizations))],
@@ -85,11 +113,13 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
     // The page's size sits on the field with the arguments; the list itself is one level down.
     ['Query.paginatedOrganizationMembers', members],
     ['PaginatedMembers.members', fixed(1)],
-    ['Organization.members', pageSize(sizes.members, 'edges')],
+    ['Organization.members', pageSize(sizes.members, ['edges', 'pageInfo'], true)],
     ['OrganizationMemberConnection.edges', fixed(1)],
     [
       'Query._entities',
-      (args) => REPRESENTATION_WEIGHT * (Array.isArray(args.representations) ? args.representations.length : 1),
+      (args) => ({
+        items: REPRESENTATION_WEIGHT * (Array.isArray(args.representations) ? args.representations.length : 1),
+      }),
     ],
   ]);
   // Any other Relay connection (audit logs, a future one): a page of `first`/`last`, or as long as a member list.
@@ -99,7 +129,7 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
       const connection = getNamedType(field.type);
       if (!isObjectType(connection) || !connection.getFields().edges) continue;
       const key = `${type.name}.${field.name}`;
-      if (!table.has(key)) table.set(key, pageSize(sizes.members, 'edges'));
+      if (!table.has(key)) table.set(key, connectionPage);
       table.set(`${connection.name}.edges`, fixed(1));
     }
   }
@@ -144,7 +174,10 @@ export function costEstimator(schema: GraphQLSchema, sizes: ListSizes): Complexi
     const sized = table.get(`${type.name}.${field.name}`);
     const itemType = getNamedType(field.type);
     const perItem = isCompositeType(itemType) ? childComplexity : 0;
-    if (sized) return 1 + sized(args, node) * Math.max(perItem, 1);
+    if (sized) {
+      const { items, skipped = 0 } = sized(args, node);
+      return 1 + skipped + items * Math.max(perItem, 1);
+    }
     if (!isList(field)) return 1 + perItem;
     return 1 + (sizeByItemType(itemType.name) ?? sizes.members) * Math.max(perItem, 1);
   };

@@ -1,6 +1,7 @@
 // The cost model (src/limits/cost.ts) against the default limits: the heavy
 // reads a client may make pass, and every list, Relay connections included,
 // is sized by its page or by the longest list it can be.
+import { offsetToCursor } from '@pothos/plugin-relay';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { costOf } from '../support/cost.js';
@@ -34,9 +35,42 @@ describe('the cost of a document under the default limits', () => {
     expect(last).toBe(costOf('{ organizations { auditLogs(first: 20) { edges { node { id } } } } }'));
   });
 
-  it('costs an audit-log page without a size as the longest list, and its pageInfo alone as a few values', () => {
+  it('costs an audit-log page without a size as the longest list, and its pageInfo alone as the page it reads', () => {
     const unbounded = costOf('{ organizations { auditLogs { edges { node { id } } } } }');
     expect(unbounded).toBeGreaterThanOrEqual(DEFAULT_LIMITS.listSizes.organizations * DEFAULT_LIMITS.listSizes.members);
-    expect(costOf('{ organizations { auditLogs { pageInfo { hasNextPage } } } }')).toBeLessThan(200);
+    // Its bounds come from the entries read: asking for them alone reads them all the same.
+    const bounds = costOf('{ organizations { auditLogs(first: 1000) { pageInfo { hasNextPage } } } }');
+    expect(bounds).toBeGreaterThanOrEqual(DEFAULT_LIMITS.listSizes.organizations * 1000);
+  });
+
+  // A page of members is read from the list's start: what it reads to reach the page costs, whatever it returns.
+  describe('a member page costs the rows it reads', () => {
+    const members = DEFAULT_LIMITS.listSizes.members;
+
+    it('a deep offset or cursor costs the members before the page, up to a whole list', () => {
+      const near = costOf('{ paginatedOrganizationMembers(organization: "o", limit: 1) { members { username } } }');
+      const deep = costOf(
+        '{ paginatedOrganizationMembers(organization: "o", limit: 1, offset: 2147483000) { members { username } } }',
+      );
+      expect(near).toBeLessThan(10);
+      expect(deep).toBeGreaterThanOrEqual(members);
+      const pageAfter = (offset: number) =>
+        costOf(`{ organization(organization: "o") { members(first: 1, after: "${offsetToCursor(offset)}") {
+          edges { node { username } } } } }`);
+      expect(pageAfter(0)).toBeLessThan(10);
+      expect(pageAfter(999)).toBeGreaterThanOrEqual(1000);
+      expect(pageAfter(2147483000)).toBeGreaterThanOrEqual(members);
+      // `last` alone reads the whole list to find its end.
+      expect(
+        costOf('{ organization(organization: "o") { members(last: 1) { edges { node { username } } } } }'),
+      ).toBeGreaterThanOrEqual(members);
+    });
+
+    it('pageInfo alone reads the page; totalCount or count alone reads no member', () => {
+      const connection = (selection: string) => costOf(`{ organizations { members(first: 5000) { ${selection} } } }`);
+      expect(connection('pageInfo { hasNextPage }')).toBeGreaterThanOrEqual(20 * members);
+      expect(connection('totalCount')).toBeLessThan(100);
+      expect(costOf('{ paginatedOrganizationMembers(organization: "o") { count } }')).toBeLessThan(10);
+    });
   });
 });

@@ -122,6 +122,37 @@ describe.each(DATABASE_KINDS)('paginatedOrganizationMembers on %s', (kind) => {
     expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, cast.member.token), 'NOT_FOUND');
   });
 
+  it('refuses a plain member before reading any member: the session is the only statement', async () => {
+    const statements: string[] = [];
+    const stop = gw.database.onStatement((sql) => statements.push(sql));
+    try {
+      const aliases = Array.from(
+        { length: 10 },
+        (_, i) =>
+          `p${i}: paginatedOrganizationMembers(organization: $org, offset: ${i}) { count members { username } }`,
+      );
+      const refused = await gw.gql(
+        `query ($org: String!) { ${aliases.join(' ')} }`,
+        { org: cast.org.name },
+        cast.member.token,
+      );
+      expect(refused.data).toBeNull();
+      expect(new Set(refused.errors?.map((error) => error.extensions?.code))).toEqual(new Set(['NOT_FOUND']));
+    } finally {
+      stop();
+    }
+    expect(statements, statements.join('\n---\n')).toHaveLength(1);
+  });
+
+  it('answers a count alone, and a page past the end, with the true count', async () => {
+    const count = graphql(
+      'query ($org: String!) { paginatedOrganizationMembers(organization: $org, limit: 3, offset: 2) { id count } }',
+    );
+    expect(dataOf(await gw.gql(count, { org: org.name }, cast.owner.token)).paginatedOrganizationMembers.count).toBe(7);
+    expect(await page({ limit: 1, offset: 2_147_483_000 })).toEqual({ count: 7, usernames: [] });
+    expect(await page({ limit: 2, offset: 5 })).toEqual({ count: 7, usernames: ['Dave', 'erin'] });
+  });
+
   it('is NOT_FOUND for someone outside the organization and for an unknown organization', async () => {
     expectRefusal(await gw.gql(PAGE, { org: cast.org.name }, cast.outsider.token), 'NOT_FOUND');
     expectRefusal(await gw.gql(PAGE, { org: 'no-such-org' }, cast.owner.token), 'NOT_FOUND');

@@ -32,6 +32,9 @@ export interface MemberWindow {
 
 export const WHOLE_LIST: MemberWindow = { skip: 0, before: null, first: null, last: null };
 
+/** The window of a page read for its total alone: no member is read. */
+export const NO_ROWS: MemberWindow = { skip: 0, before: null, first: 0, last: null };
+
 export interface PageRequest {
   organizationId: string;
   /** Restricts the list to this user's row (a caller who may read only its own membership). */
@@ -113,9 +116,20 @@ const SORTED_COLUMNS = Object.entries(MEMBER_COLUMNS)
  */
 export type PageStrategy = 'walk' | 'sort';
 
+/**
+ * The walk's reach: a window that ends past this many members is sorted. A walk reads about stop × users ÷ members
+ * users, so a deep window (an offset or cursor of thousands, or past the end) would read much of the site, where
+ * sorting reads each member once.
+ */
+const WALK_AT_MOST = 1_000;
+
 /** How a page is read (see pagesStatement). */
-export const strategyOf = ({ onlyUserId, window }: Pick<PageRequest, 'onlyUserId' | 'window'>): PageStrategy =>
-  onlyUserId === null && (window.first !== null || window.before !== null) ? 'walk' : 'sort';
+export function strategyOf({ onlyUserId, window }: Pick<PageRequest, 'onlyUserId' | 'window'>): PageStrategy {
+  if (onlyUserId !== null) return 'sort';
+  const ends = [window.before, window.first === null ? null : window.skip + window.first];
+  const stop = Math.min(...ends.map((end) => end ?? Number.POSITIVE_INFINITY));
+  return stop <= WALK_AT_MOST ? 'walk' : 'sort';
+}
 
 /** The window's rows plus one, which tells whether more follow. */
 const WINDOW = 'OFFSET w.start LIMIT CASE WHEN w.stop IS NULL THEN NULL ELSE GREATEST(w.stop - w.start, 0) + 1 END';

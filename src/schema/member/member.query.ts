@@ -1,12 +1,12 @@
 import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
-import { WHOLE_LIST } from '../../db/reads/member-pages.js';
+import { NO_ROWS, WHOLE_LIST } from '../../db/reads/member-pages.js';
 import type { MemberRow } from '../../db/reads/rows.js';
 import { badUserInput } from '../../errors.js';
 import { organizationArgument, readableOrganization } from '../shared/references.js';
 import { selectsField } from '../shared/selection.js';
 import { OrganizationMember } from './member.js';
-import { canReadMember, memberPageReading, memberVisibility } from './member.policy.js';
+import { canReadMember, mayReadEveryMemberSomewhere, memberPageReading, memberVisibility } from './member.policy.js';
 import { readableMember } from './member-reads.js';
 import { memberPageId } from '../shared/identity.js';
 
@@ -82,16 +82,17 @@ builder.queryFields((t) => ({
       ];
       if (validations.length) throw badUserInput('Invalid paging arguments.', { validations });
 
-      // The organization and its page in one statement, and the caller's
-      // permissions alongside; the page is thrown away if the caller may not
-      // read the organization's every member.
-      const [page, gate] = await Promise.all([
-        ctx.reads().pageOf(organizationArgument(args.organization), {
-          window: { skip: offset, before: null, first: limit === 0 ? null : limit, last: null },
-          withTotal: selectsField(info, 'count'),
-        }),
-        ctx.gate(),
-      ]);
+      // A caller who may read every member of no organization (a plain member) is refused before anything is
+      // read; otherwise the organization and its page come in one statement, and are refused if it is not one of
+      // those. Asked only for its count, the page reads no member.
+      const gate = await ctx.gate();
+      if (!mayReadEveryMemberSomewhere(gate)) enforce(memberPageReading(gate, undefined));
+      const page = await ctx.reads().pageOf(organizationArgument(args.organization), {
+        window: selectsField(info, 'members')
+          ? { skip: offset, before: null, first: limit === 0 ? null : limit, last: null }
+          : NO_ROWS,
+        withTotal: selectsField(info, 'count'),
+      });
       const { organization, rows, total } = enforce(memberPageReading(gate, page));
       // Without `count` selected, the total is not computed and not read.
       return { id: memberPageId(organization.id, limit, offset), count: total ?? 0, members: rows };

@@ -4,7 +4,7 @@ import { cursorToOffset, offsetToCursor } from '@pothos/plugin-relay';
 import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { badUserInput, type FieldValidation } from '../../errors.js';
-import type { MemberWindow } from '../../db/reads/member-pages.js';
+import { type MemberWindow, NO_ROWS } from '../../db/reads/member-pages.js';
 import type { MemberRow } from '../../db/reads/rows.js';
 import { OrganizationMember } from '../member/member.js';
 import { everyMemberReading } from '../member/member.policy.js';
@@ -73,10 +73,12 @@ builder.objectFields(Organization, (t) => ({
         const window = connectionWindow(args);
         const gate = await ctx.gate();
         enforce(everyMemberReading(gate, organization.id));
+        // Asked only for its totalCount, the connection reads no member: only the count (the cost prices it so).
+        const readsRows = selectsField(info, 'edges') || selectsField(info, 'pageInfo');
         const page = await ctx.reads().page({
           organizationId: organization.id,
           onlyUserId: null,
-          window,
+          window: readsRows ? window : NO_ROWS,
           withTotal: selectsField(info, 'totalCount'),
         });
         const edges = page.rows.map((node, i) => new MemberEdge(node, page.start + i));

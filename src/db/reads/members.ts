@@ -48,11 +48,18 @@ export interface MemberFound {
 const LOOKUPS = `unnest($1::uuid[], $2::text[], $3::boolean[], $4::uuid[], $5::text[])
   WITH ORDINALITY AS p(org_id, org_name, org_default, user_id, username, ord)`;
 
+/**
+ * The display names of the custom roles among membership `om`'s roles, by name. Coder's `custom_roles` has no
+ * index these can use, so each is a scan of the table: most members hold no role at all, and skip it.
+ */
+const customRoleDisplayNames = (organizationId: string) => `CASE WHEN cardinality(om.roles) > 0 THEN
+    (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
+      WHERE c.organization_id = ${organizationId} AND c.name = ANY(om.roles)) END`;
+
 /** The membership of user `u` in organization `o` (`om`), and its custom roles' display names. */
 const MEMBER_COLUMNS = (o: string) => `
   CASE WHEN om.user_id IS NOT NULL THEN ${MEMBER_TUPLE('om', 'u')} END AS member, u.is_system AS system_user,
-  (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
-    WHERE c.organization_id = ${o}.id AND c.name = ANY(om.roles)) AS custom_role_names`;
+  ${customRoleDisplayNames(`${o}.id`)} AS custom_role_names`;
 
 const LOOKUP_ONE = `
   SELECT p.ord, p.ord AS ref, ${ORGANIZATION_TUPLE('o')} AS organization, ${MEMBER_COLUMNS('o')}
@@ -128,8 +135,7 @@ export interface Membership {
 /** A membership of `om` in the live organization `o`, with the display names of its custom roles. */
 const MEMBERSHIP_TUPLE = `json_build_array(${ORGANIZATION_TUPLE('o')}, om.roles,
     ${epochMs('om.created_at')}, ${epochMs('om.updated_at')},
-    (SELECT json_object_agg(c.name, c.display_name) FROM custom_roles c
-      WHERE c.organization_id = o.id AND c.name = ANY(om.roles)))`;
+    ${customRoleDisplayNames('o.id')})`;
 
 /** Memberships `om` of live organizations `o`. */
 const LIVE_MEMBERSHIPS = `organization_members om

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MEMBERS_PER_PART,
-  memberPageOf,
+  memberPagesOf,
   memberPages,
   WHOLE_LIST,
   type MemberWindow,
@@ -155,12 +155,17 @@ describe.each(DATABASE_KINDS)('member pages on %s', (kind) => {
     );
   });
 
-  it('reads the page of an organization named by reference the same way', async () => {
+  it('reads the pages of organizations named by reference the same way, in one batch, ways of reading mixed', async () => {
     const organization = await db.prisma.organization.findUniqueOrThrow({ where: { id: orgs.small.id } });
-    for (const w of [WHOLE_LIST, window({ first: 2 }), window({ skip: 2, first: 1 })]) {
-      const page = await memberPageOf(db.sql, { name: organization.name }, { window: w, withTotal: false });
-      expect(page!.organization.id).toBe(orgs.small.id);
-      expect(page!.rows.map((r) => r.userId)).toEqual(expected(orgs.small.members, w).rows);
+    const windows = [WHOLE_LIST, window({ first: 2 }), window({ skip: 2, first: 1 }), window({ skip: 1500, first: 1 })];
+    const pages = await memberPagesOf(db.sql, [
+      ...windows.map((w) => ({ organization: { name: organization.name }, window: w, withTotal: false })),
+      { organization: { name: 'no-such-organization' }, window: WHOLE_LIST, withTotal: true },
+    ]);
+    for (const [i, w] of windows.entries()) {
+      expect(pages[i]!.organization.id).toBe(orgs.small.id);
+      expect(pages[i]!.rows.map((r) => r.userId)).toEqual(expected(orgs.small.members, w).rows);
     }
+    expect(pages[windows.length]).toBeUndefined();
   });
 });

@@ -4,12 +4,21 @@
 // audit_log in the organization. Entries Coder wrote itself read the same.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_BYTES_PER_STATEMENT } from '../../src/db/reads/audit-logs.js';
+import { AUDIT_BYTES_PER_REQUEST } from '../../src/db/reads/audit-logs.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { dataOf, expectRefusal, makeCast, type Cast } from '../support/fixtures.js';
 import { errorCode, makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
 import type { TadaDocumentNode } from 'gql.tada';
 import { graphql, sourceOf, type ResultOf, type VariablesOf } from '../support/graphql.js';
+
+interface NestedLogs {
+  auditLogs: { pageInfo: { hasNextPage: boolean }; edges: { node: { id: string } }[] };
+  members: {
+    edges: {
+      node: { organization: { auditLogs: { pageInfo: { hasNextPage: boolean }; edges: { node: { id: string } }[] } } };
+    }[];
+  };
+}
 
 const LOGS = graphql(`query ($org: String!, $first: Int, $after: String, $last: Int, $before: String,
     $type: AuditResourceType, $user: String) {
@@ -246,7 +255,7 @@ describe.each(DATABASE_KINDS)('Organization.auditLogs on %s', (kind) => {
     }
   });
 
-  it(`stops a page early past ${AUDIT_BYTES_PER_STATEMENT / 1024 / 1024} MiB of diffs, says more follow, and loses no entry`, async () => {
+  it(`stops a page early past ${AUDIT_BYTES_PER_REQUEST / 1024 / 1024} MiB of diffs, says more follow, and loses no entry`, async () => {
     // A custom role's display name may be any length, and each update's entry carries it twice.
     const ids = Array.from({ length: 5 }, () => randomUUID());
     for (const [i, id] of ids.entries()) {
@@ -272,6 +281,27 @@ describe.each(DATABASE_KINDS)('Organization.auditLogs on %s', (kind) => {
       const next = await read({ first: 2, after: first.pageInfo.endCursor });
       expect(next.edges.map((e) => e.node.id)).toEqual([ids[4], expect.any(String)]);
       expect(summary(next)[1]).toEqual(newestFirst()[0]);
+
+      // The budget is the request's, over its statements: two pages a level apart (a statement each, which may run
+      // at once) carry 16 MiB between them, and one entry more, each at least one entry, and say that more follow.
+      const nested = await gw.gql(
+        `query ($org: String!) { organization(organization: $org) {
+          auditLogs(first: 4) { pageInfo { hasNextPage } edges { node { id } } }
+          members(first: 1) { edges { node { organization {
+            auditLogs(first: 2) { pageInfo { hasNextPage } edges { node { id diff } } } } } } } } }`,
+        { org: cast.org.name },
+        cast.owner.token,
+      );
+      expect(nested.errors).toBeUndefined();
+      const organization = (nested.data as { organization: NestedLogs }).organization;
+      const above = organization.auditLogs;
+      const below = organization.members.edges[0]!.node.organization.auditLogs;
+      expect(above.edges.map((e) => e.node.id)).toEqual(ids.slice(0, above.edges.length));
+      expect(below.edges.map((e) => e.node.id)).toEqual(ids.slice(0, below.edges.length));
+      expect(above.edges.length).toBeGreaterThanOrEqual(1);
+      expect(below.edges.length).toBeGreaterThanOrEqual(1);
+      expect(above.edges.length + below.edges.length).toBeLessThanOrEqual(5);
+      expect(above.pageInfo.hasNextPage && below.pageInfo.hasNextPage).toBe(true);
     } finally {
       await gw.database.prisma.$executeRawUnsafe(`DELETE FROM audit_logs WHERE "time" > '2998-01-01'`);
     }

@@ -97,6 +97,32 @@ const cases: {
     ),
   },
   {
+    name: '(h) aliased pages of several organizations named by reference, offset and Relay forms (one statement)',
+    budget: 2,
+    grows: true,
+    send: ask(
+      graphql(`query ($a: String!, $b: String!, $c: String!) {
+      pa: paginatedOrganizationMembers(organization: $a, limit: 100) { count members { username email } }
+      pb: paginatedOrganizationMembers(organization: $b, limit: 50, offset: 1) { count members { username email } }
+      pc: paginatedOrganizationMembers(organization: $c, limit: 100) { members { username } }
+      oa: organization(organization: $a) { name members(first: 100) { totalCount edges { node { username } } } }
+      ob: organization(organization: $b) { name first: members(first: 2) { edges { node { username } } }
+        counted: members { totalCount } } }`),
+      (d) => ({ a: d.organizationIds[0]!, b: d.organizationIds[1]!, c: d.organizationIds[2]! }),
+    ),
+  },
+  {
+    name: '(i) one organization with two of its members and a page of them (nothing read twice)',
+    budget: 3,
+    grows: false,
+    send: ask(
+      graphql(`query ($org: String!, $u0: String!, $u1: String!) { organization(organization: $org) {
+      a: member(user: $u0) { username } b: member(user: $u1) { username roles { name displayName } }
+      members(first: 3) { totalCount edges { node { username } } } } }`),
+      (d) => ({ org: d.organizationIds[0]!, u0: d.memberUsernames[0]!, u1: d.memberUsernames[1]! }),
+    ),
+  },
+  {
     name: '(e) organizationMembers as a plain member (row filtering costs no query per row)',
     budget: 3,
     grows: false,
@@ -140,6 +166,13 @@ describe.each(DATABASE_KINDS)('SQL statements per request on %s', (kind) => {
     if (grows) expect(JSON.stringify(large.response).length).toBeGreaterThan(JSON.stringify(small.response).length);
     expect(large.statements.length, large.statements.join('\n---\n')).toBe(small.statements.length);
     expect(large.statements.length, large.statements.join('\n---\n')).toBeLessThanOrEqual(budget);
+  });
+
+  it('costs the same statements on every run: reads started together never race to read a row twice', async () => {
+    const raced = cases.find((c) => c.name.startsWith('(i)'))!;
+    const counts = new Set<number>();
+    for (let run = 0; run < 20; run++) counts.add((await statementsFor('small', raced.send)).statements.length);
+    expect([...counts]).toEqual([3]);
   });
 
   it("loads the caller's roles once per request, however many organizations the answer spans", async () => {

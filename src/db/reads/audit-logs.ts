@@ -107,12 +107,14 @@ const ENTRIES = `
   AND (p.before_time IS NULL OR (a."time", a.id) > (p.before_time, p.before_id))`;
 
 /**
- * What a statement's pages may carry of entries' `diff` and `additional_fields`, counted as JSON text. Each entry's
- * are stored as written (by Coder too), and a custom role's display name may be any length: 280 updates of a role
- * named with a megabyte made one page of 1.1 GB, past what the driver can take in one value, and the process ended.
- * Past this a page stops early (never before its first entry) and says that more follow, as a shorter page may.
+ * What a request's pages may carry of entries' `diff` and `additional_fields`, counted as JSON text, over all its
+ * statements (aliases, levels). Each entry's are stored as written (by Coder too), and a custom role's display name
+ * may be any length: 280 updates of a role named with a megabyte made one page of 1.1 GB, past what the driver can
+ * take in one value, and the process ended; 30 aliased pages of one such entry each held 60 MB. Past this a page
+ * stops early and says that more follow, as a shorter page may; only the first page of a statement always keeps
+ * its first entry, so that every statement moves its reader on.
  */
-export const AUDIT_BYTES_PER_STATEMENT = 16 * 1024 * 1024;
+export const AUDIT_BYTES_PER_REQUEST = 16 * 1024 * 1024;
 
 /**
  * Per page, the `take` entries nearest the end it counts from: forward, the
@@ -121,7 +123,7 @@ export const AUDIT_BYTES_PER_STATEMENT = 16 * 1024 * 1024;
  * branches reads anything for a page. The caller asks for one more than it
  * shows, to learn whether more follow. Entries are kept, page by page from
  * that end, while those before them hold less than $11 bytes (see
- * AUDIT_BYTES_PER_STATEMENT); `cut` says a page lost some.
+ * AUDIT_BYTES_PER_REQUEST); `cut` says a page lost some, `bytes` what it kept.
  */
 const PAGES_STATEMENT = `
   SELECT k.page, coalesce(json_agg(json_build_array(k.id,
@@ -129,9 +131,9 @@ const PAGES_STATEMENT = `
       k.organization_id, host(k.ip), k.user_agent, k.resource_type, k.resource_id, k.resource_target, k.action,
       k.diff, k.status_code, k.additional_fields, k.request_id) ORDER BY k."time" DESC, k.id DESC)
       FILTER (WHERE k.kept), '[]'::json) AS entries,
-    bool_or(NOT k.kept) AS cut
+    bool_or(NOT k.kept) AS cut, coalesce(sum(k.bytes) FILTER (WHERE k.kept), 0)::float8 AS bytes
   FROM (
-    SELECT s.*, s.n = 1 OR sum(s.bytes) OVER w - s.bytes < $11 AS kept
+    SELECT s.*, (s.page = 1 AND s.n = 1) OR sum(s.bytes) OVER w - s.bytes < $11 AS kept
     FROM (
       SELECT p.page, l.*, u.username, octet_length(l.diff::text) + octet_length(l.additional_fields::text) AS bytes
       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::timestamptz[],
@@ -153,27 +155,38 @@ const PAGES_STATEMENT = `
   ) k
   GROUP BY k.page`;
 
-/** The pages `requests` ask for, in order, each holding at most `take - 1` rows (the last one tells `more`). */
-export async function findAuditPages(sql: Sql, requests: readonly AuditPageRequest[]): Promise<AuditPage[]> {
+/**
+ * The pages `requests` ask for, in order, each holding at most `take - 1` rows (the last one tells `more`), and
+ * carrying about `budget` bytes of diffs at most; `bytes`: what they carry.
+ */
+export async function findAuditPages(
+  sql: Sql,
+  requests: readonly AuditPageRequest[],
+  budget: number,
+): Promise<{ pages: AuditPage[]; bytes: number }> {
   const column = <T>(pick: (r: AuditPageRequest) => T) => requests.map(pick);
-  const found = await sql.query<{ page: number | string | bigint; entries: EntryTuple[]; cut: boolean }>(
-    PAGES_STATEMENT,
-    [
-      column((r) => r.organizationId),
-      column((r) => r.resourceType),
-      column((r) => r.userId),
-      column((r) => r.username),
-      column((r) => r.after?.time ?? null),
-      column((r) => r.after?.id ?? null),
-      column((r) => r.before?.time ?? null),
-      column((r) => r.before?.id ?? null),
-      column((r) => r.take),
-      column((r) => r.backward),
-      AUDIT_BYTES_PER_STATEMENT,
-    ],
-  );
+  const found = await sql.query<{
+    page: number | string | bigint;
+    entries: EntryTuple[];
+    cut: boolean;
+    bytes: number;
+  }>(PAGES_STATEMENT, [
+    column((r) => r.organizationId),
+    column((r) => r.resourceType),
+    column((r) => r.userId),
+    column((r) => r.username),
+    column((r) => r.after?.time ?? null),
+    column((r) => r.after?.id ?? null),
+    column((r) => r.before?.time ?? null),
+    column((r) => r.before?.id ?? null),
+    column((r) => r.take),
+    column((r) => r.backward),
+    budget,
+  ]);
   const pages: AuditPage[] = requests.map(() => ({ rows: [], more: false }));
-  for (const { page, entries, cut } of found) {
+  let bytes = 0;
+  for (const { page, entries, cut, bytes: carried } of found) {
+    bytes += Number(carried);
     const request = requests[Number(page) - 1]!;
     const shown = request.take - 1;
     // Cut short by size, a page is its entries, and more follow; else the extra entry tells.
@@ -182,7 +195,7 @@ export async function findAuditPages(sql: Sql, requests: readonly AuditPageReque
     const kept = cut || !more ? entries : request.backward ? entries.slice(1) : entries.slice(0, shown);
     pages[Number(page) - 1] = { rows: kept.map(fromTuple), more };
   }
-  return pages;
+  return { pages, bytes };
 }
 
 function fromTuple([

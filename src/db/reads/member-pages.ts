@@ -5,7 +5,7 @@ import { nextTurn } from '../../execution/turns.js';
 import type { OrganizationRef } from '../references.js';
 import type { Sql } from '../sql.js';
 import { organizationCustomRolesJson, type StoredCustomRole } from './custom-roles.js';
-import { organizationByRefLateral } from './organizations.js';
+import { organizationByRefLateral, organizationRefParameters } from './organizations.js';
 import {
   MEMBER_COLUMNS,
   MEMBER_TUPLE,
@@ -206,20 +206,20 @@ const PAGES = eachStrategy((strategy) =>
 );
 
 /**
- * The one page of the organization a reference ($1-$3) names, found in the
- * same statement; if it names none, a row with no organization. Written as the
- * batch is, through unnest(), so that the planner sees neither the
- * organization nor the page size and walks the username index as it does for
- * a batch: shown the organization, it reckoned on thousands of members, joined
- * them all and sorted them.
+ * The pages of the organizations references name, each found in the same
+ * statement; a reference that names none has no row. Written as the batch
+ * is, through unnest(), so that the planner sees neither the organization nor
+ * the page size and walks the username index as it does for a batch: shown
+ * the organization, it reckoned on thousands of members, joined them all and
+ * sorted them.
  */
-const PAGE_OF_REFERENCE = eachStrategy((strategy) =>
+const PAGES_OF_REFERENCES = eachStrategy((strategy) =>
   pagesStatement(
-    `unnest(
-      ARRAY(SELECT o.id FROM (SELECT $1::uuid AS org_id, $2::text AS org_name, $3::boolean AS org_default) r
-            CROSS JOIN LATERAL (${organizationByRefLateral('r')}) o),
-      ARRAY[NULL::uuid], ARRAY[$4::bigint], ARRAY[$5::bigint], ARRAY[$6::bigint], ARRAY[$7::bigint], ARRAY[$8::boolean])
-      WITH ORDINALITY AS ${PAGE_COLUMNS}`,
+    `(SELECT o.id AS organization_id, NULL::uuid AS only_user, r.skip, r.before, r.first, r.last, r.with_total, r.page
+      FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+             $8::boolean[])
+        WITH ORDINALITY AS r(org_id, org_name, org_default, skip, before, first, last, with_total, page)
+      CROSS JOIN LATERAL (${organizationByRefLateral('r')}) o) p`,
     `(SELECT ${ORGANIZATION_TUPLE('o')} FROM organizations o WHERE o.id = p.organization_id)`,
     strategy,
   ),
@@ -264,33 +264,52 @@ export async function memberPages(sql: Sql, requests: readonly PageRequest[]): P
   return pages;
 }
 
+/** A page of every member of the organization a reference names. */
+export interface PageOfReference extends Pick<PageRequest, 'window' | 'withTotal'> {
+  organization: OrganizationRef;
+}
+
 /**
- * The page of the organization a reference names, with the organization, in
- * one statement where finding the organization first costs two; undefined if
- * the reference names none. Whether the caller may see the organization and
- * its members is the caller's to decide before answering.
+ * The pages references ask for, each with its organization, in the same order (undefined for a reference that
+ * names no organization): one statement per way of reading them that the batch needs, where finding the
+ * organizations first costs another. Whether the caller may see an organization and its members is the caller's
+ * to decide before answering.
  */
-export async function memberPageOf(
+export async function memberPagesOf(
   sql: Sql,
-  organization: OrganizationRef,
-  { window, withTotal }: Pick<PageRequest, 'window' | 'withTotal'>,
-): Promise<(MemberPage & { organization: OrganizationRow }) | undefined> {
-  const parts = await sql.query<PageRow>(PAGE_OF_REFERENCE[strategyOf({ onlyUserId: null, window })], [
-    'id' in organization ? organization.id : null,
-    'name' in organization ? organization.name : null,
-    'isDefault' in organization,
-    window.skip,
-    window.before,
-    window.first,
-    window.last,
-    countsTotal({ window, withTotal }),
-  ]);
-  const [first] = parts;
-  if (!first?.organization_id || !first.organization) return undefined;
-  return {
-    ...(await pageFromParts(first.organization_id, sortedParts(parts))),
-    organization: organizationFromTuple(first.organization),
-  };
+  requests: readonly PageOfReference[],
+): Promise<((MemberPage & { organization: OrganizationRow }) | undefined)[]> {
+  // Filled, not sparse: DataLoader takes an array with a hole at its end for no array at all.
+  const pages: ((MemberPage & { organization: OrganizationRow }) | undefined)[] = requests.map(() => undefined);
+  const byStrategy = new Map<PageStrategy, number[]>();
+  for (const [index, { window }] of requests.entries()) {
+    const strategy = strategyOf({ onlyUserId: null, window });
+    const indexes = byStrategy.get(strategy);
+    if (indexes) indexes.push(index);
+    else byStrategy.set(strategy, [index]);
+  }
+  await Promise.all(
+    [...byStrategy].map(async ([strategy, indexes]) => {
+      const column = <T>(pick: (r: PageOfReference) => T) => indexes.map((i) => pick(requests[i]!));
+      const rows = await sql.query<PageRow>(PAGES_OF_REFERENCES[strategy], [
+        ...organizationRefParameters(indexes.map((i) => requests[i]!.organization)),
+        column((r) => r.window.skip),
+        column((r) => r.window.before),
+        column((r) => r.window.first),
+        column((r) => r.window.last),
+        column(countsTotal),
+      ]);
+      for (const [page, parts] of partsByPage(rows)) {
+        const first = parts[0]!;
+        if (!first.organization_id || !first.organization) continue;
+        pages[indexes[page - 1]!] = {
+          ...(await pageFromParts(first.organization_id, parts)),
+          organization: organizationFromTuple(first.organization),
+        };
+      }
+    }),
+  );
+  return pages;
 }
 
 const sortedParts = (parts: PageRow[]) => parts.sort((a, b) => (a.part ?? 0) - (b.part ?? 0));

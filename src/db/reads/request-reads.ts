@@ -7,9 +7,9 @@
 import DataLoader from 'dataloader';
 import { refKey, type OrganizationRef, type UserRef } from '../references.js';
 import type { Sql } from '../sql.js';
-import { findAuditPages, type AuditPage, type AuditPageRequest } from './audit-logs.js';
+import { AUDIT_BYTES_PER_REQUEST, findAuditPages, type AuditPage, type AuditPageRequest } from './audit-logs.js';
 import { customRolesOf, siteCustomRoles, type StoredCustomRole } from './custom-roles.js';
-import { memberPageOf, memberPages, type MemberPage, type PageRequest } from './member-pages.js';
+import { memberPages, memberPagesOf, type MemberPage, type PageOfReference, type PageRequest } from './member-pages.js';
 import {
   lookUpMembers,
   membershipsOfUsers,
@@ -115,6 +115,26 @@ export class RequestReads {
     { cacheKeyFn: pageKey },
   );
 
+  /** Pages of organizations named by reference, each with its organization: one statement for all of a level. */
+  readonly #pagesOf = new DataLoader<PageOfReference, Awaited<ReturnType<typeof memberPagesOf>>[number], string>(
+    async (requests) => {
+      const pages = await memberPagesOf(this.#sql, requests);
+      for (const [i, page] of pages.entries()) {
+        if (!page) continue;
+        const { organization, window, withTotal } = requests[i]!;
+        this.#knowOrganization(page.organization);
+        this.#knowReference(organization, page.organization);
+        this.#knowPage(page.organization.id, page);
+        this.#pages.prime({ organizationId: page.organization.id, onlyUserId: null, window, withTotal }, page);
+      }
+      return pages;
+    },
+    {
+      cacheKeyFn: ({ organization, ...request }) =>
+        `${refKey(organization)}|${pageKey({ organizationId: '', onlyUserId: null, ...request })}`,
+    },
+  );
+
   /** Each organization's whole list of custom roles, where a statement has read it. */
   readonly #customRoles = new Map<string, StoredCustomRole[]>();
   /** Display names of some of an organization's roles ('' for a name that is no custom role), from lookups. */
@@ -126,9 +146,20 @@ export class RequestReads {
   });
   #siteCustomRoles: Promise<StoredCustomRole[]> | undefined;
 
+  /** What the request's audit pages may still carry of diffs (AUDIT_BYTES_PER_REQUEST). */
+  #auditBytesLeft = AUDIT_BYTES_PER_REQUEST;
+
   /** Every organization's audit page in one statement. */
   readonly #auditPages = new DataLoader<AuditPageRequest, AuditPage, string>(
-    (requests) => findAuditPages(this.#sql, requests),
+    async (requests) => {
+      // Statements of one request may run at once: each takes what is left before it starts, and gives back
+      // what it did not use.
+      const budget = Math.max(0, this.#auditBytesLeft);
+      this.#auditBytesLeft -= budget;
+      const { pages, bytes } = await findAuditPages(this.#sql, requests, budget);
+      this.#auditBytesLeft += budget - bytes;
+      return pages;
+    },
     { cacheKeyFn: (request) => JSON.stringify(request) },
   );
 
@@ -177,17 +208,10 @@ export class RequestReads {
 
   /**
    * A page of every member of the organization a reference names, found in the same statement (see
-   * memberPageOf); a later `page` of the same window by the organization's id is this one.
+   * memberPagesOf); a later `page` of the same window by the organization's id is this one.
    */
-  async pageOf(organization: OrganizationRef, request: Pick<PageRequest, 'window' | 'withTotal'>) {
-    const page = await memberPageOf(this.#sql, organization, request);
-    if (page) {
-      this.#knowOrganization(page.organization);
-      this.#knowReference(organization, page.organization);
-      this.#knowPage(page.organization.id, page);
-      this.#pages.prime({ organizationId: page.organization.id, onlyUserId: null, ...request }, page);
-    }
-    return page;
+  pageOf(organization: OrganizationRef, request: Pick<PageRequest, 'window' | 'withTotal'>) {
+    return this.#pagesOf.load({ organization, ...request });
   }
 
   /** An organization's custom roles: at once if a statement of this request has read them. */

@@ -22,7 +22,7 @@ interface ConnectionArgs {
 }
 
 /** Relay's arguments as a window over the ordered member list. */
-export function connectionWindow(args: ConnectionArgs): MemberWindow {
+function connectionWindow(args: ConnectionArgs): MemberWindow {
   const validations: FieldValidation[] = [];
   const index = (field: 'after' | 'before') => {
     const cursor = args[field];
@@ -44,6 +44,15 @@ export function connectionWindow(args: ConnectionArgs): MemberWindow {
   const before = index('before');
   if (validations.length) throw badUserInput('Invalid connection arguments.', { validations });
   return { skip: after === null ? 0 : after + 1, before, first: args.first ?? null, last: args.last ?? null };
+}
+
+/**
+ * The window `Organization.members` reads for a selection: its arguments' window, or, asked only for its
+ * totalCount, no member at all (the cost prices it so). `selects` tells whether the selection asks for a field.
+ */
+export function memberWindowOf(args: ConnectionArgs, selects: (field: string) => boolean): MemberWindow {
+  const window = connectionWindow(args);
+  return selects('edges') || selects('pageInfo') ? window : NO_ROWS;
 }
 
 /** An edge whose cursor is encoded only if asked for: most pages of members are read without cursors. */
@@ -70,15 +79,13 @@ builder.objectFields(Organization, (t) => ({
         'like it, NOT_FOUND (and null) unless the caller may read every member (an admin, an auditor), ' +
         'so a plain member is refused. `organizationMembers` lists what a plain member may see.',
       resolve: async (organization, args, ctx, info) => {
-        const window = connectionWindow(args);
+        const window = memberWindowOf(args, (field) => selectsField(info, field));
         const gate = await ctx.gate();
         enforce(everyMemberReading(gate, organization.id));
-        // Asked only for its totalCount, the connection reads no member: only the count (the cost prices it so).
-        const readsRows = selectsField(info, 'edges') || selectsField(info, 'pageInfo');
         const page = await ctx.reads().page({
           organizationId: organization.id,
           onlyUserId: null,
-          window: readsRows ? window : NO_ROWS,
+          window,
           withTotal: selectsField(info, 'totalCount'),
         });
         const edges = page.rows.map((node, i) => new MemberEdge(node, page.start + i));

@@ -7,7 +7,7 @@ import { organizationArgument, readableOrganizationOf, userArgument } from '../s
 import { mayReadEveryMemberSomewhere } from '../member/member.policy.js';
 import { selectionsOf, selectsIn } from '../shared/selection.js';
 import { Organization } from './organization.js';
-import { connectionWindow } from './organization.fields.js';
+import { memberWindowOf } from './organization.fields.js';
 import { canReadOrganization } from './organization.policy.js';
 
 /**
@@ -35,20 +35,25 @@ async function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: Grap
       // A user argument that names no one is the field's own error.
     }
   }
-  // One page: several would each need a statement of their own, where by the organization's id they share one.
-  // Not for a caller who may page no organization's members: the field refuses them without reading.
+  // Its pages, as the field will ask for them (memberWindowOf), in the statement that finds it. Not for a caller
+  // who may page no organization's members: the field refuses them without reading.
   const pages = selectionsOf(info, 'members');
-  if (pages.length === 1 && mayReadEveryMemberSomewhere(await ctx.gate())) {
-    const [{ args, selectionSet }] = pages as [(typeof pages)[0]];
-    try {
-      const window = connectionWindow(args);
-      const withTotal = selectsIn(selectionSet, 'totalCount', info);
-      start(reads.pageOf(ref, { window, withTotal }).then((page) => page?.organization));
-    } catch {
-      // Bad paging arguments are the field's own error.
+  if (pages.length > 0 && mayReadEveryMemberSomewhere(await ctx.gate())) {
+    for (const { args, selectionSet } of pages) {
+      try {
+        const window = memberWindowOf(args, (field) => selectsIn(selectionSet, field, info));
+        const withTotal = selectsIn(selectionSet, 'totalCount', info);
+        start(reads.pageOf(ref, { window, withTotal }).then((page) => page?.organization));
+      } catch {
+        // Bad paging arguments are the field's own error.
+      }
     }
   }
-  return found[0] ?? reads.organizationByRef(ref);
+  if (found.length === 0) return reads.organizationByRef(ref);
+  // Every read started here primes what it read before the fields below ask for it, which they would otherwise
+  // read again when one read finishes before another.
+  await Promise.allSettled(found);
+  return found[0]!;
 }
 
 builder.queryFields((t) => ({

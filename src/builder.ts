@@ -6,7 +6,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLScalarType } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import type { Context } from './context.js';
-import { forbidden, unauthenticated } from './errors.js';
+import { authenticationRefused } from './auth/session.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -25,12 +25,7 @@ export const builder = new SchemaBuilder<{
   defaultInputFieldRequiredness: true,
   scopeAuth: {
     authScopes: async (ctx) => ({ authenticated: (await ctx.authenticate()).ok }),
-    unauthorizedError: (_parent, ctx) => {
-      const failure = ctx.authFailure();
-      return failure?.forbidden
-        ? forbidden(failure.reason)
-        : unauthenticated(failure?.reason ?? 'You must be authenticated.');
-    },
+    unauthorizedError: (_parent, ctx) => authenticationRefused(ctx.authFailure()),
   },
   relay: {
     clientMutationId: 'omit',

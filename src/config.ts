@@ -223,7 +223,7 @@ export type Config = {
   compression: boolean;
   /** Where OpenTelemetry traces go (OTLP over HTTP); undefined: no tracing. */
   otlpEndpoint: string | undefined;
-  /** The URL OAuth2 provider-app tokens bound to an audience must name (Coder's access URL); unset: the request's. */
+  /** The URL OAuth2 provider-app tokens bound to an audience must name (Coder's access URL); unset: none may be. */
   accessUrl: string | undefined;
   /** The documents of TRUSTED_DOCUMENTS's file: when set, only those run (allow-list mode). */
   trustedDocuments: TrustedDocuments | undefined;

@@ -58,7 +58,7 @@ export interface RequestOptions {
   auditLogs?: AuditLogMode;
   /** Slide session expiry as Coder does (DISABLE_SESSION_EXPIRY_REFRESH turns it off). */
   sessionExpiryRefresh?: boolean;
-  /** The audience OAuth2 provider-app tokens must be bound to, if to any (ACCESS_URL); the request's origin if unset. */
+  /** The audience OAuth2 provider-app tokens may be bound to (ACCESS_URL); unset, only unbound ones are accepted. */
   accessUrl?: string | undefined;
 }
 
@@ -85,8 +85,9 @@ export function createRequestContext(
         ip: info.ip,
         expiryRefresh: sessionExpiryRefresh,
         audited: auditLogs === 'write',
-        // As Coder: its access URL, or the scheme and Host the request came with.
-        audience: () => accessUrl ?? new URL(request.url).origin,
+        // Coder's access URL. Without one, Coder takes the scheme and Host the request came with, which a client
+        // chooses: here a token bound to an audience is then refused.
+        audience: () => accessUrl ?? '',
       }).then((outcome) => (result = outcome));
       return authentication;
     },

@@ -62,7 +62,7 @@ export interface GatewayOptions {
   auditLogs?: AuditLogMode;
   /** Slide session expiry (default true; DISABLE_SESSION_EXPIRY_REFRESH). */
   sessionExpiryRefresh?: boolean;
-  /** The audience OAuth2 provider-app tokens must be bound to, if to any (ACCESS_URL); the request's origin if unset. */
+  /** The audience OAuth2 provider-app tokens may be bound to (ACCESS_URL); unset, only unbound ones are accepted. */
   accessUrl?: string | undefined;
   /** PROXY_TRUSTED_ORIGINS and PROXY_TRUSTED_HEADERS: who may name the client's address. */
   proxyTrustedOrigins?: readonly string[];

@@ -19,9 +19,9 @@ export function normalizedAudience(uri: string): string {
 /**
  * Why an OAuth2 provider-app key may not be used here, if it may not: it has
  * no token row (or the database has no such table, as our own schema does
- * not), or its token is bound to an audience other than `expected` (ACCESS_URL,
- * or the request's own scheme and host). A token bound to no audience is
- * accepted, as Coder accepts it.
+ * not), or its token is bound to an audience other than `expected`
+ * (ACCESS_URL; '' when unset, which no bound token names). A token bound to no
+ * audience is accepted, as Coder accepts it.
  */
 export function appTokenAudienceProblem(
   token: { audience: string | null } | null,

@@ -5,6 +5,7 @@ import type { StoredCustomRole } from '../db/reads/custom-roles.js';
 import { findAppToken, findKey, findUserLink, type KeyRow } from '../db/reads/sessions.js';
 import type { Sql } from '../db/sql.js';
 import { activateDormantUser, recordKeyUse, recordUserSeen, type KeyUse } from '../db/writes/sessions.js';
+import { type ApiError, forbidden, unauthenticated } from '../errors.js';
 import type { ApiKeyScope } from '../rbac/index.js';
 import { appTokenAudienceProblem } from './audience.js';
 import type { SessionCache } from './session-cache.js';
@@ -63,7 +64,7 @@ export async function authenticate(
     ip = null,
     expiryRefresh = true,
     audited = false,
-    // Called outside a request (the CLI): no origin, so a token bound to any audience is refused.
+    // No audience known (no ACCESS_URL, or outside a request): a token bound to any audience is refused.
     audience = () => '',
   }: AuthenticateOptions = {},
 ): Promise<Authentication> {
@@ -85,7 +86,8 @@ export async function authenticate(
   if (linkProblem) return fail(linkProblem);
   if (key.deleted) return fail('The user of this API key has been deleted.');
   if (key.login_type === 'oauth2_provider_app') {
-    key.app_token ??= await findAppToken(sql, parsed.id);
+    // Looked up once per key row (a cached row keeps it): null, no token, is an answer too.
+    if (key.app_token === undefined) key.app_token = await findAppToken(sql, parsed.id);
     const problem = appTokenAudienceProblem(key.app_token, audience);
     if (problem) return { ok: false, reason: problem, forbidden: true };
   }
@@ -106,7 +108,7 @@ export interface AuthenticateOptions {
   expiryRefresh?: boolean;
   /** Record waking a dormant user in the audit trail, as Coder does. */
   audited?: boolean;
-  /** The audience an OAuth2 provider-app token must be bound to, if to any: ACCESS_URL, or the request's origin. */
+  /** The audience an OAuth2 provider-app token may be bound to: ACCESS_URL; '' for none. */
   audience?: () => string;
 }
 
@@ -205,6 +207,12 @@ function sessionOf(apiKeyId: string, key: KeyRow): Session {
     sessions.set(key, session);
   }
   return session;
+}
+
+/** The error a refused authentication answers with. */
+export function authenticationRefused(failure: { reason: string; forbidden?: true } | undefined): ApiError {
+  if (failure?.forbidden) return forbidden(failure.reason);
+  return unauthenticated(failure?.reason ?? 'You must be authenticated.');
 }
 
 function fail(reason: string): Authentication {

@@ -1,6 +1,7 @@
 import { type GraphQLFieldResolver, GraphQLUnionType, type GraphQLSchema, responsePathAsArray } from 'graphql';
 import type { Context, RequestContext } from '../../context.js';
-import { badUserInput, notFound, queryTooComplex, unauthenticated } from '../../errors.js';
+import { authenticationRefused } from '../../auth/session.js';
+import { badUserInput, notFound, queryTooComplex } from '../../errors.js';
 import { MAX_REPRESENTATIONS } from '../../limits/document-limits.js';
 
 /**
@@ -9,7 +10,7 @@ import { MAX_REPRESENTATIONS } from '../../limits/document-limits.js';
  */
 export async function requireAuthenticated(ctx: Context): Promise<void> {
   const authentication = await ctx.authenticate();
-  if (!authentication.ok) throw unauthenticated(authentication.reason);
+  if (!authentication.ok) throw authenticationRefused(authentication);
 }
 
 interface Representation {
@@ -38,7 +39,7 @@ export function answerEntitiesOneByOne(schema: GraphQLSchema): void {
         `_entities takes at most ${MAX_REPRESENTATIONS} representations a call, not ${args.representations.length}.`,
       );
     const authentication = await ctx.authenticate();
-    if (!authentication.ok) throw unauthenticated(authentication.reason);
+    if (!authentication.ok) throw authenticationRefused(authentication);
     const answers: unknown[] = new Array(args.representations.length);
     // Each error is made at its index: a batch of thousands that name nothing is as many errors, and graphql-js
     // would otherwise make each a second time to place it.

@@ -255,6 +255,30 @@ describe.each(DATABASE_KINDS)('Organization.auditLogs on %s', (kind) => {
     }
   });
 
+  it('gives pages read side by side and a level apart whole when they hold little', async () => {
+    const nested = await gw.gql(
+      `query ($org: String!) { organization(organization: $org) {
+        auditLogs(first: 4) { edges { node { id } } }
+        members(first: 1) { edges { node { organization {
+          a: auditLogs(first: 3) { edges { node { id } } }
+          b: auditLogs(first: 3, resourceType: CUSTOM_ROLE) { edges { node { id } } } } } } } } }`,
+      { org: cast.org.name },
+      cast.owner.token,
+    );
+    expect(nested.errors).toBeUndefined();
+    const ids = (page: Page) => page.edges.map((edge) => edge.node.id);
+    const organization = (
+      nested.data as {
+        organization: NestedLogs & { members: { edges: { node: { organization: Record<'a' | 'b', Page> } }[] } };
+      }
+    ).organization;
+    const below = organization.members.edges[0]!.node.organization;
+    expect(organization.auditLogs.edges.map((edge) => edge.node.id)).toEqual(ids(await read({ first: 4 })));
+    expect(ids(below.a)).toEqual(ids(await read({ first: 3 })));
+    expect(ids(below.b)).toEqual(ids(await read({ first: 3, type: 'CUSTOM_ROLE' })));
+    expect(ids(below.b).length).toBeGreaterThan(0);
+  });
+
   it(`stops a page early past ${AUDIT_BYTES_PER_REQUEST / 1024 / 1024} MiB of diffs, says more follow, and loses no entry`, async () => {
     // A custom role's display name may be any length, and each update's entry carries it twice.
     const ids = Array.from({ length: 5 }, () => randomUUID());

@@ -110,9 +110,9 @@ const ENTRIES = `
  * What a request's pages may carry of entries' `diff` and `additional_fields`, counted as JSON text, over all its
  * statements (aliases, levels). Each entry's are stored as written (by Coder too), and a custom role's display name
  * may be any length: 280 updates of a role named with a megabyte made one page of 1.1 GB, past what the driver can
- * take in one value, and the process ended; 30 aliased pages of one such entry each held 60 MB. Past this a page
- * stops early and says that more follow, as a shorter page may; only the first page of a statement always keeps
- * its first entry, so that every statement moves its reader on.
+ * take in one value, and the process ended. Past this a page stops early and says that more follow, as a shorter
+ * page may, but never before its first entry: a page with no entry and more to come would give its reader no
+ * cursor to go on from.
  */
 export const AUDIT_BYTES_PER_REQUEST = 16 * 1024 * 1024;
 
@@ -133,7 +133,7 @@ const PAGES_STATEMENT = `
       FILTER (WHERE k.kept), '[]'::json) AS entries,
     bool_or(NOT k.kept) AS cut, coalesce(sum(k.bytes) FILTER (WHERE k.kept), 0)::float8 AS bytes
   FROM (
-    SELECT s.*, (s.page = 1 AND s.n = 1) OR sum(s.bytes) OVER w - s.bytes < $11 AS kept
+    SELECT s.*, s.n = 1 OR sum(s.bytes) OVER w - s.bytes < $11 AS kept
     FROM (
       SELECT p.page, l.*, u.username, octet_length(l.diff::text) + octet_length(l.additional_fields::text) AS bytes
       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::timestamptz[],

@@ -148,17 +148,19 @@ export class RequestReads {
 
   /** What the request's audit pages may still carry of diffs (AUDIT_BYTES_PER_REQUEST). */
   #auditBytesLeft = AUDIT_BYTES_PER_REQUEST;
+  /** The request's audit statements, one after another, so that each knows what the ones before it carried. */
+  #auditStatements: Promise<unknown> = Promise.resolve();
 
   /** Every organization's audit page in one statement. */
   readonly #auditPages = new DataLoader<AuditPageRequest, AuditPage, string>(
     async (requests) => {
-      // Statements of one request may run at once: each takes what is left before it starts, and gives back
-      // what it did not use.
-      const budget = Math.max(0, this.#auditBytesLeft);
-      this.#auditBytesLeft -= budget;
-      const { pages, bytes } = await findAuditPages(this.#sql, requests, budget);
-      this.#auditBytesLeft += budget - bytes;
-      return pages;
+      const read = this.#auditStatements.then(async () => {
+        const { pages, bytes } = await findAuditPages(this.#sql, requests, Math.max(0, this.#auditBytesLeft));
+        this.#auditBytesLeft -= bytes;
+        return pages;
+      });
+      this.#auditStatements = read.catch(() => {});
+      return read;
     },
     { cacheKeyFn: (request) => JSON.stringify(request) },
   );

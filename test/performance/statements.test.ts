@@ -112,13 +112,13 @@ const cases: {
     ),
   },
   {
-    name: '(i) one organization with two of its members and a page of them (nothing read twice)',
+    name: '(i) one organization with two of its members and a page of them, selected twice (nothing read twice)',
     budget: 3,
     grows: false,
     send: ask(
       graphql(`query ($org: String!, $u0: String!, $u1: String!) { organization(organization: $org) {
       a: member(user: $u0) { username } b: member(user: $u1) { username roles { name displayName } }
-      members(first: 3) { totalCount edges { node { username } } } } }`),
+      members(first: 3) { totalCount } members(first: 3) { edges { node { username } } } } }`),
       (d) => ({ org: d.organizationIds[0]!, u0: d.memberUsernames[0]!, u1: d.memberUsernames[1]! }),
     ),
   },

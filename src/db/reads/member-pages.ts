@@ -32,8 +32,11 @@ export interface MemberWindow {
 
 export const WHOLE_LIST: MemberWindow = { skip: 0, before: null, first: null, last: null };
 
-/** The window of a page read for its total alone: no member is read. */
-export const NO_ROWS: MemberWindow = { skip: 0, before: null, first: 0, last: null };
+/**
+ * The window of a page read for its total alone: `last: 0` holds no member whatever the rest, and the statement
+ * then reads none (the walk would otherwise look for one, through the whole site for an empty organization).
+ */
+export const NO_ROWS: MemberWindow = { skip: 0, before: null, first: 0, last: 0 };
 
 export interface PageRequest {
   organizationId: string;
@@ -143,6 +146,7 @@ const MEMBERS: Record<PageStrategy, string> = {
         -- The only_user test is always true here (a restricted caller's page is sorted), but the planner's
         -- estimate with it is what keeps this plan a walk of the username index rather than a join and a sort.
         WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
+          AND p.last IS DISTINCT FROM 0 -- a window of no member reads none (NO_ROWS)
         ORDER BY lower(u.username)
         ${WINDOW}`,
   // Sorted on the key alone, the tuples built for the window only (`last` and an offset skip the rest).
@@ -151,7 +155,7 @@ const MEMBERS: Record<PageStrategy, string> = {
           SELECT ${SORTED_COLUMNS}, lower(u.username) AS sort_key
           FROM organization_members om JOIN users u ON u.id = om.user_id
           WHERE om.organization_id = p.organization_id AND NOT u.deleted AND NOT u.is_system
-            AND (p.only_user IS NULL OR om.user_id = p.only_user)
+            AND (p.only_user IS NULL OR om.user_id = p.only_user) AND p.last IS DISTINCT FROM 0
           OFFSET 0 -- a fence: sorted here, not walked through the username index
         ) r
         ORDER BY r.sort_key

@@ -5,7 +5,7 @@ import type { OrganizationRow } from '../../db/reads/rows.js';
 import type { OrganizationRef } from '../../db/references.js';
 import { organizationArgument, readableOrganizationOf, userArgument } from '../shared/references.js';
 import { mayReadEveryMemberSomewhere } from '../member/member.policy.js';
-import { selectionsOf, selectsIn } from '../shared/selection.js';
+import { type Selected, selectionsOf, selectsIn } from '../shared/selection.js';
 import { Organization } from './organization.js';
 import { memberWindowOf } from './organization.fields.js';
 import { canReadOrganization } from './organization.policy.js';
@@ -37,13 +37,17 @@ async function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: Grap
   }
   // Its pages, as the field will ask for them (memberWindowOf), in the statement that finds it. Not for a caller
   // who may page no organization's members: the field refuses them without reading.
-  const pages = selectionsOf(info, 'members');
-  if (pages.length > 0 && mayReadEveryMemberSomewhere(await ctx.gate())) {
-    for (const { args, selectionSet } of pages) {
+  const pages = new Map<string, Selected[]>();
+  for (const selected of selectionsOf(info, 'members')) {
+    pages.set(selected.responseKey, [...(pages.get(selected.responseKey) ?? []), selected]);
+  }
+  if (pages.size > 0 && mayReadEveryMemberSomewhere(await ctx.gate())) {
+    // Selections of one response key are one field, which reads what all of them select.
+    for (const selections of pages.values()) {
+      const selects = (field: string) => selections.some(({ selectionSet }) => selectsIn(selectionSet, field, info));
       try {
-        const window = memberWindowOf(args, (field) => selectsIn(selectionSet, field, info));
-        const withTotal = selectsIn(selectionSet, 'totalCount', info);
-        start(reads.pageOf(ref, { window, withTotal }).then((page) => page?.organization));
+        const window = memberWindowOf(selections[0]!.args, selects);
+        start(reads.pageOf(ref, { window, withTotal: selects('totalCount') }).then((page) => page?.organization));
       } catch {
         // Bad paging arguments are the field's own error.
       }

@@ -58,6 +58,8 @@ function included(selection: SelectionNode, variables: GraphQLResolveInfo['varia
 }
 
 export interface Selected {
+  /** Its alias, or its name: selections with one key are merged into one field of the answer. */
+  responseKey: string;
   args: Record<string, unknown>;
   selectionSet: SelectionSetNode | undefined;
 }
@@ -81,7 +83,11 @@ export function selectionsOf(info: GraphQLResolveInfo, field: string): Selected[
         if (selection.name.value === field) {
           try {
             const args = getArgumentValues(definition, selection as FieldNode, info.variableValues);
-            found.push({ args, selectionSet: selection.selectionSet });
+            found.push({
+              responseKey: selection.alias?.value ?? field,
+              args,
+              selectionSet: selection.selectionSet,
+            });
           } catch {
             // A bad argument is the child field's error to report.
           }

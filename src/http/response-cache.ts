@@ -17,6 +17,7 @@ import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import { sessionTokenFrom } from '../auth/session.js';
+import { holdsMoreText } from '../limits/answer-text.js';
 
 /**
  * Memory kept for answers, counted in bytes of their JSON: the plugin's own
@@ -42,7 +43,11 @@ export function createResponseCache(ttlMs: number): ResponseCache {
   // handled by the generation, not by entity: `invalidate` forgets everything.
   const cache: Cache = {
     get: (key) => answers.get(key),
-    set: (key, answer, _entities, ttl) => void answers.set(key, answer, { ttl }),
+    // An answer larger than the whole cache is not kept, and not measured by writing it out: it runs before the
+    // answer's own text limit (src/limits/answer-text.ts), and may be far past what a string can hold.
+    set: (key, answer, _entities, ttl) => {
+      if (!holdsMoreText(answer, MAX_CACHED_JSON_BYTES)) answers.set(key, answer, { ttl });
+    },
     invalidate: () => answers.clear(),
   };
   const plugin: Plugin = {

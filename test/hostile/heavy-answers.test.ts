@@ -13,6 +13,7 @@ import {
   makeOrganization,
   makeUser,
   startTestGateway,
+  testGatewayOn,
   type GraphQLResponse,
   type TestGateway,
 } from '../support/gateway.js';
@@ -202,6 +203,13 @@ describe.each(DATABASE_KINDS)('answers with too much text on %s', (kind) => {
     expect(refused.data).toBeNull();
     expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
     expect(refused.errors?.[0]?.message).toMatch(/more than 64 MiB of text/);
+  });
+
+  it('refuses it the same with the response cache on, which would keep answers before they are written', async () => {
+    const cached = testGatewayOn(kind, gw.database, { responseCacheMs: 60_000 });
+    const refused = await cached.gql(aliases(20), {}, owner);
+    expect(refused.data).toBeNull();
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
   });
 
   it('answers the same values when they fit', async () => {

@@ -243,24 +243,13 @@ const countsTotal = ({ withTotal, window }: Pick<PageRequest, 'withTotal' | 'win
 /** The pages `requests` ask for, in the same order: one statement per way of reading them that the batch needs. */
 export async function memberPages(sql: Sql, requests: readonly PageRequest[]): Promise<MemberPage[]> {
   const pages: MemberPage[] = new Array(requests.length);
-  const byStrategy = new Map<PageStrategy, number[]>();
-  for (const [index, request] of requests.entries()) {
-    const strategy = strategyOf(request);
-    const indexes = byStrategy.get(strategy);
-    if (indexes) indexes.push(index);
-    else byStrategy.set(strategy, [index]);
-  }
   await Promise.all(
-    [...byStrategy].map(async ([strategy, indexes]) => {
-      const column = <T>(pick: (r: PageRequest) => T) => indexes.map((i) => pick(requests[i]!));
+    [...indexesByStrategy(requests, strategyOf)].map(async ([strategy, indexes]) => {
+      const batch = indexes.map((i) => requests[i]!);
       const rows = await sql.query<PageRow>(PAGES[strategy], [
-        column((r) => r.organizationId),
-        column((r) => r.onlyUserId),
-        column((r) => r.window.skip),
-        column((r) => r.window.before),
-        column((r) => r.window.first),
-        column((r) => r.window.last),
-        column(countsTotal),
+        batch.map((r) => r.organizationId),
+        batch.map((r) => r.onlyUserId),
+        ...windowColumns(batch),
       ]);
       for (const [page, parts] of partsByPage(rows)) {
         const index = indexes[page - 1]!;
@@ -288,36 +277,47 @@ export async function memberPagesOf(
 ): Promise<((MemberPage & { organization: OrganizationRow }) | undefined)[]> {
   // Filled, not sparse: DataLoader takes an array with a hole at its end for no array at all.
   const pages: ((MemberPage & { organization: OrganizationRow }) | undefined)[] = requests.map(() => undefined);
-  const byStrategy = new Map<PageStrategy, number[]>();
-  for (const [index, { window }] of requests.entries()) {
-    const strategy = strategyOf({ onlyUserId: null, window });
-    const indexes = byStrategy.get(strategy);
-    if (indexes) indexes.push(index);
-    else byStrategy.set(strategy, [index]);
-  }
   await Promise.all(
-    [...byStrategy].map(async ([strategy, indexes]) => {
-      const column = <T>(pick: (r: PageOfReference) => T) => indexes.map((i) => pick(requests[i]!));
-      const rows = await sql.query<PageRow>(PAGES_OF_REFERENCES[strategy], [
-        ...organizationRefParameters(indexes.map((i) => requests[i]!.organization)),
-        column((r) => r.window.skip),
-        column((r) => r.window.before),
-        column((r) => r.window.first),
-        column((r) => r.window.last),
-        column(countsTotal),
-      ]);
-      for (const [page, parts] of partsByPage(rows)) {
-        const first = parts[0]!;
-        if (!first.organization_id || !first.organization) continue;
-        pages[indexes[page - 1]!] = {
-          ...(await pageFromParts(first.organization_id, parts)),
-          organization: organizationFromTuple(first.organization),
-        };
-      }
-    }),
+    [...indexesByStrategy(requests, ({ window }) => strategyOf({ onlyUserId: null, window }))].map(
+      async ([strategy, indexes]) => {
+        const batch = indexes.map((i) => requests[i]!);
+        const rows = await sql.query<PageRow>(PAGES_OF_REFERENCES[strategy], [
+          ...organizationRefParameters(batch.map((r) => r.organization)),
+          ...windowColumns(batch),
+        ]);
+        for (const [page, parts] of partsByPage(rows)) {
+          const first = parts[0]!;
+          if (!first.organization_id || !first.organization) continue;
+          pages[indexes[page - 1]!] = {
+            ...(await pageFromParts(first.organization_id, parts)),
+            organization: organizationFromTuple(first.organization),
+          };
+        }
+      },
+    ),
   );
   return pages;
 }
+
+/** The indexes of `requests` by the way each is read: a statement for each. */
+function indexesByStrategy<R>(requests: readonly R[], strategy: (request: R) => PageStrategy) {
+  const byStrategy = new Map<PageStrategy, number[]>();
+  for (const [index, request] of requests.entries()) {
+    const indexes = byStrategy.get(strategy(request));
+    if (indexes) indexes.push(index);
+    else byStrategy.set(strategy(request), [index]);
+  }
+  return byStrategy;
+}
+
+/** A batch's windows as the parameter arrays its statement's unnest() reads after the organizations. */
+const windowColumns = (batch: readonly Pick<PageRequest, 'window' | 'withTotal'>[]) => [
+  batch.map((r) => r.window.skip),
+  batch.map((r) => r.window.before),
+  batch.map((r) => r.window.first),
+  batch.map((r) => r.window.last),
+  batch.map(countsTotal),
+];
 
 const sortedParts = (parts: PageRow[]) => parts.sort((a, b) => (a.part ?? 0) - (b.part ?? 0));
 

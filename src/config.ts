@@ -131,7 +131,7 @@ const settings = z.object({
   GRAPHIQL: booleanSetting.default(true),
   GRAPHIQL_PERSIST_HEADERS: booleanSetting.default(false),
   WORKERS: wholeNumber(1, 64).default(1),
-  HEAVY_QUERY_THREAD: booleanSetting.default(true),
+  HEAVY_QUERY_THREAD: booleanSetting.optional(),
   SESSION_CACHE_MS: wholeNumber(0, 60_000).default(1000),
   RESPONSE_CACHE_MS: wholeNumber(0, 3_600_000).default(0),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
@@ -196,7 +196,10 @@ export type Config = {
   graphiqlPersistHeaders: boolean;
   /** Gateway processes sharing the port (PostgreSQL only: the embedded database serves one process). */
   workers: number;
-  /** Run heavy queries on a thread of their own, with their own connections (PostgreSQL only): src/execution/heavy-lane.ts. */
+  /**
+   * Run heavy queries on a thread of their own (src/execution/heavy-lane.ts): by default on PostgreSQL; on the
+   * embedded database only if asked, as it then runs on a thread of its own too and the process needs more memory.
+   */
   heavyQueryThread: boolean;
   /** How long a session token's row may be reused (0: read it on every request); see src/auth/session-cache.ts. */
   sessionCacheMs: number;
@@ -273,7 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: s.GRAPHIQL,
     graphiqlPersistHeaders: s.GRAPHIQL_PERSIST_HEADERS,
     workers: s.WORKERS,
-    heavyQueryThread: s.HEAVY_QUERY_THREAD,
+    heavyQueryThread: s.HEAVY_QUERY_THREAD ?? Boolean(s.DATABASE_URL),
     sessionCacheMs: s.SESSION_CACHE_MS,
     responseCacheMs: s.RESPONSE_CACHE_MS,
     shutdownTimeoutMs: s.SHUTDOWN_TIMEOUT_MS,

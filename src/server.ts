@@ -82,16 +82,16 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     import('./http/node-server.js'),
     import('./execution/heavy-lane.js'),
   ]);
-  const database = await openDatabase(config);
+  // The heavy-query lane's thread reaches the embedded database only if it lives on a thread of its own.
+  const database = await openDatabase({ ...config, embeddedThread: config.heavyQueryThread });
   let stopTracing = async () => {};
   let heavyLane: InstanceType<typeof HeavyLane> | undefined;
   let bootstrapped: BootstrapResult | undefined;
   try {
     bootstrapped = await prepareDatabase(database, config, logger);
     const auditLogs = await auditLogMode(database, config, logger);
-    // PGlite runs every statement on the serving thread: a second thread could not reach it.
-    if (config.databaseUrl && config.heavyQueryThread)
-      heavyLane = new HeavyLane(config, auditLogs, logger, database.smallTraffic);
+    if (config.heavyQueryThread)
+      heavyLane = new HeavyLane(config, auditLogs, logger, database.smallTraffic, database.connectFromThread);
     // The lane's thread loads and builds its gateway while this one builds its own; both before listening.
     const laneStarted = heavyLane?.start();
     laneStarted?.catch(() => {});

@@ -75,7 +75,7 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** GraphiQL on GET from a browser (GRAPHIQL), or false. */
   graphiql?: GraphiQLSettings | false;
-  /** Where heavy queries run (HEAVY_QUERY_THREAD, PostgreSQL only): src/execution/heavy-lane.ts. */
+  /** Where heavy queries run (HEAVY_QUERY_THREAD): src/execution/heavy-lane.ts. */
   heavyLane?: HeavyLane;
   /**
    * The heavy-query lane's own gateway, which serves larger documents only: they all run at once rather than

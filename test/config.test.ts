@@ -31,7 +31,8 @@ describe('configuration', () => {
       migrate: true,
       databasePoolSize: 10,
       workers: 1,
-      heavyQueryThread: true,
+      // The lane would move PGlite to a thread of its own, for about 60 MB more (docs/operations.md#threads).
+      heavyQueryThread: false,
       sessionCacheMs: 1000,
       responseCacheMs: 0,
       shutdownTimeoutMs: 10_000,
@@ -71,6 +72,14 @@ describe('configuration', () => {
     expect(loadConfig(server).limits.maxCostInFlight).toBe(200_000);
     expect(loadConfig({ ...server, QUERY_COST_IN_FLIGHT: '20000' }).limits.maxCostInFlight).toBe(20_000);
     expect(loadConfig({ QUERY_COST_IN_FLIGHT: '700000' }).limits.maxCostInFlight).toBe(700_000);
+  });
+
+  it('runs the heavy-query lane on PostgreSQL by default, on the embedded database only when asked', () => {
+    const server = { DATABASE_URL: 'postgresql://gateway@db.example.com/coder' };
+    expect(loadConfig(server).heavyQueryThread).toBe(true);
+    expect(loadConfig({ ...server, HEAVY_QUERY_THREAD: 'false' }).heavyQueryThread).toBe(false);
+    expect(loadConfig({}).heavyQueryThread).toBe(false);
+    expect(loadConfig({ HEAVY_QUERY_THREAD: 'true' }).heavyQueryThread).toBe(true);
   });
 
   it('reads the limits of SPEC G: documents, deadlines, the database, cross-site callers and GraphiQL', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { MessagePort } from 'node:worker_threads';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
@@ -29,6 +30,11 @@ export interface Database {
    * (src/limits/small-traffic.ts); PostgreSQL's pool holds heavy statements back by it.
    */
   smallTraffic: SmallTraffic;
+  /**
+   * A port through which another thread (the heavy-query lane's) reaches the embedded database opened on a thread
+   * of its own (DatabaseConfig.embeddedThread); undefined otherwise, and for PostgreSQL, which any thread can reach.
+   */
+  connectFromThread?(): MessagePort;
   /** Runs the migrations not yet applied; returns their names. */
   migrate(migrationsDir?: string): Promise<string[]>;
   close(): Promise<void>;
@@ -52,6 +58,10 @@ export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseP
     applicationName?: string;
     /** When a small document last started, if shared with another thread (src/limits/small-traffic.ts). */
     smallTraffic?: SmallTraffic;
+    /** Open the embedded database on a thread of its own, which other threads can reach (connectFromThread). */
+    embeddedThread?: boolean;
+    /** The embedded database that another thread opened (Database.connectFromThread), rather than `dataDir`. */
+    embeddedDatabase?: MessagePort;
   };
 
 /** The serving thread's connections in pg_stat_activity; the heavy-query lane's say so after it. */
@@ -109,11 +119,12 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     );
   }
   // Loaded only for the embedded database: PGlite is large to import.
-  const { openPGlite, pgliteAdapterFactory } = await import('./pglite.js');
-  const { pglite, close } = await openPGlite(config.dataDir);
+  const { connectPGlite, openPGlite, pgliteAdapterFactory } = await import('./pglite.js');
+  const owned = config.embeddedDatabase ? undefined : await openPGlite(config.dataDir, config.embeddedThread);
+  const { pglite, close } = owned ?? connectPGlite(config.embeddedDatabase as MessagePort);
   const adapter = pgliteAdapterFactory(pglite);
   const run: RunStatement = async (text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows;
-  return wrap(
+  const database = wrap(
     'pglite',
     smallTraffic,
     adapter,
@@ -122,6 +133,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     close,
     (migrationsDir) => applyMigrations(adapter, migrationsDir),
   );
+  database.connectFromThread = owned?.connect;
+  return database;
 }
 
 /**

@@ -3,12 +3,23 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import {
+  messages,
+  PGlite,
+  type ParserOptions,
+  type QueryOptions,
+  type Results,
+  type RowMode,
+  type Transaction,
+} from '@electric-sql/pglite';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { statementRequest, throwIfRequestEnded } from './cancellation.js';
 import { lockDataDir } from './data-dir.js';
 import { withWholeScripts } from './whole-scripts.js';
+import { youngGenerationMb } from '../runtime.js';
+import type { DatabaseThreadData, FromDatabaseThread, ToDatabaseThread } from './pglite-messages.js';
 
 /**
  * PostgreSQL's default shared buffers are memory the WebAssembly build touches at start, whatever the data. This
@@ -17,21 +28,32 @@ import { withWholeScripts } from './whole-scripts.js';
  */
 const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
+/** What the gateway uses of PGlite: queries, scripts and transactions. */
+export type EmbeddedDatabase = Pick<PGlite, 'query' | 'exec' | 'transaction'>;
+
 /**
  * Opens the embedded PostgreSQL, persisted in `dataDir` (in memory for
- * `memory://`). PGlite is single-process: two processes on one folder would
- * corrupt it, so a lock file names the process that holds it.
+ * `memory://`): in this thread, or on a thread of its own
+ * (pglite-thread.ts) that other threads can reach too. PGlite is
+ * single-process: two processes on one folder would corrupt it, so a lock
+ * file names the process that holds it.
  */
-export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; close(): Promise<void> }> {
+export async function openPGlite(
+  dataDir: string,
+  onItsThread = false,
+): Promise<{ pglite: EmbeddedDatabase; connect?(): MessagePort; close(): Promise<void> }> {
   const release = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
   try {
     const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS];
     if (!dataDir.startsWith('memory://') && !existsSync(join(dataDir, 'PG_VERSION')))
       await createApart(dataDir, startParams);
-    const pglite = await PGlite.create({ dataDir, startParams });
+    const pglite = onItsThread
+      ? await PGliteOnItsThread.start({ dataDir, startParams })
+      : await PGlite.create({ dataDir, startParams });
     lightStatementsFirst(pglite);
     return {
       pglite,
+      connect: pglite instanceof PGliteOnItsThread ? () => pglite.connect() : undefined,
       close: async () => {
         await pglite.close();
         release();
@@ -44,17 +66,187 @@ export async function openPGlite(dataDir: string): Promise<{ pglite: PGlite; clo
 }
 
 /**
- * PGlite runs each statement on the gateway's thread, one at a time, and
- * answers with promises alone, so a large document's statements, one after
- * another, never let the event loop take new requests or fire timers
+ * PGlite on the thread of pglite-thread.ts, behind the part of its API the
+ * gateway uses, for when the heavy-query lane's thread (HEAVY_QUERY_THREAD)
+ * needs to reach it too. A statement then holds that thread rather than the
+ * serving one, which goes on answering meanwhile. Rows are parsed on the
+ * database's thread, but for the types a caller brings parsers of its own for
+ * (Prisma's adapter brings them for dates, numbers and JSON), which are parsed
+ * here.
+ *
+ * Our own: PGlite's PGliteWorker is made for browser tabs (leader election
+ * through Web Locks, BroadcastChannel), which Node 20 does not all have.
+ */
+class PGliteOnItsThread implements EmbeddedDatabase {
+  /** The database's thread, if this thread started it; or a port to it that the thread that did gave this one. */
+  readonly #line: Worker | MessagePort;
+  readonly #pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
+  #nextId = 0;
+  #stopped: Error | undefined;
+
+  constructor(line: Worker | MessagePort) {
+    this.#line = line;
+    line.on('message', (message: FromDatabaseThread) => this.#receive(message));
+    if (line instanceof Worker) {
+      line.on('error', (error) => this.#stop(error));
+      line.on('exit', (code) => this.#stop(new Error(`the embedded database's thread exited with ${code}`)));
+    } else line.on('close', () => this.#stop(new Error("the embedded database's thread is gone")));
+  }
+
+  static async start(data: DatabaseThreadData): Promise<PGliteOnItsThread> {
+    // From src/ (tests, the CLI under tsx), the thread's entry is TypeScript too.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = new URL(fromSource ? './pglite-thread.ts' : './pglite-thread.js', import.meta.url);
+    const options = { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(2) } };
+    const thread = fromSource
+      ? new Worker(new URL('../../scripts/typescript-thread.mjs', import.meta.url), { ...options, argv: [entry.href] })
+      : new Worker(entry, options);
+    const database = new PGliteOnItsThread(thread);
+    await new Promise((resolve, reject) => database.#pending.set(0, { resolve, reject }));
+    return database;
+  }
+
+  /** A port through which another thread reaches this database (connectPGlite). */
+  connect(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.#line.postMessage({ id: -1, op: 'connect', port: port2 } satisfies ToDatabaseThread, [port2]);
+    return port1;
+  }
+
+  async query<T>(text: string, values?: unknown[], options?: QueryOptions): Promise<Results<T>> {
+    return this.#query<T>(text, values, options, undefined);
+  }
+
+  async exec(text: string): Promise<Results[]> {
+    return (await this.#call({ op: 'exec', text })) as Results[];
+  }
+
+  async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {
+    const id = (await this.#call({ op: 'begin' })) as number;
+    let closed = false;
+    const open = () => {
+      if (closed) throw new Error('Transaction is closed');
+    };
+    const tx: Transaction = {
+      query: <R>(text: string, values?: unknown[], options?: QueryOptions) => {
+        open();
+        return this.#query<R>(text, values, options, id);
+      },
+      exec: async (text: string) => {
+        open();
+        return (await this.#call({ op: 'exec', text, tx: id })) as Results[];
+      },
+      rollback: async () => {
+        open();
+        await this.#call({ op: 'rollback', tx: id });
+        closed = true;
+      },
+      sql: () => Promise.reject(new Error('not used by the gateway')),
+      listen: () => Promise.reject(new Error('not used by the gateway')),
+      get closed() {
+        return closed;
+      },
+    };
+    let result: T;
+    try {
+      result = await callback(tx);
+    } catch (error) {
+      closed = true;
+      await this.#call({ op: 'end', tx: id, rollback: true }).catch(() => {});
+      throw error;
+    }
+    closed = true;
+    await this.#call({ op: 'end', tx: id });
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.#line instanceof Worker) {
+      if (!this.#stopped) await this.#call({ op: 'close' }).catch(() => {});
+      await this.#line.terminate();
+    } else this.#line.close();
+  }
+
+  async #query<T>(text: string, values: unknown[] | undefined, options: QueryOptions | undefined, tx?: number) {
+    const parsers = options?.parsers ?? {};
+    const rawTypes = Object.keys(parsers).map(Number);
+    const results = (await this.#call({
+      op: 'query',
+      text,
+      values,
+      rowMode: options?.rowMode,
+      rawTypes,
+      tx,
+    })) as Results<T>;
+    if (rawTypes.length > 0) parseRaw(results, parsers, options?.rowMode);
+    return results;
+  }
+
+  #call(message: DistributiveOmit<Exclude<ToDatabaseThread, { op: 'connect' }>, 'id'>): Promise<unknown> {
+    if (this.#stopped) return Promise.reject(this.#stopped);
+    const id = ++this.#nextId;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#line.postMessage({ ...message, id } as ToDatabaseThread);
+    });
+  }
+
+  #receive({ id, result, error }: FromDatabaseThread): void {
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    if (error) pending?.reject(rebuildError(error));
+    else pending?.resolve(result);
+  }
+
+  #stop(error: Error): void {
+    this.#stopped ??= error;
+    for (const pending of this.#pending.values()) pending.reject(this.#stopped);
+    this.#pending.clear();
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Parses, in place, the values the database's thread left as text for `parsers`. */
+function parseRaw(results: Results<unknown>, parsers: ParserOptions, rowMode: RowMode | undefined): void {
+  results.fields.forEach(({ name, dataTypeID }, index) => {
+    const parse = parsers[dataTypeID];
+    if (!parse) return;
+    const key = rowMode === 'array' ? index : name;
+    for (const row of results.rows as Record<string | number, unknown>[]) {
+      const value = row[key];
+      if (value !== null && value !== undefined) row[key] = parse(value as string);
+    }
+  });
+}
+
+/** PostgreSQL's errors become PGlite's DatabaseError again, which Prisma's adapter maps to its own codes. */
+function rebuildError({ message, name, database, fields }: NonNullable<FromDatabaseThread['error']>): Error {
+  const error = database
+    ? new messages.DatabaseError(message, 0, (name ?? 'error') as messages.MessageName)
+    : new Error(message);
+  return Object.assign(error, fields);
+}
+
+/** The embedded database that another thread opened, through the port its `connect()` gave. */
+export function connectPGlite(port: MessagePort): { pglite: EmbeddedDatabase; close(): Promise<void> } {
+  const pglite = new PGliteOnItsThread(port);
+  lightStatementsFirst(pglite);
+  return { pglite, close: () => pglite.close() };
+}
+
+/**
+ * PGlite runs one statement at a time. In the gateway's thread, it answers
+ * with promises alone, so a large document's statements, one after another,
+ * never let the event loop take new requests or fire timers
  * (docs/performance.md). So statements go to it one by one from a line of our
- * own, each after a turn of the event loop; light documents' statements go
+ * own (one for each thread that reaches it), each after a turn of the event loop; light documents' statements go
  * before heavy ones' (cost of at least HEAVY_COST, src/db/cancellation.ts),
  * so that a flood of heavy documents does not make a one-member read wait
  * behind all their statements. A statement whose request ended while it
  * waited does not run.
  */
-function lightStatementsFirst(pglite: PGlite): void {
+function lightStatementsFirst(pglite: EmbeddedDatabase): void {
   const query = pglite.query.bind(pglite);
   const waiting = { light: [] as Array<() => void>, heavy: [] as Array<() => void> };
   let running = false;
@@ -108,8 +300,10 @@ async function createApart(dataDir: string, startParams: string[]): Promise<void
   }
 }
 
-export function pgliteAdapterFactory(pglite: PGlite): SqlMigrationAwareDriverAdapterFactory {
-  return withWholeScripts(surfaceCommitFailures(new PrismaPGlite(pglite)), (script) => pglite.exec(script));
+export function pgliteAdapterFactory(pglite: EmbeddedDatabase): SqlMigrationAwareDriverAdapterFactory {
+  // The adapter calls only query, exec and transaction.
+  const adapter = new PrismaPGlite(pglite as PGlite);
+  return withWholeScripts(surfaceCommitFailures(adapter), (script) => pglite.exec(script));
 }
 
 /** What surfaceCommitFailures reaches into: pglite-prisma-adapter's adapter, which does not export its type. */

@@ -1,4 +1,4 @@
-// The heaviest queries run on a thread of their own (PostgreSQL only). Building
+// The heaviest queries run on a thread of their own (HEAVY_QUERY_THREAD). Building
 // a 5,000-member answer allocates tens of MB that stay alive for the whole
 // answer, and on the serving thread the young-generation collections that copy
 // them paused everyone else's requests for 10 to 35 ms at a time. On the lane's
@@ -8,6 +8,9 @@
 // bench:hostile`). While small documents are being served, lighter queries
 // from SMALL_COST go there too, so that a one-member read does not wait behind
 // the stretches in which their answers are built (src/limits/small-traffic.ts).
+// On the embedded database, the lane reaches PGlite on its own thread
+// (src/db/pglite.ts); it is off there unless asked for, as it costs the
+// process about 60 MB more (docs/performance.md).
 //
 // The serving thread still parses, validates and prices every document (CSRF,
 // body and document limits, cost): only a query the limits accepted goes to
@@ -23,7 +26,7 @@
 // Our own: Yoga and Envelop have no plugin that hands an execution to another
 // thread, and the worker pools we know (piscina, workerpool) run a function
 // to a result, not a request whose answer is streamed and may be cancelled.
-import { Worker } from 'node:worker_threads';
+import { type MessagePort, Worker } from 'node:worker_threads';
 import { type ExecutionResult, GraphQLError, getOperationAST, print } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { Config } from '../config.js';
@@ -42,6 +45,8 @@ export interface LaneThreadData {
   auditLogs: AuditLogMode;
   /** The serving thread's small-traffic clock (src/limits/small-traffic.ts). */
   smallTraffic: SharedArrayBuffer;
+  /** On the embedded database, the lane's line to its thread (Database.connectFromThread). */
+  embeddedDatabase?: MessagePort;
 }
 
 /** A request handed to the lane's thread. */
@@ -112,6 +117,7 @@ export class HeavyLane {
   readonly #logger: Logger;
   readonly #smallTraffic: SmallTraffic;
   readonly #entry: URL;
+  readonly #connectDatabase: (() => MessagePort) | undefined;
   #thread: Worker | undefined;
   #ready = false;
   #closing = false;
@@ -123,8 +129,11 @@ export class HeavyLane {
     auditLogs: AuditLogMode,
     logger: Logger,
     smallTraffic: SmallTraffic,
+    /** On the embedded database, a new port to its thread for each start (Database.connectFromThread). */
+    connectDatabase?: () => MessagePort,
     entry = new URL('./heavy-thread.js', import.meta.url),
   ) {
+    this.#connectDatabase = connectDatabase;
     this.#config = config;
     this.#auditLogs = auditLogs;
     this.#logger = logger;
@@ -134,12 +143,15 @@ export class HeavyLane {
 
   /** Starts the lane's thread; resolves once it serves, rejects if it cannot start. */
   start(): Promise<void> {
+    const embeddedDatabase = this.#connectDatabase?.();
     const thread = new Worker(this.#entry, {
       workerData: {
         config: this.#config,
         auditLogs: this.#auditLogs,
         smallTraffic: this.#smallTraffic.buffer,
+        embeddedDatabase,
       } satisfies LaneThreadData,
+      transferList: embeddedDatabase ? [embeddedDatabase] : [],
       resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(SEMI_SPACE_MB.heavyLane) },
     });
     this.#thread = thread;

@@ -23,7 +23,7 @@ import {
 } from './heavy-lane.js';
 
 const port = parentPort;
-const { config, auditLogs, smallTraffic } = (workerData ?? {}) as Partial<LaneThreadData>;
+const { config, auditLogs, smallTraffic, embeddedDatabase } = (workerData ?? {}) as Partial<LaneThreadData>;
 if (!port || !config || !auditLogs || !smallTraffic)
   throw new Error('heavy-thread.js runs only as the heavy-query lane of a gateway');
 
@@ -48,6 +48,7 @@ const database = await openDatabase({
   applicationName: LANE_APPLICATION_NAME,
   // The lane serves no small documents: the serving thread's clock says when they are being served.
   smallTraffic: new SmallTraffic(smallTraffic),
+  embeddedDatabase,
 });
 // TRUSTED_DOCUMENTS is the serving thread's to apply: it sends the lane the document a trusted id names, which the
 // lane's own check would refuse as a query.

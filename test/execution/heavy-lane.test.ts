@@ -1,10 +1,12 @@
 // The heavy-query lane (src/execution/heavy-lane.ts) as `npm start` runs it on
-// PostgreSQL: heavy queries go to the lane's thread and its own connections,
+// PostgreSQL (and on the embedded database when asked for): heavy queries go
+// to the lane's thread and its own connections,
 // light ones never do, and what the lane answers is what the serving thread
 // would have answered (status, codes, body, encoding, request id, deadline).
 // Its thread runs built code, so these tests start the built gateway.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -298,6 +300,79 @@ describe.runIf(SERVER_URL)('the heavy-query lane on PostgreSQL', () => {
     expect(metrics).toMatch(
       /graphql_envelop_error_result\{[^}]*operationName="Heavy"[^}]*code="UNAUTHENTICATED"[^}]*\} [1-9]/,
     );
+  });
+});
+
+/** Threads of a process (Linux): the gateway's, its database's and the lane's among them. */
+const threadsOf = (pid: number) => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+
+describe('the heavy-query lane on the embedded database (HEAVY_QUERY_THREAD=true)', () => {
+  let dataDir: string;
+  let token: string;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, stdio: 'ignore' });
+    dataDir = await mkdtemp(join(tmpdir(), 'gateway-lane-'));
+    const first = await startGateway({ DATA_DIR: dataDir });
+    token = first.token!;
+    await first.stop();
+    // Enough members for a list worth a thread; one more user who is not a member yet.
+    const database = await openDatabase({ databaseUrl: undefined, dataDir, databasePoolSize: 1 });
+    try {
+      for (let i = 0; i < 20; i++) {
+        await createUser(database.prisma, { username: `member-${i}`, email: `member-${i}@example.com` });
+        await addMember(database.prisma, 'default', `member-${i}`);
+      }
+      await createUser(database.prisma, { username: 'newcomer', email: 'newcomer@example.com' });
+    } finally {
+      await database.close();
+    }
+  });
+
+  afterAll(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers heavy queries there as the serving thread does, and reads the serving thread's writes", async () => {
+    const auth = { 'coder-session-token': token };
+    const usernames = (answer: Answer) =>
+      (answer.body as { data: { organizationMembers: { username: string }[] } }).data.organizationMembers
+        .map((member) => member.username)
+        .sort();
+
+    const withoutLane = await startGateway({ DATA_DIR: dataDir, MIGRATE: 'false' }, false);
+    const threadsWithout = threadsOf(withoutLane.child.pid!);
+    const expected = await post(withoutLane.url, HEAVY, { organization: 'default' }, auth).then(answerOf);
+    await withoutLane.stop();
+    expect(usernames(expected)).toHaveLength(21);
+
+    const withLane = await startGateway({ DATA_DIR: dataDir, MIGRATE: 'false', HEAVY_QUERY_THREAD: 'true' }, false);
+    try {
+      // The database's thread and the lane's.
+      expect(threadsOf(withLane.child.pid!)).toBeGreaterThanOrEqual(threadsWithout + 2);
+      const heavy = await post(withLane.url, HEAVY, { organization: 'default' }, auth).then(answerOf);
+      expect(heavy).toEqual(expected);
+      // Right after a small read, lighter heavy queries take the lane too.
+      const light = await post(withLane.url, LIGHT, {}, auth).then(answerOf);
+      expect(light.body).toEqual({ data: { me: { username: 'admin' }, organization: { name: 'coder' } } });
+      const pages = await post(withLane.url, PAGES, {}, auth).then(answerOf);
+      expect(pages.body).toMatchObject({ data: { organizations: [{ members: { edges: expect.any(Array) } }] } });
+
+      const added = await post(
+        withLane.url,
+        'mutation { addOrganizationMember(organization: "default", user: "newcomer") { username } }',
+        {},
+        auth,
+      ).then(answerOf);
+      expect(added.body).toEqual({ data: { addOrganizationMember: { username: 'newcomer' } } });
+      const after = await post(withLane.url, HEAVY, { organization: 'default' }, auth).then(answerOf);
+      expect(usernames(after)).toEqual([...usernames(expected), 'newcomer'].sort());
+
+      const refused = await post(withLane.url, HEAVY, { organization: 'default' }).then(answerOf);
+      expect(refused.body).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    } finally {
+      await withLane.stop();
+    }
   });
 });
 

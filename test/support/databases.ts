@@ -9,6 +9,9 @@ export const SERVER_URL = process.env.DATABASE_URL || undefined;
 
 export const DATABASE_KINDS: DatabaseKind[] = SERVER_URL ? ['pglite', 'postgres'] : ['pglite'];
 
+/** EMBEDDED_THREAD=true: the suites' PGlite runs on a thread of its own, as with HEAVY_QUERY_THREAD=true. */
+const EMBEDDED_THREAD = process.env.EMBEDDED_THREAD === 'true';
+
 export interface TestDatabase extends Database {
   /** The connection string of the fresh PostgreSQL database, if this is one. */
   url?: string;
@@ -16,7 +19,13 @@ export interface TestDatabase extends Database {
 
 /** A fresh, empty database of `kind` (not migrated). */
 export async function freshDatabase(kind: DatabaseKind): Promise<TestDatabase> {
-  if (kind === 'pglite') return openDatabase({ databaseUrl: undefined, dataDir: 'memory://', databasePoolSize: 1 });
+  if (kind === 'pglite')
+    return openDatabase({
+      databaseUrl: undefined,
+      dataDir: 'memory://',
+      databasePoolSize: 1,
+      embeddedThread: EMBEDDED_THREAD,
+    });
   const url = await createServerDatabase();
   const database = await openDatabase({ databaseUrl: url, dataDir: 'unused', databasePoolSize: 8 });
   return {

@@ -224,6 +224,30 @@ const SHAPES: Shape[] = [
       (d) => d.userIds.slice(0, 3).map((id) => ({ __typename: 'User', id })),
     ),
   },
+  // One user named by several entry points in one document: read once.
+  {
+    read: 'c',
+    name: 'me and user(user: "me") together',
+    budget: 2,
+    send: ask(
+      graphql(
+        `{ me { id username name email } user(user: "me") { id avatarUrl status createdAt globalRoles { name } } }`,
+      ),
+      none,
+    ),
+  },
+  {
+    read: 'c',
+    name: 'one user by username, by id and as an entity',
+    budget: 2,
+    send: (gw, d, token) =>
+      gw.gql(
+        `query ($r: [_Any!]!, $name: String!, $id: String!) { byName: user(user: $name) { id username }
+          byId: user(user: $id) { email lastSeenAt } _entities(representations: $r) { ... on User { name } } }`,
+        { r: [{ __typename: 'User', id: d.userIds[1] }], name: d.memberUsernames[1]!, id: d.userIds[1]! },
+        token,
+      ),
+  },
   // Cycles: each level of nesting is one batch, whatever the size.
   {
     read: 'cycle',

@@ -20,7 +20,7 @@ import {
 } from './members.js';
 import { organizationsById, organizationsByRef, liveOrganizations } from './organizations.js';
 import type { MemberRow, OrganizationRow, UserRow } from './rows.js';
-import { usersById, usersByRef } from './users.js';
+import { usersByRef } from './users.js';
 
 export class RequestReads {
   readonly #sql: Sql;
@@ -47,11 +47,10 @@ export class RequestReads {
     { cacheKeyFn: refKey },
   );
 
-  readonly #users = new DataLoader<string, UserRow | undefined>(async (ids) => {
-    for (const row of await inParts(this.#sql, ids, usersById)) this.#knowUser(row);
-    return ids.map((id) => this.#knownUsers.get(id));
-  });
-
+  /**
+   * Users by id or by username, in one loader: `me`, user(user:), _entities and a member's user naming one user,
+   * by either, are read in one statement, and not again once any read of this request brought them.
+   */
   readonly #usersByRef = new DataLoader<UserRef, UserRow | undefined, string>(
     async (refs) => {
       const rows = await inParts(this.#sql, refs, usersByRef);
@@ -185,13 +184,14 @@ export class RequestReads {
   }
 
   user(id: string): Promise<UserRow | undefined> {
-    const known = this.#knownUsers.get(id);
-    return known ? Promise.resolve(known) : this.#users.load(id);
+    return this.userByRef({ id });
   }
 
   /** With `withMemberships`, the user's memberships are read in the same statement, for `membershipsOf`. */
   userByRef(ref: UserRef, { withMemberships = false } = {}): Promise<UserRow | undefined> {
-    return withMemberships ? this.#usersWithMembershipsByRef.load(ref) : this.#usersByRef.load(ref);
+    if (withMemberships) return this.#usersWithMembershipsByRef.load(ref);
+    const known = 'id' in ref ? this.#knownUsers.get(ref.id) : undefined;
+    return known ? Promise.resolve(known) : this.#usersByRef.load(ref);
   }
 
   /** One membership, with its organization (found or not) and its user. */

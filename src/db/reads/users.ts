@@ -23,17 +23,10 @@ export const USERS_BY_REF = `unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS p
 
 const BY_REF = `SELECT p.ord, ${USER_TUPLE('u')} AS user FROM ${USERS_BY_REF}`;
 
-const BY_ID = `SELECT ${USER_TUPLE('u')} AS user FROM users u WHERE u.id = ANY($1::uuid[]) AND NOT u.deleted`;
-
 /** The user each reference names, in order; undefined where none. */
 export async function usersByRef(sql: Sql, refs: readonly UserRef[]): Promise<(UserRow | undefined)[]> {
   const rows = await sql.query<{ ord: string | number; user: UserTuple }>(BY_REF, userRefParameters(refs));
   const found: (UserRow | undefined)[] = refs.map(() => undefined);
   for (const row of rows) found[Number(row.ord) - 1] = userFromTuple(row.user);
   return found;
-}
-
-export async function usersById(sql: Sql, ids: readonly string[]): Promise<UserRow[]> {
-  const rows = await sql.query<{ user: UserTuple }>(BY_ID, [ids]);
-  return rows.map((row) => userFromTuple(row.user));
 }

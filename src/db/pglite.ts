@@ -17,6 +17,7 @@ import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapt
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { statementRequest, throwIfRequestEnded } from './cancellation.js';
 import { lockDataDir } from './data-dir.js';
+import { DatabaseUnavailable } from './postgres-pool.js';
 import { withWholeScripts } from './whole-scripts.js';
 import { youngGenerationMb } from '../runtime.js';
 import type { DatabaseThreadData, FromDatabaseThread, ToDatabaseThread } from './pglite-messages.js';
@@ -87,10 +88,14 @@ class PGliteOnItsThread implements EmbeddedDatabase {
   constructor(line: Worker | MessagePort) {
     this.#line = line;
     line.on('message', (message: FromDatabaseThread) => this.#receive(message));
+    // Every call from then on is refused as an unavailable database (SERVICE_UNAVAILABLE), as a lost server is.
     if (line instanceof Worker) {
-      line.on('error', (error) => this.#stop(error));
-      line.on('exit', (code) => this.#stop(new Error(`the embedded database's thread exited with ${code}`)));
-    } else line.on('close', () => this.#stop(new Error("the embedded database's thread is gone")));
+      line.on('error', (error) => this.#stop(new DatabaseUnavailable(error)));
+      line.on('exit', (code) =>
+        this.#stop(new DatabaseUnavailable(new Error(`the embedded database's thread exited with ${code}`))),
+      );
+    } else
+      line.on('close', () => this.#stop(new DatabaseUnavailable(new Error("the embedded database's thread is gone"))));
   }
 
   static async start(data: DatabaseThreadData): Promise<PGliteOnItsThread> {

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database.js';
 import { addMember, createOrganization, createUser, issueToken } from '../../src/operator/operator.js';
+import { testGatewayOn } from '../support/gateway.js';
 
 async function openBoth(): Promise<{ inProcess: Database; onItsThread: Database }> {
   const settings = { databaseUrl: undefined, dataDir: 'memory://', databasePoolSize: 1 };
@@ -178,5 +179,44 @@ describe('the embedded database on a thread of its own', () => {
     expect(names).toContain('after-the-thread');
     expect(names).not.toContain('abandoned');
     expect(names).toHaveLength(before + 1);
+  });
+});
+
+describe('the embedded database when its thread is gone', () => {
+  it('answers SERVICE_UNAVAILABLE (HTTP 503), as for a lost PostgreSQL', async () => {
+    const database = await openDatabase({
+      databaseUrl: undefined,
+      dataDir: 'memory://',
+      databasePoolSize: 1,
+      embeddedThread: true,
+    });
+    await database.migrate();
+    const gateway = testGatewayOn('pglite', database);
+    await createUser(database.prisma, { username: 'ada', email: 'ada@example.com', siteRoles: ['owner'] });
+    const { token } = await issueToken(database.prisma, 'ada');
+    try {
+      const port = database.connectFromThread!();
+      // Another thread asks the database's thread to close, and it exits.
+      const thread = new Worker(
+        `const { workerData } = require('node:worker_threads');
+         workerData.port.on('message', () => process.exit(0));
+         workerData.port.postMessage({ id: 1, op: 'close' });`,
+        { eval: true, workerData: { port }, transferList: [port] },
+      );
+      await new Promise((resolve) => thread.once('exit', resolve));
+      await expect
+        .poll(() => database.prisma.organization.count().catch((error: Error) => error.name))
+        .toBe('DatabaseUnavailable');
+      const response = await gateway.yoga.fetch('http://gateway/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': token },
+        body: JSON.stringify({ query: '{ organizations { name } }' }),
+      });
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+    } finally {
+      await gateway.close();
+    }
   });
 });

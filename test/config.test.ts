@@ -31,7 +31,7 @@ describe('configuration', () => {
       migrate: true,
       databasePoolSize: 10,
       workers: 1,
-      // The lane would move PGlite to a thread of its own, for about 60 MB more (docs/operations.md#threads).
+      // The lane would move PGlite to a thread of its own, for about 55 MB more (docs/operations.md#threads).
       heavyQueryThread: false,
       sessionCacheMs: 1000,
       responseCacheMs: 0,

@@ -113,6 +113,8 @@ class PGliteOnItsThread implements EmbeddedDatabase {
 
   /** A port through which another thread reaches this database (connectPGlite). */
   connect(): MessagePort {
+    // A port posted to a thread that is gone would never answer nor close.
+    if (this.#stopped) throw this.#stopped;
     const { port1, port2 } = new MessageChannel();
     this.#line.postMessage({ id: -1, op: 'connect', port: port2 } satisfies ToDatabaseThread, [port2]);
     return port1;
@@ -175,14 +177,9 @@ class PGliteOnItsThread implements EmbeddedDatabase {
   async #query<T>(text: string, values: unknown[] | undefined, options: QueryOptions | undefined, tx?: number) {
     const parsers = options?.parsers ?? {};
     const rawTypes = Object.keys(parsers).map(Number);
-    const results = (await this.#call({
-      op: 'query',
-      text,
-      values,
-      rowMode: options?.rowMode,
-      rawTypes,
-      tx,
-    })) as Results<T>;
+    // With parsers of the caller's, rows come as arrays and are parsed by column here (two columns may share a name).
+    const rowMode = rawTypes.length > 0 ? 'array' : options?.rowMode;
+    const results = (await this.#call({ op: 'query', text, values, rowMode, rawTypes, tx })) as Results<T>;
     if (rawTypes.length > 0) parseRaw(results, parsers, options?.rowMode);
     return results;
   }
@@ -212,17 +209,22 @@ class PGliteOnItsThread implements EmbeddedDatabase {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Parses, in place, the values the database's thread left as text for `parsers`. */
+/**
+ * Parses, in place, the values the database's thread left as text for `parsers`, in rows that came as arrays; then
+ * makes objects of them unless the caller asked for arrays, the last of two columns of one name winning, as in PGlite.
+ */
 function parseRaw(results: Results<unknown>, parsers: ParserOptions, rowMode: RowMode | undefined): void {
-  results.fields.forEach(({ name, dataTypeID }, index) => {
+  const rows = results.rows as unknown[][];
+  results.fields.forEach(({ dataTypeID }, index) => {
     const parse = parsers[dataTypeID];
     if (!parse) return;
-    const key = rowMode === 'array' ? index : name;
-    for (const row of results.rows as Record<string | number, unknown>[]) {
-      const value = row[key];
-      if (value !== null && value !== undefined) row[key] = parse(value as string);
+    for (const row of rows) {
+      const value = row[index];
+      if (value !== null && value !== undefined) row[index] = parse(value as string);
     }
   });
+  if (rowMode !== 'array')
+    results.rows = rows.map((row) => Object.fromEntries(results.fields.map(({ name }, index) => [name, row[index]])));
 }
 
 /** PostgreSQL's errors become PGlite's DatabaseError again, which Prisma's adapter maps to its own codes. */

@@ -10,7 +10,7 @@
 // the stretches in which their answers are built (src/limits/small-traffic.ts).
 // On the embedded database, the lane reaches PGlite on its own thread
 // (src/db/pglite.ts); it is off there unless asked for, as it costs the
-// process about 60 MB more (docs/performance.md).
+// process about 55 MB more (docs/performance.md).
 //
 // The serving thread still parses, validates and prices every document (CSRF,
 // body and document limits, cost): only a query the limits accepted goes to
@@ -143,7 +143,13 @@ export class HeavyLane {
 
   /** Starts the lane's thread; resolves once it serves, rejects if it cannot start. */
   start(): Promise<void> {
-    const embeddedDatabase = this.#connectDatabase?.();
+    let embeddedDatabase: MessagePort | undefined;
+    try {
+      embeddedDatabase = this.#connectDatabase?.();
+    } catch (error) {
+      // The embedded database's thread is gone: heavy queries stay here, where they are refused as unavailable.
+      return Promise.reject(error);
+    }
     const thread = new Worker(this.#entry, {
       workerData: {
         config: this.#config,

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database.js';
+import { openPGlite } from '../../src/db/pglite.js';
 import { addMember, createOrganization, createUser, issueToken } from '../../src/operator/operator.js';
 import { testGatewayOn } from '../support/gateway.js';
 
@@ -179,6 +180,27 @@ describe('the embedded database on a thread of its own', () => {
     expect(names).toContain('after-the-thread');
     expect(names).not.toContain('abandoned');
     expect(names).toHaveLength(before + 1);
+  });
+});
+
+describe("PGlite's API on its thread", () => {
+  it("parses with the caller's parsers as PGlite does, in object and array rows, two columns of one name included", async () => {
+    const [inProcess, onItsThread] = await Promise.all([openPGlite('memory://'), openPGlite('memory://', true)]);
+    try {
+      const text = `SELECT '{"a":1}'::json AS x, 'plain'::text AS x, now() AS at, 12.5::numeric AS n`;
+      const parsers = { 114: (value: string) => JSON.parse(value), 1700: (value: string) => `numeric ${value}` };
+      for (const rowMode of ['object', 'array'] as const) {
+        const [expected, actual] = await Promise.all(
+          [inProcess, onItsThread].map(({ pglite }) => pglite.query(text, [], { rowMode, parsers })),
+        );
+        const withoutTime = (rows: unknown[]) =>
+          JSON.stringify(rows, (key, value) => (key === 'at' || key === '2' ? typeof value : value));
+        expect(withoutTime(actual!.rows)).toEqual(withoutTime(expected!.rows));
+        expect(actual!.fields).toEqual(expected!.fields);
+      }
+    } finally {
+      await Promise.all([inProcess.close(), onItsThread.close()]);
+    }
   });
 });
 

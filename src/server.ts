@@ -83,7 +83,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     import('./execution/heavy-lane.js'),
   ]);
   // The heavy-query lane's thread reaches the embedded database only if it lives on a thread of its own.
-  const database = await openDatabase({ ...config, embeddedThread: config.heavyQueryThread });
+  const database = await openDatabase({
+    ...config,
+    embeddedThread: config.heavyQueryThread,
+    onEmbeddedThreadLost: (error) =>
+      logger.error({ err: error }, "the embedded database's thread stopped: requests are refused until a restart"),
+  });
   let stopTracing = async () => {};
   let heavyLane: InstanceType<typeof HeavyLane> | undefined;
   let bootstrapped: BootstrapResult | undefined;

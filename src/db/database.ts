@@ -60,6 +60,8 @@ export type DatabaseConfig = Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseP
     smallTraffic?: SmallTraffic;
     /** Open the embedded database on a thread of its own, which other threads can reach (connectFromThread). */
     embeddedThread?: boolean;
+    /** Called once if that thread stops other than by close(): every statement is refused from then on. */
+    onEmbeddedThreadLost?: (error: Error) => void;
     /** The embedded database that another thread opened (Database.connectFromThread), rather than `dataDir`. */
     embeddedDatabase?: MessagePort;
   };
@@ -120,7 +122,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   }
   // Loaded only for the embedded database: PGlite is large to import.
   const { connectPGlite, openPGlite, pgliteAdapterFactory } = await import('./pglite.js');
-  const owned = config.embeddedDatabase ? undefined : await openPGlite(config.dataDir, config.embeddedThread);
+  const owned = config.embeddedDatabase
+    ? undefined
+    : await openPGlite(config.dataDir, config.embeddedThread, config.onEmbeddedThreadLost);
   const { pglite, close } = owned ?? connectPGlite(config.embeddedDatabase as MessagePort);
   const adapter = pgliteAdapterFactory(pglite);
   const run: RunStatement = async (text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows;

@@ -42,6 +42,8 @@ export type EmbeddedDatabase = Pick<PGlite, 'query' | 'exec' | 'transaction'>;
 export async function openPGlite(
   dataDir: string,
   onItsThread = false,
+  /** Called once if the database's thread stops other than by close(). */
+  onThreadLost?: (error: Error) => void,
 ): Promise<{ pglite: EmbeddedDatabase; connect?(): MessagePort; close(): Promise<void> }> {
   const release = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
   try {
@@ -49,7 +51,7 @@ export async function openPGlite(
     if (!dataDir.startsWith('memory://') && !existsSync(join(dataDir, 'PG_VERSION')))
       await createApart(dataDir, startParams);
     const pglite = onItsThread
-      ? await PGliteOnItsThread.start({ dataDir, startParams })
+      ? await PGliteOnItsThread.start({ dataDir, startParams }, onThreadLost)
       : await PGlite.create({ dataDir, startParams });
     lightStatementsFirst(pglite);
     return {
@@ -84,9 +86,12 @@ class PGliteOnItsThread implements EmbeddedDatabase {
   readonly #pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
   #nextId = 0;
   #stopped: Error | undefined;
+  #closing = false;
+  readonly #onLost: ((error: Error) => void) | undefined;
 
-  constructor(line: Worker | MessagePort) {
+  constructor(line: Worker | MessagePort, onLost?: (error: Error) => void) {
     this.#line = line;
+    this.#onLost = onLost;
     line.on('message', (message: FromDatabaseThread) => this.#receive(message));
     // Every call from then on is refused as an unavailable database (SERVICE_UNAVAILABLE), as a lost server is.
     if (line instanceof Worker) {
@@ -98,7 +103,7 @@ class PGliteOnItsThread implements EmbeddedDatabase {
       line.on('close', () => this.#stop(new DatabaseUnavailable(new Error("the embedded database's thread is gone"))));
   }
 
-  static async start(data: DatabaseThreadData): Promise<PGliteOnItsThread> {
+  static async start(data: DatabaseThreadData, onLost?: (error: Error) => void): Promise<PGliteOnItsThread> {
     // From src/ (tests, the CLI under tsx), the thread's entry is TypeScript too.
     const fromSource = import.meta.url.endsWith('.ts');
     const entry = new URL(fromSource ? './pglite-thread.ts' : './pglite-thread.js', import.meta.url);
@@ -106,7 +111,7 @@ class PGliteOnItsThread implements EmbeddedDatabase {
     const thread = fromSource
       ? new Worker(new URL('../../scripts/typescript-thread.mjs', import.meta.url), { ...options, argv: [entry.href] })
       : new Worker(entry, options);
-    const database = new PGliteOnItsThread(thread);
+    const database = new PGliteOnItsThread(thread, onLost);
     await new Promise((resolve, reject) => database.#pending.set(0, { resolve, reject }));
     return database;
   }
@@ -168,6 +173,7 @@ class PGliteOnItsThread implements EmbeddedDatabase {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     if (this.#line instanceof Worker) {
       if (!this.#stopped) await this.#call({ op: 'close' }).catch(() => {});
       await this.#line.terminate();
@@ -201,6 +207,7 @@ class PGliteOnItsThread implements EmbeddedDatabase {
   }
 
   #stop(error: Error): void {
+    if (!this.#stopped && !this.#closing) this.#onLost?.(error);
     this.#stopped ??= error;
     for (const pending of this.#pending.values()) pending.reject(this.#stopped);
     this.#pending.clear();

@@ -205,12 +205,27 @@ describe("PGlite's API on its thread", () => {
 });
 
 describe('the embedded database when its thread is gone', () => {
-  it('answers SERVICE_UNAVAILABLE (HTTP 503), as for a lost PostgreSQL', async () => {
+  it('is not reported lost when the gateway closes it', async () => {
+    const lost: Error[] = [];
     const database = await openDatabase({
       databaseUrl: undefined,
       dataDir: 'memory://',
       databasePoolSize: 1,
       embeddedThread: true,
+      onEmbeddedThreadLost: (error) => lost.push(error),
+    });
+    await database.close();
+    expect(lost).toEqual([]);
+  });
+
+  it('answers SERVICE_UNAVAILABLE (HTTP 503), as for a lost PostgreSQL', async () => {
+    const lost: Error[] = [];
+    const database = await openDatabase({
+      databaseUrl: undefined,
+      dataDir: 'memory://',
+      databasePoolSize: 1,
+      embeddedThread: true,
+      onEmbeddedThreadLost: (error) => lost.push(error),
     });
     await database.migrate();
     const gateway = testGatewayOn('pglite', database);
@@ -237,6 +252,8 @@ describe('the embedded database when its thread is gone', () => {
       expect(response.status).toBe(503);
       const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
       expect(body.errors?.map((error) => error.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+      // Said once, for the operator's log (src/server.ts).
+      expect(lost.map((error) => error.name)).toEqual(['DatabaseUnavailable']);
     } finally {
       await gateway.close();
     }

@@ -313,7 +313,7 @@ describe('the heavy-query lane on the embedded database (HEAVY_QUERY_THREAD=true
   beforeAll(async () => {
     execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: REPO, stdio: 'ignore' });
     dataDir = await mkdtemp(join(tmpdir(), 'gateway-lane-'));
-    const first = await startGateway({ DATA_DIR: dataDir });
+    const first = await startGateway({ DATABASE_URL: '', DATA_DIR: dataDir });
     token = first.token!;
     await first.stop();
     // Enough members for a list worth a thread; one more user who is not a member yet.
@@ -340,13 +340,16 @@ describe('the heavy-query lane on the embedded database (HEAVY_QUERY_THREAD=true
         .map((member) => member.username)
         .sort();
 
-    const withoutLane = await startGateway({ DATA_DIR: dataDir, MIGRATE: 'false' }, false);
+    const withoutLane = await startGateway({ DATABASE_URL: '', DATA_DIR: dataDir, MIGRATE: 'false' }, false);
     const threadsWithout = threadsOf(withoutLane.child.pid!);
     const expected = await post(withoutLane.url, HEAVY, { organization: 'default' }, auth).then(answerOf);
     await withoutLane.stop();
     expect(usernames(expected)).toHaveLength(21);
 
-    const withLane = await startGateway({ DATA_DIR: dataDir, MIGRATE: 'false', HEAVY_QUERY_THREAD: 'true' }, false);
+    const withLane = await startGateway(
+      { DATABASE_URL: '', DATA_DIR: dataDir, MIGRATE: 'false', HEAVY_QUERY_THREAD: 'true' },
+      false,
+    );
     try {
       // The database's thread and the lane's.
       expect(threadsOf(withLane.child.pid!)).toBeGreaterThanOrEqual(threadsWithout + 2);

@@ -122,10 +122,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   }
   // Loaded only for the embedded database: PGlite is large to import.
   const { connectPGlite, openPGlite, pgliteAdapterFactory } = await import('./pglite.js');
-  const owned = config.embeddedDatabase
-    ? undefined
+  const { pglite, connect, close } = config.embeddedDatabase
+    ? connectPGlite(config.embeddedDatabase)
     : await openPGlite(config.dataDir, config.embeddedThread, config.onEmbeddedThreadLost);
-  const { pglite, close } = owned ?? connectPGlite(config.embeddedDatabase as MessagePort);
   const adapter = pgliteAdapterFactory(pglite);
   const run: RunStatement = async (text, values) => (await pglite.query<Record<string, unknown>>(text, values)).rows;
   const database = wrap(
@@ -137,7 +136,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     close,
     (migrationsDir) => applyMigrations(adapter, migrationsDir),
   );
-  database.connectFromThread = owned?.connect;
+  database.connectFromThread = connect;
   return database;
 }
 

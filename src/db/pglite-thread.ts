@@ -13,8 +13,8 @@ const port = parentPort;
 const { dataDir, startParams } = workerData as DatabaseThreadData;
 
 const pglite = await PGlite.create({ dataDir, startParams });
-/** Open transactions by id, each with the call that lets its callback return. */
-const transactions = new Map<number, { tx: Transaction; end(rollback: boolean): void }>();
+/** Open transactions by id: each, the call that lets its callback return, and what COMMIT (or ROLLBACK) came to. */
+const transactions = new Map<number, { tx: Transaction; finish(rollback: boolean): void; outcome: Promise<unknown> }>();
 let nextTransaction = 0;
 
 /** Thrown inside a transaction's callback to make PGlite roll it back. */
@@ -79,33 +79,26 @@ async function handle(message: Exclude<ToDatabaseThread, { op: 'connect' | 'begi
 function begin(): Promise<number> {
   const id = ++nextTransaction;
   return new Promise((resolve, reject) => {
-    const outcome = pglite
-      .transaction(
-        (tx) =>
-          new Promise((returned, thrown) => {
-            transactions.set(id, {
-              tx,
-              end: (rollback) => (rollback ? thrown(ROLL_BACK) : returned(undefined)),
-            });
-            resolve(id);
-          }),
-      )
-      .finally(() => transactions.delete(id));
-    outcomes.set(id, outcome);
+    // The callback runs once PGlite has begun the transaction, after `outcome` is set.
+    const outcome: Promise<unknown> = pglite.transaction(
+      (tx) =>
+        new Promise((returned, thrown) => {
+          const finish = (rollback: boolean) => (rollback ? thrown(ROLL_BACK) : returned(undefined));
+          transactions.set(id, { tx, finish, outcome });
+          resolve(id);
+        }),
+    );
     outcome.catch(reject);
   });
 }
 
-/** Each open transaction's outcome: what COMMIT (or the rollback) came to. */
-const outcomes = new Map<number, Promise<unknown>>();
-
 async function end(id: number, rollback: boolean): Promise<void> {
-  if (!outcomes.has(id)) return;
-  const outcome = outcomes.get(id);
-  outcomes.delete(id);
-  transactionOf(id).end(rollback);
+  const open = transactions.get(id);
+  if (!open) return;
+  transactions.delete(id);
+  open.finish(rollback);
   try {
-    await outcome;
+    await open.outcome;
   } catch (error) {
     if (error !== ROLL_BACK) throw error;
   }

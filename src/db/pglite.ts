@@ -32,6 +32,13 @@ const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB'];
 /** What the gateway uses of PGlite: queries, scripts and transactions. */
 export type EmbeddedDatabase = Pick<PGlite, 'query' | 'exec' | 'transaction'>;
 
+export interface OpenedPGlite {
+  pglite: EmbeddedDatabase;
+  /** A port for another thread (connectPGlite), where this thread opened PGlite on a thread of its own. */
+  connect?(): MessagePort;
+  close(): Promise<void>;
+}
+
 /**
  * Opens the embedded PostgreSQL, persisted in `dataDir` (in memory for
  * `memory://`): in this thread, or on a thread of its own
@@ -44,7 +51,7 @@ export async function openPGlite(
   onItsThread = false,
   /** Called once if the database's thread stops other than by close(). */
   onThreadLost?: (error: Error) => void,
-): Promise<{ pglite: EmbeddedDatabase; connect?(): MessagePort; close(): Promise<void> }> {
+): Promise<OpenedPGlite> {
   const release = dataDir.startsWith('memory://') ? () => {} : lockDataDir(dataDir);
   try {
     const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS];
@@ -130,7 +137,7 @@ class PGliteOnItsThread implements EmbeddedDatabase {
   }
 
   async exec(text: string): Promise<Results[]> {
-    return (await this.#call({ op: 'exec', text })) as Results[];
+    return this.#exec(text, undefined);
   }
 
   async transaction<T>(callback: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -144,9 +151,9 @@ class PGliteOnItsThread implements EmbeddedDatabase {
         open();
         return this.#query<R>(text, values, options, id);
       },
-      exec: async (text: string) => {
+      exec: (text: string) => {
         open();
-        return (await this.#call({ op: 'exec', text, tx: id })) as Results[];
+        return this.#exec(text, id);
       },
       rollback: async () => {
         open();
@@ -188,6 +195,10 @@ class PGliteOnItsThread implements EmbeddedDatabase {
     const results = (await this.#call({ op: 'query', text, values, rowMode, rawTypes, tx })) as Results<T>;
     if (rawTypes.length > 0) parseRaw(results, parsers, options?.rowMode);
     return results;
+  }
+
+  async #exec(text: string, tx: number | undefined): Promise<Results[]> {
+    return (await this.#call({ op: 'exec', text, tx })) as Results[];
   }
 
   #call(message: DistributiveOmit<Exclude<ToDatabaseThread, { op: 'connect' }>, 'id'>): Promise<unknown> {
@@ -243,7 +254,7 @@ function rebuildError({ message, name, database, fields }: NonNullable<FromDatab
 }
 
 /** The embedded database that another thread opened, through the port its `connect()` gave. */
-export function connectPGlite(port: MessagePort): { pglite: EmbeddedDatabase; close(): Promise<void> } {
+export function connectPGlite(port: MessagePort): OpenedPGlite {
   const pglite = new PGliteOnItsThread(port);
   lightStatementsFirst(pglite);
   return { pglite, close: () => pglite.close() };
@@ -254,8 +265,9 @@ export function connectPGlite(port: MessagePort): { pglite: EmbeddedDatabase; cl
  * with promises alone, so a large document's statements, one after another,
  * never let the event loop take new requests or fire timers
  * (docs/performance.md). So statements go to it one by one from a line of our
- * own (one for each thread that reaches it), each after a turn of the event loop; light documents' statements go
- * before heavy ones' (cost of at least HEAVY_COST, src/db/cancellation.ts),
+ * own (one for each thread that reaches it), each after a turn of the event
+ * loop; light documents' statements go before heavy ones' (cost of at least
+ * HEAVY_COST, src/db/cancellation.ts),
  * so that a flood of heavy documents does not make a one-member read wait
  * behind all their statements. A statement whose request ended while it
  * waited does not run.

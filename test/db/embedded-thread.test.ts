@@ -11,12 +11,14 @@ import { openPGlite } from '../../src/db/pglite.js';
 import { addMember, createOrganization, createUser, issueToken } from '../../src/operator/operator.js';
 import { testGatewayOn } from '../support/gateway.js';
 
+const IN_MEMORY = { databaseUrl: undefined, dataDir: 'memory://', databasePoolSize: 1 };
+
+/** An in-memory database on a thread of its own, whose loss, if it comes, is pushed onto `lost`. */
+const openOnItsThread = (lost: Error[] = []) =>
+  openDatabase({ ...IN_MEMORY, embeddedThread: true, onEmbeddedThreadLost: (error) => lost.push(error) });
+
 async function openBoth(): Promise<{ inProcess: Database; onItsThread: Database }> {
-  const settings = { databaseUrl: undefined, dataDir: 'memory://', databasePoolSize: 1 };
-  const [inProcess, onItsThread] = await Promise.all([
-    openDatabase(settings),
-    openDatabase({ ...settings, embeddedThread: true }),
-  ]);
+  const [inProcess, onItsThread] = await Promise.all([openDatabase(IN_MEMORY), openOnItsThread()]);
   await Promise.all([inProcess.migrate(), onItsThread.migrate()]);
   return { inProcess, onItsThread };
 }
@@ -207,26 +209,14 @@ describe("PGlite's API on its thread", () => {
 describe('the embedded database when its thread is gone', () => {
   it('is not reported lost when the gateway closes it', async () => {
     const lost: Error[] = [];
-    const database = await openDatabase({
-      databaseUrl: undefined,
-      dataDir: 'memory://',
-      databasePoolSize: 1,
-      embeddedThread: true,
-      onEmbeddedThreadLost: (error) => lost.push(error),
-    });
+    const database = await openOnItsThread(lost);
     await database.close();
     expect(lost).toEqual([]);
   });
 
   it('answers SERVICE_UNAVAILABLE (HTTP 503), as for a lost PostgreSQL', async () => {
     const lost: Error[] = [];
-    const database = await openDatabase({
-      databaseUrl: undefined,
-      dataDir: 'memory://',
-      databasePoolSize: 1,
-      embeddedThread: true,
-      onEmbeddedThreadLost: (error) => lost.push(error),
-    });
+    const database = await openOnItsThread(lost);
     await database.migrate();
     const gateway = testGatewayOn('pglite', database);
     await createUser(database.prisma, { username: 'ada', email: 'ada@example.com', siteRoles: ['owner'] });

@@ -466,10 +466,17 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
       for (const holder of holders) expect(await storedRoles(gw.database, cast.org.id, holder.id)).toEqual([name]);
     });
 
-    it('finds the role by name in any case', async () => {
+    // Coder's deleteOrgRole looks the role up by its exact name, and names are stored lower-cased.
+    it('is NOT_FOUND for the name in another case, and keeps the role with its holders', async () => {
       const name = await existingRole();
-      expect(await remove(name.toUpperCase(), cast.admin)).toEqual({ data: { deleteOrganizationRole: true } });
-      expect(await storedRole(name)).toBeNull();
+      const holder = await makeUser(gw.database, { orgs: { [cast.org.id]: [name] } });
+      const capitalized = name[0]!.toUpperCase() + name.slice(1);
+      for (const other of [name.toUpperCase(), capitalized]) {
+        await refusedUnchanged(() => remove(other, cast.owner), 'NOT_FOUND', /no custom role/i);
+      }
+      expect(await storedRole(name)).not.toBeNull();
+      expect(await storedRoles(gw.database, cast.org.id, holder.id)).toEqual([name]);
+      expect(await remove(name, cast.admin)).toEqual({ data: { deleteOrganizationRole: true } });
     });
 
     it('is NOT_FOUND for a role that does not exist, or exists only in another organization', async () => {

@@ -252,10 +252,24 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       }
     });
 
-    it('is NOT_FOUND for a user who is not a member or does not exist, and for an outsider', async () => {
+    it('is NOT_FOUND for a user who is not a member, and for an outsider', async () => {
       await refusedUnchanged(() => remove(cast.org.name, cast.outsider.username, cast.owner), 'NOT_FOUND');
-      await refusedUnchanged(() => remove(cast.org.name, 'no-such-user', cast.owner), 'NOT_FOUND');
       await refusedUnchanged(() => remove(cast.org.name, cast.member.username, cast.outsider), 'NOT_FOUND');
+      await refusedUnchanged(() => remove(cast.org.name, 'no-such-user', cast.outsider), 'NOT_FOUND');
+    });
+
+    // Coder resolves the `{user}` route parameter before the membership: 400 "must be an existing uuid or username".
+    it('is BAD_USER_INPUT, naming the user argument, for a user who does not exist, to anyone who sees the organization', async () => {
+      for (const caller of [cast.owner, cast.member]) {
+        for (const user of ['no-such-user', '7c60d51f-b44e-4682-87d6-449835ea4de6']) {
+          const response = await refusedUnchanged(
+            () => remove(cast.org.name, user, caller),
+            'BAD_USER_INPUT',
+            /must be an existing uuid or username/i,
+          );
+          expect(validationsOf(response).map((v) => v.field)).toEqual(['user']);
+        }
+      }
     });
 
     // dbauthz.DeleteOrganizationMember looks the member up without system users: Coder answers 404 (issue 18, point 3).
@@ -514,10 +528,23 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       await refusedUnchanged(() => setRoles(cast.org.name, cast.auditor.username, [], cast.member), 'NOT_FOUND');
     });
 
-    it('is NOT_FOUND for a user who is not a member or does not exist, and for an outsider', async () => {
+    it('is NOT_FOUND for a user who is not a member, and for an outsider', async () => {
       await refusedUnchanged(() => setRoles(cast.org.name, cast.outsider.username, [], cast.owner), 'NOT_FOUND');
-      await refusedUnchanged(() => setRoles(cast.org.name, 'no-such-user', [], cast.owner), 'NOT_FOUND');
       await refusedUnchanged(() => setRoles(cast.org.name, cast.member.username, [], cast.outsider), 'NOT_FOUND');
+      await refusedUnchanged(() => setRoles(cast.org.name, 'no-such-user', [], cast.outsider), 'NOT_FOUND');
+    });
+
+    it('is BAD_USER_INPUT, naming the user argument, for a user who does not exist, to anyone who sees the organization', async () => {
+      for (const caller of [cast.owner, cast.member]) {
+        for (const user of ['no-such-user', '7c60d51f-b44e-4682-87d6-449835ea4de6']) {
+          const response = await refusedUnchanged(
+            () => setRoles(cast.org.name, user, ['organization-admin'], caller),
+            'BAD_USER_INPUT',
+            /must be an existing uuid or username/i,
+          );
+          expect(validationsOf(response).map((v) => v.field)).toEqual(['user']);
+        }
+      }
     });
 
     it('needs a session token', async () => {

@@ -1,7 +1,8 @@
 import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { addMember, removeMember, updateMemberRoles } from '../../db/writes/members.js';
-import { badUserInput, notFound } from '../../errors.js';
+import { badUserInput } from '../../errors.js';
+import type { UserRow } from '../../db/reads/rows.js';
 import { findUser, readableOrganization } from '../shared/references.js';
 import { OrganizationMember } from './member.js';
 import { memberAddition, memberRemoval, memberRoleChange } from './member.policy.js';
@@ -38,8 +39,7 @@ builder.mutationFields((t) => ({
     args: orgAndUserArgs,
     resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
-      const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
-      if (!user) throw notFound(); // no user, no membership
+      const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user).then(existingUser)]);
       return removeMember(
         ctx.prisma,
         ctx.auditTrail(),
@@ -66,8 +66,7 @@ builder.mutationFields((t) => ({
         });
       }
       const organization = await readableOrganization(ctx, args.organization);
-      const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user)]);
-      if (!user) throw notFound(); // no user, no membership
+      const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user).then(existingUser)]);
       const written = await updateMemberRoles(
         ctx.prisma,
         ctx.auditTrail(),
@@ -78,3 +77,14 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/**
+ * The user of a membership to change: as Coder resolves its `{user}` route parameter before it looks for the
+ * membership, a user who does not exist is bad input (400), and only an existing user who is no member is NOT_FOUND.
+ */
+function existingUser(user: UserRow | null): UserRow {
+  if (user) return user;
+  throw badUserInput('User must be an existing uuid or username.', {
+    validations: [{ field: 'user', detail: 'no such user' }],
+  });
+}

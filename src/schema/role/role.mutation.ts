@@ -97,13 +97,16 @@ builder.mutationFields((t) => ({
       'Audited. Mirrors `DELETE /organizations/{organization}/members/roles/{roleName}`.',
     args: {
       organization: t.arg.string({ description: 'An organization id, name, or `default`.' }),
-      name: t.arg.string({ description: 'The custom role name (any case).' }),
+      name: t.arg.string({
+        description: 'The custom role name as stored, lower-case: as in Coder, another case names no role.',
+      }),
     },
     resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
       if (!couldBeRoleName(args.name)) throw notFound('No custom role of that name in this organization.');
       const gate = await ctx.gate();
-      const key = { organizationId: organization.id, name: args.name.toLowerCase() };
+      // Coder looks the role up by its exact name (`CustomRoles`' lookup pairs), and stores names lower-cased.
+      const key = { organizationId: organization.id, name: args.name };
       return deleteCustomRole(ctx.prisma, ctx.auditTrail(), key, () => roleDeletion(gate, organization.id));
     },
   }),

@@ -331,6 +331,23 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       ]);
     });
 
+    // Coder stores organization-member when a request names it; its UpdateMemberRoles counts the role as always
+    // held, so leaving it out later removes nothing and needs no right to unassign.
+    it('treats a stored organization-member (as Coder writes it) as implied: leaving it out removes nothing', async () => {
+      const storedAsCoder = async (roles: string[]) => {
+        const member = await newMember();
+        await gw.database.prisma
+          .$executeRaw`UPDATE organization_members SET roles = ${roles} WHERE organization_id = ${cast.org.id}::uuid AND user_id = ${member.id}::uuid`;
+        return member;
+      };
+      const target = await storedAsCoder(['organization-member']);
+      const response = await setRoles(cast.org.name, target.username, [], cast.auditor);
+      expect(response).toEqual({ data: { updateOrganizationMemberRoles: { userId: target.id, roles: [] } } });
+      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([]);
+      const holder = await storedAsCoder(['organization-member', 'organization-auditor']);
+      await refusedUnchanged(() => setRoles(cast.org.name, holder.username, [], cast.auditor), 'FORBIDDEN', /unassign/);
+    });
+
     it('clears every role for an empty list', async () => {
       const target = await newMember(['organization-auditor', 'organization-user-admin']);
       const response = await setRoles(cast.org.name, target.username, [], cast.owner);

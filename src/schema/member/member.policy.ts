@@ -155,9 +155,11 @@ export function memberRoleChange(
     );
   }
 
-  // organization-member is implied: counted as added, never stored.
-  const added = [...new Set([...wanted, ROLE.orgMember])].filter((name) => !member.roles.includes(name));
-  const removed = member.roles.filter((name) => !wanted.includes(name));
+  // organization-member is implied, as in Coder's UpdateMemberRoles: always in the new set (counted as added unless
+  // stored, which Coder does when a request names it), so never removed; and never stored here.
+  const kept = new Set([...wanted, ROLE.orgMember]);
+  const added = [...kept].filter((name) => !member.roles.includes(name));
+  const removed = member.roles.filter((name) => !kept.has(name));
   const roles = rbacObjects.assignOrgRole(organizationId);
   if (added.length && !gate.can('assign', roles)) {
     return refuse(forbidden('You may not assign roles in this organization.'));

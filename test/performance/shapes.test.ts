@@ -105,7 +105,7 @@ const SHAPES: Shape[] = [
   {
     read: 'a',
     name: 'the whole list (organizationMembers) with nested users',
-    budget: 3,
+    budget: 2,
     send: ask(
       graphql(`query ($org: String!) { organizationMembers(organization: $org) { roles { name }
         user { id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName } } } }`),
@@ -216,12 +216,22 @@ const SHAPES: Shape[] = [
   {
     read: 'c',
     name: '_entities for User, with memberships',
-    budget: 3,
+    budget: 2,
     send: askEntities(
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User {
         id username name email avatarUrl status createdAt updatedAt lastSeenAt globalRoles { name displayName }
         organizationMemberships { organizationId roles { name } } } } }`,
       (d) => d.userIds.slice(0, 3).map((id) => ({ __typename: 'User', id })),
+    ),
+  },
+  {
+    read: 'c',
+    name: 'me with its memberships',
+    budget: 2,
+    send: ask(
+      graphql(`{ me { id username name email organizationMemberships { organizationId roles { name displayName }
+          organization { id name } } } }`),
+      none,
     ),
   },
   // One user named by several entry points in one document: read once.

@@ -11,10 +11,14 @@ builder.queryFields((t) => ({
     type: User,
     description:
       'The user whose session token made this request; NOT_FOUND for a key whose scope does not cover reading it.',
-    resolve: async (_root, _args, ctx) => {
+    resolve: async (_root, _args, ctx, info) => {
       const gate = await ctx.gate();
-      // After authentication, which may have just recorded the caller as seen.
-      const user = canReadUser(gate, gate.userId) ? await ctx.reads().user(gate.userId) : undefined;
+      // After authentication, which may have just recorded the caller as seen. The memberships as for `user`.
+      const user = canReadUser(gate, gate.userId)
+        ? await ctx
+            .reads()
+            .userByRef({ id: gate.userId }, { withMemberships: selectsField(info, 'organizationMemberships') })
+        : undefined;
       if (!user) throw notFound();
       return user;
     },

@@ -2,6 +2,7 @@ import { builder } from '../../builder.js';
 import type { UserRow } from '../../db/reads/rows.js';
 import { isUuid } from '../../db/references.js';
 import { requireAuthenticated } from '../shared/entity.js';
+import { selectsField } from '../shared/selection.js';
 import { canReadUser } from './user.policy.js';
 
 export const UserStatus = builder.enumType('UserStatus', {
@@ -36,9 +37,11 @@ export const User = builder.objectRef<UserRow>('User').implement({
 
 builder.asEntity(User, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: async ({ id }, ctx) => {
+  resolveReference: async ({ id }, ctx, info) => {
     await requireAuthenticated(ctx);
     if (!isUuid(id) || !canReadUser(await ctx.gate(), id.toLowerCase())) return null;
-    return (await ctx.reads().user(id.toLowerCase())) ?? null;
+    // As `user(user:)`: the memberships, if selected (`... on User { organizationMemberships }`), in the same statement.
+    const withMemberships = selectsField(info, 'organizationMemberships');
+    return (await ctx.reads().userByRef({ id: id.toLowerCase() }, { withMemberships })) ?? null;
   },
 });

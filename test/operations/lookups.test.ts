@@ -292,6 +292,63 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
       );
     });
 
+    // A membership another statement of the request read (the user's memberships, a page) answers from there.
+    it('answer a membership reached again below memberships or a page as its own lookup does', async () => {
+      const role = await insertCustomRole(gw.database, { organizationId: cast.org.id, displayName: 'Reviewer' });
+      const member = await makeUser(gw.database, { orgs: { [cast.org.id]: ['organization-auditor', role] } });
+      const fields = `organizationId userId username name email avatarUrl createdAt updatedAt
+        roles { name displayName organizationId } globalRoles { name } user { id username email lastSeenAt }`;
+      const variables = { org: cast.org.id, user: member.username.toUpperCase() };
+      const own = await gw.gql(
+        `query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) { ${fields} } }`,
+        variables,
+        cast.owner.token,
+      );
+      const expected = (own.data as { organizationMember: { roles: unknown[] } }).organizationMember;
+      expect(expected.roles).toEqual([
+        { name: 'organization-auditor', displayName: 'Organization Auditor', organizationId: cast.org.id },
+        { name: role, displayName: 'Reviewer', organizationId: cast.org.id },
+      ]);
+      const belowMemberships = await gw.gql(
+        `query ($user: String!) { user(user: $user) { organizationMemberships {
+          organization { member(user: $user) { ${fields} } } } } }`,
+        { user: variables.user },
+        cast.owner.token,
+      );
+      expect(belowMemberships).toEqual({
+        data: { user: { organizationMemberships: [{ organization: { member: expected } }] } },
+      });
+      const belowPage = await gw.gql(
+        `query ($org: String!, $user: String!) { paginatedOrganizationMembers(organization: $org) {
+          members { organization { member(user: $user) { ${fields} } } } } }`,
+        variables,
+        cast.owner.token,
+      );
+      const page = belowPage.data as { paginatedOrganizationMembers: { members: { organization: unknown }[] } };
+      expect(belowPage.errors).toBeUndefined();
+      for (const row of page.paginatedOrganizationMembers.members)
+        expect(row.organization).toEqual({ member: expected });
+    });
+
+    it("stay null for a system user's membership reached below its memberships, as looked up alone", async () => {
+      const system = await makeUser(gw.database, { orgs: { [cast.org.id]: [] } });
+      await markUser(gw.database, system.id, { isSystem: true });
+      const response = await gw.gql(
+        `query ($user: String!) { user(user: $user) { organizationMemberships { organizationId
+          organization { member(user: $user) { userId } } } } }`,
+        { user: system.id },
+        cast.owner.token,
+      );
+      expect(response).toEqual({
+        data: {
+          user: { organizationMemberships: [{ organizationId: cast.org.id, organization: { member: null } }] },
+        },
+      });
+      expect(await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.id, user: system.id }, cast.owner.token)).toEqual({
+        data: { organizationMember: null },
+      });
+    });
+
     it('is NOT_FOUND when the caller cannot see the organization', async () => {
       expectRefusal(
         await gw.gql(ORGANIZATION_MEMBER, { org: cast.org.name, user: cast.admin.username }, cast.outsider.token),

@@ -258,6 +258,48 @@ const SHAPES: Shape[] = [
         token,
       ),
   },
+  // A membership a statement of the request read is not read again by a lookup of it.
+  {
+    read: 'c',
+    name: 'user(user:) → memberships → organization → member(user:) of the same user',
+    budget: 2,
+    send: ask(
+      graphql(`query ($user: String!) { user(user: $user) { organizationMemberships { organization { name
+          member(user: $user) { roles { name displayName } createdAt user { email } } } } } }`),
+      secondMember,
+    ),
+  },
+  {
+    read: 'c',
+    name: 'me → memberships → organization → member(user: "me")',
+    budget: 2,
+    send: ask(
+      graphql(`{ me { organizationMemberships { organization { name member(user: "me") { roles { name } } } } } }`),
+      none,
+    ),
+  },
+  {
+    read: 'c',
+    name: 'organizationMember → user → memberships → organization → member(user:) by id',
+    budget: 3,
+    send: (gw, d, token) =>
+      gw.gql(
+        `query ($org: String!, $user: String!, $id: String!) { organizationMember(organization: $org, user: $user) {
+          user { organizationMemberships { organization { member(user: $id) { roles { name } updatedAt } } } } } }`,
+        { ...firstOrganization(d), ...secondMember(d), id: d.userIds[1]! },
+        token,
+      ),
+  },
+  {
+    read: 'a',
+    name: 'the whole list, then one of its members again by organization { member(user:) }',
+    budget: 2,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { paginatedOrganizationMembers(organization: $org) { members {
+          username organization { member(user: $user) { userId roles { name displayName } } } } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
+  },
   // Cycles: each level of nesting is one batch, whatever the size.
   {
     read: 'cycle',

@@ -152,31 +152,45 @@ const membershipsFromTuples = (tuples: readonly MembershipTuple[] | null): Membe
     customRoleNames: customRoleNames ?? {},
   }));
 
+/** A user's memberships, and whether the user is a system user (whose memberships lookups leave out). */
+export interface UserMemberships {
+  memberships: Membership[];
+  systemUser: boolean;
+}
+
 /**
  * Each user's memberships of live organizations, by organization name, with
  * the organizations and the display names of the member's own custom roles.
  */
 const MEMBERSHIPS = `
-  SELECT om.user_id, json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id) AS memberships
+  SELECT om.user_id, (SELECT u.is_system FROM users u WHERE u.id = om.user_id) AS system_user,
+    json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id) AS memberships
   FROM ${LIVE_MEMBERSHIPS}
   WHERE om.user_id = ANY($1::uuid[])
   GROUP BY om.user_id`;
 
-export async function membershipsOfUsers(sql: Sql, userIds: readonly string[]): Promise<Map<string, Membership[]>> {
-  const rows = await sql.query<{ user_id: string; memberships: MembershipTuple[] }>(MEMBERSHIPS, [userIds]);
-  return new Map(rows.map((row) => [row.user_id, membershipsFromTuples(row.memberships)]));
+export async function membershipsOfUsers(sql: Sql, userIds: readonly string[]): Promise<Map<string, UserMemberships>> {
+  const rows = await sql.query<{ user_id: string; system_user: boolean | null; memberships: MembershipTuple[] }>(
+    MEMBERSHIPS,
+    [userIds],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.user_id,
+      { memberships: membershipsFromTuples(row.memberships), systemUser: row.system_user === true },
+    ]),
+  );
 }
 
 /** The user each reference names with its memberships (as membershipsOfUsers gives them), in one statement. */
 const USERS_WITH_MEMBERSHIPS = `
-  SELECT p.ord, ${USER_TUPLE('u')} AS user,
+  SELECT p.ord, ${USER_TUPLE('u')} AS user, u.is_system AS system_user,
     (SELECT json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id) FROM ${LIVE_MEMBERSHIPS} WHERE om.user_id = u.id)
       AS memberships
   FROM ${USERS_BY_REF}`;
 
-export interface UserWithMemberships {
+export interface UserWithMemberships extends UserMemberships {
   user: UserRow;
-  memberships: Membership[];
 }
 
 /** The user each reference names, in order, with its memberships; undefined where none. */
@@ -184,13 +198,19 @@ export async function usersWithMembershipsByRef(
   sql: Sql,
   refs: readonly UserRef[],
 ): Promise<(UserWithMemberships | undefined)[]> {
-  const rows = await sql.query<{ ord: string | number; user: UserTuple; memberships: MembershipTuple[] | null }>(
-    USERS_WITH_MEMBERSHIPS,
-    userRefParameters(refs),
-  );
+  const rows = await sql.query<{
+    ord: string | number;
+    user: UserTuple;
+    system_user: boolean;
+    memberships: MembershipTuple[] | null;
+  }>(USERS_WITH_MEMBERSHIPS, userRefParameters(refs));
   const found: (UserWithMemberships | undefined)[] = refs.map(() => undefined);
   for (const row of rows) {
-    found[Number(row.ord) - 1] = { user: userFromTuple(row.user), memberships: membershipsFromTuples(row.memberships) };
+    found[Number(row.ord) - 1] = {
+      user: userFromTuple(row.user),
+      memberships: membershipsFromTuples(row.memberships),
+      systemUser: row.system_user === true,
+    };
   }
   return found;
 }

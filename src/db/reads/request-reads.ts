@@ -2,8 +2,9 @@
 // through these loaders: whatever shape a document has, each kind of row is
 // read by one statement per level of nesting (the loaders batch what the
 // resolvers of one level ask for), and a row already read in the request, by
-// any statement, is not read again (each statement's rows prime the loaders
-// of what they carry: a page's users, a lookup's organization).
+// any statement, is not read again (each statement's rows are remembered for
+// the loaders of what they carry: a page's users and memberships, a user's
+// memberships, a lookup's organization).
 import DataLoader from 'dataloader';
 import { refKey, type OrganizationRef, type UserRef } from '../references.js';
 import type { Sql } from '../sql.js';
@@ -32,6 +33,10 @@ export class RequestReads {
    */
   readonly #knownOrganizations = new Map<string, OrganizationRow>();
   readonly #knownUsers = new Map<string, UserRow>();
+  /** The ids of the known users, by lower-cased username. */
+  readonly #knownUserIds = new Map<string, string>();
+  /** Memberships read by any statement (pages, memberships, lookups), by `organizationId|userId`; no system user's. */
+  readonly #knownMembers = new Map<string, MemberRow>();
 
   readonly #organizations = new DataLoader<string, OrganizationRow | undefined>(async (ids) => {
     for (const row of await inParts(this.#sql, ids, organizationsById)) this.#knowOrganization(row);
@@ -73,6 +78,7 @@ export class RequestReads {
         }
         if (member) {
           this.#knowUser(member.user);
+          if (!found[i]!.systemUser) this.#knowMember(member);
           this.#rememberDisplayNames(member.organizationId, member.roles, customRoleNames);
         }
       }
@@ -85,8 +91,9 @@ export class RequestReads {
     const byUser = new Map(
       await inParts(this.#sql, userIds, async (sql, part) => [...(await membershipsOfUsers(sql, part))]),
     );
-    for (const memberships of byUser.values()) this.#knowMemberships(memberships);
-    return userIds.map((id) => byUser.get(id) ?? []);
+    for (const [userId, { memberships, systemUser }] of byUser)
+      this.#knowMemberships(memberships, systemUser ? undefined : this.#knownUsers.get(userId));
+    return userIds.map((id) => byUser.get(id)?.memberships ?? []);
   });
 
   /** Users by reference with their memberships, which later `membershipsOf` calls find here. */
@@ -97,7 +104,7 @@ export class RequestReads {
         if (!entry) continue;
         this.#knowUser(entry.user);
         this.#usersByRef.prime(refs[i]!, entry.user);
-        this.#knowMemberships(entry.memberships);
+        this.#knowMemberships(entry.memberships, entry.systemUser ? undefined : entry.user);
         this.#memberships.prime(entry.user.id, entry.memberships);
       }
       return found.map((entry) => entry?.user);
@@ -194,9 +201,10 @@ export class RequestReads {
     return known ? Promise.resolve(known) : this.#usersByRef.load(ref);
   }
 
-  /** One membership, with its organization (found or not) and its user. */
+  /** One membership, with its organization (found or not) and its user: at once if a statement of this request read it. */
   member(lookup: MemberLookup): Promise<MemberFound> {
-    return this.#members.load(lookup);
+    const known = this.#knownMemberOf(lookup);
+    return known ? Promise.resolve(known) : this.#members.load(lookup);
   }
 
   /** A user's memberships of live organizations, by organization name. */
@@ -247,17 +255,43 @@ export class RequestReads {
 
   #knowUser(row: UserRow) {
     this.#knownUsers.set(row.id, row);
+    this.#knownUserIds.set(row.username.toLowerCase(), row.id);
+  }
+
+  #knowMember(row: MemberRow) {
+    this.#knownMembers.set(`${row.organizationId}|${row.userId}`, row);
+  }
+
+  /**
+   * A lookup of an organization by id that a statement of this request has answered, as the lookup statement
+   * would: the membership found (lookups find only what exists, so a miss is the statement's to answer).
+   */
+  #knownMemberOf({ organization, user }: MemberLookup): MemberFound | undefined {
+    if (!('id' in organization)) return undefined;
+    const userId = 'id' in user ? user.id : this.#knownUserIds.get(user.username);
+    const member = userId && this.#knownMembers.get(`${organization.id}|${userId}`);
+    const found = member && this.#knownOrganizations.get(organization.id);
+    // The display names of its roles are remembered (knownDisplayName) by the statement that read it.
+    return found ? { organization: found, member, customRoleNames: {}, systemUser: false } : undefined;
   }
 
   #knowPage(organizationId: string, page: MemberPage) {
     this.#customRoles.set(organizationId, page.customRoles);
-    for (const member of page.rows) this.#knowUser(member.user);
+    // Pages leave system users out.
+    for (const member of page.rows) {
+      this.#knowUser(member.user);
+      this.#knowMember(member);
+    }
   }
 
-  #knowMemberships(memberships: readonly Membership[]) {
-    for (const { organization, roles, customRoleNames } of memberships) {
+  /** Memberships of one user, and the user if it is to be known as their member (not a system user). */
+  #knowMemberships(memberships: readonly Membership[], user?: UserRow) {
+    for (const { organization, roles, createdAt, updatedAt, customRoleNames } of memberships) {
       this.#knowOrganization(organization);
       this.#rememberDisplayNames(organization.id, roles, customRoleNames);
+      if (user) {
+        this.#knowMember({ organizationId: organization.id, userId: user.id, roles, createdAt, updatedAt, user });
+      }
     }
   }
 

@@ -178,6 +178,36 @@ describe('refusals a client can act on', () => {
     }
   });
 
+  // graphql-js builds up to 50 errors for variables, each quoting the whole value: thousands of unknown fields made
+  // minutes of work and gigabytes, without a token.
+  it('refuses variables with thousands of faults at the first, in one short error, without a token or SQL', async () => {
+    const unknownFields = {
+      query: 'mutation R($r: CustomRoleInput!) { createOrganizationRole(organization: "default", role: $r) { name } }',
+      variables: { r: { name: 'r1', ...Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`f${i}`, i])) } },
+    };
+    const wrongItems = {
+      query:
+        'mutation R($r: [String!]!) { updateOrganizationMemberRoles(organization: "default", user: "me", roles: $r) { userId } }',
+      variables: { r: Array.from({ length: 100_000 }, () => 1) },
+    };
+    for (const request of [unknownFields, wrongItems]) {
+      const before = statements;
+      const answer = await send('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request),
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body?.errors?.[0]).toMatchObject({
+        message: expect.stringContaining('Variable "$r" got invalid value'),
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
+      expect(answer.body?.errors).toHaveLength(1);
+      expect(answer.text.length).toBeLessThan(3_000);
+      expect(statements).toBe(before);
+    }
+  });
+
   it('refuses a document over a limit with HTTP 400 to a client that accepts application/graphql-response+json', async () => {
     const deepVariables = { query: '{ me { id } }', variables: { v: JSON.parse('['.repeat(40) + ']'.repeat(40)) } };
     const costly = {

@@ -56,6 +56,19 @@ export class ApiError extends GraphQLError {
   }
 }
 
+/** The most characters of a client's value an error quotes back. */
+const QUOTED_LENGTH = 80;
+
+/**
+ * A value the client sent, quoted (JSON) for an error's message, cut short: an error repeated under aliases would
+ * otherwise send a long value back many times (a 1 MB `__typename` in 300 `_entities` representations made an
+ * answer past what a string can hold).
+ */
+export function quoted(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > QUOTED_LENGTH ? `${text.slice(0, QUOTED_LENGTH - 1)}…` : text;
+}
+
 export const unauthenticated = (message: string) => new ApiError('UNAUTHENTICATED', message);
 export const notFound = (
   message = 'Resource not found or you do not have access to this resource.',

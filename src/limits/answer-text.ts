@@ -5,7 +5,8 @@
 // aliases of an organization's 50 roles with a 1 MB display name made an
 // answer past what a string can hold (HTTP 500) and took the process to
 // 2.7 GB. The values themselves are shared, so the answer's objects stay
-// small until they are written; they are measured before.
+// small until they are written; they are measured before, errors included
+// (whose messages quote what a client sent, cut short: errors.ts `quoted`).
 // Our own: no Envelop or Yoga plugin bounds an answer's size.
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -39,12 +40,18 @@ export function holdsMoreText(value: unknown, limit: number): boolean {
   return false;
 }
 
+/** Whether an answer's data and errors (their messages, paths and extensions) hold more than `limit` characters. */
+export function answerHoldsMoreText({ data, errors }: ExecutionResult, limit: number): boolean {
+  const parts: unknown[] = [data ?? null];
+  for (const error of errors ?? []) parts.push(error.message, error.path ?? null, error.extensions ?? null);
+  return holdsMoreText(parts, limit);
+}
+
 export function limitAnswerText(limit = ANSWER_TEXT_LIMIT): Plugin {
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
-      const { data } = result as ExecutionResult;
-      if (!data || !holdsMoreText(data, limit)) return;
+      if (!answerHoldsMoreText(result as ExecutionResult, limit)) return;
       setResult({
         data: null,
         errors: [

@@ -143,6 +143,30 @@ describe.each(DATABASE_KINDS)('hostile documents on %s', (kind) => {
     expect(cost.errors?.[0]?.message).toMatch(/QUERY_MAX_COST/);
   });
 
+  // Errors quote what the client sent: repeated under aliases, a long value came back hundreds of times (a 1 MB
+  // `__typename` in 300 representations: HTTP 500 and 1.7 GB).
+  it('quotes at most 80 characters of a long value it refuses, however often the document repeats it', async () => {
+    const long = 'U'.repeat(90_000); // ten of them in a body under 1 MiB
+    const representations = Array.from({ length: 10 }, () => ({ __typename: long }));
+    const entities = await run(
+      aliased(30, '_entities(representations: $r) { __typename }').replace('{', 'query ($r: [_Any!]!) {'),
+      { r: representations },
+      cast.member.token,
+    );
+    expect(entities.response.errors, JSON.stringify(entities.response).slice(0, 300)).toHaveLength(300);
+    for (const error of entities.response.errors!) {
+      expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(JSON.stringify(error).length).toBeLessThan(500);
+    }
+    const roles = await run(
+      `mutation ($user: String!, $r: [String!]!) { updateOrganizationMemberRoles(organization: "${cast.org.name}", user: $user, roles: $r) { userId } }`,
+      { user: cast.member.username, r: [long, `${long}-2`] },
+      cast.owner.token,
+    );
+    expect(roles.response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(roles.response).length).toBeLessThan(1_000);
+  });
+
   it('refuses a subscription, which the schema lacks, as a document that does not fit it, without running anything', async () => {
     const { response, statements: ran } = await run('subscription { me { id } }', undefined, cast.owner.token);
     // As graphql-js 17 validates it (KnownOperationTypesRule): placed at the operation.

@@ -2,9 +2,11 @@
 // as the answer written at once, whatever media type or encoding the client
 // asks for (src/http/streamed-answers.ts).
 import { gunzipSync } from 'node:zlib';
+import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { SMALL_COST } from '../../src/limits/admission.js';
+import { answerHoldsMoreText } from '../../src/limits/answer-text.js';
 import { createGateway, type Gateway } from '../../src/yoga.js';
 import { costOf } from '../support/cost.js';
 import { DATABASE_KINDS } from '../support/databases.js';
@@ -210,6 +212,15 @@ describe.each(DATABASE_KINDS)('answers with too much text on %s', (kind) => {
     const refused = await cached.gql(aliases(20), {}, owner);
     expect(refused.data).toBeNull();
     expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it('counts the text of errors too', () => {
+    const quiet = { data: { a: 'x' }, errors: [new GraphQLError('short', { path: ['a'] })] };
+    expect(answerHoldsMoreText(quiet, 1_000)).toBe(false);
+    const loud = { data: null, errors: [new GraphQLError('y'.repeat(600)), new GraphQLError('z'.repeat(600))] };
+    expect(answerHoldsMoreText(loud, 1_000)).toBe(true);
+    const detailed = { errors: [new GraphQLError('m', { extensions: { detail: 'd'.repeat(2_000) } })] };
+    expect(answerHoldsMoreText(detailed, 1_000)).toBe(true);
   });
 
   it('answers the same values when they fit', async () => {

@@ -6,7 +6,7 @@
 // DeleteOrganizationMember and UpdateMemberRoles).
 import type { Gate } from '../../access/gate.js';
 import { allow, refuse, refuseUnrecorded, type Decision } from '../../access/decision.js';
-import { badUserInput, forbidden, notFound } from '../../errors.js';
+import { badUserInput, forbidden, notFound, quoted } from '../../errors.js';
 import { canReadOrganization } from '../organization/organization.policy.js';
 import { builtInOrgRole, isSiteRoleName, rbacObjects, ROLE } from '../../rbac/index.js';
 
@@ -147,10 +147,10 @@ export function memberRoleChange(
   );
   if (unsupported.length) {
     return refuse(
-      badUserInput(`Not a supported role: ${unsupported.map((n) => JSON.stringify(n)).join(', ')}.`, {
+      badUserInput(`Not a supported role: ${unsupported.map(quoted).join(', ')}.`, {
         detail:
           'Give bare organization role names: built-in ones (organization-admin, …) or custom roles of this organization.',
-        validations: unsupported.map((name) => ({ field: 'roles', detail: `"${name}" is not a supported role` })),
+        validations: unsupported.map((name) => ({ field: 'roles', detail: `${quoted(name)} is not a supported role` })),
       }),
     );
   }
@@ -170,8 +170,11 @@ export function memberRoleChange(
   const refused = [...added, ...removed].filter((name) => !gate.canAssign(name, organizationId));
   if (refused.length) {
     return refuse(
-      badUserInput(`Not authorized to assign role ${refused.map((n) => JSON.stringify(n)).join(', ')}.`, {
-        validations: refused.map((name) => ({ field: 'roles', detail: `you may not assign or unassign "${name}"` })),
+      badUserInput(`Not authorized to assign role ${refused.map(quoted).join(', ')}.`, {
+        validations: refused.map((name) => ({
+          field: 'roles',
+          detail: `you may not assign or unassign ${quoted(name)}`,
+        })),
       }),
     );
   }

@@ -2,7 +2,7 @@
 // database nor the caller's permissions (SPEC D), in Coder's order; what the
 // caller may grant is role.policy.ts's to say.
 import { fitsNewName, MAX_NEW_NAME_LENGTH, newNameProblem } from '../../db/references.js';
-import { badUserInput } from '../../errors.js';
+import { badUserInput, quoted } from '../../errors.js';
 import { isBuiltInRoleName } from '../../rbac/index.js';
 
 /** More than every valid (resource, action) pair: refused before anything is read. */
@@ -24,14 +24,14 @@ export function validateRoleName(name: string): string {
   // Reserved first, as Coder checks: organization-workspace-creation-ban is longer than a custom role name may be.
   if (isBuiltInRoleName(name)) {
     throw badUserInput('Reserved role name.', {
-      validations: [{ field: 'name', detail: `"${name}" is the name of a built-in role` }],
+      validations: [{ field: 'name', detail: `${quoted(name)} is the name of a built-in role` }],
     });
   }
   // Lower-cased: a role is stored so, and `NEW` is as reserved as `new`.
   if (newNameProblem(name.toLowerCase())) {
     throw badUserInput('Invalid role name.', {
       detail: `A role name is 1 to ${MAX_NEW_NAME_LENGTH} letters, digits and single hyphens, and not "new" or "create".`,
-      validations: [{ field: 'name', detail: `"${name}" is not a valid role name` }],
+      validations: [{ field: 'name', detail: `${quoted(name)} is not a valid role name` }],
     });
   }
   return name.toLowerCase();

@@ -1,7 +1,7 @@
 import { type GraphQLFieldResolver, GraphQLUnionType, type GraphQLSchema, responsePathAsArray } from 'graphql';
 import type { Context, RequestContext } from '../../context.js';
 import { authenticationRefused } from '../../auth/session.js';
-import { badUserInput, notFound, queryTooComplex } from '../../errors.js';
+import { badUserInput, notFound, queryTooComplex, quoted } from '../../errors.js';
 import { MAX_REPRESENTATIONS } from '../../limits/document-limits.js';
 
 /**
@@ -54,10 +54,10 @@ export function answerEntitiesOneByOne(schema: GraphQLSchema): void {
         knownAt.push(index);
       } else {
         answers[index] = badUserInput(
-          `Unknown entity type ${JSON.stringify(typename)}.`,
+          `Unknown entity type ${quoted(typename)}.`,
           {
             validations: [
-              { field: 'representations', detail: `${JSON.stringify(typename)} is not an entity of this subgraph` },
+              { field: 'representations', detail: `${quoted(typename)} is not an entity of this subgraph` },
             ],
           },
           at(index),

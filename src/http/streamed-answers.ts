@@ -104,17 +104,42 @@ function streamOf(
 /** How a streamed request's answer starts once Yoga's processor has written it with a stand-in for its data. */
 const OPENING = '{"data":0';
 
+/** The media types of answers written as one JSON document, the only ones streamed here. */
+const JSON_TYPES = ['application/graphql-response+json', 'application/json'];
+
+/**
+ * Whether Yoga answers `request` as JSON: when its Accept header (none is any
+ * type) names a JSON type in UTF-8, wildcards included, Yoga prefers that to an
+ * event stream or multipart, which write the stand-in their own way (and were
+ * sent it for data). Mirrors Yoga's useResultProcessors, which exports none of
+ * this; test/hostile/heavy-answers.test.ts holds the two to each other.
+ */
+function answeredAsJson(request: Request): boolean {
+  const accepted = (request.headers.get('accept') || '*/*').replace(/\s/g, '').toLowerCase().split(',');
+  return accepted.some((entry) => {
+    const [type = '', ...parameters] = entry.split(';');
+    const charset = parameters.find((parameter) => parameter.startsWith('charset='));
+    if (charset && charset !== 'charset=utf-8') return false;
+    const [group, subtype] = type.split('/');
+    return JSON_TYPES.some((json) => {
+      const [jsonGroup, jsonSubtype] = json.split('/');
+      return (group === '*' || group === jsonGroup) && (subtype === '*' || subtype === jsonSubtype);
+    });
+  });
+}
+
 /**
  * Yoga's own result processor still writes the answer (status, media type,
  * errors without internals), with a stand-in for the data; the stand-in is
- * then replaced by the data, streamed.
+ * then replaced by the data, streamed. Answers in other media types are
+ * written whole.
  */
 export function streamHeavyAnswers(): Plugin {
   const streamedData = new WeakMap<Request, { data: unknown; finished: () => void }>();
   return {
     onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
-      if ((costOfRequest(request) ?? 0) < STREAMED_COST) return;
+      if ((costOfRequest(request) ?? 0) < STREAMED_COST || !answeredAsJson(request)) return;
       const { data } = result as ExecutionResult;
       if (!data) return;
       setResult({

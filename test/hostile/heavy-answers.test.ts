@@ -94,6 +94,30 @@ describe.each(DATABASE_KINDS)('heavy answers on %s', (kind) => {
     },
   );
 
+  it.each([
+    ['an event stream', 'text/event-stream'],
+    ['multipart', 'multipart/mixed'],
+    ['an event stream, over JSON in another charset', 'text/event-stream, application/json; charset=iso-8859-1'],
+  ])('answers a client that accepts only %s with the data itself, as written at once', async (_name, accept) => {
+    const written = await ask(gw.yoga, { accept });
+    const whole = await ask(unstreamed, { accept });
+    expect(written.status).toBe(200);
+    expect(written.headers.get('content-type')).toBe(whole.headers.get('content-type'));
+    const text = await written.text();
+    expect(text).toBe(await whole.text());
+    expect(text).toContain(`"username":"member${String(MEMBERS - 1).padStart(4, '0')}"`);
+  });
+
+  it.each(['*/*', 'application/*', 'text/event-stream, application/json'])(
+    'streams to a client that also accepts JSON (%s), which Yoga answers as JSON',
+    async (accept) => {
+      const streamed = await ask(gw.yoga, { accept });
+      expect(streamed.headers.get('content-length')).toBeNull();
+      expect(streamed.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
+      expect(await streamed.text()).toBe(await (await ask(unstreamed, { accept })).text());
+    },
+  );
+
   it('compresses a streamed answer when the client asks for it', async () => {
     const streamed = await ask(gw.yoga, { 'accept-encoding': 'gzip' });
     expect(streamed.headers.get('content-encoding')).toBe('gzip');

@@ -7,7 +7,7 @@ import { request, type RequestListener, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
-import { LARGE_BODY_BYTES_IN_FLIGHT, MAX_REQUEST_BODY_BYTES } from '../src/http/body-limit.js';
+import { LARGE_BODY_BYTES_IN_FLIGHT, MAX_REQUEST_BODY_BYTES, MAX_BODY_PIECES } from '../src/http/body-limit.js';
 import { type ClientLimits, createStoppableServer } from '../src/http/node-server.js';
 import { freshDatabase } from './support/databases.js';
 import { serveOverHttp, type HttpGateway } from './support/http.js';
@@ -99,6 +99,18 @@ describe('request body limit', () => {
         extensions: expect.objectContaining({ code: 'REQUEST_ENTITY_TOO_LARGE' }),
       }),
     ]);
+  });
+
+  it('refuses a chunked body that comes in too many small chunks, and serves one in fewer', async () => {
+    const body = typenameQuery(2 * MAX_BODY_PIECES);
+    const bytes = await post(body.match(/[\s\S]{1,1}/g)!, { chunked: true });
+    expect(bytes.status).toBe(400);
+    expect(bytes.body.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('chunks'),
+      extensions: { code: 'BAD_REQUEST' },
+    });
+    const fewer = await post(body.match(/[\s\S]{1,8}/g)!, { chunked: true });
+    expect(fewer).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
   });
 
   it('refuses a chunked body once it passes the limit', async () => {

@@ -133,6 +133,26 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       });
     });
 
+    it('logs the codes the answer carries, those given after execution and before it included', async () => {
+      const { logger, lines } = capturingLogger();
+      const yoga = gateway({ logger, accessLog: true });
+      const token = { 'coder-session-token': owner.token };
+      // graphql-js's own error for the argument, coded BAD_USER_INPUT once execution is done.
+      const nullArgument = await post(
+        yoga,
+        { query: 'query ($o: String = "default") { organization(organization: $o) { id } }', variables: { o: null } },
+        token,
+      );
+      const invalid = await post(yoga, { query: '{ nope }' }, token);
+      const badVariable = await post(yoga, { query: 'query ($b: Boolean!) { me { id @include(if: $b) } }' }, token);
+      const answered = await Promise.all([nullArgument, invalid, badVariable].map((response) => response.json()));
+      const codes = answered.map((body) =>
+        (body as { errors: { extensions: { code: string } }[] }).errors.map((e) => e.extensions.code),
+      );
+      expect(codes).toEqual([['BAD_USER_INPUT'], ['GRAPHQL_VALIDATION_FAILED'], ['BAD_USER_INPUT']]);
+      expect(lines.map((line) => line.errorCodes)).toEqual(codes);
+    });
+
     it('logs an unexpected error once, at error level, with its cause; the client sees none of it', async () => {
       const broken = await freshDatabase(kind);
       try {

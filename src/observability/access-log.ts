@@ -32,12 +32,14 @@ export function requestIdsAndAccessLog(logger?: Logger): Plugin {
       const operation = getOperationAST(args.document, args.operationName);
       record.operationName = operation?.name?.value;
       record.operationType = operation?.operation;
-      return {
-        onExecuteDone({ result }) {
-          const codes = errorCodesOf(result);
-          if (codes) record.errorCodes = codes;
-        },
-      };
+    },
+    // The answer as every execution hook left it (codeRequestErrors in src/yoga.ts codes graphql-js's errors after
+    // this plugin's turn), refusals before execution included.
+    onResultProcess({ request, result }) {
+      const record = logger && records.get(request);
+      if (!record || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
+      const codes = errorCodesOf(result as object);
+      if (codes) record.errorCodes = codes;
     },
     onResponse({ request, response }) {
       const requestId = requestIdOf(request);

@@ -179,11 +179,24 @@ describe('requests that never reach Yoga', () => {
     ['headers over 16 KiB', `GET /graphql HTTP/1.1\r\nhost: x\r\nx-pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['a URL over 16 KiB', `GET /graphql?query=${'a'.repeat(60_000)} HTTP/1.1\r\nhost: x\r\n\r\n`, 431],
     ['not HTTP', 'HELLO\r\n\r\n', 400],
+    ['an HTTP/1.1 request without Host', 'GET /graphql?query=%7B__typename%7D HTTP/1.1\r\n\r\n', 400],
+    [
+      'an Expect other than 100-continue',
+      'POST /graphql HTTP/1.1\r\nhost: x\r\nexpect: teapot\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
+      417,
+    ],
   ])('answers %s with its status and a code', async (_name, raw, status) => {
     expect(parseRaw(await rawExchange(raw))).toEqual({
       status,
       body: { errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }] },
     });
+  });
+
+  it('serves an HTTP/1.0 request without Host, which that version allows', async () => {
+    const text = await rawExchange(
+      'GET /graphql?query=%7B__typename%7D HTTP/1.0\r\naccept: application/json\r\nx-graphql-yoga-csrf: 1\r\n\r\n',
+    );
+    expect(parseRaw(text)).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
   });
 
   it('serves the next request on the same server after such refusals', async () => {

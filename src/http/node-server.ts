@@ -114,8 +114,14 @@ export function createStoppableServer(
     requestTimeout: limits.receiveMs,
     headersTimeout: Math.min(HEADERS_TIMEOUT_MS, limits.receiveMs),
     connectionsCheckingInterval: 1_000,
+    // Node would answer an HTTP/1.1 request without Host with a bare 400: refused below, with a code.
+    requireHostHeader: false,
   };
   const server = createServer(options, (request, response) => {
+    if (request.headers.host === undefined && request.httpVersion === '1.1') {
+      request.resume();
+      return refuse(response, 400, 'An HTTP/1.1 request needs a Host header.');
+    }
     // The fetch adapter builds the request's URL from Host and the path, and a Host that makes no URL
     // (`[::1`, `x:abc`) throws there: HTTP 500 with its stack trace as the body.
     if (!URL.canParse(`http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`)) {
@@ -134,6 +140,11 @@ export function createStoppableServer(
   });
   capConnections(server, limits.maxConnections, inClusterWorker);
   server.on('clientError', answerUnreadable);
+  // An Expect other than 100-continue, which Node would answer with a bare 417.
+  server.on('checkExpectation', (request, response) => {
+    request.resume();
+    refuse(response, 417, 'Only "Expect: 100-continue" is served.');
+  });
 
   async function stop(timeoutMs: number) {
     stopping = true;

@@ -3,8 +3,9 @@
 // extensions that are not JSON) escape it as a plain exception, which becomes
 // HTTP 500, and others (a multipart body's bad `map`) come back without a
 // code. Both are the client's: BAD_REQUEST, HTTP 400, as Yoga answers a POST
-// body that is not JSON. Yoga refuses a method, a media type or an Accept it
-// does not serve (405, 415, 406) with no body at all: those get one too.
+// body that is not JSON. Yoga refuses a path, a method, a media type or an
+// Accept it does not serve (404, 405, 415, 406) with no body at all: those get
+// one too.
 import { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { copyHeaders } from './headers.js';
@@ -44,6 +45,7 @@ function withClippedOriginal(error: GraphQLError): GraphQLError {
 
 /** Yoga's refusals that come with no body: their statuses, and what each means to the client. */
 const BODILESS_REFUSALS = new Map([
+  [404, 'Nothing is served at this path: the API is at /graphql.'],
   [405, 'This method is not served here: use GET or POST.'],
   [406, 'None of the media types the request accepts can be served: accept application/json.'],
   [415, 'The body is not of a media type served here: send application/json.'],

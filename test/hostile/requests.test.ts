@@ -141,6 +141,37 @@ describe('no input gives HTTP 500 or a code-less error', () => {
     ],
   ];
 
+  it.each(['/', '/foo', '/graphql/foo', '/graphiql'])(
+    'answers a path it does not serve (%s) with 404 and a code',
+    async (path) => {
+      const answer = await send(path, { headers: { accept: 'application/json' } });
+      expect(answer.status).toBe(404);
+      expect(answer.body?.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    },
+  );
+
+  it.each(['gzip', 'br', 'bogus'])(
+    'answers a body sent with Content-Encoding %s with 415 and a code',
+    async (encoding) => {
+      const answer = await send('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding, ...token() },
+        body: '{"query": "{ me { id } }"}',
+      });
+      expect(answer.status).toBe(415);
+      expect(answer.body?.errors?.[0]).toMatchObject({
+        message: expect.stringContaining('Content-Encoding'),
+        extensions: { code: 'BAD_REQUEST' },
+      });
+      const identity = await send('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'identity', ...token() },
+        body: '{"query": "{ me { id } }"}',
+      });
+      expect(identity.body).toEqual({ data: { me: { id: cast.owner.id } } });
+    },
+  );
+
   it.each(CASES)('%s: below 500, and every error has a code', async (_name, make) => {
     const { query, ...init } = make();
     const answer = await send(`/graphql${query === undefined ? '' : `?${query}`}`, init);

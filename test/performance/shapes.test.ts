@@ -258,6 +258,27 @@ const SHAPES: Shape[] = [
         token,
       ),
   },
+  // An organization's custom roles come with its page of members, whichever field asks first.
+  {
+    read: 'b',
+    name: 'members with their roles, beside assignableRoles and customRoles',
+    budget: 3,
+    send: ask(
+      graphql(`{ organizations { id members(first: 5) { edges { node { username roles { name displayName } } } }
+          assignableRoles { name displayName assignable } customRoles { name organizationPermissions { action } } } }`),
+      none,
+    ),
+  },
+  {
+    read: 'b',
+    name: 'customRoles and assignableRoles asked before the members',
+    budget: 3,
+    send: ask(
+      graphql(`{ organizations { customRoles { name displayName } assignableRoles { name }
+          members(first: 5) { totalCount edges { node { username roles { name displayName } } } } } }`),
+      none,
+    ),
+  },
   // A membership a statement of the request read is not read again by a lookup of it.
   {
     read: 'c',

@@ -146,10 +146,18 @@ export class RequestReads {
   /** Display names of some of an organization's roles ('' for a name that is no custom role), from lookups. */
   readonly #displayNames = new Map<string, Map<string, string>>();
   readonly #customRolesLoader = new DataLoader<string, StoredCustomRole[]>(async (ids) => {
-    const lists = await customRolesOf(this.#sql, ids);
-    for (const [i, id] of ids.entries()) this.#customRoles.set(id, lists[i]!);
-    return lists;
+    // A page of the same organization asked for at the same time (a sibling `members` field) brings its roles.
+    const pages = ids.map((id) => this.#pagesUnderWay.get(id)).filter((page) => page !== undefined);
+    if (pages.length) await Promise.allSettled(pages);
+    const missing = ids.filter((id) => !this.#customRoles.has(id));
+    if (missing.length) {
+      const lists = await customRolesOf(this.#sql, missing);
+      for (const [i, id] of missing.entries()) this.#customRoles.set(id, lists[i]!);
+    }
+    return ids.map((id) => this.#customRoles.get(id)!);
   });
+  /** Pages being read, by organization id: each brings the organization's custom roles. */
+  readonly #pagesUnderWay = new Map<string, Promise<MemberPage>>();
   #siteCustomRoles: Promise<StoredCustomRole[]> | undefined;
 
   /** What the request's audit pages may still carry of diffs (AUDIT_BYTES_PER_REQUEST). */
@@ -213,7 +221,14 @@ export class RequestReads {
   }
 
   page(request: PageRequest): Promise<MemberPage> {
-    return this.#pages.load(request);
+    const page = this.#pages.load(request);
+    const { organizationId } = request;
+    if (!this.#customRoles.has(organizationId) && !this.#pagesUnderWay.has(organizationId)) {
+      this.#pagesUnderWay.set(organizationId, page);
+      const done = () => void this.#pagesUnderWay.delete(organizationId);
+      page.then(done, done);
+    }
+    return page;
   }
 
   /**

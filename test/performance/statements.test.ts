@@ -175,6 +175,15 @@ describe.each(DATABASE_KINDS)('SQL statements per request on %s', (kind) => {
     expect([...counts]).toEqual([3]);
   });
 
+  it('gives the plain member of case (e) its own membership only, at both sizes', async () => {
+    const plain = cases.find((c) => c.name.startsWith('(e)'))!;
+    for (const size of ['small', 'large'] as const) {
+      const { response } = await statementsFor(size, plain.send, 'member');
+      const rows = (response.data as { organizationMembers: { username: string }[] }).organizationMembers;
+      expect(rows.map((row) => row.username)).toEqual([gateways[size]!.data.memberUsernames[0]]);
+    }
+  });
+
   it("loads the caller's roles once per request, however many organizations the answer spans", async () => {
     const { statements } = await statementsFor('large', cases[1]!.send);
     const sessionLoads = statements.filter((sql) => /FROM api_keys k JOIN users u/.test(sql));

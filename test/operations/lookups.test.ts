@@ -236,6 +236,27 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
       expectRefusal(await gw.gql(ORGANIZATION, { org: 'default' }, cast.member.token), 'NOT_FOUND');
     });
 
+    // Beside `organizations`, a lookup is answered from its list of every live organization.
+    it('finds the same beside organizations, and nothing more: a deleted organization is NOT_FOUND there too', async () => {
+      const deleted = await makeOrganization(gw.database, 'Gone-Org');
+      await gw.database.prisma.organization.update({ where: { id: deleted.id }, data: { deleted: true } });
+      const refs = [defaultOrg.id.toUpperCase(), 'CODER', 'default', deleted.name, deleted.id, randomUUID()];
+      const response = await gw.gql(
+        `query (${refs.map((_, i) => `$r${i}: String!`).join(', ')}) { organizations { id }
+          ${refs.map((_, i) => `o${i}: organization(organization: $r${i}) { id name isDefault }`).join(' ')} }`,
+        Object.fromEntries(refs.map((ref, i) => [`r${i}`, ref])),
+        cast.owner.token,
+      );
+      const data = response.data as Record<string, unknown>;
+      for (const i of [0, 1, 2]) expect(data[`o${i}`]).toEqual({ id: defaultOrg.id, name: 'coder', isDefault: true });
+      const refused = response.errors?.map((error) => [error.path, error.extensions?.code]);
+      expect(refused?.sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([
+        [['o3'], 'NOT_FOUND'],
+        [['o4'], 'NOT_FOUND'],
+        [['o5'], 'NOT_FOUND'],
+      ]);
+    });
+
     it('resolves a mixed-case name case-insensitively', async () => {
       const acme = await makeOrganization(gw.database, 'Acme-Corp');
       for (const ref of ['acme-corp', 'ACME-CORP', 'Acme-Corp']) {

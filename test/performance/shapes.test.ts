@@ -258,6 +258,34 @@ const SHAPES: Shape[] = [
         token,
       ),
   },
+  // Rows two root fields ask for at once are read by one of their statements.
+  {
+    read: 'c',
+    name: 'me beside user(user: "me") with its memberships',
+    budget: 2,
+    send: ask(
+      graphql(`{ me { id username name email } user(user: "me") { id organizationMemberships { organizationId
+          roles { name } } } }`),
+      none,
+    ),
+  },
+  {
+    read: 'b',
+    name: 'organizations beside organization(organization:) by name and by id, and _entities',
+    budget: 2,
+    send: (gw, d, token) =>
+      gw.gql(
+        `query ($org: String!, $id: String!, $r: [_Any!]!) { organizations { id name } byName: organization(organization: $org) {
+          id displayName } byId: organization(organization: $id) { id }
+          _entities(representations: $r) { ... on Organization { name isDefault } } }`,
+        {
+          org: 'ORG1',
+          id: d.organizationIds[2]!,
+          r: d.organizationIds.slice(0, 3).map((id) => ({ __typename: 'Organization', id })),
+        },
+        token,
+      ),
+  },
   // An organization's custom roles come with its page of members, whichever field asks first.
   {
     read: 'b',

@@ -39,12 +39,16 @@ export class RequestReads {
   readonly #knownMembers = new Map<string, MemberRow>();
 
   readonly #organizations = new DataLoader<string, OrganizationRow | undefined>(async (ids) => {
+    // Every live organization, read at the same time (`organizations` beside `_entities`), holds these.
+    if (this.#liveOrganizations) return (await this.#liveOrganizations).byId(ids);
     for (const row of await inParts(this.#sql, ids, organizationsById)) this.#knowOrganization(row);
     return ids.map((id) => this.#knownOrganizations.get(id));
   });
 
   readonly #organizationsByRef = new DataLoader<OrganizationRef, OrganizationRow | undefined, string>(
     async (refs) => {
+      // As for #organizations: `organizations` beside `organization(organization: "default")`.
+      if (this.#liveOrganizations) return (await this.#liveOrganizations).byRef(refs);
       const rows = await inParts(this.#sql, refs, organizationsByRef);
       for (const row of rows) if (row) this.#knowOrganization(row);
       return rows;
@@ -52,18 +56,29 @@ export class RequestReads {
     { cacheKeyFn: refKey },
   );
 
+  /** Every live organization, once read (or being read) by this request. */
+  #liveOrganizations: Promise<LiveOrganizations> | undefined;
+
   /**
    * Users by id or by username, in one loader: `me`, user(user:), _entities and a member's user naming one user,
    * by either, are read in one statement, and not again once any read of this request brought them.
    */
   readonly #usersByRef = new DataLoader<UserRef, UserRow | undefined, string>(
     async (refs) => {
-      const rows = await inParts(this.#sql, refs, usersByRef);
+      // One asked for with its memberships at the same time (`me` beside `user(user: "me") { organizationMemberships
+      // }`) is read by that statement.
+      const alongside = refs.map((ref) => this.#usersWithMembershipsAsked.get(refKey(ref)));
+      const rest = refs.filter((_, i) => !alongside[i]);
+      const rows = rest.length ? await inParts(this.#sql, rest, usersByRef) : [];
       for (const row of rows) if (row) this.#knowUser(row);
-      return rows;
+      let next = 0;
+      return Promise.all(refs.map((_, i) => alongside[i] ?? rows[next++]));
     },
     { cacheKeyFn: refKey },
   );
+
+  /** Loads of #usersWithMembershipsByRef, by the key of their reference. */
+  readonly #usersWithMembershipsAsked = new Map<string, Promise<UserRow | undefined>>();
 
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
     async (lookups) => {
@@ -193,9 +208,11 @@ export class RequestReads {
   }
 
   async liveOrganizations(): Promise<OrganizationRow[]> {
-    const rows = await liveOrganizations(this.#sql);
-    for (const row of rows) this.#knowOrganization(row);
-    return rows;
+    this.#liveOrganizations ??= liveOrganizations(this.#sql).then((rows) => {
+      for (const row of rows) this.#knowOrganization(row);
+      return new LiveOrganizations(rows);
+    });
+    return (await this.#liveOrganizations).rows;
   }
 
   user(id: string): Promise<UserRow | undefined> {
@@ -204,8 +221,12 @@ export class RequestReads {
 
   /** With `withMemberships`, the user's memberships are read in the same statement, for `membershipsOf`. */
   userByRef(ref: UserRef, { withMemberships = false } = {}): Promise<UserRow | undefined> {
-    if (withMemberships) return this.#usersWithMembershipsByRef.load(ref);
-    const known = 'id' in ref ? this.#knownUsers.get(ref.id) : undefined;
+    if (withMemberships) {
+      const load = this.#usersWithMembershipsByRef.load(ref);
+      this.#usersWithMembershipsAsked.set(refKey(ref), load);
+      return load;
+    }
+    const known = this.#knownUsers.get('id' in ref ? ref.id : (this.#knownUserIds.get(ref.username) ?? ''));
     return known ? Promise.resolve(known) : this.#usersByRef.load(ref);
   }
 
@@ -315,6 +336,31 @@ export class RequestReads {
     if (!known) this.#displayNames.set(organizationId, (known = new Map()));
     // hasOwn: a role may be named `constructor`.
     for (const name of names) known.set(name, Object.hasOwn(custom, name) ? custom[name]! : '');
+  }
+}
+
+/** Every live organization, which answers any lookup of one: a miss is no live organization. */
+class LiveOrganizations {
+  readonly #byId: Map<string, OrganizationRow>;
+  readonly #byName: Map<string, OrganizationRow>;
+  constructor(readonly rows: OrganizationRow[]) {
+    this.#byId = new Map(rows.map((row) => [row.id, row]));
+    // Names are unique in lower case among live organizations (and references are lower-cased).
+    this.#byName = new Map(rows.map((row) => [row.name.toLowerCase(), row]));
+  }
+
+  byId(ids: readonly string[]): (OrganizationRow | undefined)[] {
+    return ids.map((id) => this.#byId.get(id));
+  }
+
+  byRef(refs: readonly OrganizationRef[]): (OrganizationRow | undefined)[] {
+    return refs.map((ref) =>
+      'id' in ref
+        ? this.#byId.get(ref.id)
+        : 'name' in ref
+          ? this.#byName.get(ref.name)
+          : this.rows.find((row) => row.isDefault),
+    );
   }
 }
 

@@ -126,6 +126,31 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
     });
   });
 
+  // user(user:) beside reads that bring users (a member lookup, a page) is answered from them where they hold it.
+  it('answers each user(user:) beside a member lookup and a page by its own reference, an unknown one NOT_FOUND', async () => {
+    const response = await gw.gql(
+      `query ($org: String!, $outsider: String!, $admin: String!) {
+        outsider: user(user: $outsider) { id username } admin: user(user: $admin) { id username }
+        nobody: user(user: "nobody-here") { id } byId: user(user: "${randomUUID()}") { id }
+        organizationMember(organization: $org, user: $admin) { userId }
+        paginatedOrganizationMembers(organization: $org) { count } }`,
+      { org: cast.org.name, outsider: cast.outsider.username, admin: cast.admin.username.toUpperCase() },
+      cast.owner.token,
+    );
+    expect(response.data).toMatchObject({
+      outsider: { id: cast.outsider.id, username: cast.outsider.username },
+      admin: { id: cast.admin.id, username: cast.admin.username },
+      nobody: null,
+      byId: null,
+      organizationMember: { userId: cast.admin.id },
+    });
+    const refused = response.errors?.map((error) => [String(error.path), error.extensions?.code]).sort();
+    expect(refused).toEqual([
+      ['byId', 'NOT_FOUND'],
+      ['nobody', 'NOT_FOUND'],
+    ]);
+  });
+
   describe('user with organizationMemberships', () => {
     it('reads each user named by reference with its memberships in one statement, a user of none too', async () => {
       await gw.gql(graphql('{ me { id } }'), {}, cast.owner.token); // the session's first use may refresh its last_used

@@ -286,6 +286,26 @@ const SHAPES: Shape[] = [
         token,
       ),
   },
+  {
+    read: 'c',
+    name: 'organizationMember beside user(user:) of the same person',
+    budget: 2,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { user(user: $user) { id email lastSeenAt }
+          organizationMember(organization: $org, user: $user) { roles { name } user { id username } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
+  },
+  {
+    read: 'a',
+    name: 'a page beside user(user:) of one of its members, asked first',
+    budget: 2,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { user(user: $user) { id name status }
+          paginatedOrganizationMembers(organization: $org) { count members { username user { id } } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
+  },
   // An organization's custom roles come with its page of members, whichever field asks first.
   {
     read: 'b',

@@ -66,19 +66,34 @@ export class RequestReads {
   readonly #usersByRef = new DataLoader<UserRef, UserRow | undefined, string>(
     async (refs) => {
       // One asked for with its memberships at the same time (`me` beside `user(user: "me") { organizationMemberships
-      // }`) is read by that statement.
+      // }`) is read by that statement; and pages and member lookups under way (`organizationMember` or a page beside
+      // `user(user:)` of one of its members) may bring the others. Waiting for them costs the answer nothing: it
+      // waits for them anyway, and below a user nothing reads without its memberships, which are read apart.
       const alongside = refs.map((ref) => this.#usersWithMembershipsAsked.get(refKey(ref)));
-      const rest = refs.filter((_, i) => !alongside[i]);
+      if (this.#userBearingReads.size) await Promise.allSettled([...this.#userBearingReads]);
+      const found = refs.map((ref, i) => alongside[i] ?? this.#knownUser(ref));
+      const rest = refs.filter((_, i) => !found[i]);
       const rows = rest.length ? await inParts(this.#sql, rest, usersByRef) : [];
       for (const row of rows) if (row) this.#knowUser(row);
       let next = 0;
-      return Promise.all(refs.map((_, i) => alongside[i] ?? rows[next++]));
+      return Promise.all(found.map((user) => user ?? rows[next++]));
     },
     { cacheKeyFn: refKey },
   );
 
   /** Loads of #usersWithMembershipsByRef, by the key of their reference. */
   readonly #usersWithMembershipsAsked = new Map<string, Promise<UserRow | undefined>>();
+
+  /** Reads under way that bring users with them: pages and member lookups. */
+  readonly #userBearingReads = new Set<Promise<unknown>>();
+
+  /** `read`, counted among #userBearingReads until it settles. */
+  #bearingUsers<T>(read: Promise<T>): Promise<T> {
+    this.#userBearingReads.add(read);
+    const settled = () => void this.#userBearingReads.delete(read);
+    read.then(settled, settled);
+    return read;
+  }
 
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
     async (lookups) => {
@@ -226,14 +241,14 @@ export class RequestReads {
       this.#usersWithMembershipsAsked.set(refKey(ref), load);
       return load;
     }
-    const known = this.#knownUsers.get('id' in ref ? ref.id : (this.#knownUserIds.get(ref.username) ?? ''));
+    const known = this.#knownUser(ref);
     return known ? Promise.resolve(known) : this.#usersByRef.load(ref);
   }
 
   /** One membership, with its organization (found or not) and its user: at once if a statement of this request read it. */
   member(lookup: MemberLookup): Promise<MemberFound> {
     const known = this.#knownMemberOf(lookup);
-    return known ? Promise.resolve(known) : this.#members.load(lookup);
+    return known ? Promise.resolve(known) : this.#bearingUsers(this.#members.load(lookup));
   }
 
   /** A user's memberships of live organizations, by organization name. */
@@ -242,7 +257,7 @@ export class RequestReads {
   }
 
   page(request: PageRequest): Promise<MemberPage> {
-    const page = this.#pages.load(request);
+    const page = this.#bearingUsers(this.#pages.load(request));
     const { organizationId } = request;
     if (!this.#customRoles.has(organizationId) && !this.#pagesUnderWay.has(organizationId)) {
       this.#pagesUnderWay.set(organizationId, page);
@@ -257,7 +272,7 @@ export class RequestReads {
    * memberPagesOf); a later `page` of the same window by the organization's id is this one.
    */
   pageOf(organization: OrganizationRef, request: Pick<PageRequest, 'window' | 'withTotal'>) {
-    return this.#pagesOf.load({ organization, ...request });
+    return this.#bearingUsers(this.#pagesOf.load({ organization, ...request }));
   }
 
   /** An organization's custom roles: at once if a statement of this request has read them. */
@@ -292,6 +307,11 @@ export class RequestReads {
   #knowUser(row: UserRow) {
     this.#knownUsers.set(row.id, row);
     this.#knownUserIds.set(row.username.toLowerCase(), row.id);
+  }
+
+  /** The user `ref` names, if a statement of this request has read it. */
+  #knownUser(ref: UserRef): UserRow | undefined {
+    return this.#knownUsers.get('id' in ref ? ref.id : (this.#knownUserIds.get(ref.username) ?? ''));
   }
 
   #knowMember(row: MemberRow) {

@@ -140,6 +140,8 @@ export function createGateway({
     plugins: [
       // Before everything that reads the response: a heavy query's is the lane's.
       ...(lane ? [lane.answer] : []),
+      // Before the access log, which logs the codes of the answer as written; and before anything writes it.
+      limitAnswerText(),
       // Every response, refusals included, gets its request id, and is timed and logged.
       requestIdsAndAccessLog(accessLog ? logger : undefined),
       ...(graphiql ? [serveGraphiQL('/graphql', graphiql)] : []),
@@ -166,8 +168,6 @@ export function createGateway({
       // After admission, so that the deadline counts the wait for a turn too.
       requestDeadline(requestTimeoutMs),
       codeRequestErrors(),
-      // Before anything writes the answer.
-      limitAnswerText(),
       // Before compression, which then reads the stream.
       streamHeavyAnswers(),
       // Compressed answers are bytes already; the others large enough are made bytes.

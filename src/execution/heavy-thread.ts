@@ -72,16 +72,14 @@ const { yoga, stopTracing } = await gatewayFromConfig(
 /** The codes of each request's errors, by request id, until its head is posted. */
 const errorCodes = new Map<string, string[]>();
 
-/** After codeRequestErrors (src/yoga.ts), so that the codes are the ones the answer carries. */
+/** Last of the plugins (src/yoga.ts), so that the codes are the ones the answer carries, a refusal for its size's too. */
 function reportErrorCodes(): Plugin {
   return {
-    onExecute: ({ args }) => ({
-      onExecuteDone({ result }) {
-        const request = (args.contextValue as { request?: Request }).request;
-        const codes = errorCodesOf(result);
-        if (request && codes) errorCodes.set(requestIdOf(request), codes);
-      },
-    }),
+    onResultProcess({ request, result }) {
+      if (Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
+      const codes = errorCodesOf(result as object);
+      if (codes) errorCodes.set(requestIdOf(request), codes);
+    },
   };
 }
 

@@ -55,8 +55,8 @@ export function limitRequestBodies(
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       // Bodies are read as sent: a compressed one would otherwise be refused as JSON that does not parse.
-      const encoding = request.headers.get('content-encoding');
-      if (encoding !== null && encoding.trim().toLowerCase() !== 'identity')
+      const encoding = request.headers.get('content-encoding')?.trim().toLowerCase();
+      if (request.body && encoding && encoding !== 'identity')
         throw requestError(415, 'BAD_REQUEST', 'Request bodies are read as sent: send them without Content-Encoding.');
       const length = request.headers.get('content-length');
       if (length !== null) {

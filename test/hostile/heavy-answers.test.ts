@@ -1,7 +1,9 @@
 // A heavy answer (a whole member list) is streamed in pieces: the same bytes
 // as the answer written at once, whatever media type or encoding the client
 // asks for (src/http/streamed-answers.ts).
+import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import { pino } from 'pino';
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
@@ -229,6 +231,20 @@ describe.each(DATABASE_KINDS)('answers with too much text on %s', (kind) => {
     expect(refused.data).toBeNull();
     expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
     expect(refused.errors?.[0]?.message).toMatch(/more than 64 MiB of text/);
+  });
+
+  it('logs the refusal with its code', async () => {
+    const lines: { errorCodes?: string[] }[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const logged = testGatewayOn(kind, gw.database, { logger: pino({ base: undefined }, stream), accessLog: true });
+    const refused = await logged.gql(aliases(20), {}, owner);
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(lines.map((line) => line.errorCodes)).toEqual([['QUERY_TOO_COMPLEX']]);
   });
 
   it('refuses it the same with the response cache on, which would keep answers before they are written', async () => {

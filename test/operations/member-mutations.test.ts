@@ -272,6 +272,21 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       }
     });
 
+    // Coder finds a deleted user by id (GetUserByID), then no membership: 404; by username it finds none: 400.
+    it('is NOT_FOUND for a deleted user named by id, BAD_USER_INPUT by username', async () => {
+      const gone = await newMember();
+      await markUser(gw.database, gone.id, { deleted: true });
+      const caller = cast.owner;
+      let user = gone.id;
+      await refusedUnchanged(() => remove(cast.org.name, user, caller), 'NOT_FOUND');
+      user = gone.username;
+      await refusedUnchanged(
+        () => remove(cast.org.name, user, caller),
+        'BAD_USER_INPUT',
+        /must be an existing uuid or username/i,
+      );
+    });
+
     // dbauthz.DeleteOrganizationMember looks the member up without system users: Coder answers 404 (issue 18, point 3).
     it("is NOT_FOUND to remove a system user's membership, even for an owner, and the membership stays", async () => {
       const prebuilds = await newMember();
@@ -562,6 +577,21 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
           expect(validationsOf(response).map((v) => v.field)).toEqual(['user']);
         }
       }
+    });
+
+    // Coder finds a deleted user by id (GetUserByID), then no membership: 404; by username it finds none: 400.
+    it('is NOT_FOUND for a deleted user named by id, BAD_USER_INPUT by username', async () => {
+      const gone = await newMember();
+      await markUser(gw.database, gone.id, { deleted: true });
+      const caller = cast.owner;
+      let user = gone.id;
+      await refusedUnchanged(() => setRoles(cast.org.name, user, ['organization-admin'], caller), 'NOT_FOUND');
+      user = gone.username;
+      await refusedUnchanged(
+        () => setRoles(cast.org.name, user, ['organization-admin'], caller),
+        'BAD_USER_INPUT',
+        /must be an existing uuid or username/i,
+      );
     });
 
     it('needs a session token', async () => {

@@ -1,9 +1,10 @@
 import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { addMember, removeMember, updateMemberRoles } from '../../db/writes/members.js';
-import { badUserInput } from '../../errors.js';
+import type { Context } from '../../context.js';
+import { badUserInput, notFound } from '../../errors.js';
 import type { UserRow } from '../../db/reads/rows.js';
-import { findUser, readableOrganization } from '../shared/references.js';
+import { findUser, readableOrganization, userArgument } from '../shared/references.js';
 import { OrganizationMember } from './member.js';
 import { memberAddition, memberRemoval, memberRoleChange } from './member.policy.js';
 import { memberAsWritten } from './member-reads.js';
@@ -39,7 +40,7 @@ builder.mutationFields((t) => ({
     args: orgAndUserArgs,
     resolve: async (_root, args, ctx) => {
       const organization = await readableOrganization(ctx, args.organization);
-      const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user).then(existingUser)]);
+      const [gate, user] = await Promise.all([ctx.gate(), existingUser(ctx, args.user)]);
       return removeMember(
         ctx.prisma,
         ctx.auditTrail(),
@@ -66,7 +67,7 @@ builder.mutationFields((t) => ({
         });
       }
       const organization = await readableOrganization(ctx, args.organization);
-      const [gate, user] = await Promise.all([ctx.gate(), findUser(ctx, args.user).then(existingUser)]);
+      const [gate, user] = await Promise.all([ctx.gate(), existingUser(ctx, args.user)]);
       const written = await updateMemberRoles(
         ctx.prisma,
         ctx.auditTrail(),
@@ -79,11 +80,15 @@ builder.mutationFields((t) => ({
 }));
 
 /**
- * The user of a membership to change: as Coder resolves its `{user}` route parameter before it looks for the
- * membership, a user who does not exist is bad input (400), and only an existing user who is no member is NOT_FOUND.
+ * The user of a membership to change, as Coder resolves its `{user}` route parameter before it looks for the
+ * membership: a user who does not exist is bad input (400). Coder finds an id among deleted users too, and then
+ * no membership (404); a username only among live ones.
  */
-function existingUser(user: UserRow | null): UserRow {
+async function existingUser(ctx: Context, ref: string): Promise<UserRow> {
+  const user = await findUser(ctx, ref);
   if (user) return user;
+  const parsed = userArgument(ctx, ref);
+  if ('id' in parsed && (await ctx.prisma.user.count({ where: { id: parsed.id, deleted: true } }))) throw notFound();
   throw badUserInput('User must be an existing uuid or username.', {
     validations: [{ field: 'user', detail: 'no such user' }],
   });

@@ -5,6 +5,7 @@
 // membership was found visible (coderd/members.go, dbauthz's
 // DeleteOrganizationMember and UpdateMemberRoles).
 import type { Gate } from '../../access/gate.js';
+import type { OrganizationRef } from '../../db/references.js';
 import { allow, refuse, refuseUnrecorded, type Decision } from '../../access/decision.js';
 import { badUserInput, forbidden, notFound, quoted } from '../../errors.js';
 import { canReadOrganization } from '../organization/organization.policy.js';
@@ -24,6 +25,15 @@ export const canReadEveryMember = (gate: Gate, organizationId: string) =>
 export const mayReadEveryMemberSomewhere = (gate: Gate) =>
   canReadEveryMember(gate, NO_ORGANIZATION) ||
   [...gate.subject.memberOrganizationIds].some((id) => canReadEveryMember(gate, id));
+
+/**
+ * Whether the caller may read every member of the organization `ref` names, known before it is looked up: with a
+ * site-wide permission, or for an id of an organization whose members its roles there let it read. A read that
+ * fetches a whole list with its organization does so only then: another caller would have it read a list it may
+ * not see, or of which it sees one row.
+ */
+export const mayReadEveryMemberOf = (gate: Gate, ref: OrganizationRef) =>
+  canReadEveryMember(gate, NO_ORGANIZATION) || ('id' in ref && canReadEveryMember(gate, ref.id));
 
 /** An organization id no organization has: what a site-wide permission covers, and nothing else. */
 const NO_ORGANIZATION = '00000000-0000-0000-0000-000000000000';

@@ -6,7 +6,13 @@ import { badUserInput } from '../../errors.js';
 import { organizationArgument, readableOrganization } from '../shared/references.js';
 import { selectsField } from '../shared/selection.js';
 import { OrganizationMember } from './member.js';
-import { canReadMember, mayReadEveryMemberSomewhere, memberPageReading, memberVisibility } from './member.policy.js';
+import {
+  canReadMember,
+  mayReadEveryMemberOf,
+  mayReadEveryMemberSomewhere,
+  memberPageReading,
+  memberVisibility,
+} from './member.policy.js';
 import { readableMember } from './member-reads.js';
 import { organizationReading } from '../organization/organization.policy.js';
 import { memberPageId } from '../shared/identity.js';
@@ -41,14 +47,12 @@ builder.queryFields((t) => ({
     args: { organization: t.arg.string({ description: 'An organization id, name, or `default`.' }) },
     resolve: async (_root, args, ctx) => {
       const gate = await ctx.gate();
-      if (mayReadEveryMemberSomewhere(gate)) {
-        // Most likely one whose every member the caller may read: the organization and its list in one statement,
-        // as paginatedOrganizationMembers reads them. Elsewhere the rows are filtered as below.
-        const page = await ctx
-          .reads()
-          .pageOf(organizationArgument(args.organization), { window: WHOLE_LIST, withTotal: false });
-        const organization = enforce(organizationReading(gate, page?.organization));
-        return page!.rows.filter((member) => canReadMember(gate, organization.id, member.userId));
+      const reference = organizationArgument(args.organization);
+      if (mayReadEveryMemberOf(gate, reference)) {
+        // The organization and its list in one statement, as paginatedOrganizationMembers reads them.
+        const page = await ctx.reads().pageOf(reference, { window: WHOLE_LIST, withTotal: false });
+        enforce(organizationReading(gate, page?.organization));
+        return page!.rows;
       }
       const organization = await readableOrganization(ctx, args.organization);
       const visibility = memberVisibility(gate, organization.id);

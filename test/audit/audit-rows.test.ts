@@ -334,9 +334,8 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
           (user: string, caller: TestUser) => call(REMOVE, { org: cast.org.name, user }, caller),
           (user: string, caller: TestUser) => call(SET_ROLES, { org: cast.org.name, user, roles: [] }, caller),
         ]) {
-          for (const user of [cast.outsider.username, 'no-such-user']) {
-            expectNoRow(await attempt(user, cast.owner), 'NOT_FOUND');
-          }
+          expectNoRow(await attempt(cast.outsider.username, cast.owner), 'NOT_FOUND');
+          expectNoRow(await attempt('no-such-user', cast.owner), 'BAD_USER_INPUT');
           expectNoRow(await attempt(cast.admin.username, cast.member), 'NOT_FOUND');
           expectNoRow(await attempt(cast.member.username, cast.outsider), 'NOT_FOUND');
         }
@@ -417,7 +416,7 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
 
     it('deleteOrganizationRole writes a delete row: 204, the old role against Go zero values', async () => {
       const role = await existingRole();
-      const result = await call(DELETE_ROLE, { org: cast.org.name, name: role.name.toUpperCase() }, cast.admin);
+      const result = await call(DELETE_ROLE, { org: cast.org.name, name: role.name }, cast.admin);
       expect(result.response).toEqual({ data: { deleteOrganizationRole: true } });
       expect(result.rows).toEqual([
         {

@@ -258,35 +258,6 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       await refusedUnchanged(() => remove(cast.org.name, 'no-such-user', cast.outsider), 'NOT_FOUND');
     });
 
-    // Coder resolves the `{user}` route parameter before the membership: 400 "must be an existing uuid or username".
-    it('is BAD_USER_INPUT, naming the user argument, for a user who does not exist, to anyone who sees the organization', async () => {
-      for (const caller of [cast.owner, cast.member]) {
-        for (const user of ['no-such-user', '7c60d51f-b44e-4682-87d6-449835ea4de6']) {
-          const response = await refusedUnchanged(
-            () => remove(cast.org.name, user, caller),
-            'BAD_USER_INPUT',
-            /must be an existing uuid or username/i,
-          );
-          expect(validationsOf(response).map((v) => v.field)).toEqual(['user']);
-        }
-      }
-    });
-
-    // Coder finds a deleted user by id (GetUserByID), then no membership: 404; by username it finds none: 400.
-    it('is NOT_FOUND for a deleted user named by id, BAD_USER_INPUT by username', async () => {
-      const gone = await newMember();
-      await markUser(gw.database, gone.id, { deleted: true });
-      const caller = cast.owner;
-      let user = gone.id;
-      await refusedUnchanged(() => remove(cast.org.name, user, caller), 'NOT_FOUND');
-      user = gone.username;
-      await refusedUnchanged(
-        () => remove(cast.org.name, user, caller),
-        'BAD_USER_INPUT',
-        /must be an existing uuid or username/i,
-      );
-    });
-
     // dbauthz.DeleteOrganizationMember looks the member up without system users: Coder answers 404 (issue 18, point 3).
     it("is NOT_FOUND to remove a system user's membership, even for an owner, and the membership stays", async () => {
       const prebuilds = await newMember();
@@ -566,11 +537,30 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       await refusedUnchanged(() => setRoles(cast.org.name, 'no-such-user', [], cast.outsider), 'NOT_FOUND');
     });
 
-    it('is BAD_USER_INPUT, naming the user argument, for a user who does not exist, to anyone who sees the organization', async () => {
+    it('needs a session token', async () => {
+      const target = await newMember();
+      expectRefusal(
+        await gw.gql(SET_ROLES, { org: cast.org.name, user: target.username, roles: ['organization-admin'] }),
+        'UNAUTHENTICATED',
+      );
+      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([]);
+    });
+  });
+
+  // Coder resolves the `{user}` route parameter before it looks for the membership: a user who does not exist is
+  // 400 "must be an existing uuid or username"; an id finds deleted users too, which then have no membership (404).
+  describe.each([
+    ['removeOrganizationMember', (user: string, caller: TestUser) => remove(cast.org.name, user, caller)],
+    [
+      'updateOrganizationMemberRoles',
+      (user: string, caller: TestUser) => setRoles(cast.org.name, user, ['organization-admin'], caller),
+    ],
+  ])('%s of a user who does not exist', (_name, change) => {
+    it('is BAD_USER_INPUT, naming the user argument, to anyone who sees the organization', async () => {
       for (const caller of [cast.owner, cast.member]) {
         for (const user of ['no-such-user', '7c60d51f-b44e-4682-87d6-449835ea4de6']) {
           const response = await refusedUnchanged(
-            () => setRoles(cast.org.name, user, ['organization-admin'], caller),
+            () => change(user, caller),
             'BAD_USER_INPUT',
             /must be an existing uuid or username/i,
           );
@@ -579,28 +569,11 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
       }
     });
 
-    // Coder finds a deleted user by id (GetUserByID), then no membership: 404; by username it finds none: 400.
     it('is NOT_FOUND for a deleted user named by id, BAD_USER_INPUT by username', async () => {
       const gone = await newMember();
       await markUser(gw.database, gone.id, { deleted: true });
-      const caller = cast.owner;
-      let user = gone.id;
-      await refusedUnchanged(() => setRoles(cast.org.name, user, ['organization-admin'], caller), 'NOT_FOUND');
-      user = gone.username;
-      await refusedUnchanged(
-        () => setRoles(cast.org.name, user, ['organization-admin'], caller),
-        'BAD_USER_INPUT',
-        /must be an existing uuid or username/i,
-      );
-    });
-
-    it('needs a session token', async () => {
-      const target = await newMember();
-      expectRefusal(
-        await gw.gql(SET_ROLES, { org: cast.org.name, user: target.username, roles: ['organization-admin'] }),
-        'UNAUTHENTICATED',
-      );
-      expect(await storedRoles(gw.database, cast.org.id, target.id)).toEqual([]);
+      await refusedUnchanged(() => change(gone.id, cast.owner), 'NOT_FOUND');
+      await refusedUnchanged(() => change(gone.username, cast.owner), 'BAD_USER_INPUT', /existing uuid or username/i);
     });
   });
 

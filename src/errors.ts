@@ -69,6 +69,17 @@ export function quoted(value: unknown): string {
   return text.length > QUOTED_LENGTH ? `${text.slice(0, QUOTED_LENGTH - 1)}…` : text;
 }
 
+/** graphql-js's errors for an argument's value (getArgumentValues, for fields and directives alike). */
+const ARGUMENT_VALUE =
+  /^Argument "[^"]+" (of required type .* was not provided|of non-null type .* must not be null|has invalid value)/;
+
+/**
+ * The code of an error graphql-js made while fields ran, which carries none: the client's for an argument's value,
+ * else the gateway's. For the answer (src/yoga.ts) and the metrics, which count errors before the answer is coded.
+ */
+export const codeOfUncoded = (error: { message: string }): 'BAD_USER_INPUT' | 'INTERNAL_SERVER_ERROR' =>
+  ARGUMENT_VALUE.test(error.message) ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR';
+
 export const unauthenticated = (message: string) => new ApiError('UNAUTHENTICATED', message);
 export const notFound = (
   message = 'Resource not found or you do not have access to this resource.',

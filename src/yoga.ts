@@ -23,7 +23,7 @@ import { DEFAULT_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './config.js';
 import { StatementCancelled } from './db/cancellation.js';
 import { DatabaseUnavailable, isUnavailable } from './db/postgres-pool.js';
 import { isPrismaUnavailable } from './db/prisma-errors.js';
-import { serviceUnavailable } from './errors.js';
+import { codeOfUncoded, serviceUnavailable } from './errors.js';
 import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
 import { requestDeadline } from './http/deadline.js';
 import { streamHeavyAnswers } from './http/streamed-answers.js';
@@ -285,11 +285,7 @@ function codeRequestErrors(): Plugin {
                   positions: error.positions,
                   path: error.path,
                   originalError: error.originalError,
-                  extensions: {
-                    ...error.extensions,
-                    code:
-                      beforeAnyField || ARGUMENT_VALUE.test(error.message) ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR',
-                  },
+                  extensions: { ...error.extensions, code: beforeAnyField ? 'BAD_USER_INPUT' : codeOfUncoded(error) },
                 }),
           ),
         });
@@ -297,10 +293,6 @@ function codeRequestErrors(): Plugin {
     }),
   };
 }
-
-/** graphql-js's errors for an argument's value (getArgumentValues, for fields and directives alike). */
-const ARGUMENT_VALUE =
-  /^Argument "[^"]+" (of required type .* was not provided|of non-null type .* must not be null|has invalid value)/;
 
 /** Calls `done` after each mutation, whether or not it succeeded. */
 function afterWrites(done: () => void): Plugin {

@@ -197,6 +197,15 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       await post(yoga, { query: sourceOf(MISSING) }, { 'coder-session-token': owner.token });
       await post(yoga, { query: sourceOf(ME) });
       await post(yoga, { query: '{ nope }' }, { 'coder-session-token': owner.token });
+      // graphql-js's own error for an argument's value, which the answer codes after the metrics count it.
+      await post(
+        yoga,
+        {
+          query: 'query NullArgument ($o: String = "x") { organization(organization: $o) { id } }',
+          variables: { o: null },
+        },
+        { 'coder-session-token': owner.token },
+      );
 
       const answer = await yoga.fetch('http://gateway.test/metrics');
       expect(answer.status).toBe(200);
@@ -214,6 +223,8 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       expect(sample('graphql_envelop_error_result', 'operationName="Missing".*code="NOT_FOUND"')).toBe(1);
       expect(sample('graphql_envelop_error_result', 'operationName="Me".*code="UNAUTHENTICATED"')).toBe(1);
       expect(sample('graphql_envelop_error_result', 'phase="validate".*code="GRAPHQL_VALIDATION_FAILED"')).toBe(1);
+      expect(sample('graphql_envelop_error_result', 'operationName="NullArgument".*code="BAD_USER_INPUT"')).toBe(1);
+      expect(sample('graphql_envelop_error_result', 'code="INTERNAL_SERVER_ERROR"')).toBe(0);
       expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
       expect(text).toMatch(/^nodejs_heap_size_used_bytes \d+/m);
       if (kind === 'postgres') {

@@ -12,6 +12,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { PoolStats } from '../db/database.js';
+import { codeOfUncoded } from '../errors.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -79,7 +80,7 @@ export function prometheusMetrics(poolStats?: () => PoolStats | undefined): Plug
       code: String(
         (params.error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code ??
           PHASE_CODES[params.errorPhase] ??
-          'INTERNAL_SERVER_ERROR',
+          (params.error instanceof Error ? codeOfUncoded(params.error) : 'INTERNAL_SERVER_ERROR'),
       ),
     }),
   });

@@ -208,4 +208,16 @@ describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
     expect(served.errors).toBeUndefined();
     expect(fieldOf(served, '_entities')).toHaveLength(MAX_REPRESENTATIONS);
   });
+
+  it(`counts the ${MAX_REPRESENTATIONS} across the aliased _entities fields of a request`, async () => {
+    const half = Array.from({ length: MAX_REPRESENTATIONS / 2 }, () => ({ __typename: 'Nothing' }));
+    const aliased = (count: number) =>
+      `query ($r: [_Any!]!) { ${Array.from({ length: count }, (_, i) => `a${i}: _entities(representations: $r) { __typename }`).join(' ')} }`;
+    const refused = await gw.gql(aliased(3), { r: half }, owner.token);
+    expect(refused.errors?.map((error) => error.extensions?.code)).toContain('QUERY_TOO_COMPLEX');
+    expect(refused.errors?.length).toBeLessThanOrEqual(MAX_REPRESENTATIONS + 1);
+    const served = await gw.gql(aliased(2), { r: half }, owner.token);
+    expect(served.errors).toHaveLength(MAX_REPRESENTATIONS);
+    expect(new Set(served.errors?.map((error) => error.extensions?.code))).toEqual(new Set(['BAD_USER_INPUT']));
+  });
 });

@@ -113,6 +113,23 @@ describe('request body limit', () => {
     expect(fewer).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
   });
 
+  // A GET, a path not served, a refusal: answered without reading the body, which Node would read and discard.
+  it('answers a request whose body it does not read, then closes the connection rather than read the rest', async () => {
+    const chunks = '1\r\n \r\n'.repeat(2 * MAX_BODY_PIECES);
+    for (const head of ['GET /graphql?query=%7B__typename%7D', 'POST /nothing-here']) {
+      const socket = connect(gateway.port, '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(
+        `${head} HTTP/1.1\r\nhost: x\r\naccept: application/json\r\nx-graphql-yoga-csrf: 1\r\n` +
+          `transfer-encoding: chunked\r\n\r\n${chunks}`,
+      );
+      // The last chunk never comes: without the bound, the connection would wait for the rest of the body.
+      const { text, closedAfterMs } = await untilClosed(socket, 5_000);
+      expect(text).toMatch(/^HTTP\/1\.1 (200|404)/);
+      expect(closedAfterMs).toBeDefined();
+    }
+  });
+
   it('refuses a chunked body once it passes the limit', async () => {
     const answer = await post(pieces(typenameQuery(2 * MAX_REQUEST_BODY_BYTES)), { chunked: true });
     expect(answer.status).toBe(413);

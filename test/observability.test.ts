@@ -153,6 +153,22 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       expect(lines.map((line) => line.errorCodes)).toEqual(codes);
     });
 
+    it('keeps each line short whatever the client sends: a name cut to 100 characters, each code once', async () => {
+      const { logger, lines } = capturingLogger();
+      const yoga = gateway({ logger, accessLog: true });
+      const token = { 'coder-session-token': owner.token };
+      await post(yoga, { query: `query ${'N'.repeat(50_000)} { me { id } }` }, token);
+      const nothing = Array.from({ length: 300 }, () => ({ __typename: 'Nothing' }));
+      await post(
+        yoga,
+        { query: 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }', variables: { r: nothing } },
+        token,
+      );
+      expect(lines[0]!.operationName).toBe('N'.repeat(100));
+      expect(lines[1]).toMatchObject({ errorCodes: ['BAD_USER_INPUT'], errorCount: 300 });
+      expect(JSON.stringify(lines).length).toBeLessThan(2_000);
+    });
+
     it('logs an unexpected error once, at error level, with its cause; the client sees none of it', async () => {
       const broken = await freshDatabase(kind);
       try {

@@ -5,7 +5,14 @@
 // database: a request still executing would otherwise fail on a closed pool,
 // and every client of the old replica would see an error.
 import cluster from 'node:cluster';
-import { createServer, type RequestListener, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { badRequestBody } from './request-errors.js';
@@ -103,6 +110,25 @@ function capConnections(server: Server, max: number, inClusterWorker: boolean): 
   });
 }
 
+/**
+ * A body still arriving when its answer has been written (a GET or a path not served carries one, or a refusal
+ * came first) is read and discarded by Node for the connection's next request, however long it is and in however
+ * many chunks: 6 million one-byte chunks cost 8.8 s of CPU. A client that sends a body nobody reads gets its
+ * answer, then the connection is closed; it opens a new one for its next request.
+ */
+function closeAfterUnreadBody(request: IncomingMessage): void {
+  // The socket is gone from the request once its connection has closed, or moved on.
+  const socket = request.socket as IncomingMessage['socket'] | null;
+  if (request.complete || !socket || socket.destroyed) return;
+  // Stop reading now; close once the answer has had a moment to leave (closing with unread input resets the
+  // connection, which may drop what is still on its way).
+  socket.pause();
+  setTimeout(() => socket.destroy(), UNREAD_BODY_GRACE_MS).unref();
+}
+
+/** How long an answer to a request whose body was not read has to leave before its connection is closed. */
+const UNREAD_BODY_GRACE_MS = 1_000;
+
 export function createStoppableServer(
   handle: RequestListener,
   limits: ClientLimits,
@@ -133,6 +159,7 @@ export function createStoppableServer(
     const unread = setTimeout(() => response.destroy(), limits.answerMs);
     // 'close': the answer is written in full, or the connection is gone.
     response.once('close', () => clearTimeout(unread));
+    response.once('finish', () => closeAfterUnreadBody(request));
     // Settles when the handler is done, never rejecting: the handler reports its own errors (Yoga logs them).
     const untrack = () => void handling.delete(handled);
     const handled: Promise<void> = Promise.resolve(handle(request, response)).then(untrack, untrack);

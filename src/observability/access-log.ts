@@ -11,7 +11,10 @@ interface RequestRecord {
   operationName?: string;
   operationType?: string;
   errorCodes?: string[];
+  errorCount?: number;
 }
+
+const MAX_LOGGED_NAME = 100;
 
 /** The codes of an answer's errors, an error with none counting as an internal one (as it is masked); undefined for none. */
 export function errorCodesOf(result: object): string[] | undefined {
@@ -30,7 +33,8 @@ export function requestIdsAndAccessLog(logger?: Logger): Plugin {
       const record = logger && records.get((args.contextValue as { request: Request }).request);
       if (!record) return;
       const operation = getOperationAST(args.document, args.operationName);
-      record.operationName = operation?.name?.value;
+      // A name is the client's to choose, of any length: the line keeps its first 100 characters.
+      record.operationName = operation?.name?.value.slice(0, MAX_LOGGED_NAME);
       record.operationType = operation?.operation;
     },
     // The answer as every execution hook left it (codeRequestErrors in src/yoga.ts codes graphql-js's errors after
@@ -39,7 +43,11 @@ export function requestIdsAndAccessLog(logger?: Logger): Plugin {
       const record = logger && records.get(request);
       if (!record || Array.isArray(result) || Symbol.asyncIterator in (result as object)) return;
       const codes = errorCodesOf(result as object);
-      if (codes) record.errorCodes = codes;
+      if (codes) {
+        // Each code once, and how many errors there were: an answer may hold thousands.
+        record.errorCodes = [...new Set(codes)];
+        record.errorCount = codes.length;
+      }
     },
     onResponse({ request, response }) {
       const requestId = requestIdOf(request);
@@ -56,6 +64,7 @@ export function requestIdsAndAccessLog(logger?: Logger): Plugin {
           operationName: record.operationName,
           operationType: record.operationType,
           errorCodes: record.errorCodes,
+          errorCount: record.errorCount,
           userAgent: request.headers.get('user-agent') ?? undefined,
         },
         'request',

@@ -13,6 +13,9 @@ export async function requireAuthenticated(ctx: Context): Promise<void> {
   if (!authentication.ok) throw authenticationRefused(authentication);
 }
 
+/** Representations each request's `_entities` fields have asked for so far. */
+const representationsAsked = new WeakMap<object, number>();
+
 interface Representation {
   __typename?: unknown;
 }
@@ -34,9 +37,14 @@ export function answerEntitiesOneByOne(schema: GraphQLSchema): void {
   const entityTypes = new Set(entityUnion.getTypes().map((type) => type.name));
   const resolveAll = field.resolve as GraphQLFieldResolver<unknown, RequestContext, { representations: unknown[] }>;
   field.resolve = async (root, args: { representations: Representation[] }, ctx: RequestContext, info) => {
-    if (args.representations.length > MAX_REPRESENTATIONS)
+    // Per request, all of its `_entities` fields together: 30 aliases of 5,000 that name nothing were 150,000
+    // errors, 15 s of the serving thread and 1.45 GB.
+    const asked = (representationsAsked.get(ctx) ?? 0) + args.representations.length;
+    representationsAsked.set(ctx, asked);
+    if (asked > MAX_REPRESENTATIONS)
       throw queryTooComplex(
-        `_entities takes at most ${MAX_REPRESENTATIONS} representations a call, not ${args.representations.length}.`,
+        `_entities takes at most ${MAX_REPRESENTATIONS} representations a request, all its _entities fields ` +
+          `together; this one asks for ${asked}.`,
       );
     const authentication = await ctx.authenticate();
     if (!authentication.ok) throw authenticationRefused(authentication);

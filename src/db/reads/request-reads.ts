@@ -70,7 +70,7 @@ export class RequestReads {
       // `user(user:)` of one of its members) may bring the others. Waiting for them costs the answer nothing: it
       // waits for them anyway, and below a user nothing reads without its memberships, which are read apart.
       const alongside = refs.map((ref) => this.#usersWithMembershipsAsked.get(refKey(ref)));
-      if (this.#userBearingReads.size) await Promise.allSettled([...this.#userBearingReads]);
+      await this.#readsUnderWaySettled();
       const found = refs.map((ref, i) => alongside[i] ?? this.#knownUser(ref));
       const rest = refs.filter((_, i) => !found[i]);
       const rows = rest.length ? await inParts(this.#sql, rest, usersByRef) : [];
@@ -84,15 +84,22 @@ export class RequestReads {
   /** Loads of #usersWithMembershipsByRef, by the key of their reference. */
   readonly #usersWithMembershipsAsked = new Map<string, Promise<UserRow | undefined>>();
 
-  /** Reads under way that bring users with them: pages and member lookups. */
-  readonly #userBearingReads = new Set<Promise<unknown>>();
+  /**
+   * Pages and member lookups under way: they bring users, memberships and an organization's custom roles, which
+   * loads asked for at the same time wait for rather than read again.
+   */
+  readonly #readsUnderWay = new Set<Promise<unknown>>();
 
-  /** `read`, counted among #userBearingReads until it settles. */
-  #bearingUsers<T>(read: Promise<T>): Promise<T> {
-    this.#userBearingReads.add(read);
-    const settled = () => void this.#userBearingReads.delete(read);
+  /** `read`, counted among #readsUnderWay until it settles. */
+  #underWay<T>(read: Promise<T>): Promise<T> {
+    this.#readsUnderWay.add(read);
+    const settled = () => void this.#readsUnderWay.delete(read);
     read.then(settled, settled);
     return read;
+  }
+
+  async #readsUnderWaySettled(): Promise<void> {
+    if (this.#readsUnderWay.size) await Promise.allSettled([...this.#readsUnderWay]);
   }
 
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
@@ -177,8 +184,7 @@ export class RequestReads {
   readonly #displayNames = new Map<string, Map<string, string>>();
   readonly #customRolesLoader = new DataLoader<string, StoredCustomRole[]>(async (ids) => {
     // A page of the same organization asked for at the same time (a sibling `members` field) brings its roles.
-    const pages = ids.map((id) => this.#pagesUnderWay.get(id)).filter((page) => page !== undefined);
-    if (pages.length) await Promise.allSettled(pages);
+    await this.#readsUnderWaySettled();
     const missing = ids.filter((id) => !this.#customRoles.has(id));
     if (missing.length) {
       const lists = await customRolesOf(this.#sql, missing);
@@ -186,8 +192,6 @@ export class RequestReads {
     }
     return ids.map((id) => this.#customRoles.get(id)!);
   });
-  /** Pages being read, by organization id: each brings the organization's custom roles. */
-  readonly #pagesUnderWay = new Map<string, Promise<MemberPage>>();
   #siteCustomRoles: Promise<StoredCustomRole[]> | undefined;
 
   /** What the request's audit pages may still carry of diffs (AUDIT_BYTES_PER_REQUEST). */
@@ -248,7 +252,7 @@ export class RequestReads {
   /** One membership, with its organization (found or not) and its user: at once if a statement of this request read it. */
   member(lookup: MemberLookup): Promise<MemberFound> {
     const known = this.#knownMemberOf(lookup);
-    return known ? Promise.resolve(known) : this.#bearingUsers(this.#members.load(lookup));
+    return known ? Promise.resolve(known) : this.#underWay(this.#members.load(lookup));
   }
 
   /** A user's memberships of live organizations, by organization name. */
@@ -257,14 +261,7 @@ export class RequestReads {
   }
 
   page(request: PageRequest): Promise<MemberPage> {
-    const page = this.#bearingUsers(this.#pages.load(request));
-    const { organizationId } = request;
-    if (!this.#customRoles.has(organizationId) && !this.#pagesUnderWay.has(organizationId)) {
-      this.#pagesUnderWay.set(organizationId, page);
-      const done = () => void this.#pagesUnderWay.delete(organizationId);
-      page.then(done, done);
-    }
-    return page;
+    return this.#underWay(this.#pages.load(request));
   }
 
   /**
@@ -272,7 +269,7 @@ export class RequestReads {
    * memberPagesOf); a later `page` of the same window by the organization's id is this one.
    */
   pageOf(organization: OrganizationRef, request: Pick<PageRequest, 'window' | 'withTotal'>) {
-    return this.#bearingUsers(this.#pagesOf.load({ organization, ...request }));
+    return this.#underWay(this.#pagesOf.load({ organization, ...request }));
   }
 
   /** An organization's custom roles: at once if a statement of this request has read them. */

@@ -69,6 +69,20 @@ export function quoted(value: unknown): string {
   return text.length > QUOTED_LENGTH ? `${text.slice(0, QUOTED_LENGTH - 1)}…` : text;
 }
 
+/**
+ * graphql-js's parse and validation messages quote the document's names, numbers and strings whole (a 900 KB field
+ * name came back as a 900 KB message): each quoted part, and each run of characters without a space, is cut to as
+ * much as `quoted` keeps.
+ */
+export function clippedMessage(message: string): string {
+  if (message.length <= QUOTED_LENGTH) return message;
+  return message
+    .replace(/"([^"]*)"/g, (whole, inner: string) =>
+      inner.length > QUOTED_LENGTH ? `"${inner.slice(0, QUOTED_LENGTH - 1)}…"` : whole,
+    )
+    .replace(/[^\s"]{81,}/g, (run) => `${run.slice(0, QUOTED_LENGTH - 1)}…`);
+}
+
 /** graphql-js's errors for an argument's value (getArgumentValues, for fields and directives alike). */
 const ARGUMENT_VALUE =
   /^Argument "[^"]+" (of required type .* was not provided|of non-null type .* must not be null|has invalid value)/;

@@ -209,6 +209,18 @@ describe.each(DATABASE_KINDS)('federation on %s', (kind) => {
     expect(fieldOf(served, '_entities')).toHaveLength(MAX_REPRESENTATIONS);
   });
 
+  it(`serves ${MAX_REPRESENTATIONS} members' representations, the largest input a router sends, within MAX_INPUT_VALUES`, async () => {
+    const representations = Array.from({ length: MAX_REPRESENTATIONS }, () => ({
+      __typename: 'OrganizationMember',
+      organizationId,
+      userId: members[0]!.id,
+    }));
+    const served = await gw.gql(ENTITIES, { representations }, owner.token);
+    expect(served.errors).toBeUndefined();
+    expect(fieldOf(served, '_entities')).toHaveLength(MAX_REPRESENTATIONS);
+    expect((fieldOf(served, '_entities') as { username: string }[])[0]!.username).toBe(members[0]!.username);
+  });
+
   it(`counts the ${MAX_REPRESENTATIONS} across the aliased _entities fields of a request`, async () => {
     const half = Array.from({ length: MAX_REPRESENTATIONS / 2 }, () => ({ __typename: 'Nothing' }));
     const aliased = (count: number) =>

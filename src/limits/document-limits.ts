@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
-import { queryTooComplex } from '../errors.js';
+import { clippedMessage, queryTooComplex } from '../errors.js';
 import { costEstimator, type ListSizes } from './cost.js';
 
 export interface DocumentLimits {
@@ -61,17 +61,39 @@ export const MAX_INPUT_DEPTH = 32;
  */
 export const MAX_REPRESENTATIONS = 5_000;
 
-/** Whether `value` nests deeper than `max` levels of lists and objects; iterative, so it cannot overflow itself. */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
+/**
+ * Values (lists, objects and scalars, each counted) a request's variables and extensions may hold together. Each is
+ * coerced by graphql-js several times before a resolver can check a list's length or the caller's session (the
+ * variables' check, the cost, execution): a list of 250,000 strings in 1 MiB cost 0.3 to 0.5 s of the serving
+ * thread without a token. The largest legitimate input is a router's `_entities` call of MAX_REPRESENTATIONS
+ * members (their type and two keys each: 20,001 values).
+ */
+export const MAX_INPUT_VALUES = 25_000;
+
+/**
+ * Why a request's `variables` or `extensions` (`value`) may not be read: nested deeper than MAX_INPUT_DEPTH, or
+ * holding more than MAX_INPUT_VALUES values; undefined if it may. Iterative, so it cannot overflow itself; it reads
+ * plain objects and lists only (a parsed JSON body holds nothing else), so a value that is neither is one value.
+ */
+export function inputProblem(value: unknown, part: string): string | undefined {
   const pending: [unknown, number][] = [[value, 0]];
+  let values = 1;
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [item, depth] = next;
-    if (item === null || typeof item !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+    if (item === null || typeof item !== 'object' || !(Array.isArray(item) || isPlainObject(item))) continue;
+    if (depth >= MAX_INPUT_DEPTH) return `The request's ${part} nest deeper than ${MAX_INPUT_DEPTH} levels.`;
+    const children = Object.values(item);
+    values += children.length;
+    if (values > MAX_INPUT_VALUES) return `The request's ${part} hold more than ${MAX_INPUT_VALUES} values.`;
+    for (const child of children) pending.push([child, depth + 1]);
   }
-  return false;
+  return undefined;
 }
+
+const isPlainObject = (value: object) => {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+};
 
 /** Armor's messages start with "Syntax Error: " whatever the limit; ours say which limit. */
 const armorMessage = (error: GraphQLError) => error.message.replace(/^Syntax Error: /, '');
@@ -125,13 +147,22 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
     },
     onParams({ params }) {
       for (const part of ['variables', 'extensions'] as const) {
-        if (nestsDeeperThan(params[part], MAX_INPUT_DEPTH))
-          throw tooComplex(`The request's ${part} nest deeper than ${MAX_INPUT_DEPTH} levels.`);
+        const problem = inputProblem(params[part], part);
+        if (problem) throw tooComplex(problem);
       }
     },
+    onParse:
+      () =>
+      ({ result, replaceParseResult }) => {
+        if (result instanceof GraphQLError) replaceParseResult(clipped(result));
+      },
     onValidate({ addValidationRule }) {
       addValidationRule(operationTypesOfTheSchema);
       addValidationRule(oneSchemaIntrospection);
+      return ({ valid, result, setResult }) => {
+        if (!valid)
+          setResult(result.map((error) => (error instanceof GraphQLError ? ownValidationError(error) : error)));
+      };
     },
     onExecute({ args, setResultAndStopExecution }) {
       if (estimatorSchema !== args.schema) {
@@ -165,6 +196,36 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
       }
     },
   };
+}
+
+/**
+ * graphql-js gives up comparing a selection's fields past a budget of its own (800 `__typename`, or 500 `me { id }`,
+ * in one selection): that is a limit, so QUERY_TOO_COMPLEX, saying which.
+ */
+const VALIDATION_ABORTED = 'Validation aborted.';
+
+function ownValidationError(error: GraphQLError): GraphQLError {
+  if (error.message === VALIDATION_ABORTED) {
+    return tooComplex(
+      'The document repeats fields too often to be checked (graphql-js compares the fields of each selection ' +
+        'pairwise, within a budget): ask for each field once.',
+    );
+  }
+  return clipped(error);
+}
+
+/** graphql-js's error with its message's quotes of the document cut short (errors.ts). */
+function clipped(error: GraphQLError): GraphQLError {
+  const message = clippedMessage(error.message);
+  if (message === error.message) return error;
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
 }
 
 /** Distinct operation-and-variables pairs kept per document: a client varying its variables keeps few of them. */

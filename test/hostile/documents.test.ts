@@ -167,6 +167,41 @@ describe.each(DATABASE_KINDS)('hostile documents on %s', (kind) => {
     expect(JSON.stringify(roles.response).length).toBeLessThan(1_000);
   });
 
+  it("cuts graphql-js's own quotes of a document's names and values, as it parses and validates", async () => {
+    const name = `f${'x'.repeat(200_000)}`;
+    const cases = [
+      [`{ ${name} }`, 'GRAPHQL_VALIDATION_FAILED'],
+      [`{ ${name}: __typename ${name}: me { id } }`, 'GRAPHQL_VALIDATION_FAILED'],
+      [
+        `{ paginatedOrganizationMembers(organization: "default", limit: 1${'0'.repeat(100_000)}) { count } }`,
+        'GRAPHQL_VALIDATION_FAILED',
+      ],
+      [`{ me { id } ${name}`, 'GRAPHQL_PARSE_FAILED'],
+      [`{ me(x: "${'y '.repeat(50_000)}) { id } }`, 'GRAPHQL_PARSE_FAILED'],
+    ] as const;
+    for (const [query, code] of cases) {
+      const { response, statements: ran } = await run(query, undefined, cast.owner.token);
+      expect(response.errors?.[0]?.extensions?.code, JSON.stringify(response).slice(0, 300)).toBe(code);
+      expect(JSON.stringify(response).length, JSON.stringify(response).slice(0, 300)).toBeLessThan(1_000);
+      expect(ran).toBe(0);
+    }
+    // What it quotes still says what was wrong, and where.
+    const { response } = await run(`{ ${name} }`, undefined, cast.owner.token);
+    expect(response.errors?.[0]?.message).toMatch(/^Cannot query field "fxxx+…" on type "Query"\.$/);
+    expect(response.errors?.[0]?.locations).toEqual([{ line: 1, column: 3 }]);
+  });
+
+  // graphql-js compares the fields of a selection pairwise, and stops past a budget of its own.
+  it.each([
+    ['800 __typename', Array(800).fill('__typename').join(' ')],
+    ['500 me { id }', Array(500).fill('me { id }').join(' ')],
+  ])('refuses %s, a selection too repetitive to check, with QUERY_TOO_COMPLEX', async (_name, fields) => {
+    const { response, statements: ran } = await run(`{ ${fields} }`, undefined, cast.owner.token);
+    expectTooComplex(response);
+    expect(response.errors?.[0]?.message).toMatch(/repeats fields too often/);
+    expect(ran).toBe(0);
+  });
+
   it('refuses a subscription, which the schema lacks, as a document that does not fit it, without running anything', async () => {
     const { response, statements: ran } = await run('subscription { me { id } }', undefined, cast.owner.token);
     // As graphql-js 17 validates it (KnownOperationTypesRule): placed at the operation.

@@ -5,7 +5,7 @@
 // token unless asked, and can be turned off.
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_INPUT_DEPTH } from '../../src/limits/document-limits.js';
+import { MAX_INPUT_DEPTH, MAX_INPUT_VALUES } from '../../src/limits/document-limits.js';
 import { makeCast, type Cast } from '../support/fixtures.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -94,6 +94,16 @@ describe('no input gives HTTP 500 or a code-less error', () => {
       },
     ],
     [
+      'a multipart body whose map puts one file at 1,500 paths',
+      () => {
+        const form = new FormData();
+        form.set('operations', '{"query": "{ __typename }"}');
+        form.set('map', JSON.stringify({ 0: Array.from({ length: 1500 }, (_, i) => `variables.a${i}`) }));
+        form.set('0', new Blob(['a'.repeat(200_000)]), 'f');
+        return { method: 'POST', headers: token(), body: form };
+      },
+    ],
+    [
       'a multipart body of nonsense',
       () => ({
         method: 'POST',
@@ -172,6 +182,35 @@ describe('no input gives HTTP 500 or a code-less error', () => {
     },
   );
 
+  it.each([
+    ['with a token', () => ({ 'coder-session-token': cast.owner.token })],
+    ['without one', () => ({ 'x-graphql-yoga-csrf': '1' })],
+  ])(
+    'refuses a multipart body %s as a media type not served (415): the schema takes no uploads',
+    async (_n, headers) => {
+      const before = statements;
+      const form = new FormData();
+      form.set('operations', '{"query": "{ __typename }"}');
+      form.set('map', JSON.stringify({ 0: Array.from({ length: 1500 }, (_, i) => `variables.a${i}`) }));
+      form.set('0', new Blob(['a'.repeat(200_000)]), 'f');
+      const answer = await send('/graphql', { method: 'POST', headers: headers(), body: form });
+      expect(answer.status).toBe(415);
+      expect(answer.body?.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+      expect(statements).toBe(before);
+    },
+  );
+
+  it.each(['PUT', 'PATCH', 'DELETE', 'TRACE', 'HEAD'])(
+    'answers %s, with or without a token, 405: no method but GET and POST is served',
+    async (method) => {
+      for (const headers of [{}, token()]) {
+        const answer = await send('/graphql', { method, headers });
+        expect(answer.status).toBe(405);
+        if (method !== 'HEAD') expect(answer.body?.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+      }
+    },
+  );
+
   it.each(CASES)('%s: below 500, and every error has a code', async (_name, make) => {
     const { query, ...init } = make();
     const answer = await send(`/graphql${query === undefined ? '' : `?${query}`}`, init);
@@ -219,7 +258,7 @@ describe('refusals a client can act on', () => {
     const wrongItems = {
       query:
         'mutation R($r: [String!]!) { updateOrganizationMemberRoles(organization: "default", user: "me", roles: $r) { userId } }',
-      variables: { r: Array.from({ length: 100_000 }, () => 1) },
+      variables: { r: Array.from({ length: 20_000 }, () => 1) },
     };
     for (const request of [unknownFields, wrongItems]) {
       const before = statements;
@@ -280,7 +319,7 @@ describe('refusals a client can act on', () => {
   });
 });
 
-describe('deeply nested variables and extensions', () => {
+describe('deeply nested or very large variables and extensions', () => {
   /** `depth` lists, one inside the other, around `inner`. */
   const nested = (depth: number, inner = '1') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
   const post = (body: string) =>
@@ -307,6 +346,33 @@ describe('deeply nested variables and extensions', () => {
     expect(answer.body?.errors?.[0]?.message).toContain(`${MAX_INPUT_DEPTH} levels`);
     expect(statements).toBe(before);
   });
+
+  it.each([
+    [
+      'a list of strings for a mutation',
+      'mutation ($r: [String!]!) { updateOrganizationMemberRoles(organization: \\"default\\", user: \\"x\\", roles: $r) { userId } }',
+      'variables',
+    ],
+    ['an unused variable', '{ __typename }', 'variables'],
+    ['extensions', '{ __typename }', 'extensions'],
+  ])(
+    `refuses %s holding more than ${MAX_INPUT_VALUES} values with QUERY_TOO_COMPLEX and no SQL, without a token`,
+    async (_name, query, part) => {
+      const before = statements;
+      const values = (n: number) => JSON.stringify({ r: Array(n - 2).fill('a') });
+      const answer = await post(`{"query": "${query}", "${part}": ${values(MAX_INPUT_VALUES + 1)}}`);
+      expect(answer.body?.errors).toEqual([
+        {
+          message: `The request's ${part} hold more than ${MAX_INPUT_VALUES} values.`,
+          extensions: { code: 'QUERY_TOO_COMPLEX' },
+        },
+      ]);
+      expect(statements).toBe(before);
+      // As many as the limit: read, and refused for what they are (no session).
+      const allowed = await post(`{"query": "${query}", "${part}": ${values(MAX_INPUT_VALUES)}}`);
+      expect(allowed.body?.errors?.[0]?.extensions?.code).not.toBe('QUERY_TOO_COMPLEX');
+    },
+  );
 
   it('refuses them in a GET too, and serves inputs nested as deep as the limit allows', async () => {
     const deep = await send(

@@ -4,6 +4,7 @@ import type { SessionCache } from './auth/session-cache.js';
 import { authenticate, type Authentication, type KeyRow, type Session } from './auth/session.js';
 import type { DataAccess } from './db/database.js';
 import { RequestReads } from './db/reads/request-reads.js';
+import { LongListsInTurns } from './execution/turns.js';
 import type { AuditTrail } from './db/writes/audit.js';
 import type { Sql } from './db/sql.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -32,6 +33,8 @@ export interface RequestContext {
   gate(): Promise<Gate>;
   /** What this request reads, batched and remembered (src/db/reads/request-reads.ts). */
   reads(): RequestReads;
+  /** The request's long lists being handed out in turns, which its reads wait for (src/execution/turns.ts). */
+  longLists: LongListsInTurns;
   /** Who is changing things and from where, for the audit rows of a write; null when writes are not audited. */
   auditTrail(): AuditTrail | null;
   /** One instance per request of whatever `create` makes (dataloaders), keyed by `create` itself. */
@@ -42,7 +45,7 @@ export interface RequestContext {
 
 export type Context = RequestContext & YogaInitialContext;
 
-const createReads = (ctx: RequestContext) => new RequestReads(ctx.sql);
+const createReads = (ctx: RequestContext) => new RequestReads(ctx.sql, ctx.longLists.scheduleBatch);
 
 /**
  * `write`: changes are audited (the default); `read`: AUDIT=false, existing
@@ -101,6 +104,7 @@ export function createRequestContext(
       return gate;
     },
     reads: () => context.perRequest(createReads),
+    longLists: new LongListsInTurns(),
     auditTrail: () => (auditLogs === 'write' ? { actorId: context.session().user.id, request: info } : null),
     perRequest(create) {
       if (!instances.has(create)) instances.set(create, create(context));

@@ -46,22 +46,65 @@ export function nextTurn(): Promise<void> {
   });
 }
 
+/** DataLoader's `batchScheduleFn`: calls `dispatch` when the batch is to be sent. */
+export type BatchSchedule = (dispatch: () => void) => void;
+
+/** DataLoader's own schedule: after the promise jobs of the current tick, when a level's resolvers have all asked. */
+export const dataLoadersOwnSchedule: BatchSchedule = (dispatch) => {
+  Promise.resolve().then(() => process.nextTick(dispatch));
+};
+
+/**
+ * A request's long lists still being handed out, slice by slice. Its loaders send their batches through
+ * `scheduleBatch`, which waits until no list is.
+ */
+export class LongListsInTurns {
+  #handingOut = 0;
+  #held: (() => void)[] = [];
+
+  /** DataLoader's `batchScheduleFn`: its own schedule, once no long list of the request is being handed out. */
+  readonly scheduleBatch: BatchSchedule = (dispatch) => {
+    if (this.#handingOut === 0) dataLoadersOwnSchedule(dispatch);
+    else this.#held.push(dispatch);
+  };
+
+  started(): void {
+    this.#handingOut++;
+  }
+
+  /** After the last slice's items: on its tick, so that their loads join the batches sent now. */
+  finished(): void {
+    if (--this.#handingOut > 0) return;
+    const held = this.#held;
+    this.#held = [];
+    for (const dispatch of held) dataLoadersOwnSchedule(dispatch);
+  }
+}
+
 /** A long list as items that become ready a slice per turn; a short one as it is. */
-export function inTurns<T>(items: readonly T[]): readonly T[] | Promise<T>[] {
+export function inTurns<T>(items: readonly T[], lists?: LongListsInTurns): readonly T[] | Promise<T>[] {
   if (items.length <= LONG_LIST) return items;
   // An item may be a promise that has already failed (an entity's lookup): it is answered on its turn, and until
   // then it must not count as an unhandled rejection, which ends the process.
   for (const item of items) if (item instanceof Promise) item.catch(() => {});
   const slices: Promise<T>[] = new Array(items.length);
   let turn: Promise<void> = Promise.resolve();
+  lists?.started();
   for (let start = 0; start < items.length; start += SLICE) {
     turn = turn.then(nextTurn);
     for (let i = start; i < Math.min(start + SLICE, items.length); i++) slices[i] = turn.then(() => items[i] as T);
   }
+  if (lists) void turn.then(() => lists.finished());
   return slices;
 }
 
-const toTurns = (value: unknown) => (Array.isArray(value) ? inTurns(value) : value);
+/** What a request's context carries for its long lists (src/context.ts). */
+interface WithLongLists {
+  longLists?: LongListsInTurns;
+}
+
+const toTurns = (value: unknown, context: unknown) =>
+  Array.isArray(value) ? inTurns(value, (context as WithLongLists | null)?.longLists) : value;
 
 /** Every list field of the schema's own types resolves its long lists in turns. */
 export function resolveLongListsInTurns(schema: GraphQLSchema): void {
@@ -72,7 +115,9 @@ export function resolveLongListsInTurns(schema: GraphQLSchema): void {
       const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
       field.resolve = (source, args, context, info) => {
         const value = resolve(source, args, context, info);
-        return value instanceof Promise ? value.then(toTurns) : toTurns(value);
+        return value instanceof Promise
+          ? value.then((resolved) => toTurns(resolved, context))
+          : toTurns(value, context);
       };
     }
   }

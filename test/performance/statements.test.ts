@@ -12,7 +12,8 @@ import { startTestGateway, type GraphQLResponse, type TestGateway } from '../sup
 import { graphql } from '../support/graphql.js';
 import { seedMembers, type SeededData } from '../support/seed.js';
 
-const SIZES = { small: 5, large: 200 };
+// The large size is past LONG_LIST (src/execution/turns.ts): its lists of organizations and members are built in turns.
+const SIZES = { small: 5, large: 250 };
 
 /** Sends a case's document, with its variables for the data set, as `token`. */
 type Send = (gw: TestGateway, data: SeededData, token: string) => Promise<GraphQLResponse>;
@@ -51,6 +52,26 @@ const cases: {
       graphql(`{ organizations { id name members(first: 50) { totalCount pageInfo { hasNextPage endCursor }
       edges { cursor node { username roles { name displayName } globalRoles { name } user { id email status } } } } } }`),
       () => ({}),
+    ),
+  },
+  {
+    name: "(l) a whole member list with each member's memberships and their organizations",
+    budget: 4,
+    grows: true,
+    send: ask(
+      graphql(`query ($org: String!) { organizationMembers(organization: $org) { username
+      user { organizationMemberships { organizationId organization { name } } } } }`),
+      firstOrganization,
+    ),
+  },
+  {
+    name: "(m) every organization's roles, one member and audit page",
+    budget: 6,
+    grows: true,
+    send: ask(
+      graphql(`query ($user: String!) { organizations { name customRoles { name } assignableRoles { name assignable }
+      member(user: $user) { username roles { displayName } } auditLogs(first: 2) { edges { node { id } } } } }`),
+      (d) => ({ user: d.memberUsernames[1]! }),
     ),
   },
   {

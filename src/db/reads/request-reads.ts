@@ -6,6 +6,7 @@
 // the loaders of what they carry: a page's users and memberships, a user's
 // memberships, a lookup's organization).
 import DataLoader from 'dataloader';
+import { type BatchSchedule, dataLoadersOwnSchedule } from '../../execution/turns.js';
 import { refKey, type OrganizationRef, type UserRef } from '../references.js';
 import type { Sql } from '../sql.js';
 import { AUDIT_BYTES_PER_REQUEST, findAuditPages, type AuditPage, type AuditPageRequest } from './audit-logs.js';
@@ -38,12 +39,16 @@ export class RequestReads {
   /** Memberships read by any statement (pages, memberships, lookups), by `organizationId|userId`; no system user's. */
   readonly #knownMembers = new Map<string, MemberRow>();
 
+  /** When a loader's batch is sent (the request's `scheduleBatch`); given to every loader. */
+  readonly #scheduleBatch: BatchSchedule;
+  readonly #batching = { batchScheduleFn: (dispatch: () => void) => this.#scheduleBatch(dispatch) };
+
   readonly #organizations = new DataLoader<string, OrganizationRow | undefined>(async (ids) => {
     // Every live organization, read at the same time (`organizations` beside `_entities`), holds these.
     if (this.#liveOrganizations) return (await this.#liveOrganizations).byId(ids);
     for (const row of await inParts(this.#sql, ids, organizationsById)) this.#knowOrganization(row);
     return ids.map((id) => this.#knownOrganizations.get(id));
-  });
+  }, this.#batching);
 
   readonly #organizationsByRef = new DataLoader<OrganizationRef, OrganizationRow | undefined, string>(
     async (refs) => {
@@ -53,7 +58,7 @@ export class RequestReads {
       for (const row of rows) if (row) this.#knowOrganization(row);
       return rows;
     },
-    { cacheKeyFn: refKey },
+    { ...this.#batching, cacheKeyFn: refKey },
   );
 
   /** Every live organization, once read (or being read) by this request. */
@@ -78,7 +83,7 @@ export class RequestReads {
       let next = 0;
       return Promise.all(found.map((user) => user ?? rows[next++]));
     },
-    { cacheKeyFn: refKey },
+    { ...this.#batching, cacheKeyFn: refKey },
   );
 
   /** Loads of #usersWithMembershipsByRef, by the key of their reference. */
@@ -121,7 +126,7 @@ export class RequestReads {
       }
       return found;
     },
-    { cacheKeyFn: ({ organization, user }) => `${refKey(organization)}|${refKey(user)}` },
+    { ...this.#batching, cacheKeyFn: ({ organization, user }) => `${refKey(organization)}|${refKey(user)}` },
   );
 
   readonly #memberships = new DataLoader<string, Membership[]>(async (userIds) => {
@@ -131,7 +136,7 @@ export class RequestReads {
     for (const [userId, { memberships, systemUser }] of byUser)
       this.#knowMemberships(memberships, systemUser ? undefined : this.#knownUsers.get(userId));
     return userIds.map((id) => byUser.get(id)?.memberships ?? []);
-  });
+  }, this.#batching);
 
   /** Users by reference with their memberships, which later `membershipsOf` calls find here. */
   readonly #usersWithMembershipsByRef = new DataLoader<UserRef, UserRow | undefined, string>(
@@ -146,7 +151,7 @@ export class RequestReads {
       }
       return found.map((entry) => entry?.user);
     },
-    { cacheKeyFn: refKey },
+    { ...this.#batching, cacheKeyFn: refKey },
   );
 
   readonly #pages = new DataLoader<PageRequest, MemberPage, string>(
@@ -155,7 +160,7 @@ export class RequestReads {
       for (const [i, page] of pages.entries()) this.#knowPage(requests[i]!.organizationId, page);
       return pages;
     },
-    { cacheKeyFn: pageKey },
+    { ...this.#batching, cacheKeyFn: pageKey },
   );
 
   /** Pages of organizations named by reference, each with its organization: one statement for all of a level. */
@@ -173,6 +178,7 @@ export class RequestReads {
       return pages;
     },
     {
+      ...this.#batching,
       cacheKeyFn: ({ organization, ...request }) =>
         `${refKey(organization)}|${pageKey({ organizationId: '', onlyUserId: null, ...request })}`,
     },
@@ -191,7 +197,7 @@ export class RequestReads {
       for (const [i, id] of missing.entries()) this.#customRoles.set(id, lists[i]!);
     }
     return ids.map((id) => this.#customRoles.get(id)!);
-  });
+  }, this.#batching);
   #siteCustomRoles: Promise<StoredCustomRole[]> | undefined;
 
   /** What the request's audit pages may still carry of diffs (AUDIT_BYTES_PER_REQUEST). */
@@ -210,11 +216,12 @@ export class RequestReads {
       this.#auditStatements = read.catch(() => {});
       return read;
     },
-    { cacheKeyFn: (request) => JSON.stringify(request) },
+    { ...this.#batching, cacheKeyFn: (request) => JSON.stringify(request) },
   );
 
-  constructor(sql: Sql) {
+  constructor(sql: Sql, scheduleBatch: BatchSchedule = dataLoadersOwnSchedule) {
     this.#sql = sql;
+    this.#scheduleBatch = scheduleBatch;
   }
 
   organization(id: string): Promise<OrganizationRow | undefined> {

@@ -306,6 +306,26 @@ const SHAPES: Shape[] = [
       (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
     ),
   },
+  {
+    read: 'a',
+    name: 'a page beside organization(organization:) of its organization, by name',
+    budget: 2,
+    send: ask(
+      graphql(`query ($name: String!) { organization(organization: $name) { id name displayName }
+          paginatedOrganizationMembers(organization: $name, limit: 3) { count members { username } } }`),
+      () => ({ name: 'org0' }),
+    ),
+  },
+  {
+    read: 'c',
+    name: 'organizationMember beside organization(organization:) of its organization, by id',
+    budget: 2,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organization(organization: $org) { name isDefault }
+          organizationMember(organization: $org, user: $user) { username roles { name } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
+  },
   // An organization's custom roles come with its page of members, whichever field asks first.
   {
     read: 'b',

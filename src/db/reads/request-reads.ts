@@ -34,6 +34,9 @@ export class RequestReads {
    */
   readonly #knownOrganizations = new Map<string, OrganizationRow>();
   readonly #knownUsers = new Map<string, UserRow>();
+  /** The ids of the known organizations, by lower-cased name (unique among live ones), and the default one. */
+  readonly #knownOrganizationIds = new Map<string, string>();
+  #knownDefaultOrganization: OrganizationRow | undefined;
   /** The ids of the known users, by lower-cased username. */
   readonly #knownUserIds = new Map<string, string>();
   /** Memberships read by any statement (pages, memberships, lookups), by `organizationId|userId`; no system user's. */
@@ -54,9 +57,15 @@ export class RequestReads {
     async (refs) => {
       // As for #organizations: `organizations` beside `organization(organization: "default")`.
       if (this.#liveOrganizations) return (await this.#liveOrganizations).byRef(refs);
-      const rows = await inParts(this.#sql, refs, organizationsByRef);
+      // Pages and member lookups under way read the organization they name (a page beside `organization(organization:)`
+      // of the same one): as for users, wait for them rather than read it again.
+      await this.#readsUnderWaySettled();
+      const found = refs.map((ref) => this.#knownOrganization(ref));
+      const rest = refs.filter((_, i) => !found[i]);
+      const rows = rest.length ? await inParts(this.#sql, rest, organizationsByRef) : [];
       for (const row of rows) if (row) this.#knowOrganization(row);
-      return rows;
+      let next = 0;
+      return found.map((row) => row ?? rows[next++]);
     },
     { ...this.#batching, cacheKeyFn: refKey },
   );
@@ -302,6 +311,15 @@ export class RequestReads {
 
   #knowOrganization(row: OrganizationRow) {
     this.#knownOrganizations.set(row.id, row);
+    this.#knownOrganizationIds.set(row.name.toLowerCase(), row.id);
+    if (row.isDefault) this.#knownDefaultOrganization = row;
+  }
+
+  /** The live organization `ref` names, if a statement of this request has read it (every read is of live ones). */
+  #knownOrganization(ref: OrganizationRef): OrganizationRow | undefined {
+    if ('id' in ref) return this.#knownOrganizations.get(ref.id);
+    if ('name' in ref) return this.#knownOrganizations.get(this.#knownOrganizationIds.get(ref.name) ?? '');
+    return this.#knownDefaultOrganization;
   }
 
   #knowReference(ref: OrganizationRef, row: OrganizationRow) {

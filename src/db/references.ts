@@ -44,11 +44,30 @@ export function displayNameProblem(value: string, most: 64 | 128): string | unde
 export type OrganizationRef = { id: string } | { name: string } | { isDefault: true };
 export type UserRef = { id: string } | { username: string };
 
+const HEX_32 = /^[0-9a-f]{32}$/i;
+const URN_PREFIX = 'urn:uuid:';
+
+/**
+ * The id a reference names, in the canonical form (lower case, dashed), for each spelling Coder's uuid.Parse takes:
+ * dashed, in braces, as a `urn:uuid:` URN, or 32 hex digits; undefined for any other string. As in Coder, a
+ * reference that parses as an id is looked up as one, never as a name.
+ */
+export function canonicalUuid(value: string): string | undefined {
+  let id = value;
+  if (id.length === 38 && id.startsWith('{') && id.endsWith('}')) id = id.slice(1, -1);
+  else if (id.length === 45 && id.slice(0, URN_PREFIX.length).toLowerCase() === URN_PREFIX)
+    id = id.slice(URN_PREFIX.length);
+  else if (HEX_32.test(id))
+    id = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+  return UUID.test(id) ? id.toLowerCase() : undefined;
+}
+
 /** An organization reference, or undefined for a string that can name no organization. */
 export function parseOrganizationRef(ref: string): OrganizationRef | undefined {
   // Coder takes the nil UUID for the default organization too (coderd/httpmw/organizationparam.go).
-  if (ref === 'default' || ref === NIL_UUID) return { isDefault: true };
-  if (isUuid(ref)) return { id: ref.toLowerCase() };
+  const id = canonicalUuid(ref);
+  if (ref === 'default' || id === NIL_UUID) return { isDefault: true };
+  if (id) return { id };
   if (isValidName(ref)) return { name: ref.toLowerCase() };
   return undefined;
 }
@@ -56,7 +75,8 @@ export function parseOrganizationRef(ref: string): OrganizationRef | undefined {
 /** A user reference (`me` is the caller, when there is one), or undefined for a string that can name no user. */
 export function parseUserRef(ref: string, callerId?: string): UserRef | undefined {
   if (ref === 'me') return callerId === undefined ? undefined : { id: callerId };
-  if (isUuid(ref)) return { id: ref.toLowerCase() };
+  const id = canonicalUuid(ref);
+  if (id) return { id };
   if (isValidName(ref)) return { username: ref.toLowerCase() };
   return undefined;
 }

@@ -3,6 +3,7 @@
 // assignableSiteRoles (GET /users/roles): which roles are listed, in which
 // order, and whether the caller may assign each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESOURCE_ACTIONS } from '../../src/rbac/index.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { dataOf, expectRefusal, insertCustomRole, makeCast, type Cast } from '../support/fixtures.js';
 import { makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
@@ -214,6 +215,40 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
       );
       expect(byOrg).toEqual({ [cast.org.id]: ['alpha-viewers', 'zeta-deployers'], [cast.otherOrg.id]: ['elsewhere'] });
     });
+  });
+
+  it('list a stored `*` action as every action of its resource, and leave out what the enums cannot name', async () => {
+    // Coder stores `*` for every action; a newer Coder's resource or action has no name in our enums.
+    const name = await insertCustomRole(gw.database, {
+      name: 'stored-wildcards',
+      organizationId: cast.otherOrg.id,
+      org: [
+        { resource_type: 'template', action: '*' },
+        { resource_type: 'template', action: 'read' },
+        { resource_type: 'future_thing', action: 'read' },
+        { resource_type: 'template', action: 'future_action' },
+        { resource_type: 'group', action: 'read', negate: true },
+      ],
+    });
+    try {
+      const response = await gw.gql(
+        graphql(`query ($org: String!) { organization(organization: $org) {
+          customRoles { name organizationPermissions { resourceType action negate } } } }`),
+        { org: cast.otherOrg.name },
+        cast.owner.token,
+      );
+      const role = dataOf(response).organization?.customRoles.find((r) => r.name === name);
+      expect(role?.organizationPermissions).toEqual([
+        ...RESOURCE_ACTIONS.template.map((action) => ({
+          resourceType: 'TEMPLATE',
+          action: action.toUpperCase(),
+          negate: false,
+        })),
+        { resourceType: 'GROUP', action: 'READ', negate: true },
+      ]);
+    } finally {
+      await gw.database.prisma.customRole.deleteMany({ where: { name, organizationId: cast.otherOrg.id } });
+    }
   });
 
   describe('assignableSiteRoles', () => {

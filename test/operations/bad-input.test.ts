@@ -20,7 +20,9 @@ const cursor = (text: string) => Buffer.from(text).toString('base64');
 const UNUSABLE_REFERENCES = [
   '',
   'not a uuid',
-  '{7c60d51f-b44e-4682-87d6-449835ea4de6}',
+  // Braces, a URN and bare hex digits are ids, as in Coder's uuid.Parse (test/operations/lookups.test.ts); these are not.
+  '{7c60d51f-b44e-4682-87d6-449835ea4de6]',
+  'urn:uuid:7c60d51f-b44e-4682-87d6-449835ea4de',
   '7c60d51f-b44e-4682-87d6-449835ea4de6-',
   '7c60d51f_b44e_4682_87d6_449835ea4de6',
   'nul\u0000byte',

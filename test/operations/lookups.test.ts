@@ -28,6 +28,16 @@ const NESTED_MEMBER = graphql(`query ($org: String!, $user: String!) {
   organization(organization: $org) { member(user: $user) { userId username } }
 }`);
 
+/** An id as each spelling Coder's uuid.Parse takes: dashed in either case, in braces, as a URN, bare hex digits. */
+const idSpellings = (id: string) => [
+  id,
+  id.toUpperCase(),
+  `{${id}}`,
+  `urn:uuid:${id}`,
+  `URN:UUID:${id.toUpperCase()}`,
+  id.replaceAll('-', ''),
+];
+
 describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
   let gw: TestGateway;
   let cast: Cast;
@@ -87,13 +97,7 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
 
   describe('user', () => {
     it('finds the same user by `me`, by id in either case and by username in any case', async () => {
-      const refs = [
-        'me',
-        cast.member.id,
-        cast.member.id.toUpperCase(),
-        cast.member.username,
-        cast.member.username.toUpperCase(),
-      ];
+      const refs = ['me', ...idSpellings(cast.member.id), cast.member.username, cast.member.username.toUpperCase()];
       for (const ref of refs) {
         const response = await gw.gql(USER, { user: ref }, ref === 'me' ? cast.member.token : cast.owner.token);
         expect(response.data?.user, ref).toMatchObject({ id: cast.member.id, username: cast.member.username });
@@ -240,7 +244,7 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
       };
       // Coder takes the nil UUID for `default` too (coderd/httpmw/organizationparam.go).
       const nil = '00000000-0000-0000-0000-000000000000';
-      for (const ref of [defaultOrg.id, defaultOrg.id.toUpperCase(), 'coder', 'CODER', 'Coder', 'default', nil]) {
+      for (const ref of [...idSpellings(defaultOrg.id), 'coder', 'CODER', 'Coder', 'default', ...idSpellings(nil)]) {
         expect(await gw.gql(ORGANIZATION, { org: ref }, cast.owner.token), ref).toEqual({
           data: { organization: expected },
         });

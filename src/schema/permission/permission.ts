@@ -2,10 +2,12 @@ import { builder } from '../../builder.js';
 import {
   RBAC_ACTIONS,
   RBAC_RESOURCES,
+  RESOURCE_ACTIONS,
   WILDCARD,
   isRBACAction,
   isRBACResource,
   type Permission,
+  type RBACResource as Resource,
 } from '../../rbac/index.js';
 import { permissionId } from '../shared/identity.js';
 
@@ -62,12 +64,28 @@ export const PermissionInput = builder.inputType('PermissionInput', {
 });
 
 /**
- * A Coder database may hold permissions of a newer Coder release, whose action
- * or resource our enums cannot name; they are left out of responses rather
- * than failing the whole role.
+ * Stored permissions as the enums can name them. A stored `*` action (Coder stores one for "every action"; the
+ * enum has none) becomes that resource's every action, as the built-in roles are listed, so that a role's
+ * listing shows what it grants. A Coder database may also hold permissions of a newer Coder release, whose action
+ * or resource our enums cannot name; those are left out rather than failing the whole role.
  */
 export function presentable(permissions: Permission[]): Permission[] {
-  return permissions.filter(
-    (p) => isRBACAction(p.action) && (p.resourceType === WILDCARD || isRBACResource(p.resourceType)),
-  );
+  const listed: Permission[] = [];
+  const seen = new Set<string>();
+  const add = (permission: Permission) => {
+    const key = permissionId(permission);
+    if (seen.has(key)) return;
+    seen.add(key);
+    listed.push(permission);
+  };
+  for (const p of permissions) {
+    const resourceKnown = p.resourceType === WILDCARD || isRBACResource(p.resourceType);
+    if (!resourceKnown) continue;
+    if (isRBACAction(p.action)) add(p);
+    else if (p.action === WILDCARD) {
+      const actions = p.resourceType === WILDCARD ? RBAC_ACTIONS : RESOURCE_ACTIONS[p.resourceType as Resource];
+      for (const action of actions) add({ resourceType: p.resourceType, action, negate: p.negate });
+    }
+  }
+  return listed;
 }

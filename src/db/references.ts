@@ -64,9 +64,9 @@ export function canonicalUuid(value: string): string | undefined {
 
 /** An organization reference, or undefined for a string that can name no organization. */
 export function parseOrganizationRef(ref: string): OrganizationRef | undefined {
-  // Coder takes the nil UUID for the default organization too (coderd/httpmw/organizationparam.go).
+  // Coder takes the nil UUID for the default organization too (coderd/httpmw/organizationparam.go), dashed only.
+  if (ref === 'default' || ref === NIL_UUID) return { isDefault: true };
   const id = canonicalUuid(ref);
-  if (ref === 'default' || id === NIL_UUID) return { isDefault: true };
   if (id) return { id };
   if (isValidName(ref)) return { name: ref.toLowerCase() };
   return undefined;

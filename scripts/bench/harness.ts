@@ -1,7 +1,7 @@
 // What the benchmarks share: the gateway started as `npm start` runs it, load
 // driven with autocannon, and the figures they print.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { startCommand } from '../start-command.js';
 
@@ -112,4 +112,64 @@ export function peakRssMb(pid: number): number {
   const own = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
   return own + children.reduce((sum, child) => sum + peakRssMb(child), 0);
+}
+
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux: /proc counts CPU time in hundredths of a second
+
+/** CPU time (user and system, every thread) a process and its children have used, in ms. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command, which may hold spaces, in brackets: utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const own = (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  return own + children.reduce((sum, child) => sum + cpuMs(child), 0);
+}
+
+/** CPU time (ms) of each PostgreSQL process on this machine, by process id (none for a server on another machine). */
+export function postgresCpuMs(): Map<number, number> {
+  const byProcess = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byProcess.set(Number(entry), (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS);
+    } catch {
+      // A process that ended while we read.
+    }
+  }
+  return byProcess;
+}
+
+/**
+ * PostgreSQL's CPU since `before`, by the processes alive now: a connection
+ * closed meanwhile (a pool's idle timeout) takes its CPU with it, which a sum
+ * over every process would count as negative.
+ */
+function postgresCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of postgresCpuMs()) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
+/** What a load cost per answered request: the server's CPU and PostgreSQL's, in ms. */
+export interface CpuPerRequest {
+  server: number;
+  database: number;
+}
+
+/** `load`, with the CPU that the server (`pid`) and PostgreSQL spent per request meanwhile. */
+export async function loadWithCpu(
+  pid: number,
+  ...args: Parameters<typeof load>
+): Promise<Figures & { cpu: CpuPerRequest }> {
+  const [server, database] = [cpuMs(pid), postgresCpuMs()];
+  const figures = await load(...args);
+  const requests = Math.max(1, figures.rps * args[3]);
+  return {
+    ...figures,
+    cpu: { server: (cpuMs(pid) - server) / requests, database: postgresCpuSince(database) / requests },
+  };
 }

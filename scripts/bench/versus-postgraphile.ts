@@ -5,6 +5,10 @@
 // at another time says little. Both servers run side by side and take turns
 // under load (slices of a few seconds, gateway, PostGraphile, PostGraphile,
 // gateway, ...), and the report gives each shape's ratios within the run.
+// Beside the rates it prints what a request cost in CPU, the server's own and
+// PostgreSQL's (from /proc, over the same slices: on a machine whose CPUs the
+// servers, PostgreSQL and the load generator share, the rate follows the sum),
+// and each server's answer size, which differs between shapes of one read.
 //
 // PostGraphile answers the same data in its own schema, each read made no
 // harder for it than for the gateway: members in its default order (primary
@@ -28,7 +32,16 @@ import pg from 'pg';
 import { openDatabase } from '../../src/db/database.js';
 import { createServerDatabase, dropServerDatabase } from '../../test/support/databases.js';
 import { POSTGRES_DATASET, seedDataset, type Dataset } from './dataset.js';
-import { graphqlRequest, load, meanOf, peakRssMb, startGatewayProcess, type Figures } from './harness.js';
+import {
+  type CpuPerRequest,
+  graphqlRequest,
+  load,
+  loadWithCpu,
+  meanOf,
+  peakRssMb,
+  startGatewayProcess,
+  type Figures,
+} from './harness.js';
 import { countMembers, READS, SHAPES, type Ids } from './operations.js';
 
 const { values: options } = parseArgs({
@@ -100,7 +113,9 @@ async function main() {
       query: (key) => byKey.get(key)!.postgraphile(ids),
       token: undefined,
     });
-    for (const shape of SHAPES) await sameAnswers(shape.key, servers[0]!, servers[1]!);
+    // Uncompressed answer sizes: shapes of one read differ in what they carry, and the servers in their names.
+    const answerBytes = new Map<string, [number, number]>();
+    for (const shape of SHAPES) answerBytes.set(shape.key, await sameAnswers(shape.key, servers[0]!, servers[1]!));
 
     console.log(`# the gateway against PostGraphile v5, ${new Date().toISOString().slice(0, 10)}`);
     console.log(
@@ -110,9 +125,10 @@ async function main() {
     );
     console.log(
       '| shape | gateway req/s | p50 ms | p99 ms | errors | PostGraphile req/s | p50 ms | p99 ms | errors ' +
-        "| gateway ÷ PostGraphile req/s | PostGraphile ÷ gateway p99 | read's fastest ÷ shape (gateway) |",
+        "| gateway ÷ PostGraphile req/s | PostGraphile ÷ gateway p99 | read's fastest ÷ shape (gateway) " +
+        '| CPU ms a request, gateway + its PostgreSQL | PostGraphile + its PostgreSQL | answer KB, gateway | PostGraphile |',
     );
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     const slices: string[] = [];
     for (const read of READS) {
       const figures = new Map<string, [Turns, Turns]>();
@@ -124,7 +140,11 @@ async function main() {
         console.log(
           `| (${shape.key}) ${read.title}: ${shape.title} | ${cells(g.total)} | ${cells(p.total)} ` +
             `| ${(g.total.rps / p.total.rps).toFixed(2)} | ${(p.total.p99 / g.total.p99).toFixed(2)} ` +
-            `| ${(fastest / g.total.rps).toFixed(2)} |`,
+            `| ${(fastest / g.total.rps).toFixed(2)} | ${cpuCell(g.cpu)} | ${cpuCell(p.cpu)} ` +
+            `| ${answerBytes
+              .get(shape.key)!
+              .map((bytes) => (bytes / 1024).toFixed(1))
+              .join(' | ')} |`,
         );
         const rates = (list: Figures[]) => list.map((f) => f.rps.toFixed(0)).join(', ');
         slices.push(`(${shape.key}) gateway ${rates(g.slices)}; PostGraphile ${rates(p.slices)}`);
@@ -204,36 +224,45 @@ function startPostGraphile(databaseUrl: string): Promise<{ url: string; process:
   });
 }
 
-async function ask(server: Server, key: string): Promise<Record<string, unknown>> {
+/** A server's answer to a shape, and its size in bytes. */
+async function ask(server: Server, key: string): Promise<{ data: Record<string, unknown>; bytes: number }> {
   const response = await fetch(server.url, graphqlRequest(server.query(key), server.token));
-  const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+  const text = await response.text();
+  const body = JSON.parse(text) as { data?: Record<string, unknown>; errors?: unknown[] };
   if (body.errors || !body.data) throw new Error(`${server.name} failed (${key}): ${JSON.stringify(body.errors)}`);
-  return body.data;
+  return { data: body.data, bytes: Buffer.byteLength(text) };
 }
 
 /**
  * Both servers answer each shape with as many memberships (the members
  * differ: the orders differ), so that neither is measured on an easier read.
  */
-async function sameAnswers(key: string, gateway: Server, postgraphile: Server) {
-  const [ours, theirs] = [countMembers(await ask(gateway, key)), countMembers(await ask(postgraphile, key))];
-  if (ours !== theirs || ours === 0) {
-    throw new Error(`(${key}) answers differ: gateway ${ours} memberships, PostGraphile ${theirs}`);
+async function sameAnswers(key: string, gateway: Server, postgraphile: Server): Promise<[number, number]> {
+  const [ours, theirs] = [await ask(gateway, key), await ask(postgraphile, key)];
+  const [oursCount, theirsCount] = [countMembers(ours.data), countMembers(theirs.data)];
+  if (oursCount !== theirsCount || oursCount === 0) {
+    throw new Error(`(${key}) answers differ: gateway ${oursCount} memberships, PostGraphile ${theirsCount}`);
   }
+  return [ours.bytes, theirs.bytes];
 }
 
 /** Each server warmed up, then driven for SLICES slices in turns: A B B A A B ... */
 interface Turns {
   total: Figures;
   slices: Figures[];
+  /** Means of the slices' CPU per request. */
+  cpu: CpuPerRequest;
 }
+
+const cpuCell = ({ server, database }: CpuPerRequest) =>
+  `${server.toFixed(2)} + ${database.toFixed(2)} = ${(server + database).toFixed(2)}`;
 
 async function inTurns(key: string, a: Server, b: Server): Promise<[Turns, Turns]> {
   const drive = (server: Server, seconds: number) =>
-    load(server.url, server.query(key), server.token, seconds, CONNECTIONS);
+    loadWithCpu(server.process.pid!, server.url, server.query(key), server.token, seconds, CONNECTIONS);
   await drive(a, WARMUP);
   await drive(b, WARMUP);
-  const slices: [Figures[], Figures[]] = [[], []];
+  const slices: [Awaited<ReturnType<typeof drive>>[], Awaited<ReturnType<typeof drive>>[]] = [[], []];
   for (let i = 0; i < SLICES; i++) {
     const order: [Server, Figures[]][] = [
       [a, slices[0]],
@@ -242,7 +271,14 @@ async function inTurns(key: string, a: Server, b: Server): Promise<[Turns, Turns
     if (i % 2 === 1) order.reverse();
     for (const [server, figures] of order) figures.push(await drive(server, DURATION / SLICES));
   }
-  const turns = (figures: Figures[]): Turns => ({ total: meanOf(...figures), slices: figures });
+  const turns = (figures: Awaited<ReturnType<typeof drive>>[]): Turns => ({
+    total: meanOf(...figures),
+    slices: figures,
+    cpu: {
+      server: figures.reduce((sum, f) => sum + f.cpu.server, 0) / figures.length,
+      database: figures.reduce((sum, f) => sum + f.cpu.database, 0) / figures.length,
+    },
+  });
   return [turns(slices[0]), turns(slices[1])];
 }
 

@@ -256,6 +256,8 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
     expect(errorCode(members)).toBe('NOT_FOUND');
     const add = await gw.gql(ADD_MEMBER, { org: organization.name, user: alice.username }, owner.token);
     expect(errorCode(add)).toBe('NOT_FOUND');
+    // Coder's AssignableSiteRoles answers such a key 403 (coderd/roles.go).
+    expect(errorCode(await gw.gql(graphql('{ assignableSiteRoles { name } }'), {}, owner.token))).toBe('FORBIDDEN');
     expect(
       await gw.database.prisma.organizationMember.count({
         where: { organizationId: organization.id, userId: alice.id },

@@ -19,9 +19,12 @@ export function organizationRolesReading(gate: Gate, organizationId: string): De
   return canReadRoles(gate, organizationId) ? allow() : refuseUnrecorded(notFound());
 }
 
-/** Listing the site roles: NOT_FOUND without read on role assignment. */
+/**
+ * Listing the site roles: FORBIDDEN without read on role assignment, as Coder's AssignableSiteRoles answers (403).
+ * Every user has it; a key scoped to application_connect does not.
+ */
 export function siteRolesReading(gate: Gate): Decision {
-  return gate.can('read', rbacObjects.assignRole()) ? allow() : refuseUnrecorded(notFound());
+  return gate.can('read', rbacObjects.assignRole()) ? allow() : refuseUnrecorded(forbidden());
 }
 
 /** Each role with whether the caller may assign it (Coder's role-assignment table, SPEC B.3). */

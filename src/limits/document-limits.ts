@@ -82,9 +82,10 @@ export function inputProblem(value: unknown, part: string): string | undefined {
     const [item, depth] = next;
     if (item === null || typeof item !== 'object' || !(Array.isArray(item) || isPlainObject(item))) continue;
     if (depth >= MAX_INPUT_DEPTH) return `The request's ${part} nest deeper than ${MAX_INPUT_DEPTH} levels.`;
-    const children = Object.values(item);
-    values += children.length;
+    // A list's length is known before its items are copied out (a 1 MiB body holds 250,000 of them).
+    values += Array.isArray(item) ? item.length : Object.keys(item).length;
     if (values > MAX_INPUT_VALUES) return `The request's ${part} hold more than ${MAX_INPUT_VALUES} values.`;
+    const children = Array.isArray(item) ? item : Object.values(item);
     for (const child of children) pending.push([child, depth + 1]);
   }
   return undefined;

@@ -69,18 +69,38 @@ export function quoted(value: unknown): string {
   return text.length > QUOTED_LENGTH ? `${text.slice(0, QUOTED_LENGTH - 1)}…` : text;
 }
 
+/** The longest parse or validation message of graphql-js's kept whole, its quotes already cut. */
+const MAX_MESSAGE_LENGTH = 1_000;
+
+const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || code === 13;
+
 /**
  * graphql-js's parse and validation messages quote the document's names, numbers and strings whole (a 900 KB field
  * name came back as a 900 KB message): each quoted part, and each run of characters without a space, is cut to as
- * much as `quoted` keeps.
+ * much as `quoted` keeps, and the whole message to MAX_MESSAGE_LENGTH (a string literal of many short quoted parts
+ * is cut by neither). One pass that stops at the limit: a message may be as long as the 1 MiB body.
  */
 export function clippedMessage(message: string): string {
   if (message.length <= QUOTED_LENGTH) return message;
-  return message
-    .replace(/"([^"]*)"/g, (whole, inner: string) =>
-      inner.length > QUOTED_LENGTH ? `"${inner.slice(0, QUOTED_LENGTH - 1)}…"` : whole,
-    )
-    .replace(/[^\s"]{81,}/g, (run) => `${run.slice(0, QUOTED_LENGTH - 1)}…`);
+  const cut = (part: string) => (part.length > QUOTED_LENGTH ? `${part.slice(0, QUOTED_LENGTH - 1)}…` : part);
+  let clipped = '';
+  let at = 0;
+  while (at < message.length && clipped.length <= MAX_MESSAGE_LENGTH) {
+    if (message[at] === '"') {
+      const close = message.indexOf('"', at + 1);
+      const end = close === -1 ? message.length : close;
+      clipped += `"${cut(message.slice(at + 1, end))}${close === -1 ? '' : '"'}`;
+      at = end + 1;
+    } else if (isSpace(message.charCodeAt(at))) {
+      clipped += message[at++];
+    } else {
+      let end = at;
+      while (end < message.length && message[end] !== '"' && !isSpace(message.charCodeAt(end))) end++;
+      clipped += cut(message.slice(at, end));
+      at = end;
+    }
+  }
+  return clipped.length > MAX_MESSAGE_LENGTH ? `${clipped.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : clipped;
 }
 
 /** graphql-js's errors for an argument's value (getArgumentValues, for fields and directives alike). */

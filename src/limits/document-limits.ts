@@ -66,7 +66,7 @@ export const MAX_REPRESENTATIONS = 5_000;
  * coerced by graphql-js several times before a resolver can check a list's length or the caller's session (the
  * variables' check, the cost, execution): a list of 250,000 strings in 1 MiB cost 0.3 to 0.5 s of the serving
  * thread without a token. The largest legitimate input is a router's `_entities` call of MAX_REPRESENTATIONS
- * members (their type and two keys each: 20,001 values).
+ * members (the variables, the list, and each member with its type and two keys: 20,002 values).
  */
 export const MAX_INPUT_VALUES = 25_000;
 

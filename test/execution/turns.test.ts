@@ -2,10 +2,52 @@
 // are written in pieces, so that other clients' requests are served between
 // them (src/execution/turns.ts, src/http/streamed-answers.ts).
 import { describe, expect, it } from 'vitest';
-import { inTurns, LONG_LIST } from '../../src/execution/turns.js';
+import DataLoader from 'dataloader';
+import { inTurns, LONG_LIST, LongListsInTurns } from '../../src/execution/turns.js';
 import { jsonPieces } from '../../src/http/streamed-answers.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('LongListsInTurns', () => {
+  // The loaders of a request send their batches through its LongListsInTurns (src/context.ts).
+  const loader = (lists: LongListsInTurns, batches: number[][]) =>
+    new DataLoader<number, number>(
+      async (keys) => {
+        batches.push([...keys]);
+        return keys.map((key) => key * 2);
+      },
+      { batchScheduleFn: lists.scheduleBatch },
+    );
+
+  it("sends one batch for the loads of every slice of a request's long lists, once the last slice is out", async () => {
+    const lists = new LongListsInTurns();
+    const batches: number[][] = [];
+    const load = loader(lists, batches);
+    const items = Array.from({ length: 1_000 }, (_, i) => i);
+    // Two long lists at once, as two fields of one request; each item asks for its row when its slice is out.
+    const answers = Promise.all(
+      [
+        inTurns(items, lists),
+        inTurns(
+          items.map((i) => i + 1_000),
+          lists,
+        ),
+      ].flatMap((slices) => slices.map((item) => Promise.resolve(item).then((key) => load.load(key)))),
+    );
+    expect((await answers).slice(0, 3)).toEqual([0, 2, 4]);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toHaveLength(2_000);
+  });
+
+  it('sends batches as DataLoader does when no long list is being handed out', async () => {
+    const lists = new LongListsInTurns();
+    const batches: number[][] = [];
+    const load = loader(lists, batches);
+    expect(await Promise.all([load.load(1), load.load(2)])).toEqual([2, 4]);
+    expect(await load.load(3)).toBe(6);
+    expect(batches).toEqual([[1, 2], [3]]);
+  });
+});
 
 describe('inTurns', () => {
   it('leaves a list of up to LONG_LIST items as it is', () => {

@@ -56,7 +56,7 @@ const cases: {
   },
   {
     name: "(l) a whole member list with each member's memberships and their organizations",
-    budget: 4,
+    budget: 3,
     grows: true,
     send: ask(
       graphql(`query ($org: String!) { organizationMembers(organization: $org) { username
@@ -66,7 +66,7 @@ const cases: {
   },
   {
     name: "(m) every organization's roles, one member and audit page",
-    budget: 6,
+    budget: 5,
     grows: true,
     send: ask(
       graphql(`query ($user: String!) { organizations { name customRoles { name } assignableRoles { name assignable }

@@ -1,6 +1,6 @@
 // The errors a client can cause, each with the machine-readable
 // `extensions.code` of SPEC C. Anything else thrown is masked by Yoga.
-import { type ASTNode, GraphQLError } from 'graphql';
+import { type ASTNode, GraphQLError, type GraphQLErrorExtensions } from 'graphql';
 
 export type ErrorCode =
   | 'UNAUTHENTICATED'
@@ -59,14 +59,15 @@ export class ApiError extends GraphQLError {
 /** The most characters of a client's value an error quotes back. */
 const QUOTED_LENGTH = 80;
 
+const cut = (text: string) => (text.length > QUOTED_LENGTH ? `${text.slice(0, QUOTED_LENGTH - 1)}…` : text);
+
 /**
  * A value the client sent, quoted (JSON) for an error's message, cut short: an error repeated under aliases would
  * otherwise send a long value back many times (a 1 MB `__typename` in 300 `_entities` representations made an
  * answer past what a string can hold).
  */
 export function quoted(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > QUOTED_LENGTH ? `${text.slice(0, QUOTED_LENGTH - 1)}…` : text;
+  return cut(JSON.stringify(value) ?? String(value));
 }
 
 /** The longest parse or validation message of graphql-js's kept whole, its quotes already cut. */
@@ -82,7 +83,6 @@ const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || co
  */
 export function clippedMessage(message: string): string {
   if (message.length <= QUOTED_LENGTH) return message;
-  const cut = (part: string) => (part.length > QUOTED_LENGTH ? `${part.slice(0, QUOTED_LENGTH - 1)}…` : part);
   let clipped = '';
   let at = 0;
   while (at < message.length && clipped.length <= MAX_MESSAGE_LENGTH) {
@@ -101,6 +101,21 @@ export function clippedMessage(message: string): string {
     }
   }
   return clipped.length > MAX_MESSAGE_LENGTH ? `${clipped.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : clipped;
+}
+
+/** `error` with another message or extensions, where in the document and the answer it was kept (errors are immutable). */
+export function reworded(
+  error: GraphQLError,
+  { message = error.message, extensions = error.extensions }: { message?: string; extensions?: GraphQLErrorExtensions },
+): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
 }
 
 /** graphql-js's errors for an argument's value (getArgumentValues, for fields and directives alike). */

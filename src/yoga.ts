@@ -1,6 +1,6 @@
 // The GraphQL server object. It does not listen: tests call `yoga.fetch`
 // directly, and src/server.ts puts it behind an HTTP server.
-import { getOperationAST, GraphQLError } from 'graphql';
+import { getOperationAST, type GraphQLError } from 'graphql';
 import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { SessionCache } from './auth/session-cache.js';
@@ -23,7 +23,7 @@ import { DEFAULT_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './config.js';
 import { StatementCancelled } from './db/cancellation.js';
 import { DatabaseUnavailable, isUnavailable } from './db/postgres-pool.js';
 import { isPrismaUnavailable } from './db/prisma-errors.js';
-import { codeOfUncoded, serviceUnavailable } from './errors.js';
+import { codeOfUncoded, reworded, serviceUnavailable } from './errors.js';
 import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
 import { requestDeadline } from './http/deadline.js';
 import { streamHeavyAnswers } from './http/streamed-answers.js';
@@ -282,12 +282,7 @@ function codeRequestErrors(): Plugin {
           errors: result.errors.map((error) =>
             error.extensions?.code
               ? error
-              : new GraphQLError(error.message, {
-                  nodes: error.nodes,
-                  source: error.source,
-                  positions: error.positions,
-                  path: error.path,
-                  originalError: error.originalError,
+              : reworded(error, {
                   extensions: { ...error.extensions, code: beforeAnyField ? 'BAD_USER_INPUT' : codeOfUncoded(error) },
                 }),
           ),

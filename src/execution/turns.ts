@@ -49,8 +49,11 @@ export function nextTurn(): Promise<void> {
 /** DataLoader's `batchScheduleFn`: calls `dispatch` when the batch is to be sent. */
 export type BatchSchedule = (dispatch: () => void) => void;
 
-/** DataLoader's own schedule: after the promise jobs of the current tick, when a level's resolvers have all asked. */
-export const dataLoadersOwnSchedule: BatchSchedule = (dispatch) => {
+/**
+ * DataLoader's own schedule (which it does not export): after the promise jobs of the current tick, when a level's
+ * resolvers have all asked.
+ */
+const dataLoadersOwnSchedule: BatchSchedule = (dispatch) => {
   Promise.resolve().then(() => process.nextTick(dispatch));
 };
 

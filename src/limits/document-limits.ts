@@ -17,7 +17,7 @@ import {
 } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
-import { clippedMessage, queryTooComplex } from '../errors.js';
+import { clippedMessage, queryTooComplex, reworded } from '../errors.js';
 import { costEstimator, type ListSizes } from './cost.js';
 
 export interface DocumentLimits {
@@ -218,15 +218,7 @@ function ownValidationError(error: GraphQLError): GraphQLError {
 /** graphql-js's error with its message's quotes of the document cut short (errors.ts). */
 function clipped(error: GraphQLError): GraphQLError {
   const message = clippedMessage(error.message);
-  if (message === error.message) return error;
-  return new GraphQLError(message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: error.extensions,
-  });
+  return message === error.message ? error : reworded(error, { message });
 }
 
 /** Distinct operation-and-variables pairs kept per document: a client varying its variables keeps few of them. */

@@ -6,7 +6,7 @@
 // the loaders of what they carry: a page's users and memberships, a user's
 // memberships, a lookup's organization).
 import DataLoader from 'dataloader';
-import { type BatchSchedule, dataLoadersOwnSchedule } from '../../execution/turns.js';
+import type { BatchSchedule } from '../../execution/turns.js';
 import { refKey, type OrganizationRef, type UserRef } from '../references.js';
 import type { Sql } from '../sql.js';
 import { AUDIT_BYTES_PER_REQUEST, findAuditPages, type AuditPage, type AuditPageRequest } from './audit-logs.js';
@@ -48,30 +48,31 @@ export class RequestReads {
 
   readonly #organizations = new DataLoader<string, OrganizationRow | undefined>(async (ids) => {
     // Every live organization, read at the same time (`organizations` beside `_entities`), holds these.
-    if (this.#liveOrganizations) return (await this.#liveOrganizations).byId(ids);
-    for (const row of await inParts(this.#sql, ids, organizationsById)) this.#knowOrganization(row);
+    if (this.#liveOrganizations) await this.#liveOrganizations;
+    else for (const row of await inParts(this.#sql, ids, organizationsById)) this.#knowOrganization(row);
     return ids.map((id) => this.#knownOrganizations.get(id));
   }, this.#batching);
 
   readonly #organizationsByRef = new DataLoader<OrganizationRef, OrganizationRow | undefined, string>(
     async (refs) => {
-      // As for #organizations: `organizations` beside `organization(organization: "default")`.
-      if (this.#liveOrganizations) return (await this.#liveOrganizations).byRef(refs);
-      // Pages and member lookups under way read the organization they name (a page beside `organization(organization:)`
-      // of the same one): as for users, wait for them rather than read it again.
-      await this.#readsUnderWaySettled();
+      // As for #organizations (`organizations` beside `organization(organization: "default")`), where a miss is no
+      // live organization. Else pages and member lookups under way read the organization they name (a page beside
+      // `organization(organization:)` of the same one): as for users, wait for them rather than read it again.
+      const everyLive = this.#liveOrganizations;
+      await (everyLive ?? this.#readsUnderWaySettled());
       const found = refs.map((ref) => this.#knownOrganization(ref));
-      const rest = refs.filter((_, i) => !found[i]);
-      const rows = rest.length ? await inParts(this.#sql, rest, organizationsByRef) : [];
-      for (const row of rows) if (row) this.#knowOrganization(row);
-      let next = 0;
-      return found.map((row) => row ?? rows[next++]);
+      if (everyLive) return found;
+      return readMissing(refs, found, async (missing) => {
+        const rows = await inParts(this.#sql, missing, organizationsByRef);
+        for (const row of rows) if (row) this.#knowOrganization(row);
+        return rows;
+      });
     },
     { ...this.#batching, cacheKeyFn: refKey },
   );
 
-  /** Every live organization, once read (or being read) by this request. */
-  #liveOrganizations: Promise<LiveOrganizations> | undefined;
+  /** Every live organization, once read (or being read) by this request: then among the known ones. */
+  #liveOrganizations: Promise<OrganizationRow[]> | undefined;
 
   /**
    * Users by id or by username, in one loader: `me`, user(user:), _entities and a member's user naming one user,
@@ -86,11 +87,13 @@ export class RequestReads {
       const alongside = refs.map((ref) => this.#usersWithMembershipsAsked.get(refKey(ref)));
       await this.#readsUnderWaySettled();
       const found = refs.map((ref, i) => alongside[i] ?? this.#knownUser(ref));
-      const rest = refs.filter((_, i) => !found[i]);
-      const rows = rest.length ? await inParts(this.#sql, rest, usersByRef) : [];
-      for (const row of rows) if (row) this.#knowUser(row);
-      let next = 0;
-      return Promise.all(found.map((user) => user ?? rows[next++]));
+      return Promise.all(
+        await readMissing(refs, found, async (missing) => {
+          const rows = await inParts(this.#sql, missing, usersByRef);
+          for (const row of rows) if (row) this.#knowUser(row);
+          return rows;
+        }),
+      );
     },
     { ...this.#batching, cacheKeyFn: refKey },
   );
@@ -228,7 +231,7 @@ export class RequestReads {
     { ...this.#batching, cacheKeyFn: (request) => JSON.stringify(request) },
   );
 
-  constructor(sql: Sql, scheduleBatch: BatchSchedule = dataLoadersOwnSchedule) {
+  constructor(sql: Sql, scheduleBatch: BatchSchedule) {
     this.#sql = sql;
     this.#scheduleBatch = scheduleBatch;
   }
@@ -245,9 +248,9 @@ export class RequestReads {
   async liveOrganizations(): Promise<OrganizationRow[]> {
     this.#liveOrganizations ??= liveOrganizations(this.#sql).then((rows) => {
       for (const row of rows) this.#knowOrganization(row);
-      return new LiveOrganizations(rows);
+      return rows;
     });
-    return (await this.#liveOrganizations).rows;
+    return this.#liveOrganizations;
   }
 
   user(id: string): Promise<UserRow | undefined> {
@@ -381,29 +384,16 @@ export class RequestReads {
   }
 }
 
-/** Every live organization, which answers any lookup of one: a miss is no live organization. */
-class LiveOrganizations {
-  readonly #byId: Map<string, OrganizationRow>;
-  readonly #byName: Map<string, OrganizationRow>;
-  constructor(readonly rows: OrganizationRow[]) {
-    this.#byId = new Map(rows.map((row) => [row.id, row]));
-    // Names are unique in lower case among live organizations (and references are lower-cased).
-    this.#byName = new Map(rows.map((row) => [row.name.toLowerCase(), row]));
-  }
-
-  byId(ids: readonly string[]): (OrganizationRow | undefined)[] {
-    return ids.map((id) => this.#byId.get(id));
-  }
-
-  byRef(refs: readonly OrganizationRef[]): (OrganizationRow | undefined)[] {
-    return refs.map((ref) =>
-      'id' in ref
-        ? this.#byId.get(ref.id)
-        : 'name' in ref
-          ? this.#byName.get(ref.name)
-          : this.rows.find((row) => row.isDefault),
-    );
-  }
+/** `found`, each key it lacks read by one call of `read` for all of them, in order. */
+async function readMissing<K, V>(
+  keys: readonly K[],
+  found: readonly (V | undefined)[],
+  read: (missing: K[]) => Promise<readonly (V | undefined)[]>,
+): Promise<(V | undefined)[]> {
+  const missing = keys.filter((_, i) => found[i] === undefined);
+  const rows = missing.length ? await read(missing) : [];
+  let next = 0;
+  return found.map((row) => row ?? rows[next++]);
 }
 
 /**

@@ -70,13 +70,11 @@ export const PermissionInput = builder.inputType('PermissionInput', {
  * or resource our enums cannot name; those are left out rather than failing the whole role.
  */
 export function presentable(permissions: Permission[]): Permission[] {
-  const listed: Permission[] = [];
-  const seen = new Set<string>();
+  // By content, each once: a stored `*` may repeat a permission listed beside it.
+  const listed = new Map<string, Permission>();
   const add = (permission: Permission) => {
     const key = permissionId(permission);
-    if (seen.has(key)) return;
-    seen.add(key);
-    listed.push(permission);
+    if (!listed.has(key)) listed.set(key, permission);
   };
   for (const p of permissions) {
     const resourceKnown = p.resourceType === WILDCARD || isRBACResource(p.resourceType);
@@ -87,5 +85,5 @@ export function presentable(permissions: Permission[]): Permission[] {
       for (const action of actions) add({ resourceType: p.resourceType, action, negate: p.negate });
     }
   }
-  return listed;
+  return [...listed.values()];
 }

@@ -5,6 +5,7 @@ import { authenticate, type Authentication, type KeyRow, type Session } from './
 import type { DataAccess } from './db/database.js';
 import { RequestReads } from './db/reads/request-reads.js';
 import { LongListsInTurns } from './execution/turns.js';
+import { AnswerMeter } from './limits/answer-meter.js';
 import type { AuditTrail } from './db/writes/audit.js';
 import type { Sql } from './db/sql.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -35,6 +36,8 @@ export interface RequestContext {
   reads(): RequestReads;
   /** The request's long lists being handed out in turns, which its reads wait for (src/execution/turns.ts). */
   longLists: LongListsInTurns;
+  /** The values its answer may still hold (src/limits/answer-meter.ts); none without a limit. */
+  answerMeter?: AnswerMeter | undefined;
   /** Who is changing things and from where, for the audit rows of a write; null when writes are not audited. */
   auditTrail(): AuditTrail | null;
   /** One instance per request of whatever `create` makes (dataloaders), keyed by `create` itself. */
@@ -45,7 +48,7 @@ export interface RequestContext {
 
 export type Context = RequestContext & YogaInitialContext;
 
-const createReads = (ctx: RequestContext) => new RequestReads(ctx.sql, ctx.longLists.scheduleBatch);
+const createReads = (ctx: RequestContext) => new RequestReads(ctx.sql, ctx.longLists.scheduleBatch, ctx.answerMeter);
 
 /**
  * `write`: changes are audited (the default); `read`: AUDIT=false, existing
@@ -63,6 +66,8 @@ export interface RequestOptions {
   sessionExpiryRefresh?: boolean;
   /** The audience OAuth2 provider-app tokens may be bound to (ACCESS_URL); unset, only unbound ones are accepted. */
   accessUrl?: string | undefined;
+  /** The values an answer may hold, counted as it is built (QUERY_MAX_COST); no limit unless given. */
+  maxAnswerValues?: number | undefined;
 }
 
 export function createRequestContext(
@@ -70,7 +75,14 @@ export function createRequestContext(
   request: Request,
   /** The socket's peer address, when the request came over a socket. */
   remoteAddress: string | undefined,
-  { sessionCache, proxyTrust, auditLogs = 'write', sessionExpiryRefresh = true, accessUrl }: RequestOptions = {},
+  {
+    sessionCache,
+    proxyTrust,
+    auditLogs = 'write',
+    sessionExpiryRefresh = true,
+    accessUrl,
+    maxAnswerValues,
+  }: RequestOptions = {},
 ): RequestContext {
   let authentication: Promise<Authentication> | undefined;
   let result: Authentication | undefined;
@@ -105,6 +117,7 @@ export function createRequestContext(
     },
     reads: () => context.perRequest(createReads),
     longLists: new LongListsInTurns(),
+    answerMeter: maxAnswerValues === undefined ? undefined : new AnswerMeter(maxAnswerValues),
     auditTrail: () => (auditLogs === 'write' ? { actorId: context.session().user.id, request: info } : null),
     perRequest(create) {
       if (!instances.has(create)) instances.set(create, create(context));

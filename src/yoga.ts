@@ -125,6 +125,8 @@ export function createGateway({
     sessionExpiryRefresh,
     accessUrl,
     proxyTrust: proxyTrustedHeaders.length ? proxyTrust(proxyTrustedOrigins, proxyTrustedHeaders) : undefined,
+    // What the cost could only assume, counted as the answer is built.
+    maxAnswerValues: limits.maxCost,
   };
   const responseCache = responseCacheMs > 0 ? createResponseCache(responseCacheMs) : undefined;
   const lane = heavyLane ? heavyQueryLane(heavyLane) : undefined;

@@ -8,14 +8,8 @@
 // answers in progress still give other work a turn after each slice.
 //
 // Our own: no scheduler among the executor's plugins yields between list items.
-import {
-  defaultFieldResolver,
-  type GraphQLFieldResolver,
-  type GraphQLSchema,
-  getNullableType,
-  isListType,
-  isObjectType,
-} from 'graphql';
+import type { GraphQLSchema } from 'graphql';
+import { afterListsResolve } from './list-fields.js';
 
 /** Lists up to this long are left as they are: their items take less than a millisecond to build. */
 export const LONG_LIST = 200;
@@ -106,22 +100,7 @@ interface WithLongLists {
   longLists?: LongListsInTurns;
 }
 
-const toTurns = (value: unknown, context: unknown) =>
-  Array.isArray(value) ? inTurns(value, (context as WithLongLists | null)?.longLists) : value;
-
 /** Every list field of the schema's own types resolves its long lists in turns. */
 export function resolveLongListsInTurns(schema: GraphQLSchema): void {
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__')) continue;
-    for (const field of Object.values(type.getFields())) {
-      if (!isListType(getNullableType(field.type))) continue;
-      const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
-      field.resolve = (source, args, context, info) => {
-        const value = resolve(source, args, context, info);
-        return value instanceof Promise
-          ? value.then((resolved) => toTurns(resolved, context))
-          : toTurns(value, context);
-      };
-    }
-  }
+  afterListsResolve(schema, (list, context) => inTurns(list, (context as WithLongLists | null)?.longLists));
 }

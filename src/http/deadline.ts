@@ -2,15 +2,17 @@
 // away or when REQUEST_TIMEOUT_MS has passed (SPEC G). The executor stops
 // resolving fields, the database module starts no statement for it and
 // cancels those in flight (src/db/cancellation.ts), and a request past its
-// deadline is answered at once with SERVICE_UNAVAILABLE.
+// deadline is answered at once with SERVICE_UNAVAILABLE. An answer grown past
+// its limit (src/limits/answer-meter.ts) is stopped the same way.
 //
 // Our own rather than Yoga's useExecutionCancellation, which hands the
 // executor the client's signal only: no deadline, nothing for the database
 // module to read, and graphql-jit's executor ignores a signal altogether.
-import type { ExecutionArgs } from 'graphql';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { asStatementRequest } from '../db/cancellation.js';
 import { isHeavyExecution } from '../limits/admission.js';
+import { answerMeterOf } from '../limits/answer-meter.js';
 import { serviceUnavailable } from '../errors.js';
 
 class DeadlinePassed extends Error {
@@ -29,6 +31,8 @@ export function requestDeadline(timeoutMs: number): Plugin {
         request?.signal.addEventListener('abort', clientLeft, { once: true });
         if (request?.signal.aborted) clientLeft();
         const timer = setTimeout(() => controller.abort(new DeadlinePassed()), timeoutMs);
+        // An answer grown past its limit stops the same way, and answers the meter's refusal.
+        answerMeterOf(args.contextValue)?.onExceeded((refusal) => controller.abort(refusal));
         let stop: () => void = () => {};
         const stopped = new Promise<never>((_, reject) => {
           stop = () => reject(signal.reason);
@@ -55,6 +59,7 @@ export function requestDeadline(timeoutMs: number): Plugin {
 }
 
 function deadlineError(reason: unknown, timeoutMs: number) {
+  if (reason instanceof GraphQLError) return reason;
   const message =
     reason instanceof DeadlinePassed
       ? `The request did not finish within ${timeoutMs} ms (REQUEST_TIMEOUT_MS) and was stopped.`

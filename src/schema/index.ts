@@ -3,6 +3,7 @@
 import { assertValidSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
 import { resolveLongListsInTurns } from '../execution/turns.js';
+import { meterListValues } from '../limits/answer-meter.js';
 import type { RequestContext } from '../context.js';
 import { answerEntitiesOneByOne } from './shared/entity.js';
 import { serveSubgraphSdl } from './shared/sdl.js';
@@ -42,6 +43,8 @@ for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) 
   };
 }
 answerEntitiesOneByOne(schema);
+// Counted as read, before long lists are handed out in turns.
+meterListValues(schema);
 resolveLongListsInTurns(schema);
 serveSubgraphSdl(schema);
 // Fail at start-up, not on the first request.

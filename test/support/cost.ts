@@ -3,10 +3,16 @@
 import { parse } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_LIMITS } from '../../src/config.js';
-import { costEstimator } from '../../src/limits/cost.js';
+import { costEstimator, type ListSizes } from '../../src/limits/cost.js';
 import { schema } from '../../src/schema/index.js';
 
 const estimator = costEstimator(schema, DEFAULT_LIMITS.listSizes);
 
-export const costOf = (query: string, variables?: Record<string, unknown>): number =>
-  getComplexity({ schema, query: parse(query), variables, estimators: [estimator] });
+/** Under the default list sizes unless `sizes` are given (QUERY_COST_MEMBERS, QUERY_COST_ORGANIZATIONS). */
+export const costOf = (query: string, variables?: Record<string, unknown>, sizes?: ListSizes): number =>
+  getComplexity({
+    schema,
+    query: parse(query),
+    variables,
+    estimators: [sizes ? costEstimator(schema, sizes) : estimator],
+  });

@@ -160,26 +160,50 @@ export interface UserMemberships {
 
 /**
  * Each user's memberships of live organizations, by organization name, with
- * the organizations and the display names of the member's own custom roles.
+ * the organizations and the display names of the member's own custom roles;
+ * at most $2 of them in all (NULL: no limit).
  */
 const MEMBERSHIPS = `
-  SELECT om.user_id, (SELECT u.is_system FROM users u WHERE u.id = om.user_id) AS system_user,
-    json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id) AS memberships
-  FROM ${LIVE_MEMBERSHIPS}
-  WHERE om.user_id = ANY($1::uuid[])
-  GROUP BY om.user_id`;
+  WITH m AS (
+    SELECT om.user_id, ${MEMBERSHIP_TUPLE} AS membership, o.name, o.id
+    FROM ${LIVE_MEMBERSHIPS}
+    WHERE om.user_id = ANY($1::uuid[])
+    LIMIT $2)
+  SELECT m.user_id, (SELECT u.is_system FROM users u WHERE u.id = m.user_id) AS system_user,
+    json_agg(m.membership ORDER BY m.name, m.id) AS memberships
+  FROM m
+  GROUP BY m.user_id`;
 
-export async function membershipsOfUsers(sql: Sql, userIds: readonly string[]): Promise<Map<string, UserMemberships>> {
+export interface MembershipsOfUsers {
+  byUser: Map<string, UserMemberships>;
+  /** More than `atMost` were found: `byUser` holds some of them only. */
+  overLimit: boolean;
+}
+
+/**
+ * The memberships of `userIds`, at most `atMost` in all: a user has as many as the site has organizations, so a
+ * level of thousands of users could otherwise read millions at once.
+ */
+export async function membershipsOfUsers(
+  sql: Sql,
+  userIds: readonly string[],
+  atMost: number | null = null,
+): Promise<MembershipsOfUsers> {
   const rows = await sql.query<{ user_id: string; system_user: boolean | null; memberships: MembershipTuple[] }>(
     MEMBERSHIPS,
-    [userIds],
+    [userIds, atMost === null ? null : atMost + 1],
   );
-  return new Map(
-    rows.map((row) => [
-      row.user_id,
-      { memberships: membershipsFromTuples(row.memberships), systemUser: row.system_user === true },
-    ]),
-  );
+  let found = 0;
+  for (const row of rows) found += row.memberships.length;
+  return {
+    byUser: new Map(
+      rows.map((row) => [
+        row.user_id,
+        { memberships: membershipsFromTuples(row.memberships), systemUser: row.system_user === true },
+      ]),
+    ),
+    overLimit: atMost !== null && found > atMost,
+  };
 }
 
 /** The user each reference names with its memberships (as membershipsOfUsers gives them), in one statement. */

@@ -24,8 +24,19 @@ import { organizationsById, organizationsByRef, liveOrganizations } from './orga
 import type { MemberRow, OrganizationRow, UserRow } from './rows.js';
 import { usersByRef } from './users.js';
 
+/**
+ * The values the request's answer has room for (src/limits/answer-meter.ts): reads whose rows are not bounded by
+ * the document (a user's memberships, as many as the site's organizations) read no more rows than that.
+ */
+export interface RowAllowance {
+  remaining(): number;
+  /** The refusal, which also stops the request. */
+  refuse(): Error;
+}
+
 export class RequestReads {
   readonly #sql: Sql;
+  readonly #allowance: RowAllowance | undefined;
 
   /**
    * Rows read by any statement of this request, by id. Plain maps rather
@@ -142,9 +153,11 @@ export class RequestReads {
   );
 
   readonly #memberships = new DataLoader<string, Membership[]>(async (userIds) => {
-    const byUser = new Map(
-      await inParts(this.#sql, userIds, async (sql, part) => [...(await membershipsOfUsers(sql, part))]),
-    );
+    // No more than the answer has room for: each membership read is at least one value of it.
+    const atMost = this.#allowance?.remaining() ?? null;
+    const parts = await inParts(this.#sql, userIds, async (sql, part) => [await membershipsOfUsers(sql, part, atMost)]);
+    if (parts.some((part) => part.overLimit)) throw this.#allowance!.refuse();
+    const byUser = new Map(parts.flatMap((part) => [...part.byUser]));
     for (const [userId, { memberships, systemUser }] of byUser)
       this.#knowMemberships(memberships, systemUser ? undefined : this.#knownUsers.get(userId));
     return userIds.map((id) => byUser.get(id)?.memberships ?? []);
@@ -231,9 +244,10 @@ export class RequestReads {
     { ...this.#batching, cacheKeyFn: (request) => JSON.stringify(request) },
   );
 
-  constructor(sql: Sql, scheduleBatch: BatchSchedule) {
+  constructor(sql: Sql, scheduleBatch: BatchSchedule, allowance?: RowAllowance) {
     this.#sql = sql;
     this.#scheduleBatch = scheduleBatch;
+    this.#allowance = allowance;
   }
 
   organization(id: string): Promise<OrganizationRow | undefined> {

@@ -1,0 +1,120 @@
+// The values an answer holds, counted as its lists resolve. A document's cost
+// (cost.ts) is judged before anything runs, from list sizes it can only
+// assume: QUERY_COST_ORGANIZATIONS organizations, 10 memberships a user, 50
+// custom roles an organization. A site larger than that answers more than the
+// cost said: a cycle through 300 organizations ran the process out of memory.
+// The meter holds the answer itself to QUERY_MAX_COST values: each list adds
+// its length times the fields selected on its items (a list below them counts
+// when it resolves), and the request stops with QUERY_TOO_COMPLEX, its
+// statements in flight cancelled, as soon as the count passes the limit.
+//
+// Our own: graphql-query-complexity and the Envelop and Pothos complexity
+// plugins price the document before it runs; none counts what it returns.
+import {
+  type FieldNode,
+  getDirectiveValues,
+  getNamedType,
+  getNullableType,
+  type GraphQLNamedType,
+  GraphQLIncludeDirective,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  GraphQLSkipDirective,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  Kind,
+  type SelectionSetNode,
+} from 'graphql';
+import { queryTooComplex } from '../errors.js';
+import { afterListsResolve } from '../execution/list-fields.js';
+
+export class AnswerMeter {
+  #values = 0;
+  #exceeded: Error | undefined;
+  #stop: ((error: Error) => void) | undefined;
+  /** Fields selected on a list's items, by the list's first field node: once per request and field. */
+  readonly #widths = new WeakMap<FieldNode, number>();
+
+  constructor(readonly limit: number) {}
+
+  /** Called once, with the refusal, when the count passes the limit (the deadline's stop: src/http/deadline.ts). */
+  onExceeded(stop: (error: Error) => void): void {
+    this.#stop = stop;
+  }
+
+  /** Counts a resolved list's values; throws the refusal once past the limit. */
+  count(list: readonly unknown[], info: GraphQLResolveInfo): void {
+    if (this.#exceeded) throw this.#exceeded;
+    let width = this.#widths.get(info.fieldNodes[0]!);
+    if (width === undefined) {
+      width = Math.max(1, itemWidth(info));
+      this.#widths.set(info.fieldNodes[0]!, width);
+    }
+    this.#values += list.length * width;
+    if (this.#values > this.limit) throw this.refuse();
+  }
+
+  /** Values the answer may still hold. */
+  remaining(): number {
+    return Math.max(0, this.limit - this.#values);
+  }
+
+  /** The refusal, made once: the request stops (a read that would pass the limit refuses before it counts). */
+  refuse(): Error {
+    if (this.#exceeded) return this.#exceeded;
+    this.#exceeded = queryTooComplex(
+      `The answer grew past ${this.limit} values (QUERY_MAX_COST): the lists it reads are longer than its cost ` +
+        'assumed (QUERY_COST_ORGANIZATIONS and QUERY_COST_MEMBERS). Ask for fewer rows, fields or levels.',
+    );
+    this.#stop?.(this.#exceeded);
+    return this.#exceeded;
+  }
+}
+
+/** What a request's context carries for the meter. */
+interface Metered {
+  answerMeter?: AnswerMeter;
+}
+
+export const answerMeterOf = (context: unknown): AnswerMeter | undefined => (context as Metered | null)?.answerMeter;
+
+/** Every list field of the schema's own types counts its values on the request's meter, where it has one. */
+export function meterListValues(schema: GraphQLSchema): void {
+  afterListsResolve(schema, (list, context, info) => {
+    answerMeterOf(context)?.count(list, info);
+    return list;
+  });
+}
+
+/**
+ * The fields an item of the list at `info` answers: every field selected on it, and below each that is not a
+ * list, fragments spread (a fragment on another type counts too: an upper bound) and @skip/@include applied.
+ */
+function itemWidth(info: GraphQLResolveInfo): number {
+  const included = (node: { directives?: readonly unknown[] | undefined }) =>
+    !node.directives?.length ||
+    (getDirectiveValues(GraphQLSkipDirective, node as FieldNode, info.variableValues)?.if !== true &&
+      getDirectiveValues(GraphQLIncludeDirective, node as FieldNode, info.variableValues)?.if !== false);
+  const widthOf = (selectionSet: SelectionSetNode | undefined, type: GraphQLNamedType | undefined): number => {
+    let width = 0;
+    for (const selection of selectionSet?.selections ?? []) {
+      if (!included(selection)) continue;
+      if (selection.kind === Kind.FIELD) {
+        width++;
+        const field = isObjectType(type) || isInterfaceType(type) ? type.getFields()[selection.name.value] : undefined;
+        if (field && !isListType(getNullableType(field.type)))
+          width += widthOf(selection.selectionSet, getNamedType(field.type));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const condition = selection.typeCondition && info.schema.getType(selection.typeCondition.name.value);
+        width += widthOf(selection.selectionSet, condition ?? type);
+      } else {
+        const fragment = info.fragments[selection.name.value];
+        if (fragment) width += widthOf(fragment.selectionSet, info.schema.getType(fragment.typeCondition.name.value));
+      }
+    }
+    return width;
+  };
+  const itemType = getNamedType(info.returnType);
+  return info.fieldNodes.reduce((sum, node) => sum + widthOf(node.selectionSet, itemType), 0);
+}

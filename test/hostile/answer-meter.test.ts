@@ -1,0 +1,146 @@
+// An answer is held to QUERY_MAX_COST values as it is built, whatever the
+// list sizes its cost assumed (src/limits/answer-meter.ts): on a site with
+// more organizations and memberships than QUERY_COST_ORGANIZATIONS says, a
+// document priced under the limit still cannot answer past it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/config.js';
+import type { DocumentLimits } from '../../src/limits/document-limits.js';
+import { membershipsOfUsers } from '../../src/db/reads/members.js';
+import { createGateway } from '../../src/yoga.js';
+import { costOf } from '../support/cost.js';
+import { DATABASE_KINDS } from '../support/databases.js';
+import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+const ORGANIZATIONS = 12;
+const MEMBERS = 10;
+/** The operator assumed two organizations: the site holds six times as many, each user in every one. */
+const SMALL_SITE: DocumentLimits = {
+  ...DEFAULT_LIMITS,
+  maxCost: 3_000,
+  listSizes: { members: 50, organizations: 2 },
+};
+
+const MEMBERSHIPS_OF_EVERY_MEMBER = `{ organizations { id members(first: ${MEMBERS}) { edges { node {
+  userId user { organizationMemberships { organizationId organization { name } } } } } } } }`;
+/** The same through fragments, an alias and an inline fragment: the meter counts what the answer holds. */
+const THROUGH_FRAGMENTS = `{ all: organizations { ...O } }
+  fragment O on Organization { id members(first: ${MEMBERS}) { edges { node { ...M } } } }
+  fragment M on OrganizationMember { userId user { ... on User { organizationMemberships { ...S } } } }
+  fragment S on OrganizationMember { organizationId organization { name } }`;
+
+describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (%s)', (kind) => {
+  let gw: TestGateway;
+  let owner: string;
+  let memberIds: string[];
+
+  beforeAll(async () => {
+    gw = await startTestGateway(kind, { limits: SMALL_SITE });
+    const organizations = [];
+    for (let i = 0; i < ORGANIZATIONS; i++) organizations.push(await makeOrganization(gw.database));
+    const everyOrganization = Object.fromEntries(organizations.map((o) => [o.id, []]));
+    owner = (await makeUser(gw.database, { siteRoles: ['owner'] })).token;
+    memberIds = [];
+    for (let i = 0; i < MEMBERS; i++) memberIds.push((await makeUser(gw.database, { orgs: everyOrganization })).id);
+  }, 120_000);
+  afterAll(() => gw?.close());
+
+  it.each([
+    ['a cycle through every member’s memberships', MEMBERSHIPS_OF_EVERY_MEMBER],
+    ['the same through fragments and an alias', THROUGH_FRAGMENTS],
+  ])('refuses %s once its answer passes the limit, though its cost did not', async (_name, query) => {
+    // Priced with the sizes the operator gave, the document is under the limit; its answer is not.
+    expect(costOf(query, undefined, SMALL_SITE.listSizes)).toBeLessThan(SMALL_SITE.maxCost);
+    // Twice: the second run is compiled (src/execution/jit.ts), and must be held to the limit as well.
+    for (let run = 0; run < 2; run++) {
+      const response = await gw.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          'coder-session-token': owner,
+        },
+        body: JSON.stringify({ query }),
+      });
+      // As a document refused for its cost: 400 to a client of GraphQL over HTTP's media type.
+      expect(response.status).toBe(400);
+      const answer = (await response.json()) as { data?: unknown; errors: { message: string; extensions: object }[] };
+      expect(answer.data ?? null).toBeNull();
+      expect(answer.errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/answer grew past 3000 values \(QUERY_MAX_COST\)/),
+          extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }),
+        }),
+      ]);
+    }
+  });
+
+  it('answers the same document whole when the limit covers what it holds, and under the default limits', async () => {
+    for (const limits of [{ ...SMALL_SITE, maxCost: 6_000 }, DEFAULT_LIMITS]) {
+      const other = createGateway({ database: gw.database, limits });
+      const response = await other.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+        body: JSON.stringify({ query: MEMBERSHIPS_OF_EVERY_MEMBER }),
+      });
+      const answer = (await response.json()) as {
+        errors?: unknown;
+        data: { organizations: { members: { edges: { node: { user: { organizationMemberships: unknown[] } } }[] } }[] };
+      };
+      expect(answer.errors).toBeUndefined();
+      // Every organization of the site (the default one too, where the members are not).
+      expect(answer.data.organizations.length).toBeGreaterThanOrEqual(ORGANIZATIONS);
+      const memberships = answer.data.organizations.flatMap((o) =>
+        o.members.edges.map((e) => e.node.user.organizationMemberships.length),
+      );
+      expect(memberships).toHaveLength(ORGANIZATIONS * MEMBERS);
+      expect(new Set(memberships)).toEqual(new Set([ORGANIZATIONS]));
+    }
+  });
+
+  it('reads no more of the members’ memberships than the answer still has room for', async () => {
+    // The first level (organizations, their pages) leaves fewer values than the memberships below it: they are
+    // refused as read, not read whole and counted after (a user holds as many as the site has organizations).
+    const limits = { ...SMALL_SITE, maxCost: 600 };
+    expect(costOf(MEMBERSHIPS_OF_EVERY_MEMBER, undefined, limits.listSizes)).toBeLessThan(limits.maxCost);
+    const read: number[] = [];
+    const stop = gw.database.onStatement((text, values) => {
+      if (text.includes('WHERE om.user_id = ANY($1::uuid[])')) read.push(values[1] as number);
+    });
+    try {
+      const other = createGateway({ database: gw.database, limits });
+      const response = await other.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+        body: JSON.stringify({ query: MEMBERSHIPS_OF_EVERY_MEMBER }),
+      });
+      const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+      expect(read).toHaveLength(1);
+      expect(read[0]).toBeLessThan(ORGANIZATIONS * MEMBERS);
+    } finally {
+      stop();
+    }
+  });
+
+  it('reads at most the memberships asked for, and says when there were more', async () => {
+    const sql = gw.database.sql;
+    const whole = await membershipsOfUsers(sql, memberIds);
+    expect(whole.overLimit).toBe(false);
+    expect([...whole.byUser.values()].map((m) => m.memberships.length)).toEqual(memberIds.map(() => ORGANIZATIONS));
+    const cut = await membershipsOfUsers(sql, memberIds, 25);
+    expect(cut.overLimit).toBe(true);
+    const kept = [...cut.byUser.values()].reduce((sum, m) => sum + m.memberships.length, 0);
+    expect(kept).toBe(26);
+    const enough = await membershipsOfUsers(sql, memberIds, ORGANIZATIONS * MEMBERS);
+    expect(enough.overLimit).toBe(false);
+  });
+
+  it('lets small reads through on the small limits, lists included', async () => {
+    const response = await gw.gql(
+      '{ organizations { id name } me { organizationMemberships { organizationId } } }',
+      {},
+      owner,
+    );
+    expect(response.errors).toBeUndefined();
+  });
+});

@@ -9,7 +9,7 @@
 import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.js';
+import { makeUser, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.js';
 import { graphql } from '../support/graphql.js';
 import { seedMembers, type SeededData } from '../support/seed.js';
 
@@ -448,6 +448,32 @@ describe.each(DATABASE_KINDS)('statements per shape on %s', (kind) => {
       for (const sql of [...small.statements, ...large.statements]) expect(sql).not.toMatch(SECRET_COLUMNS);
     },
   );
+
+  it('selects no secret column when a session is due its hourly write-back (key last used, user last seen)', async () => {
+    const { gw } = gateways.small!;
+    const caller = await makeUser(gw.database);
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    await gw.database.prisma.user.updateMany({ where: { id: caller.id }, data: { lastSeenAt: twoHoursAgo } });
+    await gw.database.prisma.apiKey.updateMany({ where: { userId: caller.id }, data: { lastUsed: twoHoursAgo } });
+    const statements: string[] = [];
+    const stop = gw.database.onStatement((sql) => {
+      statements.push(sql);
+    });
+    try {
+      const response = await gw.gql('{ me { id organizationMemberships { organizationId } } }', {}, caller.token);
+      expect(response.errors).toBeUndefined();
+    } finally {
+      stop();
+    }
+    const writes = statements.filter((sql) => /^\s*UPDATE/i.test(sql));
+    expect(writes.map((sql) => /UPDATE\s+(?:"public"\.)?"?(\w+)"?/i.exec(sql)?.[1]).sort()).toEqual([
+      'api_keys',
+      'users',
+    ]);
+    // The session's own read compares the key's hashed secret; nothing else reads it, or any password column.
+    for (const sql of statements) expect(sql).not.toMatch(SECRET_COLUMNS);
+    for (const sql of writes) expect(sql).not.toMatch(/hashed_secret/);
+  });
 
   it('reads neither the users nor the organizations of a page again when the selection nests them', async () => {
     const { statements } = await run('large', SHAPES[1]!);

@@ -11,8 +11,10 @@ export interface KeyUse {
   ipAddress?: string;
 }
 
+// updateMany, not update: update returns the whole row, and with it the key's hashed secret (or the user's password
+// hash) that nothing here reads.
 export async function recordKeyUse(prisma: PrismaClient, keyId: string, use: KeyUse): Promise<void> {
-  await prisma.apiKey.update({
+  await prisma.apiKey.updateMany({
     where: { id: keyId },
     data: {
       lastUsed: use.lastUsed,
@@ -28,7 +30,7 @@ export async function recordKeyUse(prisma: PrismaClient, keyId: string, use: Key
  * dormant user is activateDormantUser's, which checks the status it changes.
  */
 export async function recordUserSeen(prisma: PrismaClient, userId: string, now: Date): Promise<void> {
-  await prisma.user.update({ where: { id: userId }, data: { lastSeenAt: now, updatedAt: now } });
+  await prisma.user.updateMany({ where: { id: userId }, data: { lastSeenAt: now, updatedAt: now } });
 }
 
 /**

@@ -111,6 +111,30 @@ describe('memberRoleChange', () => {
     expect(decision.allowed || decision.error.message).toMatch(/not a supported role/i);
   });
 
+  // Coder's canAssignRoles checks the roles added and removed, not those a member keeps.
+  describe('a stored role that no longer exists (a custom role deleted, or a name Coder no longer knows)', () => {
+    const holder = () => someone({ roles: ['ghost'] });
+
+    it('may stay while other roles change', () => {
+      expect(memberRoleChange(c.owner, holder(), ['ghost', 'organization-auditor'], noCustomRoles)).toEqual({
+        allowed: true,
+        value: ['ghost', 'organization-auditor'],
+      });
+    });
+
+    it('is refused when a request would take it away, as an unknown removed role', () => {
+      const decision = memberRoleChange(c.owner, holder(), ['organization-auditor'], noCustomRoles);
+      expect(summary(decision)).toEqual(['BAD_USER_INPUT', 'recorded']);
+      expect(decision.allowed || decision.error.message).toMatch(/not a supported role: "ghost"/i);
+    });
+
+    it('does not make a suffixed name acceptable: that is refused wherever it appears', () => {
+      const suffixed = someone({ roles: ['organization-admin:abc'] });
+      const decision = memberRoleChange(c.owner, suffixed, ['organization-admin:abc'], noCustomRoles);
+      expect(summary(decision)).toEqual(['BAD_USER_INPUT', 'recorded']);
+    });
+  });
+
   it('needs unassign to take a role away, even with assign', () => {
     const assigner = gateOf([], { [ORG]: ['assigner'] }, [
       {

@@ -147,14 +147,25 @@ export function memberRoleChange(
   if (member.isSystem) return refuse(forbidden('The roles of a system user cannot be changed.'));
 
   const wanted = [...new Set(requested)];
-  const unsupported = wanted.filter(
-    (name) =>
-      name === '' ||
-      name.length > MAX_ROLE_NAME_LENGTH ||
-      name.includes(':') ||
-      isSiteRoleName(name) ||
-      !(builtInOrgRole(name, organizationId) || customRoleNames.has(name)),
-  );
+  // organization-member is implied, as in Coder's UpdateMemberRoles: always in the new set (counted as added unless
+  // stored, which Coder does when a request names it), so never removed; and never stored here.
+  const kept = new Set([...wanted, ROLE.orgMember]);
+  const added = [...kept].filter((name) => !member.roles.includes(name));
+  const removed = member.roles.filter((name) => !kept.has(name));
+  // As Coder's canAssignRoles, only the roles that change must exist: a stored role since deleted (or never
+  // valid) may stay, and may not be taken away by a request that does not know it. A scoped name
+  // (`name:org`) is refused wherever it appears, as Coder refuses to convert it.
+  const unsupported = [
+    ...wanted.filter((name) => name.includes(':')),
+    ...[...added, ...removed].filter(
+      (name) =>
+        !name.includes(':') &&
+        (name === '' ||
+          name.length > MAX_ROLE_NAME_LENGTH ||
+          isSiteRoleName(name) ||
+          !(builtInOrgRole(name, organizationId) || customRoleNames.has(name))),
+    ),
+  ];
   if (unsupported.length) {
     return refuse(
       badUserInput(`Not a supported role: ${unsupported.map(quoted).join(', ')}.`, {
@@ -165,11 +176,6 @@ export function memberRoleChange(
     );
   }
 
-  // organization-member is implied, as in Coder's UpdateMemberRoles: always in the new set (counted as added unless
-  // stored, which Coder does when a request names it), so never removed; and never stored here.
-  const kept = new Set([...wanted, ROLE.orgMember]);
-  const added = [...kept].filter((name) => !member.roles.includes(name));
-  const removed = member.roles.filter((name) => !kept.has(name));
   const roles = rbacObjects.assignOrgRole(organizationId);
   if (added.length && !gate.can('assign', roles)) {
     return refuse(forbidden('You may not assign roles in this organization.'));

@@ -449,6 +449,47 @@ describe.each(DATABASE_KINDS)('statements per shape on %s', (kind) => {
     },
   );
 
+  // The executor leaves out what @skip and @include leave out: the reads must too, or a page asked for its count
+  // with its members skipped reads every member (60 against 2 ms on 5,000) while the cost counted none.
+  it.each([
+    [
+      'members skipped on an offset page',
+      'query ($o: String!, $x: Boolean!) { paginatedOrganizationMembers(organization: $o) { count members @skip(if: $x) { username } } }',
+      'query ($o: String!) { paginatedOrganizationMembers(organization: $o) { count } }',
+    ],
+    [
+      'edges left out of a Relay page, in a fragment',
+      'query ($o: String!) { organization(organization: $o) { members { totalCount ...E @include(if: false) } } } fragment E on OrganizationMemberConnection { edges { node { username } } }',
+      'query ($o: String!) { organization(organization: $o) { members { totalCount } } }',
+    ],
+    [
+      'a total skipped beside the members',
+      'query ($o: String!, $x: Boolean!) { organization(organization: $o) { members(first: 3) { totalCount @skip(if: $x) edges { node { username } } } } }',
+      'query ($o: String!) { organization(organization: $o) { members(first: 3) { edges { node { username } } } } }',
+    ],
+    [
+      'memberships left out of a user',
+      '{ me { id organizationMemberships @include(if: false) { organizationId } } }',
+      '{ me { id } }',
+    ],
+  ])('reads for %s what it reads without them', async (_name, skipping, without) => {
+    const { gw, data } = gateways.large!;
+    const read = async (query: string) => {
+      const statements: string[] = [];
+      const stop = gw.database.onStatement((sql, values) => {
+        statements.push(`${sql} ${JSON.stringify(values)}`);
+      });
+      try {
+        const response = await gw.gql(query, { o: data.organizationIds[0]!, x: true }, data.ownerToken);
+        expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+        return statements;
+      } finally {
+        stop();
+      }
+    };
+    expect(await read(skipping)).toEqual(await read(without));
+  });
+
   it('selects no secret column when a session is due its hourly write-back (key last used, user last seen)', async () => {
     const { gw } = gateways.small!;
     const caller = await makeUser(gw.database);

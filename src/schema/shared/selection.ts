@@ -12,14 +12,18 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 
-/** Whether `set` selects `field` directly (through fragments too). */
+/**
+ * Whether `set` selects `field` directly (through fragments too), as the executor will: what @skip or @include
+ * leaves out is not selected (a page asked for its count, its members skipped, reads no member).
+ */
 export function selectsIn(
   set: SelectionSetNode | undefined,
   field: string,
-  info: Pick<GraphQLResolveInfo, 'fragments'>,
+  info: Pick<GraphQLResolveInfo, 'fragments' | 'variableValues'>,
 ) {
   const visit = (set: SelectionSetNode | undefined): boolean =>
     !!set?.selections.some((selection) => {
+      if (!included(selection, info.variableValues)) return false;
       if (selection.kind === Kind.FIELD) return selection.name.value === field;
       if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
       return visit(info.fragments[selection.name.value]?.selectionSet);
@@ -29,7 +33,7 @@ export function selectsIn(
 
 /**
  * Whether the query selects `field` directly under the field being resolved
- * (through fragments too). Lets a resolver skip work nobody asked for, such
+ * (through fragments too, @skip and @include applied). Lets a resolver skip work nobody asked for, such
  * as counting every member of an organization.
  */
 export function selectsField(info: GraphQLResolveInfo, field: string): boolean {
@@ -44,6 +48,7 @@ export function selectsField(info: GraphQLResolveInfo, field: string): boolean {
 export function selectsFieldBelow(info: GraphQLResolveInfo, fields: readonly string[]): boolean {
   const visit = (set: SelectionSetNode | undefined): boolean =>
     !!set?.selections.some((selection) => {
+      if (!included(selection, info.variableValues)) return false;
       if (selection.kind === Kind.FIELD) return fields.includes(selection.name.value) || visit(selection.selectionSet);
       if (selection.kind === Kind.INLINE_FRAGMENT) return visit(selection.selectionSet);
       return visit(info.fragments[selection.name.value]?.selectionSet);

@@ -286,6 +286,27 @@ const SHAPES: Shape[] = [
         token,
       ),
   },
+  // A member looked up beside a page or list of its organization is found in what the page read.
+  {
+    read: 'c',
+    name: 'organizationMember beside the whole list of its organization',
+    budget: 2,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) {
+          roles { name displayName } } organizationMembers(organization: $org) { username } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
+  },
+  {
+    read: 'c',
+    name: 'organization { member(user:) } beside an offset page of it',
+    budget: 2,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organization(organization: $org) { member(user: $user) {
+          username } } paginatedOrganizationMembers(organization: $org, limit: 50) { members { username } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
+  },
   {
     read: 'c',
     name: 'organizationMember beside user(user:) of the same person',

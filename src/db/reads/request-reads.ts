@@ -118,10 +118,16 @@ export class RequestReads {
    */
   readonly #readsUnderWay = new Set<Promise<unknown>>();
 
-  /** `read`, counted among #readsUnderWay until it settles. */
-  #underWay<T>(read: Promise<T>): Promise<T> {
-    this.#readsUnderWay.add(read);
-    const settled = () => void this.#readsUnderWay.delete(read);
+  /** Of #readsUnderWay, the pages: they bring whole pages of memberships, which member lookups wait for. */
+  readonly #pagesUnderWay = new Set<Promise<unknown>>();
+
+  /** `read`, counted among #readsUnderWay (and `pages`, #pagesUnderWay) until it settles. */
+  #underWay<T>(read: Promise<T>, { page = false } = {}): Promise<T> {
+    const sets = page ? [this.#readsUnderWay, this.#pagesUnderWay] : [this.#readsUnderWay];
+    for (const set of sets) set.add(read);
+    const settled = () => {
+      for (const set of sets) set.delete(read);
+    };
     read.then(settled, settled);
     return read;
   }
@@ -130,9 +136,22 @@ export class RequestReads {
     if (this.#readsUnderWay.size) await Promise.allSettled([...this.#readsUnderWay]);
   }
 
+  async #pagesUnderWaySettled(): Promise<void> {
+    if (this.#pagesUnderWay.size) await Promise.allSettled([...this.#pagesUnderWay]);
+  }
+
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
     async (lookups) => {
-      const found = await inParts(this.#sql, lookups, lookUpMembers);
+      // Pages under way may bring these members (`organizationMember` beside a page or list of its organization):
+      // wait for them rather than read the memberships again. A page never waits for a lookup, so this cannot wait
+      // on itself.
+      await this.#pagesUnderWaySettled();
+      // Every lookup gets an answer (lookUpMembers answers each, found or not).
+      const found = (await readMissing(
+        lookups,
+        lookups.map((lookup) => this.#knownMemberOf(lookup)),
+        (missing) => inParts(this.#sql, missing, lookUpMembers),
+      )) as MemberFound[];
       for (const [i, lookup] of lookups.entries()) {
         const { organization, member, customRoleNames } = found[i]!;
         if (organization) {
@@ -294,7 +313,7 @@ export class RequestReads {
   }
 
   page(request: PageRequest): Promise<MemberPage> {
-    return this.#underWay(this.#pages.load(request));
+    return this.#underWay(this.#pages.load(request), { page: true });
   }
 
   /**
@@ -302,7 +321,7 @@ export class RequestReads {
    * memberPagesOf); a later `page` of the same window by the organization's id is this one.
    */
   pageOf(organization: OrganizationRef, request: Pick<PageRequest, 'window' | 'withTotal'>) {
-    return this.#underWay(this.#pagesOf.load({ organization, ...request }));
+    return this.#underWay(this.#pagesOf.load({ organization, ...request }), { page: true });
   }
 
   /** An organization's custom roles: at once if a statement of this request has read them. */
@@ -362,12 +381,11 @@ export class RequestReads {
    * would: the membership found (lookups find only what exists, so a miss is the statement's to answer).
    */
   #knownMemberOf({ organization, user }: MemberLookup): MemberFound | undefined {
-    if (!('id' in organization)) return undefined;
+    const found = this.#knownOrganization(organization);
     const userId = 'id' in user ? user.id : this.#knownUserIds.get(user.username);
-    const member = userId && this.#knownMembers.get(`${organization.id}|${userId}`);
-    const found = member && this.#knownOrganizations.get(organization.id);
+    const member = found && userId && this.#knownMembers.get(`${found.id}|${userId}`);
     // The display names of its roles are remembered (knownDisplayName) by the statement that read it.
-    return found ? { organization: found, member, customRoleNames: {}, systemUser: false } : undefined;
+    return member ? { organization: found, member, customRoleNames: {}, systemUser: false } : undefined;
   }
 
   #knowPage(organizationId: string, page: MemberPage) {

@@ -12,6 +12,12 @@
 // depend on whether the document happened to be compiled, and graphql-jit
 // reports such variables in its own words, under names of its own, on HTTP 200.
 //
+// Introspection always runs on the interpreter: a tool loads it once, its
+// compiled code is large (GraphiQL's query: about 0.4 MB, each variant of it
+// kept as long as its parsed document; 3,700 of them took the process from 207
+// to 579 MB), and it may nest deeper than other documents
+// (INTROSPECTION_MAX_DEPTH), which graphql-jit's compile time grows steeply with.
+//
 // graphql-jit (0.8.7) also answers two kinds of document wrongly, which run on
 // the interpreter every time: a non-null variable with a default, left out of
 // the request (jit reports it missing), and a variable inside the literal of a
@@ -63,7 +69,7 @@ function variablesFit({ schema, document, operationName, variableValues }: Execu
   return !getVariableValues(schema, definitions, variableValues ?? {}, { maxErrors: 1 }).errors;
 }
 
-/** Whether graphql-jit answers `document` as graphql-js does (see the top of this file). */
+/** Whether graphql-jit answers `document` as graphql-js does, and is to compile it (see the top of this file). */
 function compilesFaithfully(schema: GraphQLSchema, document: DocumentNode): boolean {
   let faithful = true;
   const typeInfo = new TypeInfo(schema);
@@ -78,6 +84,13 @@ function compilesFaithfully(schema: GraphQLSchema, document: DocumentNode): bool
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        if (node.name.value === '__schema' || node.name.value === '__type') {
+          faithful = false;
+          return BREAK;
+        }
+        return undefined;
+      },
       VariableDefinition(node) {
         if (node.type.kind === Kind.NON_NULL_TYPE && node.defaultValue) {
           faithful = false;

@@ -5,7 +5,9 @@
 // needs it, so an anonymous client is refused as fast as an owner, and no SQL
 // runs for a refused document.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import {
+  BREAK,
   type DocumentNode,
   GraphQLError,
   type GraphQLSchema,
@@ -14,6 +16,7 @@ import {
   type OperationDefinitionNode,
   type ValidationContext,
   type ValidationRule,
+  visit,
 } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
@@ -44,6 +47,13 @@ const tooComplex = queryTooComplex;
  * stops at this many selections and the document is refused.
  */
 const MAX_EXPANDED_SELECTIONS = 20_000;
+
+/**
+ * Depth of any document, introspection included, which QUERY_MAX_DEPTH leaves out: GraphiQL's introspection
+ * query nests 15 deep, and an `ofType` chain 950 deep (cost 953, no token) took graphql-jit 2–5 s to compile, in
+ * which the serving thread answered no one, and 140 MB that it kept.
+ */
+export const INTROSPECTION_MAX_DEPTH = 30;
 
 /**
  * How deep a request's variables and extensions may nest. JSON.parse reads any
@@ -117,6 +127,15 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
       (context: ValidationContext | null, error: GraphQLError) => context?.reportError(tooComplex(armorMessage(error))),
     ],
   };
+  // Only where armor's own depth left `__schema` out: a deep document without it is refused once, by armor.
+  const deepIntrospection = maxDepthRule({
+    n: Math.max(limits.maxDepth, INTROSPECTION_MAX_DEPTH),
+    ignoreIntrospection: false,
+    flattenFragments: true,
+    ...reject,
+  });
+  const introspectionDepth: ValidationRule = (context) =>
+    selectsSchemaIntrospection(context.getDocument()) ? deepIntrospection(context) : {};
   let estimator: ReturnType<typeof costEstimator> | undefined;
   let estimatorSchema: GraphQLSchema | undefined;
   // Costs of parsed documents (Yoga's parse cache shares them between requests), by operation and variables.
@@ -135,7 +154,7 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
               },
             ],
           },
-          // Introspection is left to the cost, which sizes lists from the schema: GraphiQL's query nests 15 deep.
+          // Introspection has a depth of its own (INTROSPECTION_MAX_DEPTH): GraphiQL's query nests 15 deep.
           maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...reject },
           maxAliases: { n: limits.maxAliases, ...reject },
           maxDirectives: { n: limits.maxDirectives, ...reject },
@@ -158,6 +177,7 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
         if (result instanceof GraphQLError) replaceParseResult(clipped(result));
       },
     onValidate({ addValidationRule }) {
+      addValidationRule(introspectionDepth);
       addValidationRule(operationTypesOfTheSchema);
       addValidationRule(oneSchemaIntrospection);
       return ({ valid, result, setResult }) => {
@@ -204,6 +224,19 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
  * in one selection): that is a limit, so QUERY_TOO_COMPLEX, saying which.
  */
 const VALIDATION_ABORTED = 'Validation aborted.';
+
+/** Whether `document` selects `__schema` anywhere (armor's depth leaves its selection out). */
+function selectsSchemaIntrospection(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value !== '__schema') return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
 
 function ownValidationError(error: GraphQLError): GraphQLError {
   if (error.message === VALIDATION_ABORTED) {

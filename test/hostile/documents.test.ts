@@ -89,6 +89,20 @@ const HOSTILE: [string, string, Record<string, unknown>?][] = [
     `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { members { edges { node { user { organizationMemberships { organization { members { edges { node { username } } } } } } } } } } } }`,
     { r: [{ __typename: 'Organization', id: '00000000-0000-0000-0000-000000000000' }] },
   ],
+  // Introspection has a depth limit of its own (INTROSPECTION_MAX_DEPTH, 30): graphql-jit took seconds to compile
+  // an `ofType` chain 950 deep, which QUERY_MAX_DEPTH leaves to it.
+  [
+    'an ofType chain 950 deep under __schema',
+    `{ __schema { queryType { ${'ofType { '.repeat(950)}name${' }'.repeat(950)} } } }`,
+  ],
+  [
+    'a fields → type → ofType chain 40 deep under __schema, in a fragment',
+    `{ __schema { types { fields { type { ...T } } } } } fragment T on __Type { ${'ofType { '.repeat(40)}name${' }'.repeat(40)} }`,
+  ],
+  [
+    'an ofType chain 40 deep under __type',
+    `{ __type(name: "Query") { ${'ofType { '.repeat(40)}name${' }'.repeat(40)} } }`,
+  ],
   ['60 @include directives', `{ me { ${Array.from({ length: 60 }, () => 'id @include(if: true)').join(' ')} } }`],
   ['a 5,000-token document', `{ me { ${Array.from({ length: 5000 }, () => 'id').join(' ')} } }`],
   [
@@ -276,6 +290,13 @@ describe.each(DATABASE_KINDS)('hostile documents on %s', (kind) => {
     ])('lets an owner read a whole list of 5,000 members through %s', async (_name, read) => {
       const list = await read(cast.org.id, cast.owner.token);
       expect(list.length).toBeGreaterThan(4990);
+    });
+
+    it('lets a tool introspect with a type reference deeper than GraphiQL’s (20 levels in all)', async () => {
+      const { response } = await run(
+        `{ __schema { types { fields { type { ${'ofType { '.repeat(14)}name${' }'.repeat(14)} } } } } }`,
+      );
+      expect(response.errors).toBeUndefined();
     });
 
     it('lets GraphiQL introspect the schema once, without a token', async () => {

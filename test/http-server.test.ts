@@ -8,7 +8,11 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { LARGE_BODY_BYTES_IN_FLIGHT, MAX_REQUEST_BODY_BYTES, MAX_BODY_PIECES } from '../src/http/body-limit.js';
-import { type ClientLimits, createStoppableServer } from '../src/http/node-server.js';
+import {
+  type ClientLimits,
+  createStoppableServer,
+  MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION,
+} from '../src/http/node-server.js';
 import { freshDatabase } from './support/databases.js';
 import { serveOverHttp, type HttpGateway } from './support/http.js';
 
@@ -180,7 +184,8 @@ function parseRaw(text: string): Answer {
 }
 
 describe('requests that never reach Yoga', () => {
-  it.each(['[::1', 'x:abc', 'a@b:99999', '%', 'ex ample'])(
+  // The last ones would move the path: `x/metrics?` makes http://x/metrics?/graphql, which a proxy saw as /graphql.
+  it.each(['[::1', 'x:abc', 'a@b:99999', '%', 'ex ample', '127.0.0.1/metrics?', 'x/ready#', 'x\\y', 'user@x'])(
     'answers a Host of %j with 400 and BAD_REQUEST, no stack trace',
     async (host) => {
       const text = await rawExchange(`GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nhost: ${host}\r\n\r\n`);
@@ -208,6 +213,17 @@ describe('requests that never reach Yoga', () => {
       body: { errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }] },
     });
   });
+
+  it.each(['/graphql/../metrics', '/graphql/%2e%2e/ready', '/x/./graphql', '/graphql\\..\\metrics'])(
+    'answers a path the URL would rewrite (%s) with 400, as it would reach another endpoint than a proxy saw',
+    async (path) => {
+      const text = await rawExchange(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`);
+      expect(parseRaw(text)).toEqual({
+        status: 400,
+        body: { errors: [{ message: expect.stringContaining('path'), extensions: { code: 'BAD_REQUEST' } }] },
+      });
+    },
+  );
 
   it('serves an HTTP/1.0 request without Host, which that version allows', async () => {
     const text = await rawExchange(
@@ -318,6 +334,47 @@ describe('the time and the connections a client may hold', () => {
       expect(drainedAfterMs).toBeDefined();
       expect(text.length).toBeLessThan(64 * 1024 * 1024);
     });
+  });
+
+  it('closes a connection that pipelines more requests than it may have in progress, and serves the others', async () => {
+    let handled = 0;
+    const slow: RequestListener = (_request, response) => {
+      handled++;
+      setTimeout(() => response.end('ok'), 20);
+    };
+    await serving(slow, TIMEOUTS, async (port) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      // 2,000 requests in one write: Node hands every one it has read to the handler at once.
+      socket.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'.repeat(2_000));
+      const { closedAfterMs } = await untilClosed(socket, 5_000);
+      expect(closedAfterMs).toBeDefined();
+      expect(handled).toBeLessThanOrEqual(MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION);
+      // A client that waits for its answers, on a connection of its own, is served as before.
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text())),
+      );
+      expect(answers).toEqual(Array.from({ length: 20 }, () => 'ok'));
+    });
+  });
+
+  it('serves pipelined requests up to the limit in order', async () => {
+    await serving(
+      (request, response) => response.end(`${request.url};`),
+      TIMEOUTS,
+      async (port) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        const count = MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION;
+        socket.write(
+          Array.from({ length: count - 1 }, (_, i) => `GET /${i} HTTP/1.1\r\nhost: x\r\n\r\n`).join('') +
+            'GET /last HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n',
+        );
+        const { text } = await untilClosed(socket, 5_000);
+        const bodies = [...text.matchAll(/\r\n\r\n(\/\w+);/g)].map((m) => m[1]);
+        expect(bodies).toEqual([...Array.from({ length: count - 1 }, (_, i) => `/${i}`), '/last']);
+      },
+    );
   });
 
   it('leaves a client that reads its answer alone, however long the connection lives', async () => {

@@ -129,6 +129,18 @@ function closeAfterUnreadBody(request: IncomingMessage): void {
 /** How long an answer to a request whose body was not read has to leave before its connection is closed. */
 const UNREAD_BODY_GRACE_MS = 1_000;
 
+/**
+ * Requests one connection may have in progress at once. HTTP/1.1 lets a client send requests without waiting for
+ * answers (pipelining), and Node hands every request of a chunk it reads to the handler in one go: one connection
+ * sending `{ __typename }` 2,000 times a write held the serving thread for 0.7–1.7 s at a time, a bystander's p99
+ * 1.6 s. Browsers and HTTP libraries do not pipeline; a connection past this is closed, and what it has not been
+ * answered is not served.
+ */
+export const MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION = 16;
+
+/** A Host that would move the path the gateway sees (`x/metrics?`, `x#`) away from the one a proxy checked. */
+const HOST_WITH_PATH = /[/?#@\\]/;
+
 export function createStoppableServer(
   handle: RequestListener,
   limits: ClientLimits,
@@ -143,16 +155,27 @@ export function createStoppableServer(
     // Node would answer an HTTP/1.1 request without Host with a bare 400: refused below, with a code.
     requireHostHeader: false,
   };
+  const inProgress = new WeakMap<Socket, number>();
   const server = createServer(options, (request, response) => {
+    const socket = request.socket;
+    // The rest of a chunk of a connection closed below.
+    if (socket.destroyed) return;
+    const requests = (inProgress.get(socket) ?? 0) + 1;
+    if (requests > MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION) return void socket.destroy();
+    inProgress.set(socket, requests);
+    response.once('close', () => inProgress.set(socket, (inProgress.get(socket) ?? 1) - 1));
     if (request.headers.host === undefined && request.httpVersion === '1.1') {
       request.resume();
       return refuse(response, 400, 'An HTTP/1.1 request needs a Host header.');
     }
     // The fetch adapter builds the request's URL from Host and the path, and a Host that makes no URL
-    // (`[::1`, `x:abc`) throws there: HTTP 500 with its stack trace as the body.
-    if (!URL.canParse(`http://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`)) {
+    // (`[::1`, `x:abc`) throws there: HTTP 500 with its stack trace as the body. A Host holding a path, or a
+    // path the URL rewrites (`/graphql/../metrics`), would reach another endpoint than a proxy in front saw.
+    const host = request.headers.host ?? 'localhost';
+    const url = URL.parse(`http://${host}${request.url ?? '/'}`);
+    if (!url || HOST_WITH_PATH.test(host) || !request.url?.startsWith(url.pathname)) {
       request.resume();
-      return refuse(response, 400, "The request's Host header and path do not make a URL.");
+      return refuse(response, 400, "The request's Host header and path do not make a URL in normal form.");
     }
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');

@@ -11,6 +11,7 @@ import {
   type DocumentNode,
   GraphQLError,
   type GraphQLSchema,
+  Kind,
   getOperationAST,
   getVariableValues,
   type OperationDefinitionNode,
@@ -174,7 +175,15 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
     onParse:
       () =>
       ({ result, replaceParseResult }) => {
-        if (result instanceof GraphQLError) replaceParseResult(clipped(result));
+        if (result instanceof GraphQLError) return replaceParseResult(clipped(result));
+        const repeated = mostRepeatedSelections(result as DocumentNode);
+        if (repeated > MAX_REPEATED_SELECTIONS) {
+          throw tooComplex(
+            `A selection repeats fields or spreads fragments ${repeated} times, over the limit of ` +
+              `${MAX_REPEATED_SELECTIONS}: ask for each field once.`,
+          );
+        }
+        return undefined;
       },
     onValidate({ addValidationRule }) {
       addValidationRule(introspectionDepth);
@@ -224,6 +233,35 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
  * in one selection): that is a limit, so QUERY_TOO_COMPLEX, saying which.
  */
 const VALIDATION_ABORTED = 'Validation aborted.';
+
+/**
+ * Fields a selection repeats and fragments it spreads, in one selection set, before validation. graphql-js
+ * compares them pairwise to check they merge: 400 `me { id }` in one selection took 0.28 s to validate, 740 or 240
+ * fragment spreads 0.35–0.45 s before graphql-js gave up, without a token. Aliased fields are bounded by
+ * QUERY_MAX_ALIASES, and fields of distinct names are not compared.
+ */
+const MAX_REPEATED_SELECTIONS = 50;
+
+/** The most fields repeated (a response name already selected) and fragments spread in one selection set. */
+function mostRepeatedSelections(document: DocumentNode): number {
+  let most = 0;
+  visit(document, {
+    SelectionSet(set) {
+      const names = new Set<string>();
+      let repeated = 0;
+      for (const selection of set.selections) {
+        if (selection.kind !== Kind.FIELD) repeated++;
+        else {
+          const name = selection.alias?.value ?? selection.name.value;
+          if (names.has(name)) repeated++;
+          else names.add(name);
+        }
+      }
+      most = Math.max(most, repeated);
+    },
+  });
+  return most;
+}
 
 /** Whether `document` selects `__schema` anywhere (armor's depth leaves its selection out). */
 function selectsSchemaIntrospection(document: DocumentNode): boolean {

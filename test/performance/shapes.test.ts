@@ -286,6 +286,45 @@ const SHAPES: Shape[] = [
         token,
       ),
   },
+  // An organization a router names is read as organization(organization:) is: with the reads below it.
+  {
+    read: 'c',
+    name: '_entities: an organization with one member',
+    budget: 2,
+    send: (gw, d, token) =>
+      gw.gql(
+        `query ($r: [_Any!]!, $u: String!) { _entities(representations: $r) { ... on Organization {
+          member(user: $u) { roles { displayName } } } } }`,
+        { r: [{ __typename: 'Organization', id: d.organizationIds[0] }], u: d.userIds[1]! },
+        token,
+      ),
+  },
+  {
+    read: 'a',
+    name: '_entities: an organization with a page of its members',
+    budget: 2,
+    send: askEntities(
+      `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { name
+        members(first: 50) { totalCount edges { node { username roles { name } } } } } } }`,
+      (d) => [{ __typename: 'Organization', id: d.organizationIds[0] }],
+    ),
+  },
+  {
+    read: 'c',
+    name: 'organizationMember beside _entities of its organization',
+    budget: 2,
+    send: (gw, d, token) =>
+      gw.gql(
+        `query ($r: [_Any!]!, $org: String!, $user: String!) { organizationMember(organization: $org, user: $user) {
+          roles { name } } _entities(representations: $r) { ... on Organization { name } } }`,
+        {
+          r: [{ __typename: 'Organization', id: d.organizationIds[0] }],
+          org: d.organizationIds[0]!,
+          user: d.memberUsernames[1]!,
+        },
+        token,
+      ),
+  },
   // A member looked up beside a page or list of its organization is found in what the page read.
   {
     read: 'c',

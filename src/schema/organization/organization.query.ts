@@ -2,7 +2,8 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from '../../builder.js';
 import type { Context } from '../../context.js';
 import type { OrganizationRow } from '../../db/reads/rows.js';
-import type { OrganizationRef } from '../../db/references.js';
+import { isUuid, type OrganizationRef } from '../../db/references.js';
+import { requireAuthenticated } from '../shared/entity.js';
 import { organizationArgument, readableOrganizationOf, userArgument } from '../shared/references.js';
 import { mayReadEveryMemberSomewhere } from '../member/member.policy.js';
 import { type Selected, selectionsOf, selectsIn } from '../shared/selection.js';
@@ -19,7 +20,12 @@ import { canReadOrganization } from './organization.policy.js';
  * (src/db/reads/request-reads.ts), and the fields below find them there.
  * Whether the caller may see what was read is still each field's to decide.
  */
-async function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: GraphQLResolveInfo) {
+async function readWithReadsBelow(
+  ctx: Context,
+  ref: OrganizationRef,
+  info: GraphQLResolveInfo,
+  type = info.schema.getType('Organization') ?? undefined,
+) {
   const reads = ctx.reads();
   const found: Promise<OrganizationRow | undefined>[] = [];
   // Each read's failure is its field's to report when it reads again; the first read's also the organization's.
@@ -27,7 +33,7 @@ async function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: Grap
     read.catch(() => {});
     found.push(read);
   };
-  for (const { args } of selectionsOf(info, 'member')) {
+  for (const { args } of selectionsOf(info, 'member', type)) {
     try {
       const user = userArgument(ctx, String(args.user));
       start(reads.member({ organization: ref, user }).then((lookup) => lookup.organization));
@@ -38,7 +44,7 @@ async function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: Grap
   // Its pages, as the field will ask for them (memberWindowOf), in the statement that finds it. Not for a caller
   // who may page no organization's members: the field refuses them without reading.
   const pages = new Map<string, Selected[]>();
-  for (const selected of selectionsOf(info, 'members')) {
+  for (const selected of selectionsOf(info, 'members', type)) {
     pages.set(selected.responseKey, [...(pages.get(selected.responseKey) ?? []), selected]);
   }
   if (pages.size > 0 && mayReadEveryMemberSomewhere(await ctx.gate())) {
@@ -59,6 +65,16 @@ async function readWithReadsBelow(ctx: Context, ref: OrganizationRef, info: Grap
   await Promise.allSettled(found);
   return found[0]!;
 }
+
+// A router's representations are read as `organization(organization:)` is, with what is selected below them.
+builder.asEntity(Organization, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: async ({ id }, ctx, info) => {
+    await requireAuthenticated(ctx);
+    if (!isUuid(id) || !canReadOrganization(await ctx.gate(), id.toLowerCase())) return null;
+    return (await readWithReadsBelow(ctx, { id: id.toLowerCase() }, info)) ?? null;
+  },
+});
 
 builder.queryFields((t) => ({
   organizations: t.field({

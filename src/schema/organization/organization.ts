@@ -1,8 +1,5 @@
 import { builder } from '../../builder.js';
 import type { OrganizationRow } from '../../db/reads/rows.js';
-import { isUuid } from '../../db/references.js';
-import { requireAuthenticated } from '../shared/entity.js';
-import { canReadOrganization } from './organization.policy.js';
 
 export const Organization = builder.objectRef<OrganizationRow>('Organization').implement({
   description: 'A Coder organization: a group of members with their own roles.',
@@ -16,13 +13,4 @@ export const Organization = builder.objectRef<OrganizationRow>('Organization').i
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the organization was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the organization was last changed.' }),
   }),
-});
-
-builder.asEntity(Organization, {
-  key: builder.selection<{ id: string }>('id'),
-  resolveReference: async ({ id }, ctx) => {
-    await requireAuthenticated(ctx);
-    if (!isUuid(id) || !canReadOrganization(await ctx.gate(), id.toLowerCase())) return null;
-    return (await ctx.reads().organization(id.toLowerCase())) ?? null;
-  },
 });

@@ -5,6 +5,7 @@ import {
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
   getNamedType,
+  type GraphQLNamedType,
   isObjectType,
   Kind,
   type GraphQLResolveInfo,
@@ -76,8 +77,12 @@ export interface Selected {
  * children will ask for in the statement of its own. Arguments the executor
  * would refuse make no entry: the child field reports them.
  */
-export function selectionsOf(info: GraphQLResolveInfo, field: string): Selected[] {
-  const type = getNamedType(info.returnType);
+export function selectionsOf(
+  info: GraphQLResolveInfo,
+  field: string,
+  /** The type whose field it is: the field's own, unless it returns several (`_entities`). */
+  type: GraphQLNamedType | undefined = getNamedType(info.returnType),
+): Selected[] {
   const definition = isObjectType(type) ? type.getFields()[field] : undefined;
   if (!definition) return [];
   const found: Selected[] = [];

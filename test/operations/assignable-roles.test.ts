@@ -251,6 +251,30 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
     }
   });
 
+  it('lists a permission stored twice twice, as Coder does', async () => {
+    const name = await insertCustomRole(gw.database, {
+      name: 'stored-twice',
+      organizationId: cast.otherOrg.id,
+      org: [
+        { resource_type: 'template', action: 'read' },
+        { resource_type: 'template', action: 'read' },
+      ],
+    });
+    try {
+      const response = await gw.gql(
+        graphql(`query ($org: String!) { organization(organization: $org) {
+          customRoles { name organizationPermissions { resourceType action negate } } } }`),
+        { org: cast.otherOrg.name },
+        cast.owner.token,
+      );
+      const role = dataOf(response).organization?.customRoles.find((r) => r.name === name);
+      const read = { resourceType: 'TEMPLATE', action: 'READ', negate: false };
+      expect(role?.organizationPermissions).toEqual([read, read]);
+    } finally {
+      await gw.database.prisma.customRole.deleteMany({ where: { name, organizationId: cast.otherOrg.id } });
+    }
+  });
+
   describe('assignableSiteRoles', () => {
     it('lists owner, auditor, template-admin and user-admin in that order, then site-wide custom roles by name', async () => {
       const roles = await siteRoles(cast.owner);

@@ -70,20 +70,29 @@ export const PermissionInput = builder.inputType('PermissionInput', {
  * or resource our enums cannot name; those are left out rather than failing the whole role.
  */
 export function presentable(permissions: Permission[]): Permission[] {
-  // By content, each once: a stored `*` may repeat a permission listed beside it.
-  const listed = new Map<string, Permission>();
-  const add = (permission: Permission) => {
-    const key = permissionId(permission);
-    if (!listed.has(key)) listed.set(key, permission);
-  };
+  // A permission stored twice is listed twice, as Coder lists it; one that a `*` beside it stands for too, once.
+  const listed: Permission[] = [];
+  const listedKeys = new Set<string>();
+  const expandedKeys = new Set<string>();
   for (const p of permissions) {
     const resourceKnown = p.resourceType === WILDCARD || isRBACResource(p.resourceType);
     if (!resourceKnown) continue;
-    if (isRBACAction(p.action)) add(p);
-    else if (p.action === WILDCARD) {
+    if (isRBACAction(p.action)) {
+      const key = permissionId(p);
+      if (expandedKeys.has(key)) continue;
+      listedKeys.add(key);
+      listed.push(p);
+    } else if (p.action === WILDCARD) {
       const actions = p.resourceType === WILDCARD ? RBAC_ACTIONS : RESOURCE_ACTIONS[p.resourceType as Resource];
-      for (const action of actions) add({ resourceType: p.resourceType, action, negate: p.negate });
+      for (const action of actions) {
+        const expanded = { resourceType: p.resourceType, action, negate: p.negate };
+        const key = permissionId(expanded);
+        if (listedKeys.has(key)) continue;
+        listedKeys.add(key);
+        expandedKeys.add(key);
+        listed.push(expanded);
+      }
     }
   }
-  return [...listed.values()];
+  return listed;
 }

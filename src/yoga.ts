@@ -24,7 +24,7 @@ import { StatementCancelled } from './db/cancellation.js';
 import { DatabaseUnavailable, isUnavailable } from './db/postgres-pool.js';
 import { isPrismaUnavailable } from './db/prisma-errors.js';
 import { codeOfUncoded, reworded, serviceUnavailable } from './errors.js';
-import { corsFor, preventCrossSiteRequests } from './http/cross-site.js';
+import { corsFor, preventCrossSiteRequests, varyByOrigin } from './http/cross-site.js';
 import { requestDeadline } from './http/deadline.js';
 import { streamHeavyAnswers } from './http/streamed-answers.js';
 import { codeRequestRefusals } from './http/request-errors.js';
@@ -153,6 +153,7 @@ export function createGateway({
       ...(metrics ? [prometheusMetrics(database.poolStats)] : []),
       readinessEndpoint(() => checkDatabaseReady(database, migrate)),
       preventCrossSiteRequests(),
+      ...(corsOrigins.length ? [varyByOrigin()] : []),
       limitRequestBodies(),
       // After limitRequestBodies, so that it wraps the reader of chunked bodies too.
       codeRequestRefusals(),

@@ -54,3 +54,22 @@ export function corsFor(origins: readonly string[]): (request: Request) => CORSO
     };
   };
 }
+
+/**
+ * With CORS_ORIGINS, an answer's CORS headers depend on the request's Origin: `Vary: Origin` on every answer, so
+ * that a shared cache does not give one origin's answer (its `Access-Control-Allow-Origin`) to another.
+ */
+export function varyByOrigin(): Plugin {
+  return {
+    onResponse({ response }) {
+      const vary = response.headers.get('vary');
+      if (
+        !vary
+          ?.toLowerCase()
+          .split(/\s*,\s*/)
+          .includes('origin')
+      )
+        response.headers.set('vary', vary ? `${vary}, Origin` : 'Origin');
+    },
+  };
+}

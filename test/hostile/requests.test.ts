@@ -481,6 +481,17 @@ describe('CORS', () => {
     expect(answer.headers.get('access-control-allow-credentials')).toBe('true');
     expect(answer.headers.get('access-control-allow-headers')).toContain('coder-session-token');
   });
+
+  it('says that every answer varies by Origin, for shared caches', async () => {
+    for (const origin of ['https://coder.example.com', 'https://evil.example']) {
+      const answer = await send('/graphql', {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(answer.headers.get('vary')?.split(/\s*,\s*/)).toContain('Origin');
+    }
+  });
 });
 
 describe('GraphiQL', () => {

@@ -151,7 +151,7 @@ export function createGateway({
       requestIdsAndAccessLog(accessLog ? logger : undefined),
       ...(graphiql ? [serveGraphiQL('/graphql', graphiql)] : []),
       ...(metrics ? [prometheusMetrics(database.poolStats)] : []),
-      readinessEndpoint(() => checkDatabaseReady(database, migrate)),
+      readinessEndpoint(() => checkDatabaseReady(database, migrate), logger),
       preventCrossSiteRequests(),
       ...(corsOrigins.length ? [varyByOrigin()] : []),
       limitRequestBodies(),

@@ -8,7 +8,10 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createYoga } from 'graphql-yoga';
+import { DatabaseUnavailable } from '../src/db/postgres-pool.js';
 import { negotiateEncoding } from '../src/http/compression.js';
+import { readinessEndpoint } from '../src/http/readiness.js';
 import { MAX_OPERATION_NAMES } from '../src/observability/metrics.js';
 import { createTracing } from '../src/observability/tracing.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../src/yoga.js';
@@ -88,6 +91,18 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
         await bare.close();
       }
     });
+  });
+
+  it('says only that the database is unavailable, not what the driver said of it (its host, its user), and logs it', async () => {
+    const { logger, lines } = capturingLogger();
+    const driverSaid = 'password authentication failed for user "coder" at db-7.internal:5432';
+    const yoga = createYoga({
+      plugins: [readinessEndpoint(() => Promise.reject(new DatabaseUnavailable(new Error(driverSaid))), logger)],
+    });
+    const answer = await yoga.fetch('http://gateway.test/ready');
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toEqual({ status: 'unavailable', reason: 'the database is unavailable' });
+    expect(lines.some((line) => JSON.stringify(line).includes('db-7.internal'))).toBe(true);
   });
 
   describe('request ids and the access log', () => {

@@ -3,13 +3,26 @@
 // otherwise, so that a load balancer sends no traffic to a replica that
 // could only answer errors.
 import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { MigrationError } from '../db/migrate.js';
+import { DatabaseUnavailable } from '../db/postgres-pool.js';
 
 export const READY_PATH = '/ready';
 
 /** How long the check may take before the replica counts as not ready. */
 const CHECK_TIMEOUT_MS = 2_000;
 
-export function readinessEndpoint(check: () => Promise<void>): Plugin {
+/**
+ * What the answer says of a failed check. Anyone who reaches `/ready` reads it, and a driver's message may name the
+ * database's host, port or user: those stay in the log. The gateway's own reasons (migrations, tables) are shown.
+ */
+function publicReason(error: unknown): string {
+  if (error instanceof DatabaseUnavailable) return 'the database is unavailable';
+  if (error instanceof MigrationError || (error instanceof Error && error.name === 'Error')) return error.message;
+  return 'the database check failed';
+}
+
+export function readinessEndpoint(check: () => Promise<void>, logger?: Logger): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== READY_PATH) return;
@@ -17,7 +30,10 @@ export function readinessEndpoint(check: () => Promise<void>): Plugin {
       const reason = await Promise.race([
         check().then(
           () => undefined,
-          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+          (error: unknown) => {
+            logger?.warn({ err: error }, 'not ready');
+            return publicReason(error);
+          },
         ),
         new Promise<string>((resolve) => {
           timer = setTimeout(

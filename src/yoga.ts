@@ -30,6 +30,7 @@ import { streamHeavyAnswers } from './http/streamed-answers.js';
 import { codeRequestRefusals } from './http/request-errors.js';
 import { type GraphiQLSettings, serveGraphiQL } from './http/graphiql.js';
 import { limitAnswerText } from './limits/answer-text.js';
+import { parsedDocuments } from './limits/document-cache.js';
 import { admitByCost } from './limits/admission.js';
 import { SmallTraffic } from './limits/small-traffic.js';
 import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
@@ -136,6 +137,7 @@ export function createGateway({
     // The schema takes no uploads, and a multipart body's map may place one file at any number of paths in the
     // variables: 1,500 references to 200 KB in a 226 KB body held the serving thread for 31 s.
     multipart: false,
+    parserAndValidationCache: parsedDocuments(),
     // Our own limit, which reads Content-Length rather than counting every body (src/http/body-limit.ts).
     maxRequestBodySize: false,
     // GraphiQL is served by our own plugin (serveGraphiQL): rendered once, compressed, cached.

@@ -66,7 +66,11 @@ function refuse(response: ServerResponse, status: number, message: string): void
 const UNREADABLE: Record<string, [status: number, message: string]> = {
   HPE_HEADER_OVERFLOW: [431, "The request's headers are larger than 16 KiB."],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "The request's chunk extensions are too large."],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'The request was not received in time (REQUEST_TIMEOUT_MS).'],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    `The request was not received in time: its headers within ${HEADERS_TIMEOUT_MS / 1000} s, the whole of it ` +
+      'within REQUEST_TIMEOUT_MS.',
+  ],
 };
 
 /**

@@ -242,8 +242,15 @@ const VALIDATION_ABORTED = 'Validation aborted.';
  */
 const MAX_REPEATED_SELECTIONS = 50;
 
-/** The most fields repeated (a response name already selected) and fragments spread in one selection set. */
+const repeatedSelections = new WeakMap<DocumentNode, number>();
+
+/**
+ * The most fields repeated (a response name already selected) and fragments spread in one selection set; once per
+ * parsed document, which Yoga's cache hands to every request that sends its text.
+ */
 function mostRepeatedSelections(document: DocumentNode): number {
+  const known = repeatedSelections.get(document);
+  if (known !== undefined) return known;
   let most = 0;
   visit(document, {
     SelectionSet(set) {
@@ -260,6 +267,7 @@ function mostRepeatedSelections(document: DocumentNode): number {
       most = Math.max(most, repeated);
     },
   });
+  repeatedSelections.set(document, most);
   return most;
 }
 

@@ -105,6 +105,42 @@ describe('request body limit', () => {
     ]);
   });
 
+  it('refuses a body over the limit that asks to be invited (Expect: 100-continue) before it is sent', async () => {
+    const socket = connect(gateway.port, '127.0.0.1');
+    socket.on('error', () => {});
+    let text = '';
+    socket.on('data', (piece) => (text += piece));
+    socket.write(
+      'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nexpect: 100-continue\r\n' +
+        `content-length: ${5 * MAX_REQUEST_BODY_BYTES}\r\n\r\n`,
+    );
+    await untilClosed(socket, 5_000);
+    expect(text).not.toMatch(/100 Continue/);
+    expect(parseRaw(text).status).toBe(413);
+  });
+
+  it('invites a body under the limit (100 Continue), and serves it', async () => {
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const socket = connect(gateway.port, '127.0.0.1');
+    socket.on('error', () => {});
+    let text = '';
+    const invited = new Promise<void>((resolve) =>
+      socket.on('data', (piece) => {
+        text += piece;
+        if (text.includes('100 Continue')) resolve();
+      }),
+    );
+    socket.write(
+      'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\naccept: application/json\r\n' +
+        `expect: 100-continue\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n`,
+    );
+    await invited;
+    socket.write(body);
+    await untilClosed(socket, 5_000);
+    expect(text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200/);
+    expect(text).toContain('"__typename":"Query"');
+  });
+
   it('refuses a chunked body that comes in too many small chunks, and serves one in fewer', async () => {
     const body = typenameQuery(2 * MAX_BODY_PIECES);
     const bytes = await post(body.match(/[\s\S]{1,1}/g)!, { chunked: true });

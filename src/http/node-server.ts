@@ -15,6 +15,7 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { MAX_REQUEST_BODY_BYTES } from './body-limit.js';
 import { badRequestBody } from './request-errors.js';
 
 export interface StoppableServer {
@@ -198,6 +199,11 @@ export function createStoppableServer(
   server.on('checkExpectation', (request, response) => {
     request.resume();
     refuse(response, 417, 'Only "Expect: 100-continue" is served.');
+  });
+  // Node would invite every such body with 100 Continue; one over the limit is refused (413) before it is sent.
+  server.on('checkContinue', (request, response) => {
+    if (Number(request.headers['content-length'] ?? 0) <= MAX_REQUEST_BODY_BYTES) response.writeContinue();
+    server.emit('request', request, response);
   });
 
   async function stop(timeoutMs: number) {

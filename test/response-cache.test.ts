@@ -121,6 +121,14 @@ describe.each(DATABASE_KINDS)('response cache on %s', (kind) => {
     const revalidated = await ask({ 'if-none-match': etag! });
     expect(revalidated.status).toBe(304);
     expect(await revalidated.text()).toBe('');
+    // The ETag is this session's: another session, or none, sending it gets its own answer, not a 304 that
+    // would tell it the owner's answer is kept.
+    const other = await makeUser(cached.database);
+    for (const token of [other.token, '']) {
+      const elsewhere = await ask({ 'if-none-match': etag!, 'coder-session-token': token });
+      expect(elsewhere.status).not.toBe(304);
+      expect(await elsewhere.text()).not.toBe('');
+    }
     // After a write the kept answer is gone: the full answer again.
     const joining = await makeUser(cached.database);
     await cached.gql(ADD_MEMBER, { org: org.name, user: joining.username }, owner.token);

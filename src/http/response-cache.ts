@@ -12,6 +12,9 @@
 //   no later request computes. A write elsewhere (another replica, the
 //   operator CLI) is seen within RESPONSE_CACHE_MS, as is a revoked token.
 // - Answers with errors are never kept (the plugin's default).
+// - An ETag revalidates (304) only for the session it was given to: the
+//   plugin looks an If-None-Match up across the whole cache, so another
+//   session (or none) sending it would learn that the answer is still kept.
 import { useResponseCache, type Cache } from '@graphql-yoga/plugin-response-cache';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -32,8 +35,13 @@ export interface ResponseCache {
   forgetAll(): void;
 }
 
+/** ETags given out, whose sessions are remembered for revalidation: as many as answers are kept, about. */
+const MAX_ETAGS = 10_000;
+
 export function createResponseCache(ttlMs: number): ResponseCache {
   let generation = 0;
+  const sessionOf = (request: Request) => `${generation}:${sessionTokenFrom(request.headers) ?? ''}`;
+  const etagSessions = new LRUCache<string, string>({ max: MAX_ETAGS, ttl: ttlMs });
   const answers = new LRUCache<string, ExecutionResult>({
     maxSize: MAX_CACHED_JSON_BYTES,
     sizeCalculation: (answer) => Math.max(JSON.stringify(answer).length, 1),
@@ -56,16 +64,23 @@ export function createResponseCache(ttlMs: number): ResponseCache {
         useResponseCache({
           ttl: ttlMs,
           cache,
-          session: (request) => `${generation}:${sessionTokenFrom(request.headers) ?? ''}`,
+          session: sessionOf,
           // Entities are not tracked: every mutation forgets everything (forgetAll).
           invalidateViaMutation: false,
         }),
       );
     },
+    // Before the plugin's own: an ETag of another session's answer is not looked up, and the request is answered.
+    onRequest({ request }) {
+      const etag = request.headers.get('if-none-match');
+      if (etag && etagSessions.get(etag) !== sessionOf(request)) request.headers.delete('if-none-match');
+    },
     // Answers carry an ETag and depend on the session: no shared HTTP cache
     // may keep them, and a browser asks again (with If-None-Match) each time.
-    onResponse({ response }) {
+    onResponse({ request, response }) {
       response.headers.set('cache-control', 'private, no-cache');
+      const etag = response.headers.get('etag');
+      if (etag) etagSessions.set(etag, sessionOf(request));
     },
   };
   return {

@@ -131,6 +131,31 @@ describe.each(DATABASE_KINDS)('lookups on %s', (kind) => {
   });
 
   // user(user:) beside reads that bring users (a member lookup, a page) is answered from them where they hold it.
+  // A lookup answered from what another statement of the request read keeps the display names that statement read.
+  it("gives a member's custom role its display name wherever the member is read, beside a page of another organization", async () => {
+    const small = await makeOrganization(gw.database);
+    const role = await insertCustomRole(gw.database, {
+      name: 'custom-one',
+      displayName: 'Custom One',
+      organizationId: small.id,
+    });
+    const holder = await makeUser(gw.database, { orgs: { [small.id]: [role], [cast.org.id]: [] } });
+    for (let run = 0; run < 3; run++) {
+      const response = await gw.gql(
+        graphql(`query ($big: String!, $small: String!, $user: String!) {
+          page: organizationMembers(organization: $big) { userId }
+          organizationMember(organization: $small, user: $user) { roles { name displayName } }
+          user(user: $user) { organizationMemberships { organizationId roles { name displayName } } } }`),
+        { big: cast.org.name, small: small.name, user: holder.username },
+        cast.owner.token,
+      );
+      expect(response.errors).toBeUndefined();
+      expect(response.data?.organizationMember?.roles).toEqual([{ name: role, displayName: 'Custom One' }]);
+      const membership = response.data?.user?.organizationMemberships.find((m) => m.organizationId === small.id);
+      expect(membership?.roles).toEqual([{ name: role, displayName: 'Custom One' }]);
+    }
+  });
+
   it('answers each user(user:) beside a member lookup and a page by its own reference, an unknown one NOT_FOUND', async () => {
     const response = await gw.gql(
       `query ($org: String!, $outsider: String!, $admin: String!) {

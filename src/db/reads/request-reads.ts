@@ -147,12 +147,13 @@ export class RequestReads {
       // on itself.
       await this.#pagesUnderWaySettled();
       // Every lookup gets an answer (lookUpMembers answers each, found or not).
-      const found = (await readMissing(
-        lookups,
-        lookups.map((lookup) => this.#knownMemberOf(lookup)),
-        (missing) => inParts(this.#sql, missing, lookUpMembers),
+      const known = lookups.map((lookup) => this.#knownMemberOf(lookup));
+      const found = (await readMissing(lookups, known, (missing) =>
+        inParts(this.#sql, missing, lookUpMembers),
       )) as MemberFound[];
       for (const [i, lookup] of lookups.entries()) {
+        // What was known already is remembered as its own statement read it (its roles' display names included).
+        if (known[i]) continue;
         const { organization, member, customRoleNames } = found[i]!;
         if (organization) {
           this.#knowOrganization(organization);

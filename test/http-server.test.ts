@@ -250,7 +250,14 @@ describe('requests that never reach Yoga', () => {
     });
   });
 
-  it.each(['/graphql/../metrics', '/graphql/%2e%2e/ready', '/x/./graphql', '/graphql\\..\\metrics'])(
+  it.each([
+    '/graphql/../metrics',
+    '/graphql/%2e%2e/ready',
+    '/x/./graphql',
+    '/graphql\\..\\metrics',
+    '//metrics',
+    'http://x/graphql/../metrics',
+  ])(
     'answers a path the URL would rewrite (%s) with 400, as it would reach another endpoint than a proxy saw',
     async (path) => {
       const text = await rawExchange(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`);
@@ -260,6 +267,14 @@ describe('requests that never reach Yoga', () => {
       });
     },
   );
+
+  it('serves a request whose target is in absolute form, as HTTP/1.1 servers must', async () => {
+    const text = await rawExchange(
+      `GET http://127.0.0.1:${gateway.port}/graphql?query=%7B__typename%7D HTTP/1.1\r\nhost: 127.0.0.1:${gateway.port}\r\n` +
+        'accept: application/json\r\nx-graphql-yoga-csrf: 1\r\nconnection: close\r\n\r\n',
+    );
+    expect(parseRaw(text)).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+  });
 
   it('serves an HTTP/1.0 request without Host, which that version allows', async () => {
     const text = await rawExchange(

@@ -143,6 +143,16 @@ const UNREAD_BODY_GRACE_MS = 1_000;
  */
 export const MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION = 16;
 
+/**
+ * A request target in origin form (`/graphql?…`): an absolute-form one (`http://host/graphql`, which HTTP/1.1
+ * servers must accept, as proxies send it) as its path.
+ */
+function originForm(target: string): string {
+  const rest = target.replace(/^https?:\/\/[^/?#]*/i, '');
+  if (rest === target) return target;
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 /** A Host that would move the path the gateway sees (`x/metrics?`, `x#`) away from the one a proxy checked. */
 const HOST_WITH_PATH = /[/?#@\\]/;
 
@@ -177,11 +187,14 @@ export function createStoppableServer(
     // (`[::1`, `x:abc`) throws there: HTTP 500 with its stack trace as the body. A Host holding a path, or a
     // path the URL rewrites (`/graphql/../metrics`), would reach another endpoint than a proxy in front saw.
     const host = request.headers.host ?? 'localhost';
-    const url = URL.parse(`http://${host}${request.url ?? '/'}`);
-    if (!url || HOST_WITH_PATH.test(host) || !request.url?.startsWith(url.pathname)) {
+    const path = originForm(request.url ?? '/');
+    const url = URL.parse(`http://${host}${path}`);
+    if (!url || HOST_WITH_PATH.test(host) || path.startsWith('//') || !path.startsWith(url.pathname)) {
       request.resume();
       return refuse(response, 400, "The request's Host header and path do not make a URL in normal form.");
     }
+    // The fetch adapter builds the URL from Host and the path: an absolute-form target is served by its path.
+    if (path !== request.url) request.url = path;
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');
     const unread = setTimeout(() => response.destroy(), limits.answerMs);

@@ -20,6 +20,7 @@ import {
   type GraphQLResolveInfo,
   type GraphQLSchema,
   GraphQLSkipDirective,
+  isAbstractType,
   isInterfaceType,
   isListType,
   isObjectType,
@@ -97,7 +98,16 @@ function itemWidth(info: GraphQLResolveInfo): number {
     (getDirectiveValues(GraphQLSkipDirective, node as FieldNode, info.variableValues)?.if !== true &&
       getDirectiveValues(GraphQLIncludeDirective, node as FieldNode, info.variableValues)?.if !== false);
   const widthOf = (selectionSet: SelectionSetNode | undefined, type: GraphQLNamedType | undefined): number => {
+    // Fragments on one of an abstract type's types (`_entities`' `... on User`, `... on Organization`) apply to
+    // the items of that type only: an item answers the widest of them, not their sum.
     let width = 0;
+    const byType = new Map<string, number>();
+    const fragment = (set: SelectionSetNode, condition: string | undefined) => {
+      const conditionType = condition === undefined ? undefined : info.schema.getType(condition);
+      const fragmentWidth = widthOf(set, conditionType ?? type);
+      if (condition === undefined || !isAbstractType(type) || condition === type.name) width += fragmentWidth;
+      else byType.set(condition, (byType.get(condition) ?? 0) + fragmentWidth);
+    };
     for (const selection of selectionSet?.selections ?? []) {
       if (!included(selection)) continue;
       if (selection.kind === Kind.FIELD) {
@@ -106,14 +116,13 @@ function itemWidth(info: GraphQLResolveInfo): number {
         if (field && !isListType(getNullableType(field.type)))
           width += widthOf(selection.selectionSet, getNamedType(field.type));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        const condition = selection.typeCondition && info.schema.getType(selection.typeCondition.name.value);
-        width += widthOf(selection.selectionSet, condition ?? type);
+        fragment(selection.selectionSet, selection.typeCondition?.name.value);
       } else {
-        const fragment = info.fragments[selection.name.value];
-        if (fragment) width += widthOf(fragment.selectionSet, info.schema.getType(fragment.typeCondition.name.value));
+        const definition = info.fragments[selection.name.value];
+        if (definition) fragment(definition.selectionSet, definition.typeCondition.name.value);
       }
     }
-    return width;
+    return width + Math.max(0, ...byType.values());
   };
   const itemType = getNamedType(info.returnType);
   return info.fieldNodes.reduce((sum, node) => sum + widthOf(node.selectionSet, itemType), 0);

@@ -135,6 +135,29 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
     expect(enough.overLimit).toBe(false);
   });
 
+  it('counts an item of an abstract type by the widest fragment that applies to it, not by every fragment', async () => {
+    const { data } = (await gw.gql('{ organizations { id } }', {}, owner)) as {
+      data: { organizations: { id: string }[] };
+    };
+    const query = `query ($r: [_Any!]!) { _entities(representations: $r) {
+      ... on Organization { id name displayName description icon isDefault createdAt updatedAt }
+      ... on User { id username email name avatarUrl status createdAt updatedAt lastSeenAt }
+      ... on OrganizationMember { userId organizationId username email name createdAt updatedAt } } }`;
+    const r = data.organizations.map(({ id }) => ({ __typename: 'Organization', id }));
+    // 13 organizations × 8 fields: 104 values; every fragment summed, 312.
+    const limits = { ...SMALL_SITE, maxCost: 250 };
+    expect(costOf(query, { r }, limits.listSizes)).toBeLessThan(limits.maxCost);
+    const other = createGateway({ database: gw.database, limits });
+    const response = await other.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+      body: JSON.stringify({ query, variables: { r } }),
+    });
+    const answer = (await response.json()) as { errors?: unknown; data: { _entities: unknown[] } };
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data._entities).toHaveLength(r.length);
+  });
+
   it('lets small reads through on the small limits, lists included', async () => {
     const response = await gw.gql(
       '{ organizations { id name } me { organizationMemberships { organizationId } } }',

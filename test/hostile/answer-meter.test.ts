@@ -122,6 +122,34 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
     }
   });
 
+  it('reads users named by a router no further, with their memberships, than the answer has room for', async () => {
+    const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id
+      organizationMemberships { organizationId } } } }`;
+    const r = memberIds.map((id) => ({ __typename: 'User', id }));
+    // 10 users, 12 memberships each: 120 memberships, read with a limit of what the answer has left (one more, to
+    // tell there are more): at most 100, less the list of users counted already.
+    const limits = { ...SMALL_SITE, maxCost: 100 };
+    expect(costOf(query, { r }, limits.listSizes)).toBeLessThan(limits.maxCost);
+    const limitsRead: unknown[] = [];
+    const stop = gw.database.onStatement((text, values) => {
+      if (text.includes('WITH u AS MATERIALIZED')) limitsRead.push(values.at(-1));
+    });
+    try {
+      const other = createGateway({ database: gw.database, limits });
+      const response = await other.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+        body: JSON.stringify({ query, variables: { r } }),
+      });
+      const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+      expect(limitsRead).toHaveLength(1);
+      expect(limitsRead[0]).toBeLessThanOrEqual(limits.maxCost + 1);
+    } finally {
+      stop();
+    }
+  });
+
   it('reads at most the memberships asked for, and says when there were more', async () => {
     const sql = gw.database.sql;
     const whole = await membershipsOfUsers(sql, memberIds);

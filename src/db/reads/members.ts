@@ -206,35 +206,49 @@ export async function membershipsOfUsers(
   };
 }
 
-/** The user each reference names with its memberships (as membershipsOfUsers gives them), in one statement. */
+/**
+ * The user each reference names with its memberships (as membershipsOfUsers gives them), in one statement; at
+ * most $3 memberships in all (NULL: no limit).
+ */
 const USERS_WITH_MEMBERSHIPS = `
-  SELECT p.ord, ${USER_TUPLE('u')} AS user, u.is_system AS system_user,
-    (SELECT json_agg(${MEMBERSHIP_TUPLE} ORDER BY o.name, o.id) FROM ${LIVE_MEMBERSHIPS} WHERE om.user_id = u.id)
-      AS memberships
-  FROM ${USERS_BY_REF}`;
+  WITH u AS MATERIALIZED (SELECT p.ord, u.* FROM ${USERS_BY_REF}),
+  m AS (
+    SELECT om.user_id, ${MEMBERSHIP_TUPLE} AS membership, o.name, o.id
+    FROM ${LIVE_MEMBERSHIPS}
+    WHERE om.user_id IN (SELECT id FROM u)
+    LIMIT $3),
+  by_user AS (SELECT m.user_id, json_agg(m.membership ORDER BY m.name, m.id) AS memberships FROM m GROUP BY m.user_id)
+  SELECT u.ord, ${USER_TUPLE('u')} AS user, u.is_system AS system_user, by_user.memberships
+  FROM u LEFT JOIN by_user ON by_user.user_id = u.id`;
 
 export interface UserWithMemberships extends UserMemberships {
   user: UserRow;
 }
 
-/** The user each reference names, in order, with its memberships; undefined where none. */
+/**
+ * The user each reference names, in order, with its memberships; undefined where none. At most `atMost`
+ * memberships in all, as membershipsOfUsers reads them (`overLimit` when there were more).
+ */
 export async function usersWithMembershipsByRef(
   sql: Sql,
   refs: readonly UserRef[],
-): Promise<(UserWithMemberships | undefined)[]> {
+  atMost: number | null = null,
+): Promise<{ found: (UserWithMemberships | undefined)[]; overLimit: boolean }> {
   const rows = await sql.query<{
     ord: string | number;
     user: UserTuple;
     system_user: boolean;
     memberships: MembershipTuple[] | null;
-  }>(USERS_WITH_MEMBERSHIPS, userRefParameters(refs));
+  }>(USERS_WITH_MEMBERSHIPS, [...userRefParameters(refs), atMost === null ? null : atMost + 1]);
   const found: (UserWithMemberships | undefined)[] = refs.map(() => undefined);
+  let memberships = 0;
   for (const row of rows) {
+    memberships += row.memberships?.length ?? 0;
     found[Number(row.ord) - 1] = {
       user: userFromTuple(row.user),
       memberships: membershipsFromTuples(row.memberships),
       systemUser: row.system_user === true,
     };
   }
-  return found;
+  return { found, overLimit: atMost !== null && memberships > atMost };
 }

@@ -186,7 +186,13 @@ export class RequestReads {
   /** Users by reference with their memberships, which later `membershipsOf` calls find here. */
   readonly #usersWithMembershipsByRef = new DataLoader<UserRef, UserRow | undefined, string>(
     async (refs) => {
-      const found = await inParts(this.#sql, refs, usersWithMembershipsByRef);
+      // As for #memberships: no more memberships than the answer has room for.
+      const atMost = this.#allowance?.remaining() ?? null;
+      const parts = await inParts(this.#sql, refs, async (sql, part) => [
+        await usersWithMembershipsByRef(sql, part, atMost),
+      ]);
+      if (parts.some((part) => part.overLimit)) throw this.#allowance!.refuse();
+      const found = parts.flatMap((part) => part.found);
       for (const [i, entry] of found.entries()) {
         if (!entry) continue;
         this.#knowUser(entry.user);

@@ -5,7 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCE_ACTIONS } from '../../src/rbac/index.js';
 import { DATABASE_KINDS } from '../support/databases.js';
-import { dataOf, expectRefusal, insertCustomRole, makeCast, type Cast } from '../support/fixtures.js';
+import {
+  dataOf,
+  expectRefusal,
+  insertCustomRole,
+  makeCast,
+  type Cast,
+  type StoredPermission,
+} from '../support/fixtures.js';
 import { makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
 import { graphql, type ResultOf } from '../support/graphql.js';
 
@@ -217,19 +224,9 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
     });
   });
 
-  it('list a stored `*` action as every action of its resource, and leave out what the enums cannot name', async () => {
-    // Coder stores `*` for every action; a newer Coder's resource or action has no name in our enums.
-    const name = await insertCustomRole(gw.database, {
-      name: 'stored-wildcards',
-      organizationId: cast.otherOrg.id,
-      org: [
-        { resource_type: 'template', action: '*' },
-        { resource_type: 'template', action: 'read' },
-        { resource_type: 'future_thing', action: 'read' },
-        { resource_type: 'template', action: 'future_action' },
-        { resource_type: 'group', action: 'read', negate: true },
-      ],
-    });
+  /** The organization permissions listed for a custom role of `otherOrg` stored with `stored`, then removed. */
+  async function listedPermissions(name: string, stored: StoredPermission[]) {
+    await insertCustomRole(gw.database, { name, organizationId: cast.otherOrg.id, org: stored });
     try {
       const response = await gw.gql(
         graphql(`query ($org: String!) { organization(organization: $org) {
@@ -237,42 +234,37 @@ describe.each(DATABASE_KINDS)('assignable roles on %s', (kind) => {
         { org: cast.otherOrg.name },
         cast.owner.token,
       );
-      const role = dataOf(response).organization?.customRoles.find((r) => r.name === name);
-      expect(role?.organizationPermissions).toEqual([
-        ...RESOURCE_ACTIONS.template.map((action) => ({
-          resourceType: 'TEMPLATE',
-          action: action.toUpperCase(),
-          negate: false,
-        })),
-        { resourceType: 'GROUP', action: 'READ', negate: true },
-      ]);
+      return dataOf(response).organization?.customRoles.find((r) => r.name === name)?.organizationPermissions;
     } finally {
       await gw.database.prisma.customRole.deleteMany({ where: { name, organizationId: cast.otherOrg.id } });
     }
+  }
+
+  it('list a stored `*` action as every action of its resource, and leave out what the enums cannot name', async () => {
+    // Coder stores `*` for every action; a newer Coder's resource or action has no name in our enums.
+    const listed = await listedPermissions('stored-wildcards', [
+      { resource_type: 'template', action: '*' },
+      { resource_type: 'template', action: 'read' },
+      { resource_type: 'future_thing', action: 'read' },
+      { resource_type: 'template', action: 'future_action' },
+      { resource_type: 'group', action: 'read', negate: true },
+    ]);
+    expect(listed).toEqual([
+      ...RESOURCE_ACTIONS.template.map((action) => ({
+        resourceType: 'TEMPLATE',
+        action: action.toUpperCase(),
+        negate: false,
+      })),
+      { resourceType: 'GROUP', action: 'READ', negate: true },
+    ]);
   });
 
   it('lists a permission stored twice twice, as Coder does', async () => {
-    const name = await insertCustomRole(gw.database, {
-      name: 'stored-twice',
-      organizationId: cast.otherOrg.id,
-      org: [
-        { resource_type: 'template', action: 'read' },
-        { resource_type: 'template', action: 'read' },
-      ],
-    });
-    try {
-      const response = await gw.gql(
-        graphql(`query ($org: String!) { organization(organization: $org) {
-          customRoles { name organizationPermissions { resourceType action negate } } } }`),
-        { org: cast.otherOrg.name },
-        cast.owner.token,
-      );
-      const role = dataOf(response).organization?.customRoles.find((r) => r.name === name);
-      const read = { resourceType: 'TEMPLATE', action: 'READ', negate: false };
-      expect(role?.organizationPermissions).toEqual([read, read]);
-    } finally {
-      await gw.database.prisma.customRole.deleteMany({ where: { name, organizationId: cast.otherOrg.id } });
-    }
+    const read = { resource_type: 'template', action: 'read' };
+    expect(await listedPermissions('stored-twice', [read, read])).toEqual([
+      { resourceType: 'TEMPLATE', action: 'READ', negate: false },
+      { resourceType: 'TEMPLATE', action: 'READ', negate: false },
+    ]);
   });
 
   describe('assignableSiteRoles', () => {

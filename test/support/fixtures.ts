@@ -228,7 +228,7 @@ export async function markUser(db: Database, userId: string, flags: { deleted?: 
   await db.prisma.user.update({ where: { id: userId }, data: flags });
 }
 
-interface StoredPermission {
+export interface StoredPermission {
   resource_type: string;
   action: string;
   negate?: boolean;

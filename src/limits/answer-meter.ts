@@ -12,14 +12,11 @@
 // plugins price the document before it runs; none counts what it returns.
 import {
   type FieldNode,
-  getDirectiveValues,
   getNamedType,
   getNullableType,
   type GraphQLNamedType,
-  GraphQLIncludeDirective,
   type GraphQLResolveInfo,
   type GraphQLSchema,
-  GraphQLSkipDirective,
   isAbstractType,
   isInterfaceType,
   isListType,
@@ -29,6 +26,7 @@ import {
 } from 'graphql';
 import { queryTooComplex } from '../errors.js';
 import { afterListsResolve } from '../execution/list-fields.js';
+import { included } from '../schema/shared/selection.js';
 
 export class AnswerMeter {
   #values = 0;
@@ -93,10 +91,6 @@ export function meterListValues(schema: GraphQLSchema): void {
  * list, fragments spread (a fragment on another type counts too: an upper bound) and @skip/@include applied.
  */
 function itemWidth(info: GraphQLResolveInfo): number {
-  const included = (node: { directives?: readonly unknown[] | undefined }) =>
-    !node.directives?.length ||
-    (getDirectiveValues(GraphQLSkipDirective, node as FieldNode, info.variableValues)?.if !== true &&
-      getDirectiveValues(GraphQLIncludeDirective, node as FieldNode, info.variableValues)?.if !== false);
   const widthOf = (selectionSet: SelectionSetNode | undefined, type: GraphQLNamedType | undefined): number => {
     // Fragments on one of an abstract type's types (`_entities`' `... on User`, `... on Organization`) apply to
     // the items of that type only: an item answers the widest of them, not their sum.
@@ -109,7 +103,7 @@ function itemWidth(info: GraphQLResolveInfo): number {
       else byType.set(condition, (byType.get(condition) ?? 0) + fragmentWidth);
     };
     for (const selection of selectionSet?.selections ?? []) {
-      if (!included(selection)) continue;
+      if (!included(selection, info.variableValues)) continue;
       if (selection.kind === Kind.FIELD) {
         width++;
         const field = isObjectType(type) || isInterfaceType(type) ? type.getFields()[selection.name.value] : undefined;

@@ -163,16 +163,32 @@ export interface UserMemberships {
  * the organizations and the display names of the member's own custom roles;
  * at most $2 of them in all (NULL: no limit).
  */
-const MEMBERSHIPS = `
-  WITH m AS (
+/**
+ * `m`: the memberships of the users `users` names (a condition on `om.user_id`), at most `limit` in all, each with
+ * what `MEMBERSHIPS_OF_M` orders them by.
+ */
+const limitedMemberships = (users: string, limit: string) => `m AS (
     SELECT om.user_id, ${MEMBERSHIP_TUPLE} AS membership, o.name, o.id
     FROM ${LIVE_MEMBERSHIPS}
-    WHERE om.user_id = ANY($1::uuid[])
-    LIMIT $2)
+    WHERE om.user_id ${users}
+    LIMIT ${limit})`;
+
+/** A user's memberships of `m`, by organization name. */
+const MEMBERSHIPS_OF_M = 'json_agg(m.membership ORDER BY m.name, m.id)';
+
+const MEMBERSHIPS = `
+  WITH ${limitedMemberships('= ANY($1::uuid[])', '$2')}
   SELECT m.user_id, (SELECT u.is_system FROM users u WHERE u.id = m.user_id) AS system_user,
-    json_agg(m.membership ORDER BY m.name, m.id) AS memberships
+    ${MEMBERSHIPS_OF_M} AS memberships
   FROM m
   GROUP BY m.user_id`;
+
+/** The LIMIT parameter of a read of at most `atMost` rows: one more, which tells that there were more. */
+const limitOf = (atMost: number | null) => (atMost === null ? null : atMost + 1);
+
+/** Whether a read of at most `atMost` found more (its `limitOf` rows). */
+const foundMore = (rows: readonly { memberships: readonly unknown[] | null }[], atMost: number | null) =>
+  atMost !== null && rows.reduce((sum, row) => sum + (row.memberships?.length ?? 0), 0) > atMost;
 
 export interface MembershipsOfUsers {
   byUser: Map<string, UserMemberships>;
@@ -191,10 +207,8 @@ export async function membershipsOfUsers(
 ): Promise<MembershipsOfUsers> {
   const rows = await sql.query<{ user_id: string; system_user: boolean | null; memberships: MembershipTuple[] }>(
     MEMBERSHIPS,
-    [userIds, atMost === null ? null : atMost + 1],
+    [userIds, limitOf(atMost)],
   );
-  let found = 0;
-  for (const row of rows) found += row.memberships.length;
   return {
     byUser: new Map(
       rows.map((row) => [
@@ -202,7 +216,7 @@ export async function membershipsOfUsers(
         { memberships: membershipsFromTuples(row.memberships), systemUser: row.system_user === true },
       ]),
     ),
-    overLimit: atMost !== null && found > atMost,
+    overLimit: foundMore(rows, atMost),
   };
 }
 
@@ -212,12 +226,8 @@ export async function membershipsOfUsers(
  */
 const USERS_WITH_MEMBERSHIPS = `
   WITH u AS MATERIALIZED (SELECT p.ord, u.* FROM ${USERS_BY_REF}),
-  m AS (
-    SELECT om.user_id, ${MEMBERSHIP_TUPLE} AS membership, o.name, o.id
-    FROM ${LIVE_MEMBERSHIPS}
-    WHERE om.user_id IN (SELECT id FROM u)
-    LIMIT $3),
-  by_user AS (SELECT m.user_id, json_agg(m.membership ORDER BY m.name, m.id) AS memberships FROM m GROUP BY m.user_id)
+  ${limitedMemberships('IN (SELECT id FROM u)', '$3')},
+  by_user AS (SELECT m.user_id, ${MEMBERSHIPS_OF_M} AS memberships FROM m GROUP BY m.user_id)
   SELECT u.ord, ${USER_TUPLE('u')} AS user, u.is_system AS system_user, by_user.memberships
   FROM u LEFT JOIN by_user ON by_user.user_id = u.id`;
 
@@ -239,16 +249,14 @@ export async function usersWithMembershipsByRef(
     user: UserTuple;
     system_user: boolean;
     memberships: MembershipTuple[] | null;
-  }>(USERS_WITH_MEMBERSHIPS, [...userRefParameters(refs), atMost === null ? null : atMost + 1]);
+  }>(USERS_WITH_MEMBERSHIPS, [...userRefParameters(refs), limitOf(atMost)]);
   const found: (UserWithMemberships | undefined)[] = refs.map(() => undefined);
-  let memberships = 0;
   for (const row of rows) {
-    memberships += row.memberships?.length ?? 0;
     found[Number(row.ord) - 1] = {
       user: userFromTuple(row.user),
       memberships: membershipsFromTuples(row.memberships),
       systemUser: row.system_user === true,
     };
   }
-  return { found, overLimit: atMost !== null && memberships > atMost };
+  return { found, overLimit: foundMore(rows, atMost) };
 }

@@ -132,12 +132,21 @@ export class RequestReads {
     return read;
   }
 
-  async #readsUnderWaySettled(): Promise<void> {
-    if (this.#readsUnderWay.size) await Promise.allSettled([...this.#readsUnderWay]);
-  }
+  #readsUnderWaySettled = () => settled(this.#readsUnderWay);
+  #pagesUnderWaySettled = () => settled(this.#pagesUnderWay);
 
-  async #pagesUnderWaySettled(): Promise<void> {
-    if (this.#pagesUnderWay.size) await Promise.allSettled([...this.#pagesUnderWay]);
+  /**
+   * `read` of `keys` in parts (inParts), each reading no more rows than the answer has room for (each row read is at
+   * least one value of it); the refusal if any part found more.
+   */
+  async #withinAllowance<K, R extends { overLimit: boolean }>(
+    keys: readonly K[],
+    read: (sql: Sql, part: readonly K[], atMost: number | null) => Promise<R>,
+  ): Promise<R[]> {
+    const atMost = this.#allowance?.remaining() ?? null;
+    const parts = await inParts(this.#sql, keys, async (sql, part) => [await read(sql, part, atMost)]);
+    if (parts.some((part) => part.overLimit)) throw this.#allowance!.refuse();
+    return parts;
   }
 
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
@@ -173,10 +182,7 @@ export class RequestReads {
   );
 
   readonly #memberships = new DataLoader<string, Membership[]>(async (userIds) => {
-    // No more than the answer has room for: each membership read is at least one value of it.
-    const atMost = this.#allowance?.remaining() ?? null;
-    const parts = await inParts(this.#sql, userIds, async (sql, part) => [await membershipsOfUsers(sql, part, atMost)]);
-    if (parts.some((part) => part.overLimit)) throw this.#allowance!.refuse();
+    const parts = await this.#withinAllowance(userIds, membershipsOfUsers);
     const byUser = new Map(parts.flatMap((part) => [...part.byUser]));
     for (const [userId, { memberships, systemUser }] of byUser)
       this.#knowMemberships(memberships, systemUser ? undefined : this.#knownUsers.get(userId));
@@ -186,12 +192,7 @@ export class RequestReads {
   /** Users by reference with their memberships, which later `membershipsOf` calls find here. */
   readonly #usersWithMembershipsByRef = new DataLoader<UserRef, UserRow | undefined, string>(
     async (refs) => {
-      // As for #memberships: no more memberships than the answer has room for.
-      const atMost = this.#allowance?.remaining() ?? null;
-      const parts = await inParts(this.#sql, refs, async (sql, part) => [
-        await usersWithMembershipsByRef(sql, part, atMost),
-      ]);
-      if (parts.some((part) => part.overLimit)) throw this.#allowance!.refuse();
+      const parts = await this.#withinAllowance(refs, usersWithMembershipsByRef);
       const found = parts.flatMap((part) => part.found);
       for (const [i, entry] of found.entries()) {
         if (!entry) continue;
@@ -421,6 +422,11 @@ export class RequestReads {
     // hasOwn: a role may be named `constructor`.
     for (const name of names) known.set(name, Object.hasOwn(custom, name) ? custom[name]! : '');
   }
+}
+
+/** Once every read of `reads` has settled, failed or not. */
+async function settled(reads: ReadonlySet<Promise<unknown>>): Promise<void> {
+  if (reads.size) await Promise.allSettled([...reads]);
 }
 
 /** `found`, each key it lacks read by one call of `read` for all of them, in order. */

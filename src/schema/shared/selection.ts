@@ -58,7 +58,7 @@ export function selectsFieldBelow(info: GraphQLResolveInfo, fields: readonly str
 }
 
 /** Whether @skip and @include let a selection through, as the executor decides it. */
-function included(selection: SelectionNode, variables: GraphQLResolveInfo['variableValues']): boolean {
+export function included(selection: SelectionNode, variables: GraphQLResolveInfo['variableValues']): boolean {
   if (getDirectiveValues(GraphQLSkipDirective, selection, variables)?.if === true) return false;
   return getDirectiveValues(GraphQLIncludeDirective, selection, variables)?.if !== false;
 }

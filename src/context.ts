@@ -44,6 +44,12 @@ export interface RequestContext {
   perRequest<T>(create: (ctx: RequestContext) => T): T;
   /** Drops the `perRequest` instances, and with them what they have read: a write may have changed it. */
   forgetReads(): void;
+  /**
+   * Drops the session and permissions: the next `gate()` authenticates again, past the session cache. A write may
+   * have changed the caller's own roles (a custom role it holds, updated or deleted; itself added to an
+   * organization), which the next mutation field must see, as Coder's next REST call would.
+   */
+  forgetSession(): void;
 }
 
 export type Context = RequestContext & YogaInitialContext;
@@ -87,6 +93,7 @@ export function createRequestContext(
   let authentication: Promise<Authentication> | undefined;
   let result: Authentication | undefined;
   let gate: Promise<Gate> | undefined;
+  let sessionForgotten = false;
   const instances = new Map<unknown, unknown>();
   const info = requestInfo(request, remoteAddress, proxyTrust);
   const context: RequestContext = {
@@ -96,7 +103,7 @@ export function createRequestContext(
     auditLogs,
     authenticate() {
       authentication ??= authenticate({ sql, prisma }, request.headers, {
-        cache: sessionCache,
+        cache: sessionForgotten ? undefined : sessionCache,
         ip: info.ip,
         expiryRefresh: sessionExpiryRefresh,
         audited: auditLogs === 'write',
@@ -124,6 +131,12 @@ export function createRequestContext(
       return instances.get(create) as ReturnType<typeof create>;
     },
     forgetReads: () => instances.clear(),
+    forgetSession() {
+      authentication = undefined;
+      result = undefined;
+      gate = undefined;
+      sessionForgotten = true;
+    },
   };
   return context;
 }

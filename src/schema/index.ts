@@ -5,7 +5,7 @@ import { builder } from '../builder.js';
 import { resolveLongListsInTurns } from '../execution/turns.js';
 import { meterListValues } from '../limits/answer-meter.js';
 import type { RequestContext } from '../context.js';
-import { answerEntitiesOneByOne } from './shared/entity.js';
+import { answerEntitiesOneByOne, requireAuthenticated } from './shared/entity.js';
 import { serveSubgraphSdl } from './shared/sdl.js';
 import './permission/permission.js';
 import './role/role.js';
@@ -32,10 +32,19 @@ export const schema = lexicographicSortSchema(
 );
 // Mutation fields run one after another, and each may change what this
 // request's loaders have read (a page of members, custom roles): each starts
-// with fresh loaders, and the fields it returns are read after its write.
+// with fresh loaders, and the fields it returns are read after its write. A
+// field after another write authenticates again, as Coder's next REST call
+// would: the write may have changed the caller's own roles. Its answer is
+// judged by the permissions it ran with, as Coder's response is.
+const writing = new WeakSet<RequestContext>();
 for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
   const write = field.resolve!;
   field.resolve = async (root, args, ctx: RequestContext, info) => {
+    if (writing.has(ctx)) {
+      ctx.forgetSession();
+      await requireAuthenticated(ctx);
+    }
+    writing.add(ctx);
     ctx.forgetReads();
     const result = await write(root, args, ctx, info);
     ctx.forgetReads();

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../support/databases.js';
 import {
   errorCode,
+  makeOrganization,
   makeUser,
   startTestGateway,
   type GraphQLResponse,
@@ -438,5 +439,60 @@ describe.each(DATABASE_KINDS)('no escalation, on %s', (kind) => {
         }
       },
     );
+  });
+});
+
+// Each mutation field is one of Coder's REST calls, which authenticates afresh: a field after a write is judged by
+// the caller's roles as that write left them, with the session cache on (its default) as without it.
+describe.each(DATABASE_KINDS)('a write that narrows the caller’s own role binds its next field, on %s', (kind) => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway(kind, { sessionCacheMs: 60_000 });
+  });
+  afterAll(() => gw?.close());
+
+  const DELETE_THEN_REMOVE = graphql(`mutation ($o: String!, $n: String!, $u: String!) {
+    deleted: deleteOrganizationRole(organization: $o, name: $n)
+    removed: removeOrganizationMember(organization: $o, user: $u)
+  }`);
+  const REMOVE_THEN_REMOVE = graphql(`mutation ($o: String!, $u: String!, $v: String!) {
+    first: removeOrganizationMember(organization: $o, user: $u)
+    second: removeOrganizationMember(organization: $o, user: $v)
+  }`);
+
+  /** A member of a new organization whose only role is a custom one that may remove members and delete roles. */
+  async function holderOfRemovingRole() {
+    const organization = await makeOrganization(gw.database);
+    const role = await insertCustomRole(gw.database, {
+      organizationId: organization.id,
+      org: [
+        ...(['read', 'delete'] as const).map((action) => ({ resource_type: 'organization_member', action })),
+        ...(['read', 'delete'] as const).map((action) => ({ resource_type: 'assign_org_role', action })),
+      ],
+    });
+    const holder = await makeUser(gw.database, { orgs: { [organization.id]: [role] } });
+    // The session, read and cached before the write.
+    expect(await gw.gql(ASSIGNABLE_ORGANIZATION_ROLES, { o: organization.id }, holder.token)).not.toHaveProperty(
+      'errors',
+    );
+    return { organization, role, holder };
+  }
+
+  it('deleting the role that allowed removals: the removal after it is refused, and the member stays', async () => {
+    const { organization, role, holder } = await holderOfRemovingRole();
+    const target = await makeMember(gw.database, organization.id);
+    const response = await gw.gql(DELETE_THEN_REMOVE, { o: organization.id, n: role, u: target.id }, holder.token);
+    // The deletion stands; the removal (a non-null field, so `data` is null) is refused at its own path.
+    expect(response.data).toBeNull();
+    expect(response.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[['removed'], 'NOT_FOUND']]);
+    expect(await storedCustomRole(gw.database, organization.id, role)).toBeNull();
+    expect(await storedRoles(gw.database, organization.id, target.id)).toEqual([]);
+  });
+
+  it('two writes the role still allows both succeed', async () => {
+    const { organization, holder } = await holderOfRemovingRole();
+    const [u, v] = [await makeMember(gw.database, organization.id), await makeMember(gw.database, organization.id)];
+    const response = await gw.gql(REMOVE_THEN_REMOVE, { o: organization.id, u: u.id, v: v.id }, holder.token);
+    expect(response).toEqual({ data: { first: true, second: true } });
   });
 });

@@ -8,7 +8,7 @@ import { MAX_REPRESENTATIONS } from '../../limits/document-limits.js';
  * Federation's `_entities` field is added by the plugin, outside the Query
  * type's auth scope, so entity resolvers authenticate the caller themselves.
  */
-export async function requireAuthenticated(ctx: Context): Promise<void> {
+export async function requireAuthenticated(ctx: RequestContext): Promise<void> {
   const authentication = await ctx.authenticate();
   if (!authentication.ok) throw authenticationRefused(authentication);
 }

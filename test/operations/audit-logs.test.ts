@@ -382,17 +382,25 @@ describe.each(DATABASE_KINDS)('Organization.auditLogs on %s', (kind) => {
     });
   });
 
-  it.each([
+  it.each<[string, Omit<VariablesOf<typeof LOGS>, 'org'>]>([
     ['a negative first', { first: -1 }],
     ['a page over 1,000', { last: 1001 }],
     ['a cursor of another connection', { after: Buffer.from('OffsetConnection:3').toString('base64') }],
     ['a cursor that is not one', { before: 'garbage!!' }],
+    // Shaped as ours, with a time PostgreSQL refuses: it would fail the statement every page of the request shares.
+    ...['2026-02-30T00:00:00.000000Z', '0000-01-01T00:00:00.000000Z', '2026-12-07T23:60:60.000000Z'].map(
+      (time): [string, Omit<VariablesOf<typeof LOGS>, 'org'>] => [`a cursor at ${time}`, { after: auditCursor(time) }],
+    ),
     ['a user no reference can name', { user: 'not a name' }],
   ])('refuses %s with BAD_USER_INPUT', async (_what, variables) => {
     const response = await gw.gql(LOGS, { org: cast.org.name, ...variables }, cast.owner.token);
     expectRefusal(response, 'BAD_USER_INPUT');
   });
 });
+
+/** A cursor as the connection makes one, at `time`. */
+const auditCursor = (time: string) =>
+  Buffer.from(JSON.stringify([time, '00000000-0000-0000-0000-000000000000'])).toString('base64url');
 
 describe.each(DATABASE_KINDS)('Organization.auditLogs without writing, on %s', (kind) => {
   it('AUDIT=false still serves what is there; a database without audit_logs serves an empty trail', async () => {

@@ -20,13 +20,25 @@ const MAX_PAGE = 1000;
 
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
+/**
+ * A time as a cursor carries it (microseconds, UTC), and one PostgreSQL takes: a real date (not 2026-02-30 or
+ * 23:60), from year 1 (it has no year 0). A time it refuses would fail the page's statement, and with it every
+ * page of the request read in that statement.
+ */
+function isCursorTime(time: string): boolean {
+  if (!TIME.test(time) || time.startsWith('0000')) return false;
+  const milliseconds = `${time.slice(0, 23)}Z`;
+  const parsed = new Date(milliseconds);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString() === milliseconds;
+}
+
 export const encodeCursor = ({ time, id }: AuditPosition) =>
   Buffer.from(JSON.stringify([time, id])).toString('base64url');
 
 function decodeCursor(cursor: string): AuditPosition | undefined {
   try {
     const [time, id, ...rest] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof time === 'string' && TIME.test(time) && typeof id === 'string' && isUuid(id) && !rest.length) {
+    if (typeof time === 'string' && isCursorTime(time) && typeof id === 'string' && isUuid(id) && !rest.length) {
       return { time, id: id.toLowerCase() };
     }
   } catch {}

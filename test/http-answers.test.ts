@@ -151,3 +151,32 @@ describe('a document sent again', () => {
     }
   });
 });
+
+describe('a document of several operations, sent again', () => {
+  // Compiled code is kept per document (src/execution/jit.ts): it must never answer for another operation of it.
+  const document = `query Me { me { name } }
+    query Organizations { organizations { name } }
+    mutation Remove { removeOrganizationMember(organization: "nowhere-at-all", user: "nobody-at-all") }`;
+  const send = async (operationName: string) => {
+    const answer = await postBody(JSON.stringify({ query: document, operationName }), 'application/json');
+    return JSON.parse(answer.bytes.toString('utf8')) as {
+      data: Record<string, unknown> | null;
+      errors?: { path?: string[]; extensions: { code: string } }[];
+    };
+  };
+
+  it('answers each time the operation it names, whichever ran before it', async () => {
+    for (const name of ['Remove', 'Remove', 'Remove', 'Me', 'Me', 'Organizations', 'Me', 'Remove']) {
+      const answer = await send(name);
+      if (name === 'Me') expect(answer, name).toEqual({ data: { me: { name: NAME } } });
+      if (name === 'Organizations') expect(Object.keys(answer.data ?? {}), name).toEqual(['organizations']);
+      if (name === 'Remove') {
+        expect(answer.data, name).toBeNull();
+        expect(
+          answer.errors?.map((e) => [e.path, e.extensions.code]),
+          name,
+        ).toEqual([[['removeOrganizationMember'], 'NOT_FOUND']]);
+      }
+    }
+  });
+});

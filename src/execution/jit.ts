@@ -18,6 +18,11 @@
 // to 579 MB), and it may nest deeper than other documents
 // (INTROSPECTION_MAX_DEPTH), which graphql-jit's compile time grows steeply with.
 //
+// A document of several operations runs on the interpreter: @envelop/graphql-jit
+// keeps one compiled operation per document, whichever `operationName` compiled
+// it, and would answer every later request of that document with it (a query's
+// name running the document's mutation, past Yoga's "mutations only by POST").
+//
 // graphql-jit (0.8.7) also answers two kinds of document wrongly, which run on
 // the interpreter every time: a non-null variable with a default, left out of
 // the request (jit reports it missing), and a variable inside the literal of a
@@ -71,6 +76,8 @@ function variablesFit({ schema, document, operationName, variableValues }: Execu
 
 /** Whether graphql-jit answers `document` as graphql-js does, and is to compile it (see the top of this file). */
 function compilesFaithfully(schema: GraphQLSchema, document: DocumentNode): boolean {
+  if (document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION).length !== 1)
+    return false;
   let faithful = true;
   const typeInfo = new TypeInfo(schema);
   const literal = (node: ListValueNode | ObjectValueNode) => {

@@ -26,7 +26,7 @@ import {
 } from 'graphql';
 import { queryTooComplex } from '../errors.js';
 import { afterListsResolve } from '../execution/list-fields.js';
-import { included } from '../schema/shared/selection.js';
+import { included, selectionsOf } from '../schema/shared/selection.js';
 
 export class AnswerMeter {
   #values = 0;
@@ -45,13 +45,18 @@ export class AnswerMeter {
   /** Counts a resolved list's values; throws the refusal once past the limit. */
   count(list: readonly unknown[], info: GraphQLResolveInfo): void {
     if (this.#exceeded) throw this.#exceeded;
+    this.#values += list.length * this.valuesPerItem(info);
+    if (this.#values > this.limit) throw this.refuse();
+  }
+
+  /** The values each item of the list field at `info` adds (valuesPerItem, once per request and field). */
+  valuesPerItem(info: GraphQLResolveInfo): number {
     let width = this.#widths.get(info.fieldNodes[0]!);
     if (width === undefined) {
-      width = Math.max(1, itemWidth(info));
+      width = valuesPerItem(info);
       this.#widths.set(info.fieldNodes[0]!, width);
     }
-    this.#values += list.length * width;
-    if (this.#values > this.limit) throw this.refuse();
+    return width;
   }
 
   /** Values the answer may still hold. */
@@ -91,6 +96,45 @@ export function meterListValues(schema: GraphQLSchema): void {
  * list, fragments spread (a fragment on another type counts too: an upper bound) and @skip/@include applied.
  */
 function itemWidth(info: GraphQLResolveInfo): number {
+  return widthOfItems(
+    info,
+    info.fieldNodes.map((node) => node.selectionSet),
+    getNamedType(info.returnType),
+  );
+}
+
+/**
+ * The values each item of the list field `field`, selected directly below the field being resolved (on `type`, its
+ * own unless it returns several: `_entities`), adds to the answer, counted as the meter will count them once it
+ * resolves; 0 where it is not selected. Lets a read of rows that the document does not bound (a user's memberships)
+ * stop at the rows the answer has room for.
+ */
+export function valuesPerItemOf(
+  info: GraphQLResolveInfo,
+  field: string,
+  type: GraphQLNamedType | undefined = getNamedType(info.returnType),
+): number {
+  const selections = selectionsOf(info, field, type);
+  if (!selections.length || !isObjectType(type)) return 0;
+  const itemType = getNamedType(type.getFields()[field]!.type);
+  return Math.max(
+    1,
+    widthOfItems(
+      info,
+      selections.map(({ selectionSet }) => selectionSet),
+      itemType,
+    ),
+  );
+}
+
+/** valuesPerItemOf for the list field being resolved. */
+export const valuesPerItem = (info: GraphQLResolveInfo): number => Math.max(1, itemWidth(info));
+
+function widthOfItems(
+  info: Pick<GraphQLResolveInfo, 'schema' | 'fragments' | 'variableValues'>,
+  selectionSets: readonly (SelectionSetNode | undefined)[],
+  itemType: GraphQLNamedType,
+): number {
   const widthOf = (selectionSet: SelectionSetNode | undefined, type: GraphQLNamedType | undefined): number => {
     // Fragments on one of an abstract type's types (`_entities`' `... on User`, `... on Organization`) apply to
     // the items of that type only: an item answers the widest of them, not their sum.
@@ -118,6 +162,5 @@ function itemWidth(info: GraphQLResolveInfo): number {
     }
     return width + Math.max(0, ...byType.values());
   };
-  const itemType = getNamedType(info.returnType);
-  return info.fieldNodes.reduce((sum, node) => sum + widthOf(node.selectionSet, itemType), 0);
+  return selectionSets.reduce((sum, set) => sum + widthOf(set, itemType), 0);
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import type { DocumentLimits } from '../../src/limits/document-limits.js';
 import { membershipsOfUsers } from '../../src/db/reads/members.js';
+import { RequestReads } from '../../src/db/reads/request-reads.js';
 import { createGateway } from '../../src/yoga.js';
 import { costOf } from '../support/cost.js';
 import { DATABASE_KINDS } from '../support/databases.js';
@@ -148,6 +149,63 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
     } finally {
       stop();
     }
+  });
+
+  it('reads no more memberships than the answer has room for at the values each of them answers', async () => {
+    // Five values a membership (organizationId, organization and its name, roles, createdAt): of the 600 the
+    // limit allows, less the users' own, at most 116 memberships fit (120 in the site), not 580.
+    const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id
+      organizationMemberships { organizationId organization { name } roles { name } createdAt } } } }`;
+    const r = memberIds.map((id) => ({ __typename: 'User', id }));
+    const limits = { ...SMALL_SITE, maxCost: 600 };
+    expect(costOf(query, { r }, limits.listSizes)).toBeLessThan(limits.maxCost);
+    const limitsRead: unknown[] = [];
+    const stop = gw.database.onStatement((text, values) => {
+      if (text.includes('WITH u AS MATERIALIZED')) limitsRead.push(values.at(-1));
+    });
+    try {
+      const other = createGateway({ database: gw.database, limits });
+      const response = await other.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+        body: JSON.stringify({ query, variables: { r } }),
+      });
+      const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+      expect(limitsRead).toHaveLength(1);
+      expect(limitsRead[0]).toBeLessThanOrEqual(limits.maxCost / 5 + 1);
+    } finally {
+      stop();
+    }
+  });
+
+  it('shares the room among the statements a batch of memberships is read in, one after the other', async () => {
+    // As on the embedded database, whose lookups read a few keys a statement (250 there, 3 here): 10 users of 12
+    // memberships each in parts of 3, 3, 3 and 1 users.
+    const limitsRead: unknown[] = [];
+    const sql = {
+      keysPerStatement: 3,
+      query<T>(text: string, values: unknown[]) {
+        if (text.includes('WHERE om.user_id = ANY($1::uuid[])')) limitsRead.push(values[1]);
+        return gw.database.sql.query<T>(text, values);
+      },
+    };
+    const readWithRoom = (room: number) => {
+      const refusal = new Error('no room');
+      const reads = new RequestReads(sql, (dispatch) => setImmediate(dispatch), {
+        remaining: () => room,
+        refuse: () => refusal,
+      });
+      return Promise.all(memberIds.map((id) => reads.membershipsOf(id)));
+    };
+    // Room for 40: the first part reads its 36, the second may read 4 more, finds a fifth, and the batch is refused.
+    await expect(readWithRoom(40)).rejects.toThrow('no room');
+    expect(limitsRead).toEqual([41, 5]);
+    limitsRead.length = 0;
+    // Room for all 120: each part reads with what the ones before it left.
+    const memberships = await readWithRoom(120);
+    expect(memberships.map((list) => list.length)).toEqual(memberIds.map(() => ORGANIZATIONS));
+    expect(limitsRead).toEqual([121, 85, 49, 13]);
   });
 
   it('reads at most the memberships asked for, and says when there were more', async () => {

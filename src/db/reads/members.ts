@@ -159,11 +159,6 @@ export interface UserMemberships {
 }
 
 /**
- * Each user's memberships of live organizations, by organization name, with
- * the organizations and the display names of the member's own custom roles;
- * at most $2 of them in all (NULL: no limit).
- */
-/**
  * `m`: the memberships of the users `users` names (a condition on `om.user_id`), at most `limit` in all, each with
  * what `MEMBERSHIPS_OF_M` orders them by.
  */
@@ -176,6 +171,10 @@ const limitedMemberships = (users: string, limit: string) => `m AS (
 /** A user's memberships of `m`, by organization name. */
 const MEMBERSHIPS_OF_M = 'json_agg(m.membership ORDER BY m.name, m.id)';
 
+/**
+ * Each user's memberships of live organizations, by organization name, with the organizations; at most $2 of them
+ * in all (NULL: no limit).
+ */
 const MEMBERSHIPS = `
   WITH ${limitedMemberships('= ANY($1::uuid[])', '$2')}
   SELECT m.user_id, (SELECT u.is_system FROM users u WHERE u.id = m.user_id) AS system_user,
@@ -186,14 +185,20 @@ const MEMBERSHIPS = `
 /** The LIMIT parameter of a read of at most `atMost` rows: one more, which tells that there were more. */
 const limitOf = (atMost: number | null) => (atMost === null ? null : atMost + 1);
 
-/** Whether a read of at most `atMost` found more (its `limitOf` rows). */
-const foundMore = (rows: readonly { memberships: readonly unknown[] | null }[], atMost: number | null) =>
-  atMost !== null && rows.reduce((sum, row) => sum + (row.memberships?.length ?? 0), 0) > atMost;
-
-export interface MembershipsOfUsers {
-  byUser: Map<string, UserMemberships>;
-  /** More than `atMost` were found: `byUser` holds some of them only. */
+/** What a read of at most `atMost` memberships read: how many, and whether it found more (its `limitOf` rows). */
+export interface LimitedRead {
+  membershipsRead: number;
+  /** More than `atMost` were found: the answer holds some of them only. */
   overLimit: boolean;
+}
+
+function limitedRead(rows: readonly { memberships: readonly unknown[] | null }[], atMost: number | null): LimitedRead {
+  const membershipsRead = rows.reduce((sum, row) => sum + (row.memberships?.length ?? 0), 0);
+  return { membershipsRead, overLimit: atMost !== null && membershipsRead > atMost };
+}
+
+export interface MembershipsOfUsers extends LimitedRead {
+  byUser: Map<string, UserMemberships>;
 }
 
 /**
@@ -216,7 +221,7 @@ export async function membershipsOfUsers(
         { memberships: membershipsFromTuples(row.memberships), systemUser: row.system_user === true },
       ]),
     ),
-    overLimit: foundMore(rows, atMost),
+    ...limitedRead(rows, atMost),
   };
 }
 
@@ -243,7 +248,7 @@ export async function usersWithMembershipsByRef(
   sql: Sql,
   refs: readonly UserRef[],
   atMost: number | null = null,
-): Promise<{ found: (UserWithMemberships | undefined)[]; overLimit: boolean }> {
+): Promise<{ found: (UserWithMemberships | undefined)[] } & LimitedRead> {
   const rows = await sql.query<{
     ord: string | number;
     user: UserTuple;
@@ -258,5 +263,5 @@ export async function usersWithMembershipsByRef(
       systemUser: row.system_user === true,
     };
   }
-  return { found, overLimit: foundMore(rows, atMost) };
+  return { found, ...limitedRead(rows, atMost) };
 }

@@ -16,6 +16,7 @@ import {
   lookUpMembers,
   membershipsOfUsers,
   usersWithMembershipsByRef,
+  type LimitedRead,
   type MemberFound,
   type MemberLookup,
   type Membership,
@@ -136,17 +137,37 @@ export class RequestReads {
   #pagesUnderWaySettled = () => settled(this.#pagesUnderWay);
 
   /**
-   * `read` of `keys` in parts (inParts), each reading no more rows than the answer has room for (each row read is at
-   * least one value of it); the refusal if any part found more.
+   * The fewest values one membership of this request's answer holds (its fields selected), among the fields that
+   * asked for memberships: how many of the answer's values a membership read is sure to take.
    */
-  async #withinAllowance<K, R extends { overLimit: boolean }>(
+  #valuesPerMembership = Number.POSITIVE_INFINITY;
+
+  #askedForMemberships(valuesEach: number) {
+    this.#valuesPerMembership = Math.min(this.#valuesPerMembership, Math.max(1, valuesEach));
+  }
+
+  /**
+   * `read` of `keys` in parts (inParts), reading in all no more memberships than the answer has room for (each is
+   * #valuesPerMembership values of it at least); the refusal if they found more. The parts are read one after the
+   * other, each with the room the ones before it left: each part given the whole room could read that many each.
+   * Memberships the caller may not see are read too, and count: the limit bounds the gateway's work as well.
+   */
+  async #withinAllowance<K, R extends LimitedRead>(
     keys: readonly K[],
     read: (sql: Sql, part: readonly K[], atMost: number | null) => Promise<R>,
   ): Promise<R[]> {
-    const atMost = this.#allowance?.remaining() ?? null;
-    const parts = await inParts(this.#sql, keys, async (sql, part) => [await read(sql, part, atMost)]);
-    if (parts.some((part) => part.overLimit)) throw this.#allowance!.refuse();
-    return parts;
+    const allowance = this.#allowance;
+    if (!allowance) return inParts(this.#sql, keys, async (sql, part) => [await read(sql, part, null)]);
+    const perMembership = Number.isFinite(this.#valuesPerMembership) ? this.#valuesPerMembership : 1;
+    let room = Math.floor(allowance.remaining() / perMembership);
+    const results: R[] = [];
+    for (const part of partsOf(this.#sql, keys)) {
+      const result = await read(this.#sql, part, room);
+      if (result.overLimit) throw allowance.refuse();
+      room -= result.membershipsRead;
+      results.push(result);
+    }
+    return results;
   }
 
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
@@ -298,9 +319,13 @@ export class RequestReads {
     return this.userByRef({ id });
   }
 
-  /** With `withMemberships`, the user's memberships are read in the same statement, for `membershipsOf`. */
-  userByRef(ref: UserRef, { withMemberships = false } = {}): Promise<UserRow | undefined> {
+  /**
+   * With `withMemberships` (the values each of them answers, as valuesPerItemOf counts them; 0: not asked for), the
+   * user's memberships are read in the same statement, for `membershipsOf`.
+   */
+  userByRef(ref: UserRef, { withMemberships = 0 } = {}): Promise<UserRow | undefined> {
     if (withMemberships) {
+      this.#askedForMemberships(withMemberships);
       const load = this.#usersWithMembershipsByRef.load(ref);
       this.#usersWithMembershipsAsked.set(refKey(ref), load);
       return load;
@@ -315,8 +340,9 @@ export class RequestReads {
     return known ? Promise.resolve(known) : this.#underWay(this.#members.load(lookup));
   }
 
-  /** A user's memberships of live organizations, by organization name. */
-  membershipsOf(userId: string): Promise<Membership[]> {
+  /** A user's memberships of live organizations, by organization name; `valuesEach`: as for userByRef. */
+  membershipsOf(userId: string, valuesEach = 1): Promise<Membership[]> {
+    this.#askedForMemberships(valuesEach);
     return this.#memberships.load(userId);
   }
 
@@ -451,11 +477,16 @@ async function inParts<K, V>(
   keys: readonly K[],
   read: (sql: Sql, part: readonly K[]) => Promise<V[]>,
 ): Promise<V[]> {
+  return (await Promise.all(partsOf(sql, keys).map((part) => read(sql, part)))).flat();
+}
+
+/** `keys` in parts of at most `sql.keysPerStatement` (all in one without it). */
+function partsOf<K>(sql: Sql, keys: readonly K[]): (readonly K[])[] {
   const size = sql.keysPerStatement;
-  if (!size || keys.length <= size) return read(sql, keys);
-  const parts: Promise<V[]>[] = [];
-  for (let start = 0; start < keys.length; start += size) parts.push(read(sql, keys.slice(start, start + size)));
-  return (await Promise.all(parts)).flat();
+  if (!size || keys.length <= size) return [keys];
+  const parts: K[][] = [];
+  for (let start = 0; start < keys.length; start += size) parts.push(keys.slice(start, start + size));
+  return parts;
 }
 
 /** What makes two page requests the same page. */

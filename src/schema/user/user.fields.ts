@@ -1,5 +1,6 @@
 // User's fields that reach into other domains: roles and memberships.
 import { builder } from '../../builder.js';
+import { answerMeterOf } from '../../limits/answer-meter.js';
 import { canReadMember } from '../member/member.policy.js';
 import { OrganizationMember } from '../member/member.js';
 import { SlimRole, slimSiteRoles } from '../role/role.js';
@@ -15,8 +16,11 @@ builder.objectFields(User, (t) => ({
   organizationMemberships: t.field({
     type: [OrganizationMember],
     description: "The user's memberships that the caller may see, by organization name.",
-    resolve: async (user, _args, ctx) => {
-      const [memberships, gate] = await Promise.all([ctx.reads().membershipsOf(user.id), ctx.gate()]);
+    resolve: async (user, _args, ctx, info) => {
+      const [memberships, gate] = await Promise.all([
+        ctx.reads().membershipsOf(user.id, answerMeterOf(ctx)?.valuesPerItem(info)),
+        ctx.gate(),
+      ]);
       return memberships
         .filter(({ organization }) => canReadMember(gate, organization.id, user.id))
         .map(({ organization, roles, createdAt, updatedAt }) => ({

@@ -1,8 +1,8 @@
 import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { notFound } from '../../errors.js';
+import { valuesPerItemOf } from '../../limits/answer-meter.js';
 import { userArgument } from '../shared/references.js';
-import { selectsField } from '../shared/selection.js';
 import { User } from './user.js';
 import { canReadUser, userReading } from './user.policy.js';
 
@@ -17,7 +17,7 @@ builder.queryFields((t) => ({
       const user = canReadUser(gate, gate.userId)
         ? await ctx
             .reads()
-            .userByRef({ id: gate.userId }, { withMemberships: selectsField(info, 'organizationMemberships') })
+            .userByRef({ id: gate.userId }, { withMemberships: valuesPerItemOf(info, 'organizationMemberships') })
         : undefined;
       if (!user) throw notFound();
       return user;
@@ -35,7 +35,7 @@ builder.queryFields((t) => ({
       // The memberships, if selected, in the user's own statement: one where reading the user first costs two.
       const read = ctx
         .reads()
-        .userByRef(userArgument(ctx, args.user), { withMemberships: selectsField(info, 'organizationMemberships') });
+        .userByRef(userArgument(ctx, args.user), { withMemberships: valuesPerItemOf(info, 'organizationMemberships') });
       const [user, gate] = await Promise.all([read, ctx.gate()]);
       return enforce(userReading(gate, user));
     },

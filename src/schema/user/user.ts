@@ -2,7 +2,7 @@ import { builder } from '../../builder.js';
 import type { UserRow } from '../../db/reads/rows.js';
 import { isUuid } from '../../db/references.js';
 import { requireAuthenticated } from '../shared/entity.js';
-import { selectsField } from '../shared/selection.js';
+import { valuesPerItemOf } from '../../limits/answer-meter.js';
 import { canReadUser } from './user.policy.js';
 
 export const UserStatus = builder.enumType('UserStatus', {
@@ -41,7 +41,7 @@ builder.asEntity(User, {
     await requireAuthenticated(ctx);
     if (!isUuid(id) || !canReadUser(await ctx.gate(), id.toLowerCase())) return null;
     // As `user(user:)`: the memberships, if selected (`... on User { organizationMemberships }`), in the same statement.
-    const withMemberships = selectsField(info, 'organizationMemberships');
+    const withMemberships = valuesPerItemOf(info, 'organizationMemberships', info.schema.getType('User'));
     return (await ctx.reads().userByRef({ id: id.toLowerCase() }, { withMemberships })) ?? null;
   },
 });

@@ -44,6 +44,25 @@ const firstOrganization = (d: Data) => ({ org: d.organizationIds[0]! });
 const secondMember = (d: Data) => ({ user: d.memberUsernames[1]! });
 const none = () => ({});
 
+/** A router's batch of every entity type, members and users of two organizations, some asked twice. */
+const ENTITIES_MIXED = `query ($r: [_Any!]!) { _entities(representations: $r) {
+  ... on User { id organizationMemberships { organizationId } } ... on OrganizationMember { userId roles { name } }
+  ... on Organization { id members(first: 5) { edges { node { username } } } } } }`;
+const mixedRepresentations = (d: Data) => {
+  const [o0, o1] = d.organizationIds;
+  const [, u1, u2] = d.userIds;
+  return [
+    { __typename: 'User', id: u1 },
+    { __typename: 'OrganizationMember', organizationId: o0, userId: u1 },
+    { __typename: 'Organization', id: o0 },
+    { __typename: 'User', id: u1 },
+    { __typename: 'Organization', id: o1 },
+    { __typename: 'OrganizationMember', organizationId: o1, userId: u2 },
+    { __typename: 'OrganizationMember', organizationId: o0, userId: u1 },
+    { __typename: 'User', id: u2 },
+  ];
+};
+
 const SHAPES: Shape[] = [
   // (a) one organization's page
   {
@@ -449,6 +468,45 @@ const SHAPES: Shape[] = [
       (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
     ),
   },
+  {
+    read: 'c',
+    name: 'organizationMember beside user(user:) { organizationMemberships } of the same person',
+    budget: 2,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { organizationMember(organization: $org, user: $user) {
+          roles { name displayName } } user(user: $user) { id organizationMemberships { roles { name } } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
+  },
+  {
+    read: 'c',
+    name: 'user(user:) { organizationMemberships } beside organization { member(user:) } of the same person',
+    budget: 2,
+    send: ask(
+      graphql(`query ($org: String!, $user: String!) { user(user: $user) { organizationMemberships { organizationId } }
+          organization(organization: $org) { member(user: $user) { roles { name } } } }`),
+      (d) => ({ ...firstOrganization(d), ...secondMember(d) }),
+    ),
+  },
+  {
+    read: 'c',
+    name: '_entities: a member, and its user with memberships',
+    budget: 2,
+    send: askEntities(
+      `query ($r: [_Any!]!) { _entities(representations: $r) {
+        ... on OrganizationMember { roles { name displayName } } ... on User { organizationMemberships { organizationId } } } }`,
+      (d) => [
+        { __typename: 'OrganizationMember', organizationId: d.organizationIds[0], userId: d.userIds[1] },
+        { __typename: 'User', id: d.userIds[1] },
+      ],
+    ),
+  },
+  {
+    read: 'c',
+    name: '_entities: users, members (some twice) and organizations mixed',
+    budget: 3,
+    send: askEntities(ENTITIES_MIXED, mixedRepresentations),
+  },
   // Cycles: each level of nesting is one batch, whatever the size.
   {
     read: 'cycle',
@@ -508,6 +566,25 @@ describe.each(DATABASE_KINDS)('statements per shape on %s', (kind) => {
       for (const sql of [...small.statements, ...large.statements]) expect(sql).not.toMatch(SECRET_COLUMNS);
     },
   );
+
+  it('reads a mixed _entities batch in the same statements every time (PostgreSQL finishes them in any order)', async () => {
+    const { gw, data } = gateways.large!;
+    const counts = new Set<number>();
+    for (let run = 0; run < 20; run++) {
+      let statements = 0;
+      const stop = gw.database.onStatement(() => {
+        statements++;
+      });
+      try {
+        const response = await gw.gql(ENTITIES_MIXED, { r: mixedRepresentations(data) }, data.ownerToken);
+        expect(response.errors, JSON.stringify(response.errors)).toBeUndefined();
+      } finally {
+        stop();
+      }
+      counts.add(statements);
+    }
+    expect([...counts]).toEqual([3]);
+  });
 
   // The executor leaves out what @skip and @include leave out: the reads must too, or a page asked for its count
   // with its members skipped reads every member (60 against 2 ms on 5,000) while the cost counted none.

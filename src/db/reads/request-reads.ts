@@ -114,17 +114,20 @@ export class RequestReads {
   readonly #usersWithMembershipsAsked = new Map<string, Promise<UserRow | undefined>>();
 
   /**
-   * Pages and member lookups under way: they bring users, memberships and an organization's custom roles, which
-   * loads asked for at the same time wait for rather than read again.
+   * Pages, member lookups and memberships under way: they bring users, memberships, organizations and an
+   * organization's custom roles, which loads asked for at the same time wait for rather than read again.
    */
   readonly #readsUnderWay = new Set<Promise<unknown>>();
 
-  /** Of #readsUnderWay, the pages: they bring whole pages of memberships, which member lookups wait for. */
-  readonly #pagesUnderWay = new Set<Promise<unknown>>();
+  /**
+   * Of #readsUnderWay, those that bring memberships whole (pages, a user's memberships), which member lookups wait
+   * for. None of them waits for anything.
+   */
+  readonly #membershipsUnderWay = new Set<Promise<unknown>>();
 
-  /** `read`, counted among #readsUnderWay (and `pages`, #pagesUnderWay) until it settles. */
-  #underWay<T>(read: Promise<T>, { page = false } = {}): Promise<T> {
-    const sets = page ? [this.#readsUnderWay, this.#pagesUnderWay] : [this.#readsUnderWay];
+  /** `read`, counted among #readsUnderWay (and, if it `bringsMemberships`, #membershipsUnderWay) until it settles. */
+  #underWay<T>(read: Promise<T>, { bringsMemberships = false } = {}): Promise<T> {
+    const sets = bringsMemberships ? [this.#readsUnderWay, this.#membershipsUnderWay] : [this.#readsUnderWay];
     for (const set of sets) set.add(read);
     const settled = () => {
       for (const set of sets) set.delete(read);
@@ -134,7 +137,7 @@ export class RequestReads {
   }
 
   #readsUnderWaySettled = () => settled(this.#readsUnderWay);
-  #pagesUnderWaySettled = () => settled(this.#pagesUnderWay);
+  #membershipsUnderWaySettled = () => settled(this.#membershipsUnderWay);
 
   /**
    * The fewest values one membership of this request's answer holds (its fields selected), among the fields that
@@ -172,10 +175,10 @@ export class RequestReads {
 
   readonly #members = new DataLoader<MemberLookup, MemberFound, string>(
     async (lookups) => {
-      // Pages under way may bring these members (`organizationMember` beside a page or list of its organization):
-      // wait for them rather than read the memberships again. A page never waits for a lookup, so this cannot wait
-      // on itself.
-      await this.#pagesUnderWaySettled();
+      // Pages and memberships under way may bring these members (`organizationMember` beside a page of its
+      // organization, or beside `user(user:) { organizationMemberships }`): wait for them rather than read the
+      // memberships again. They never wait for a lookup, so this cannot wait on itself.
+      await this.#membershipsUnderWaySettled();
       // Every lookup gets an answer (lookUpMembers answers each, found or not).
       const known = lookups.map((lookup) => this.#knownMemberOf(lookup));
       const found = (await readMissing(lookups, known, (missing) =>
@@ -326,7 +329,7 @@ export class RequestReads {
   userByRef(ref: UserRef, { withMemberships = 0 } = {}): Promise<UserRow | undefined> {
     if (withMemberships) {
       this.#askedForMemberships(withMemberships);
-      const load = this.#usersWithMembershipsByRef.load(ref);
+      const load = this.#underWay(this.#usersWithMembershipsByRef.load(ref), { bringsMemberships: true });
       this.#usersWithMembershipsAsked.set(refKey(ref), load);
       return load;
     }
@@ -343,11 +346,11 @@ export class RequestReads {
   /** A user's memberships of live organizations, by organization name; `valuesEach`: as for userByRef. */
   membershipsOf(userId: string, valuesEach = 1): Promise<Membership[]> {
     this.#askedForMemberships(valuesEach);
-    return this.#memberships.load(userId);
+    return this.#underWay(this.#memberships.load(userId), { bringsMemberships: true });
   }
 
   page(request: PageRequest): Promise<MemberPage> {
-    return this.#underWay(this.#pages.load(request), { page: true });
+    return this.#underWay(this.#pages.load(request), { bringsMemberships: true });
   }
 
   /**
@@ -355,7 +358,7 @@ export class RequestReads {
    * memberPagesOf); a later `page` of the same window by the organization's id is this one.
    */
   pageOf(organization: OrganizationRef, request: Pick<PageRequest, 'window' | 'withTotal'>) {
-    return this.#underWay(this.#pagesOf.load({ organization, ...request }), { page: true });
+    return this.#underWay(this.#pagesOf.load({ organization, ...request }), { bringsMemberships: true });
   }
 
   /** An organization's custom roles: at once if a statement of this request has read them. */

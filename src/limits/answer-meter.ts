@@ -26,6 +26,7 @@ import {
 } from 'graphql';
 import { queryTooComplex } from '../errors.js';
 import { afterListsResolve } from '../execution/list-fields.js';
+import { freeTypename } from './cost.js';
 import { included, selectionsOf } from '../schema/shared/selection.js';
 
 export class AnswerMeter {
@@ -149,6 +150,7 @@ function widthOfItems(
     for (const selection of selectionSet?.selections ?? []) {
       if (!included(selection, info.variableValues)) continue;
       if (selection.kind === Kind.FIELD) {
+        if (freeTypename(selection)) continue;
         width++;
         const field = isObjectType(type) || isInterfaceType(type) ? type.getFields()[selection.name.value] : undefined;
         if (field && !isListType(getNullableType(field.type)))

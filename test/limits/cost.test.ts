@@ -24,6 +24,16 @@ describe('the cost of a document under the default limits', () => {
     expect(costOf(query)).toBeLessThanOrEqual(DEFAULT_LIMITS.maxCost / 10);
   });
 
+  it('costs the __typename a client cache adds to every selection set nothing, and an aliased one as a field', () => {
+    const plain = `{ organizations { id members(first: 50) { edges { node { ${MEMBER} ${USER} } } } } }`;
+    // As Apollo Client and urql send it: a __typename in every selection set.
+    const typed = plain.replace(/\{ /g, '{ __typename ');
+    expect(typed.match(/__typename/g)).toHaveLength(9);
+    expect(costOf(typed)).toBe(costOf(plain));
+    const aliased = plain.replace('edges { node { ', 'edges { node { a: __typename b: __typename ');
+    expect(costOf(aliased)).toBe(costOf(plain) + 2 * 50 * DEFAULT_LIMITS.listSizes.organizations);
+  });
+
   it('sizes an audit-log page by first or last, in a literal or a variable', () => {
     const page = (n: number) =>
       costOf(`{ organizations { auditLogs(first: ${n}) { edges { node { ${AUDIT_ENTRY} } } } } }`);

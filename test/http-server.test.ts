@@ -243,6 +243,14 @@ describe('requests that never reach Yoga', () => {
       'POST /graphql HTTP/1.1\r\nhost: x\r\nexpect: teapot\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
       417,
     ],
+    ['CONNECT (no proxy here)', 'CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n', 405],
+    [
+      // Node hands the body on still gzipped: read as it came, it would be taken for the request.
+      'a Transfer-Encoding other than chunked',
+      'POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: gzip, chunked\r\n\r\n' +
+        '14\r\n{"query":"{me{id}}"}\r\n0\r\n\r\n',
+      501,
+    ],
   ])('answers %s with its status and a code', async (_name, raw, status) => {
     expect(parseRaw(await rawExchange(raw))).toEqual({
       status,

@@ -80,16 +80,29 @@ const UNREADABLE: Record<string, [status: number, message: string]> = {
  * own handler would write (nothing answered yet on the socket).
  */
 function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }): void {
-  if (socket.writable && !socket.bytesWritten) {
-    const [status, message] = UNREADABLE[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
-    const body = badRequestBody(message);
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n` +
-        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
-  }
+  const [status, message] = UNREADABLE[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
+  answerOnSocket(socket, status, message);
   socket.destroy(error);
 }
+
+/** A refusal written on a socket Node has handed over (or not yet answered on), before it is closed. */
+function answerOnSocket(socket: Duplex & { bytesWritten?: number }, status: number, message: string): void {
+  if (!socket.writable || socket.bytesWritten) return;
+  const body = badRequestBody(message);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * A Transfer-Encoding other than chunked (`gzip, chunked`): Node's parser takes it and hands the body on still
+ * encoded, which would be read as if it were not. Refused, as RFC 9112 has a server refuse a coding it does not know.
+ */
+const codedTransfer = (request: IncomingMessage) => {
+  const codings = request.headers['transfer-encoding'];
+  return codings !== undefined && codings.split(',').some((coding) => coding.trim().toLowerCase() !== 'chunked');
+};
 
 /**
  * At most `max` connections open; each one past it is closed as it comes, and the server emits 'drop'. Node's own
@@ -193,6 +206,10 @@ export function createStoppableServer(
       request.resume();
       return refuse(response, 400, "The request's Host header and path do not make a URL in normal form.");
     }
+    if (codedTransfer(request)) {
+      request.resume();
+      return refuse(response, 501, 'A Transfer-Encoding other than chunked is not served; send the body as is.');
+    }
     // The fetch adapter builds the URL from Host and the path: an absolute-form target is served by its path.
     if (path !== request.url) request.url = path;
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
@@ -208,6 +225,10 @@ export function createStoppableServer(
   });
   capConnections(server, limits.maxConnections, inClusterWorker);
   server.on('clientError', answerUnreadable);
+  // Node closes a CONNECT's socket without a word unless someone listens: the gateway is no proxy.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    answerOnSocket(socket, 405, 'CONNECT is not served: this is not a proxy.');
+  });
   // An Expect other than 100-continue, which Node would answer with a bare 417.
   server.on('checkExpectation', (request, response) => {
     request.resume();

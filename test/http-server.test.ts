@@ -258,6 +258,19 @@ describe('requests that never reach Yoga', () => {
     });
   });
 
+  it('answers a CONNECT after an answered request on the same connection, and closes it', async () => {
+    const socket = connect(gateway.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nhost: x\r\naccept: application/json\r\n\r\n');
+    await new Promise((resolve) => socket.once('data', resolve));
+    socket.write('CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n');
+    // Once Node has handed the socket over, no HTTP timeout would ever close it.
+    const { text, closedAfterMs } = await untilClosed(socket, 5_000);
+    expect(closedAfterMs).toBeDefined();
+    expect(text).toMatch(/^HTTP\/1\.1 405 /);
+    expect(text).toContain('"code":"BAD_REQUEST"');
+  });
+
   it.each([
     '/graphql/../metrics',
     '/graphql/%2e%2e/ready',

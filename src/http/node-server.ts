@@ -80,18 +80,19 @@ const UNREADABLE: Record<string, [status: number, message: string]> = {
  * own handler would write (nothing answered yet on the socket).
  */
 function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex & { bytesWritten?: number }): void {
-  const [status, message] = UNREADABLE[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
-  answerOnSocket(socket, status, message);
+  if (socket.writable && !socket.bytesWritten) {
+    const [status, message] = UNREADABLE[error.code ?? ''] ?? [400, 'The request is not valid HTTP.'];
+    socket.write(rawAnswer(status, message));
+  }
   socket.destroy(error);
 }
 
-/** A refusal written on a socket Node has handed over (or not yet answered on), before it is closed. */
-function answerOnSocket(socket: Duplex & { bytesWritten?: number }, status: number, message: string): void {
-  if (!socket.writable || socket.bytesWritten) return;
+/** An answer written on the socket itself, where Node's response is not there to write it. */
+function rawAnswer(status: number, message: string): string {
   const body = badRequestBody(message);
-  socket.end(
+  return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n` +
-      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   );
 }
 
@@ -225,9 +226,13 @@ export function createStoppableServer(
   });
   capConnections(server, limits.maxConnections, inClusterWorker);
   server.on('clientError', answerUnreadable);
-  // Node closes a CONNECT's socket without a word unless someone listens: the gateway is no proxy.
+  // Node closes a CONNECT's socket without a word unless someone listens: the gateway is no proxy. Node hands the
+  // socket over (on a kept-alive connection too, after answers already written), and no HTTP timeout applies to it
+  // any more: answered, then closed, whether or not the client reads.
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
-    answerOnSocket(socket, 405, 'CONNECT is not served: this is not a proxy.');
+    socket.on('error', () => {});
+    socket.end(rawAnswer(405, 'CONNECT is not served: this is not a proxy.'), () => socket.destroy());
+    setTimeout(() => socket.destroy(), UNREAD_BODY_GRACE_MS).unref();
   });
   // An Expect other than 100-continue, which Node would answer with a bare 417.
   server.on('checkExpectation', (request, response) => {

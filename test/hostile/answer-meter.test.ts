@@ -33,11 +33,13 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
   let gw: TestGateway;
   let owner: string;
   let memberIds: string[];
+  let organizationIds: string[];
 
   beforeAll(async () => {
     gw = await startTestGateway(kind, { limits: SMALL_SITE });
     const organizations = [];
     for (let i = 0; i < ORGANIZATIONS; i++) organizations.push(await makeOrganization(gw.database));
+    organizationIds = organizations.map((o) => o.id);
     const everyOrganization = Object.fromEntries(organizations.map((o) => [o.id, []]));
     owner = (await makeUser(gw.database, { siteRoles: ['owner'] })).token;
     memberIds = [];
@@ -123,60 +125,61 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
     }
   });
 
-  it('reads users named by a router no further, with their memberships, than the answer has room for', async () => {
-    const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id
-      organizationMemberships { organizationId } } } }`;
-    const r = memberIds.map((id) => ({ __typename: 'User', id }));
-    // 10 users, 12 memberships each: 120 memberships, read with a limit of what the answer has left (one more, to
-    // tell there are more): at most 100, less the list of users counted already.
-    const limits = { ...SMALL_SITE, maxCost: 100 };
-    expect(costOf(query, { r }, limits.listSizes)).toBeLessThan(limits.maxCost);
-    const limitsRead: unknown[] = [];
-    const stop = gw.database.onStatement((text, values) => {
-      if (text.includes('WITH u AS MATERIALIZED')) limitsRead.push(values.at(-1));
-    });
-    try {
-      const other = createGateway({ database: gw.database, limits });
-      const response = await other.fetch('http://gateway.test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
-        body: JSON.stringify({ query, variables: { r } }),
+  // 10 users, 12 memberships each: 120 memberships, read with a limit of what the answer has left (one more, to tell
+  // there are more), less the list of users counted already, at the values each membership answers: of 600, five
+  // values a membership leave room for at most 116, not 580.
+  it.each([
+    ['one value', '{ organizationId }', 1, 100],
+    ['five values', '{ organizationId organization { name } roles { name } createdAt }', 5, 600],
+  ])(
+    'reads users named by a router, with their memberships of %s each, no further than the answer has room for',
+    async (_name, selection, valuesEach, maxCost) => {
+      const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id
+        organizationMemberships ${selection} } } }`;
+      const r = memberIds.map((id) => ({ __typename: 'User', id }));
+      const limits = { ...SMALL_SITE, maxCost };
+      expect(costOf(query, { r }, limits.listSizes)).toBeLessThan(limits.maxCost);
+      const limitsRead: unknown[] = [];
+      const stop = gw.database.onStatement((text, values) => {
+        if (text.includes('WITH u AS MATERIALIZED')) limitsRead.push(values.at(-1));
       });
-      const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
-      expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
-      expect(limitsRead).toHaveLength(1);
-      expect(limitsRead[0]).toBeLessThanOrEqual(limits.maxCost + 1);
-    } finally {
-      stop();
-    }
-  });
+      try {
+        const other = createGateway({ database: gw.database, limits });
+        const response = await other.fetch('http://gateway.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+          body: JSON.stringify({ query, variables: { r } }),
+        });
+        const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+        expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+        expect(limitsRead).toHaveLength(1);
+        expect(limitsRead[0]).toBeLessThanOrEqual(maxCost / valuesEach + 1);
+      } finally {
+        stop();
+      }
+    },
+  );
 
-  it('reads no more memberships than the answer has room for at the values each of them answers', async () => {
-    // Five values a membership (organizationId, organization and its name, roles, createdAt): of the 600 the
-    // limit allows, less the users' own, at most 116 memberships fit (120 in the site), not 580.
-    const query = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { id
-      organizationMemberships { organizationId organization { name } roles { name } createdAt } } } }`;
-    const r = memberIds.map((id) => ({ __typename: 'User', id }));
-    const limits = { ...SMALL_SITE, maxCost: 600 };
-    expect(costOf(query, { r }, limits.listSizes)).toBeLessThan(limits.maxCost);
-    const limitsRead: unknown[] = [];
-    const stop = gw.database.onStatement((text, values) => {
-      if (text.includes('WITH u AS MATERIALIZED')) limitsRead.push(values.at(-1));
+  it('counts a membership the caller may not see as one value read, not as the fields it would have answered', async () => {
+    // An admin of one organization sees each member's membership there, not the eleven others read with it.
+    const admin = await makeUser(gw.database, { orgs: { [organizationIds[0]!]: ['organization-admin'] } });
+    const query = `{ organization(organization: "${organizationIds[0]}") { members(first: ${MEMBERS}) { edges { node {
+      userId user { organizationMemberships { organizationId organization { name } roles { name } createdAt } } } } } } }`;
+    const limits = { ...SMALL_SITE, maxCost: 400 };
+    expect(costOf(query, undefined, limits.listSizes)).toBeLessThan(limits.maxCost);
+    const other = createGateway({ database: gw.database, limits });
+    const response = await other.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'coder-session-token': admin.token },
+      body: JSON.stringify({ query }),
     });
-    try {
-      const other = createGateway({ database: gw.database, limits });
-      const response = await other.fetch('http://gateway.test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
-        body: JSON.stringify({ query, variables: { r } }),
-      });
-      const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
-      expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
-      expect(limitsRead).toHaveLength(1);
-      expect(limitsRead[0]).toBeLessThanOrEqual(limits.maxCost / 5 + 1);
-    } finally {
-      stop();
-    }
+    const answer = (await response.json()) as {
+      errors?: unknown;
+      data: { organization: { members: { edges: { node: { user: { organizationMemberships: unknown[] } } }[] } } };
+    };
+    expect(answer.errors).toBeUndefined();
+    const seen = answer.data.organization.members.edges.map((edge) => edge.node.user.organizationMemberships.length);
+    expect(seen).toEqual(memberIds.map(() => 1));
   });
 
   it('shares the room among the statements a batch of memberships is read in, one after the other', async () => {

@@ -141,7 +141,9 @@ export class RequestReads {
 
   /**
    * The fewest values one membership of this request's answer holds (its fields selected), among the fields that
-   * asked for memberships: how many of the answer's values a membership read is sure to take.
+   * asked for memberships: how many of the answer's values a membership read is sure to take. A field whose caller
+   * may not see every membership it reads says 1: what it does not see takes no room in the answer, and counts as
+   * one value read (the limit bounds the gateway's work too).
    */
   #valuesPerMembership = Number.POSITIVE_INFINITY;
 
@@ -153,7 +155,6 @@ export class RequestReads {
    * `read` of `keys` in parts (inParts), reading in all no more memberships than the answer has room for (each is
    * #valuesPerMembership values of it at least); the refusal if they found more. The parts are read one after the
    * other, each with the room the ones before it left: each part given the whole room could read that many each.
-   * Memberships the caller may not see are read too, and count: the limit bounds the gateway's work as well.
    */
   async #withinAllowance<K, R extends LimitedRead>(
     keys: readonly K[],

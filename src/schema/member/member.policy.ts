@@ -35,6 +35,13 @@ export const mayReadEveryMemberSomewhere = (gate: Gate) =>
 export const mayReadEveryMemberOf = (gate: Gate, ref: OrganizationRef) =>
   canReadEveryMember(gate, NO_ORGANIZATION) || ('id' in ref && canReadEveryMember(gate, ref.id));
 
+/**
+ * Whether the caller sees every membership of every user (a site-wide permission): then each membership read is
+ * one in the answer, at the values its fields hold. Others see some of them only, and what a read brings counts
+ * one value a row (src/db/reads/request-reads.ts).
+ */
+export const seesEveryMembership = (gate: Gate) => canReadEveryMember(gate, NO_ORGANIZATION);
+
 /** An organization id no organization has: what a site-wide permission covers, and nothing else. */
 const NO_ORGANIZATION = '00000000-0000-0000-0000-000000000000';
 

@@ -1,9 +1,8 @@
 import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import { notFound } from '../../errors.js';
-import { valuesPerItemOf } from '../../limits/answer-meter.js';
 import { userArgument } from '../shared/references.js';
-import { User } from './user.js';
+import { membershipsAsked, User } from './user.js';
 import { canReadUser, userReading } from './user.policy.js';
 
 builder.queryFields((t) => ({
@@ -15,9 +14,7 @@ builder.queryFields((t) => ({
       const gate = await ctx.gate();
       // After authentication, which may have just recorded the caller as seen. The memberships as for `user`.
       const user = canReadUser(gate, gate.userId)
-        ? await ctx
-            .reads()
-            .userByRef({ id: gate.userId }, { withMemberships: valuesPerItemOf(info, 'organizationMemberships') })
+        ? await ctx.reads().userByRef({ id: gate.userId }, { withMemberships: membershipsAsked(gate, info) })
         : undefined;
       if (!user) throw notFound();
       return user;
@@ -32,11 +29,12 @@ builder.queryFields((t) => ({
       'see it.',
     args: { user: t.arg.string({ description: 'A user id, username, or `me`.' }) },
     resolve: async (_root, args, ctx, info) => {
-      // The memberships, if selected, in the user's own statement: one where reading the user first costs two.
-      const read = ctx
+      // Authenticated already (the field's scope): the gate costs no statement. The memberships, if selected, in
+      // the user's own statement: one where reading the user first costs two.
+      const gate = await ctx.gate();
+      const user = await ctx
         .reads()
-        .userByRef(userArgument(ctx, args.user), { withMemberships: valuesPerItemOf(info, 'organizationMemberships') });
-      const [user, gate] = await Promise.all([read, ctx.gate()]);
+        .userByRef(userArgument(ctx, args.user), { withMemberships: membershipsAsked(gate, info) });
       return enforce(userReading(gate, user));
     },
   }),

@@ -2,7 +2,10 @@ import { builder } from '../../builder.js';
 import type { UserRow } from '../../db/reads/rows.js';
 import { isUuid } from '../../db/references.js';
 import { requireAuthenticated } from '../shared/entity.js';
+import type { GraphQLNamedType, GraphQLResolveInfo } from 'graphql';
+import type { Gate } from '../../access/gate.js';
 import { valuesPerItemOf } from '../../limits/answer-meter.js';
+import { seesEveryMembership } from '../member/member.policy.js';
 import { canReadUser } from './user.policy.js';
 
 export const UserStatus = builder.enumType('UserStatus', {
@@ -35,13 +38,25 @@ export const User = builder.objectRef<UserRow>('User').implement({
   }),
 });
 
+/**
+ * For a read of a user with its memberships (userByRef's `withMemberships`): 0 when `organizationMemberships` is
+ * not selected below the field at `info`; else the values each membership adds to the answer, for a caller who sees
+ * every one of them, and 1 for others, some of whose memberships read are never answered.
+ */
+export function membershipsAsked(gate: Gate, info: GraphQLResolveInfo, type?: GraphQLNamedType | null): number {
+  const valuesEach = valuesPerItemOf(info, 'organizationMemberships', type ?? undefined);
+  return valuesEach && !seesEveryMembership(gate) ? 1 : valuesEach;
+}
+
 builder.asEntity(User, {
   key: builder.selection<{ id: string }>('id'),
   resolveReference: async ({ id }, ctx, info) => {
     await requireAuthenticated(ctx);
-    if (!isUuid(id) || !canReadUser(await ctx.gate(), id.toLowerCase())) return null;
+    if (!isUuid(id)) return null;
+    const gate = await ctx.gate();
+    if (!canReadUser(gate, id.toLowerCase())) return null;
     // As `user(user:)`: the memberships, if selected (`... on User { organizationMemberships }`), in the same statement.
-    const withMemberships = valuesPerItemOf(info, 'organizationMemberships', info.schema.getType('User'));
+    const withMemberships = membershipsAsked(gate, info, info.schema.getType('User'));
     return (await ctx.reads().userByRef({ id: id.toLowerCase() }, { withMemberships })) ?? null;
   },
 });

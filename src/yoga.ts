@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { SessionCache } from './auth/session-cache.js';
 import { sendLargeAnswersAsBytes } from './http/answer-bytes.js';
 import { limitRequestBodies } from './http/body-limit.js';
-import { writeErrorsWithoutStacks } from './http/error-answers.js';
+import { writeErrorsWithoutCauses } from './http/error-answers.js';
 import { createResponseCache } from './http/response-cache.js';
 import type { KeyRow } from './auth/session.js';
 import { createRequestContext, type AuditLogMode, type RequestContext } from './context.js';
@@ -183,7 +183,7 @@ export function createGateway({
       ...(compression ? [compressAnswers()] : []),
       sendLargeAnswersAsBytes(),
       ...(responseCache ? [responseCache.plugin] : []),
-      writeErrorsWithoutStacks(),
+      writeErrorsWithoutCauses(),
       // Any write may change someone's roles, keys or members: what was read before it is read again.
       ...(sessionCache || responseCache
         ? [

@@ -56,6 +56,7 @@ import {
 } from 'graphql';
 import type { Plugin as EnvelopPlugin } from '@envelop/core';
 import type { Logger } from 'pino';
+import { withoutStacks } from '../errors.js';
 import { isHeavyExecution } from '../limits/admission.js';
 
 /** Executions of a document after which it is compiled, whatever its cost. */
@@ -163,11 +164,9 @@ const placedByNumbers = (error: GraphQLError) => Boolean(error.locations?.length
 function asInterpreted({ errors = [], ...rest }: ExecutionResult, source: Source): ExecutionResult {
   const lineStarts = [0];
   for (const match of source.body.matchAll(/\r\n|[\n\r]/g)) lineStarts.push(match.index + match[0].length);
-  const stackTraceLimit = Error.stackTraceLimit;
-  // Answers to the client, not faults: no stack to capture (src/errors.ts).
-  Error.stackTraceLimit = 0;
-  try {
-    const located = errors.map((error) =>
+  // Answers to the client, not faults: no stack to capture.
+  const located = withoutStacks(() =>
+    errors.map((error) =>
       placedByNumbers(error)
         ? new GraphQLError(error.message, {
             source,
@@ -177,9 +176,7 @@ function asInterpreted({ errors = [], ...rest }: ExecutionResult, source: Source
             extensions: error.extensions,
           })
         : error,
-    );
-    return { errors: located, ...rest };
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
+    ),
+  );
+  return { errors: located, ...rest };
 }

@@ -6,6 +6,7 @@
 // The gateway's own modules are imported where they run (`await import`): a main thread that only starts the
 // gateway's thread, or forks its processes, never loads them.
 import cluster from 'node:cluster';
+import { writeSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -111,7 +112,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     });
     reportDroppedConnections(server, config.maxConnections, logger);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => reject(unlistenable(error, config.host)));
       server.listen(config.port, config.host, resolve);
     });
     const { port } = server.address() as AddressInfo;
@@ -182,7 +183,15 @@ async function processLogger(config: Config): Promise<Logger> {
   return createProcessLogger(config.logLevel);
 }
 
-/** A gateway that cannot start says why, once, and exits 1. */
+/** Errors of listening that mean HOST names no address of this machine: a bad value of HOST, said so. */
+const NO_SUCH_ADDRESS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EADDRNOTAVAIL']);
+
+function unlistenable(error: NodeJS.ErrnoException, host: string): Error {
+  if (!NO_SUCH_ADDRESS.has(error.code ?? '')) return error;
+  return new ConfigError(`HOST=${host}: not an address of this machine to listen on (${error.code})`);
+}
+
+/** A gateway that cannot start says why, once, and exits 1 (2 for a setting found bad only now: HOST). */
 async function failingFast(logger: Logger, start: () => Promise<void>) {
   try {
     await start();
@@ -196,8 +205,13 @@ async function failingFast(logger: Logger, start: () => Promise<void>) {
     } else {
       logger.fatal({ err: error }, 'could not start');
     }
-    // And plainly on stderr, for the person at the terminal: the port taken, the database not reached.
-    process.stderr.write(`could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    // And plainly on stderr, for the person at the terminal: the port taken, the database not reached. Written at
+    // once: this may run on the gateway's thread, whose process.stderr reaches the terminal after it has exited.
+    if (error instanceof ConfigError) {
+      writeSync(2, `${error.message}\n`);
+      process.exit(2);
+    }
+    writeSync(2, `could not start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
 }

@@ -567,6 +567,13 @@ describe('the gateway as npm start runs it', () => {
     },
   );
 
+  it('refuses a HOST that is no address of this machine with exit code 2, naming it', async () => {
+    // TEST-NET-1: no machine has it, and binding to it fails at once, with no lookup.
+    const result = await runServer({ DATA_DIR: 'memory://', LOG_LEVEL: 'silent', HOST: '192.0.2.1' });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringContaining('HOST=192.0.2.1')]);
+  });
+
   it('refuses bad configuration with exit code 2 and one line naming the setting, starting nothing', async () => {
     const unused = join(dataDir, 'never-created');
     const badTrustedDocuments = join(dataDir, 'trusted-documents.json');

@@ -7,7 +7,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allMigrationsApplied, MigrationError } from '../src/db/migrate.js';
+import { allMigrationsApplied, assertSchemaPresent, COLUMNS_USED, MigrationError } from '../src/db/migrate.js';
 import { DEFAULT_MIGRATIONS_DIR, pendingSchemaChanges } from '../src/db/migrations.js';
 import { DATABASE_KINDS, freshDatabase, type TestDatabase } from './support/databases.js';
 
@@ -260,6 +260,28 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
       'audit_logs.request_id': 'uuid not null',
       'audit_logs.resource_icon': 'text not null',
     });
+  });
+
+  // MIGRATE=false checks these columns on a database it did not make: every one our migrations give Coder's tables.
+  it('checks, on a database it did not migrate, every column the migrations create in the tables it uses', async () => {
+    const created = Object.keys(await columns(db)).filter((name) => name.split('.')[0]! in COLUMNS_USED);
+    const checked = Object.entries(COLUMNS_USED).flatMap(([table, names]) => names.map((name) => `${table}.${name}`));
+    expect(checked.sort()).toEqual(created.sort());
+    await expect(assertSchemaPresent(db.prisma)).resolves.toBeUndefined();
+  });
+
+  it('refuses a database that lacks a column the gateway uses, naming it (an older Coder schema, say)', async () => {
+    const older = await freshDatabase(kind);
+    try {
+      await older.migrate();
+      await exec(older, 'ALTER TABLE api_keys DROP COLUMN token_name');
+      await exec(older, 'ALTER TABLE users DROP COLUMN is_system');
+      const refusal = assertSchemaPresent(older.prisma);
+      await expect(refusal).rejects.toThrow(MigrationError);
+      await expect(refusal).rejects.toThrow(/lacks the columns users\.is_system, api_keys\.token_name /);
+    } finally {
+      await older.close();
+    }
   });
 
   it("creates Coder's enums with their values in order", async () => {

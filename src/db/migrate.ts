@@ -65,20 +65,99 @@ function engineMessage(error: unknown): string {
     .trim();
 }
 
-const TABLES = ['organizations', 'users', 'organization_members', 'custom_roles', 'api_keys'];
+/**
+ * The columns of Coder's tables that the gateway reads or writes (prisma/schema.prisma, src/db/reads): a Coder
+ * database of another version may lack some, and every request would then fail on its first statement.
+ */
+export const COLUMNS_USED: Record<string, readonly string[]> = {
+  organizations: [
+    'id',
+    'name',
+    'display_name',
+    'description',
+    'icon',
+    'is_default',
+    'deleted',
+    'created_at',
+    'updated_at',
+  ],
+  users: [
+    'id',
+    'email',
+    'username',
+    'name',
+    'avatar_url',
+    'status',
+    'rbac_roles',
+    'login_type',
+    'deleted',
+    'is_system',
+    'last_seen_at',
+    'quiet_hours_schedule',
+    'github_com_user_id',
+    'hashed_password',
+    'hashed_one_time_passcode',
+    'one_time_passcode_expires_at',
+    'created_at',
+    'updated_at',
+  ],
+  organization_members: ['user_id', 'organization_id', 'roles', 'created_at', 'updated_at'],
+  custom_roles: [
+    'id',
+    'name',
+    'display_name',
+    'organization_id',
+    'site_permissions',
+    'org_permissions',
+    'user_permissions',
+    'created_at',
+    'updated_at',
+  ],
+  api_keys: [
+    'id',
+    'hashed_secret',
+    'user_id',
+    'last_used',
+    'expires_at',
+    'lifetime_seconds',
+    'login_type',
+    'scope',
+    'ip_address',
+    'token_name',
+    'created_at',
+    'updated_at',
+  ],
+};
 
 /**
  * With MIGRATE=false the schema is someone else's (a Coder deployment's):
- * say plainly if it is not there, rather than fail on the first query.
+ * say plainly if it is not there, or lacks a column the gateway uses, rather than fail on the first query.
  */
 export async function assertSchemaPresent(prisma: PrismaClient): Promise<void> {
+  const tables = Object.keys(COLUMNS_USED);
   const rows = await prisma.$queryRaw<{ name: string; present: boolean }[]>`
-    SELECT name, to_regclass(name) IS NOT NULL AS present FROM unnest(${TABLES}::text[]) AS name`;
+    SELECT name, to_regclass(name) IS NOT NULL AS present FROM unnest(${tables}::text[]) AS name`;
   const missing = rows.filter((row) => !row.present).map((row) => row.name);
   if (missing.length) {
     throw new MigrationError(
       `the database lacks the tables ${missing.join(', ')}: ` +
         'start once with MIGRATE=true, or point DATABASE_URL at a Coder database',
+    );
+  }
+  // The tables the search path finds, as the gateway's statements name them.
+  const present = await prisma.$queryRaw<{ table_name: string; column_name: string }[]>`
+    SELECT c.table_name::text AS table_name, c.column_name::text AS column_name
+    FROM information_schema.columns c
+    WHERE c.table_name = ANY(${tables}::text[])
+      AND to_regclass(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name)) = to_regclass(c.table_name)`;
+  const found = new Set(present.map((row) => `${row.table_name}.${row.column_name}`));
+  const lacking = Object.entries(COLUMNS_USED).flatMap(([table, columns]) =>
+    columns.map((column) => `${table}.${column}`).filter((name) => !found.has(name)),
+  );
+  if (lacking.length) {
+    throw new MigrationError(
+      `the database lacks the columns ${lacking.join(', ')} that the gateway uses: ` +
+        'it is not a Coder database of a version whose schema the gateway knows (docs/operations.md)',
     );
   }
 }

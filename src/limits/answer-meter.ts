@@ -93,22 +93,24 @@ export function meterListValues(schema: GraphQLSchema): void {
 }
 
 /**
- * The fields an item of the list at `info` answers: every field selected on it, and below each that is not a
- * list, fragments spread (a fragment on another type counts too: an upper bound) and @skip/@include applied.
+ * The values each item of the list field being resolved adds to the answer: every field selected on it, and below
+ * each that is not a list (a list below counts when it resolves), fragments spread (a fragment on another type
+ * counts too: an upper bound) and @skip/@include applied; at least 1.
  */
-function itemWidth(info: GraphQLResolveInfo): number {
-  return widthOfItems(
-    info,
-    info.fieldNodes.map((node) => node.selectionSet),
-    getNamedType(info.returnType),
+export const valuesPerItem = (info: GraphQLResolveInfo): number =>
+  Math.max(
+    1,
+    valuesOfItems(
+      info,
+      info.fieldNodes.map((node) => node.selectionSet),
+      getNamedType(info.returnType),
+    ),
   );
-}
 
 /**
- * The values each item of the list field `field`, selected directly below the field being resolved (on `type`, its
- * own unless it returns several: `_entities`), adds to the answer, counted as the meter will count them once it
- * resolves; 0 where it is not selected. Lets a read of rows that the document does not bound (a user's memberships)
- * stop at the rows the answer has room for.
+ * valuesPerItem for the list field `field`, selected directly below the field being resolved (on `type`, its own
+ * unless it returns several: `_entities`), before it resolves; 0 where it is not selected. Lets a read of rows that
+ * the document does not bound (a user's memberships) stop at the rows the answer has room for.
  */
 export function valuesPerItemOf(
   info: GraphQLResolveInfo,
@@ -120,7 +122,7 @@ export function valuesPerItemOf(
   const itemType = getNamedType(type.getFields()[field]!.type);
   return Math.max(
     1,
-    widthOfItems(
+    valuesOfItems(
       info,
       selections.map(({ selectionSet }) => selectionSet),
       itemType,
@@ -128,10 +130,8 @@ export function valuesPerItemOf(
   );
 }
 
-/** valuesPerItemOf for the list field being resolved. */
-export const valuesPerItem = (info: GraphQLResolveInfo): number => Math.max(1, itemWidth(info));
-
-function widthOfItems(
+/** The values an item of `itemType` answers for the selections `selectionSets` (see valuesPerItem). */
+function valuesOfItems(
   info: Pick<GraphQLResolveInfo, 'schema' | 'fragments' | 'variableValues'>,
   selectionSets: readonly (SelectionSetNode | undefined)[],
   itemType: GraphQLNamedType,

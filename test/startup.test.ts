@@ -567,6 +567,13 @@ describe('the gateway as npm start runs it', () => {
     },
   );
 
+  it('exits 1 at once, saying why, for a DATA_DIR that cannot be made under a folder that refuses it', async () => {
+    // Node's recursive mkdir loops for ever on /proc, and the process then ignored SIGTERM.
+    const result = await runServer({ DATA_DIR: '/proc/gateway-test-data', LOG_LEVEL: 'silent' });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/could not start: .*\/proc\/gateway-test-data/);
+  });
+
   it('refuses a HOST that is no address of this machine with exit code 2, naming it', async () => {
     // TEST-NET-1: no machine has it, and binding to it fails at once, with no lookup.
     const result = await runServer({ DATA_DIR: 'memory://', LOG_LEVEL: 'silent', HOST: '192.0.2.1' });

@@ -1,8 +1,8 @@
 // The embedded database's folder is one process's at a time: a lock file
 // names the process that holds it. Apart from pglite.ts so that the server
 // and the CLI can name the error without loading PGlite on PostgreSQL.
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export class DataDirInUseError extends Error {
   override name = 'DataDirInUseError';
@@ -16,7 +16,7 @@ const heldHere = new Set<string>();
  * process that holds it; returns the release.
  */
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  makeFolder(dataDir);
   const lockFile = join(dataDir, 'gateway.lock');
   if (heldHere.has(lockFile)) {
     throw new DataDirInUseError(
@@ -33,6 +33,18 @@ export function lockDataDir(dataDir: string): () => void {
     heldHere.delete(lockFile);
     rmSync(lockFile, { force: true });
   };
+}
+
+/**
+ * `path` and its missing parents, made one at a time. Node's recursive mkdir loops for ever on a folder it cannot
+ * make under one that answers "no such file" to it (`/proc/x`), and the process then ignores SIGTERM; this fails at
+ * once with the system's error instead.
+ */
+function makeFolder(path: string): void {
+  const missing: string[] = [];
+  for (let folder = resolve(path); !existsSync(folder) && dirname(folder) !== folder; folder = dirname(folder))
+    missing.unshift(folder);
+  for (const folder of missing) mkdirSync(folder);
 }
 
 /** A takeover left by a process that died while it held it (a moment's work) is this old at most. */

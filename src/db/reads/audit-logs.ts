@@ -95,16 +95,24 @@ export const AUDIT_ACTIONS = [
 ] as const;
 
 /** Which entries of the page's organization it reads (`a`, per page `p`). */
+/**
+ * The entries a page may hold. Each optional condition is a CASE rather than `p.x IS NULL OR …`: PostgreSQL
+ * estimates an IS NULL on a parameter it cannot see as rare, and five of them made it expect about one entry for an
+ * organization of 20,000, so it read and sorted all of them (on disk) for every page, 50 to 670 ms, instead of
+ * walking the (organization_id, time, id) index for the page, 2 ms (2026-12-08, 400,000 entries).
+ */
 const ENTRIES = `
   a.organization_id = p.organization_id
   AND a.resource_type IN ('organization_member', 'custom_role')
   AND a.action::text IN (${AUDIT_ACTIONS.map((action) => `'${action}'`).join(', ')})
-  AND (p.resource_type IS NULL OR a.resource_type::text = p.resource_type)
-  AND (p.user_id IS NULL OR (a.resource_type = 'organization_member' AND a.resource_id = p.user_id))
-  AND (p.username IS NULL OR (a.resource_type = 'organization_member' AND a.resource_id =
-        (SELECT u.id FROM users u WHERE lower(u.username) = lower(p.username) AND NOT u.deleted)))
-  AND (p.after_time IS NULL OR (a."time", a.id) < (p.after_time, p.after_id))
-  AND (p.before_time IS NULL OR (a."time", a.id) > (p.before_time, p.before_id))`;
+  AND CASE WHEN p.resource_type IS NULL THEN true ELSE a.resource_type::text = p.resource_type END
+  AND CASE WHEN p.user_id IS NULL THEN true
+        ELSE a.resource_type = 'organization_member' AND a.resource_id = p.user_id END
+  AND CASE WHEN p.username IS NULL THEN true
+        ELSE a.resource_type = 'organization_member' AND a.resource_id =
+          (SELECT u.id FROM users u WHERE lower(u.username) = lower(p.username) AND NOT u.deleted) END
+  AND CASE WHEN p.after_time IS NULL THEN true ELSE (a."time", a.id) < (p.after_time, p.after_id) END
+  AND CASE WHEN p.before_time IS NULL THEN true ELSE (a."time", a.id) > (p.before_time, p.before_id) END`;
 
 /**
  * What a request's pages may carry of entries' `diff` and `additional_fields`, counted as JSON text, over all its

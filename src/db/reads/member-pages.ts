@@ -149,17 +149,21 @@ const MEMBERS: Record<PageStrategy, string> = {
           AND p.last IS DISTINCT FROM 0 -- a window of no member reads none (NO_ROWS)
         ORDER BY lower(u.username)
         ${WINDOW}`,
-  // Sorted on the key alone, the tuples built for the window only (`last` and an offset skip the rest).
+  // Sorted on the key alone, the tuples built for the window only (`last` and an offset skip the rest): built
+  // above the window's LIMIT, as PostgreSQL builds a cheap expression before the sort, for every row it sorts
+  // (5,000 tuples for `last: 50`: 30 ms of a 47 ms statement).
   sort: `
         SELECT ${memberTupleOf((table, column) => `r.${table}_${column}`)} AS member, r.sort_key FROM (
-          SELECT ${SORTED_COLUMNS}, lower(u.username) AS sort_key
-          FROM organization_members om JOIN users u ON u.id = om.user_id
-          WHERE om.organization_id = p.organization_id AND NOT u.deleted AND NOT u.is_system
-            AND (p.only_user IS NULL OR om.user_id = p.only_user) AND p.last IS DISTINCT FROM 0
-          OFFSET 0 -- a fence: sorted here, not walked through the username index
-        ) r
-        ORDER BY r.sort_key
-        ${WINDOW}`,
+          SELECT s.* FROM (
+            SELECT ${SORTED_COLUMNS}, lower(u.username) AS sort_key
+            FROM organization_members om JOIN users u ON u.id = om.user_id
+            WHERE om.organization_id = p.organization_id AND NOT u.deleted AND NOT u.is_system
+              AND (p.only_user IS NULL OR om.user_id = p.only_user) AND p.last IS DISTINCT FROM 0
+            OFFSET 0 -- a fence: sorted here, not walked through the username index
+          ) s
+          ORDER BY s.sort_key
+          ${WINDOW}
+        ) r`,
 };
 
 const pagesStatement = (pages: string, organizationColumn: string, strategy: PageStrategy) => `

@@ -48,6 +48,12 @@ const WINDOWS: MemberWindow[] = [
   window({ skip: 5000, first: 10 }),
   window({ last: 5 }),
   window({ last: 1000 }),
+  // Walked back from the end unless past the walk's reach; after a cursor near the end, or past it.
+  window({ last: 100 }),
+  window({ last: 101 }),
+  window({ last: 0 }),
+  window({ skip: 355, last: 10 }),
+  window({ skip: 5000, last: 5 }),
   window({ before: 20, last: 5 }),
   window({ skip: 10, before: 20 }),
   window({ skip: 10, before: 20, first: 3 }),

@@ -108,16 +108,18 @@ const SORTED_COLUMNS = Object.entries(MEMBER_COLUMNS)
  *   membership, stops after the page. It reads about stop × users ÷ members
  *   users: a page with an end, early in the list of an organization that
  *   holds a good share of the site;
+ * - walk back: the same index from its end, for `last` counted from the
+ *   list's end (no `first`, no `before`): about last × users ÷ members users;
  * - sort: the organization's memberships, each joined to its user, sorted.
- *   It reads every member once: a window with no end (a whole list, `last`
- *   alone, an offset without a limit), where a walk would read the whole
- *   site, and a caller restricted to its own row.
+ *   It reads every member once: a window with no end (a whole list, an
+ *   offset without a limit), where a walk would read the whole site, a
+ *   `last` past the walk's reach, and a caller restricted to its own row.
  *
  * The total counts members from the primary key alone, less those whose user
  * is deleted or a system user (few, found once per statement through the
  * gateway's own partial index), instead of a user lookup per member.
  */
-export type PageStrategy = 'walk' | 'sort';
+export type PageStrategy = 'walk' | 'walkBack' | 'sort';
 
 /**
  * The walk's reach: a window that ends past this many members is sorted. A walk reads about stop × users ÷ members
@@ -126,9 +128,20 @@ export type PageStrategy = 'walk' | 'sort';
  */
 const WALK_AT_MOST = 1_000;
 
+/**
+ * The walk back's reach, in members from the end. Shorter than the walk's: a page counted from the end is
+ * walked from wherever the organization's last members sit among the site's users (`last: 500` of an
+ * organization of 1,000 among 20,000 users: 40 ms walked back against 23 sorted; `last: 50`: 8 either way).
+ */
+const WALK_BACK_AT_MOST = 100;
+
 /** How a page is read (see pagesStatement). */
 export function strategyOf({ onlyUserId, window }: Pick<PageRequest, 'onlyUserId' | 'window'>): PageStrategy {
   if (onlyUserId !== null) return 'sort';
+  // Counted back from the list's end: the last members are the first of the walk back (a sort of 5,000 for
+  // `last: 50` took 30 ms, the walk back 0.5).
+  if (window.last !== null && window.first === null && window.before === null)
+    return window.last <= WALK_BACK_AT_MOST ? 'walkBack' : 'sort';
   const ends = [window.before, window.first === null ? null : window.skip + window.first];
   const stop = Math.min(...ends.map((end) => end ?? Number.POSITIVE_INFINITY));
   return stop <= WALK_AT_MOST ? 'walk' : 'sort';
@@ -149,6 +162,13 @@ const MEMBERS: Record<PageStrategy, string> = {
           AND p.last IS DISTINCT FROM 0 -- a window of no member reads none (NO_ROWS)
         ORDER BY lower(u.username)
         ${WINDOW}`,
+  // From the list's end (the window ends there: `stop` is the total), exactly the window's rows.
+  walkBack: `
+        SELECT ${MEMBER_TUPLE('om', 'u')} AS member, lower(u.username) AS sort_key
+        FROM users u JOIN organization_members om ON om.organization_id = p.organization_id AND om.user_id = u.id
+        WHERE NOT u.deleted AND NOT u.is_system AND (p.only_user IS NULL OR u.id = p.only_user)
+        ORDER BY lower(u.username) DESC
+        LIMIT GREATEST(w.stop - w.start, 0)`,
   // Sorted on the key alone, the tuples built for the window only (`last` and an offset skip the rest): built
   // above the window's LIMIT, as PostgreSQL builds a cheap expression before the sort, for every row it sorts
   // (5,000 tuples for `last: 50`: 30 ms of a 47 ms statement).
@@ -200,6 +220,7 @@ const PAGE_COLUMNS = 'p(organization_id, only_user, skip, before, first, last, w
 /** A statement for each way of reading a page. */
 const eachStrategy = (statement: (strategy: PageStrategy) => string): Record<PageStrategy, string> => ({
   walk: statement('walk'),
+  walkBack: statement('walkBack'),
   sort: statement('sort'),
 });
 

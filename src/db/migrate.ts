@@ -135,21 +135,21 @@ export const COLUMNS_USED: Record<string, readonly string[]> = {
  */
 export async function assertSchemaPresent(prisma: PrismaClient): Promise<void> {
   const tables = Object.keys(COLUMNS_USED);
-  const rows = await prisma.$queryRaw<{ name: string; present: boolean }[]>`
-    SELECT name, to_regclass(name) IS NOT NULL AS present FROM unnest(${tables}::text[]) AS name`;
-  const missing = rows.filter((row) => !row.present).map((row) => row.name);
+  // The columns of the tables the search path finds, as the gateway's statements name them: a table none of whose
+  // columns is found is not there.
+  const present = await prisma.$queryRaw<{ table_name: string; column_name: string }[]>`
+    SELECT c.table_name::text AS table_name, c.column_name::text AS column_name
+    FROM information_schema.columns c
+    WHERE c.table_name = ANY(${tables}::text[])
+      AND to_regclass(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name)) = to_regclass(c.table_name)`;
+  const tablesFound = new Set(present.map((row) => row.table_name));
+  const missing = tables.filter((table) => !tablesFound.has(table));
   if (missing.length) {
     throw new MigrationError(
       `the database lacks the tables ${missing.join(', ')}: ` +
         'start once with MIGRATE=true, or point DATABASE_URL at a Coder database',
     );
   }
-  // The tables the search path finds, as the gateway's statements name them.
-  const present = await prisma.$queryRaw<{ table_name: string; column_name: string }[]>`
-    SELECT c.table_name::text AS table_name, c.column_name::text AS column_name
-    FROM information_schema.columns c
-    WHERE c.table_name = ANY(${tables}::text[])
-      AND to_regclass(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name)) = to_regclass(c.table_name)`;
   const found = new Set(present.map((row) => `${row.table_name}.${row.column_name}`));
   const lacking = Object.entries(COLUMNS_USED).flatMap(([table, columns]) =>
     columns.map((column) => `${table}.${column}`).filter((name) => !found.has(name)),

@@ -1,11 +1,11 @@
+import type { GraphQLNamedType, GraphQLResolveInfo } from 'graphql';
+import type { Gate } from '../../access/gate.js';
 import { builder } from '../../builder.js';
 import type { UserRow } from '../../db/reads/rows.js';
 import { isUuid } from '../../db/references.js';
-import { requireAuthenticated } from '../shared/entity.js';
-import type { GraphQLNamedType, GraphQLResolveInfo } from 'graphql';
-import type { Gate } from '../../access/gate.js';
 import { valuesPerItemOf } from '../../limits/answer-meter.js';
 import { seesEveryMembership } from '../member/member.policy.js';
+import { requireAuthenticated } from '../shared/entity.js';
 import { canReadUser } from './user.policy.js';
 
 export const UserStatus = builder.enumType('UserStatus', {
@@ -39,14 +39,19 @@ export const User = builder.objectRef<UserRow>('User').implement({
 });
 
 /**
- * For a read of a user with its memberships (userByRef's `withMemberships`): 0 when `organizationMemberships` is
- * not selected below the field at `info`; else the values each membership adds to the answer, for a caller who sees
- * every one of them, and 1 for others, some of whose memberships read are never answered.
+ * The values of the answer each membership read takes (RequestReads' `valuesEach`): those its fields add
+ * (`valuesEach`), for a caller who sees every membership; 1 for others, some of whose memberships read are never
+ * answered. 0 (not asked for) stays 0.
  */
-export function membershipsAsked(gate: Gate, info: GraphQLResolveInfo, type?: GraphQLNamedType | null): number {
-  const valuesEach = valuesPerItemOf(info, 'organizationMemberships', type ?? undefined);
-  return valuesEach && !seesEveryMembership(gate) ? 1 : valuesEach;
-}
+export const valuesPerMembershipRead = (gate: Gate, valuesEach: number): number =>
+  valuesEach && !seesEveryMembership(gate) ? 1 : valuesEach;
+
+/**
+ * For a read of a user with its memberships (userByRef's `withMemberships`): 0 when `organizationMemberships` is
+ * not selected below the field at `info`, else valuesPerMembershipRead.
+ */
+export const membershipsAsked = (gate: Gate, info: GraphQLResolveInfo, type?: GraphQLNamedType | null): number =>
+  valuesPerMembershipRead(gate, valuesPerItemOf(info, 'organizationMemberships', type ?? undefined));
 
 builder.asEntity(User, {
   key: builder.selection<{ id: string }>('id'),

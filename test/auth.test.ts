@@ -2,14 +2,16 @@
 // where the token is read from, every way it is refused and what the message
 // says, the side effects of a good one, and what is stored of it.
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './support/graphql.js';
-import { DATABASE_KINDS } from './support/databases.js';
+import { DATABASE_KINDS, freshDatabase } from './support/databases.js';
 import {
   errorCode,
   makeOrganization,
   makeUser,
   startTestGateway,
+  testGatewayOn,
   type GraphQLResponse,
   type TestGateway,
   type TestUser,
@@ -306,3 +308,60 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
     });
   });
 });
+
+// A Coder database's time zone need not be UTC; the times a request writes are the instant it happened all the same.
+// PostgreSQL only: the embedded database is the gateway's own, started in UTC.
+describe.each(DATABASE_KINDS.filter((kind) => kind === 'postgres'))(
+  'the times a session writes, on %s whose time zone is UTC+14',
+  (kind) => {
+    const ZONE = 'Pacific/Kiritimati';
+    let gw: TestGateway;
+    const ME_SEEN = graphql('{ me { username status lastSeenAt } }');
+
+    beforeAll(async () => {
+      const database = await freshDatabase(kind);
+      // From a connection of its own, then without any the pool opened before: new sessions take the zone.
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      await admin.query(`ALTER DATABASE ${new URL(database.url!).pathname.slice(1)} SET timezone = '${ZONE}'`);
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      await admin.end();
+      await database.migrate();
+      gw = testGatewayOn(kind, database);
+    });
+    afterAll(() => gw?.database.close());
+
+    // The database's own, which Coder's sessions would use.
+    const zone = () =>
+      gw.database.prisma
+        .$queryRawUnsafe<{ zone: string }[]>(
+          `SELECT s.setconfig::text AS zone FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+          WHERE d.datname = current_database()`,
+        )
+        .then((rows) => rows[0]!.zone);
+    const expectNow = (time: Date | string) =>
+      expect(Math.abs(new Date(time).getTime() - Date.now())).toBeLessThan(60_000);
+
+    it.each(['dormant', 'active'] as const)('records a %s user seen now', async (status) => {
+      const user = await makeUser(gw.database, { status });
+      await gw.database.prisma.user.update({
+        where: { id: user.id },
+        data: { lastSeenAt: new Date(Date.now() - 2 * HOUR) },
+      });
+      const response = await gw.gql(ME_SEEN, {}, user.token);
+      expect(await zone()).toBe(`{TimeZone=${ZONE}}`);
+      expect(response.data?.me).toMatchObject({ username: user.username, status: 'ACTIVE' });
+      expectNow((response.data!.me as { lastSeenAt: string }).lastSeenAt);
+      // As instants, whatever the session's zone (Coder's last_seen_at is a UTC time without zone).
+      const [row] = await gw.database.prisma.$queryRawUnsafe<{ seen: number; updated: number }[]>(
+        `SELECT extract(epoch FROM last_seen_at AT TIME ZONE 'UTC')::float8 * 1000 AS seen,
+                extract(epoch FROM updated_at)::float8 * 1000 AS updated FROM users WHERE id = $1::uuid`,
+        user.id,
+      );
+      expectNow(new Date(row!.seen));
+      expectNow(new Date(row!.updated));
+    });
+  },
+);

@@ -284,6 +284,21 @@ describe.each(DATABASE_KINDS)('migrations on %s', (kind) => {
     }
   });
 
+  it('refuses, changing nothing, a database with tables it did not create, and says to set MIGRATE=false', async () => {
+    const coders = await freshDatabase(kind);
+    try {
+      await exec(coders, 'CREATE TABLE users (id uuid PRIMARY KEY, username text NOT NULL)');
+      const refusal = coders.migrate();
+      await expect(refusal).rejects.toThrow(MigrationError);
+      await expect(refusal).rejects.toThrow(/schema is not empty.*set MIGRATE=false/);
+      expect(
+        await rows(coders, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`),
+      ).toEqual([{ table_name: 'users' }]);
+    } finally {
+      await coders.close();
+    }
+  });
+
   it("creates Coder's enums with their values in order", async () => {
     const labels = await rows<{ typname: string; labels: string }>(
       db,

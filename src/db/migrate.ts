@@ -24,7 +24,12 @@ export async function applyMigrations(
     );
     return appliedMigrationNames;
   } catch (error) {
-    throw new MigrationError(`database migration failed: ${engineMessage(error)}`, { cause: error });
+    const message = engineMessage(error);
+    // Prisma's P3005: tables the migrations did not make, which on a Coder database are Coder's to change.
+    const hint = /schema is not empty/i.test(message)
+      ? ' To serve a database whose schema the gateway did not create (a Coder database), set MIGRATE=false.'
+      : '';
+    throw new MigrationError(`database migration failed: ${message}${hint}`, { cause: error });
   }
 }
 

@@ -83,11 +83,18 @@ export function isUnavailable(error: unknown): boolean {
 const classify = (error: unknown) => (isUnavailable(error) ? new DatabaseUnavailable(error) : error);
 
 /**
+ * Whatever the database's or the URL's time zone: Prisma's adapter sends a time as UTC without a zone, which
+ * PostgreSQL reads in the session's zone, and reads a timestamptz's offset as +00:00 (a Coder database in
+ * Asia/Tokyo had every time the gateway wrote nine hours early).
+ */
+const IN_UTC = ['TimeZone', 'UTC'];
+
+/**
  * Session settings of every new connection, sent as SET (as poolers such as
  * PgBouncer refuse startup options). `jit = off`: PostgreSQL's JIT compiles
  * our nested member statements for longer than they run
  * (docs/performance.md). A setting that the operator's DATABASE_URL
- * gives in its startup `options` is left as given.
+ * gives in its startup `options` is left as given, but for the time zone.
  */
 export function sessionSettings(limits: PoolLimits, connectionString: string): string {
   const given = new URL(connectionString).searchParams.get('options') ?? '';
@@ -97,6 +104,7 @@ export function sessionSettings(limits: PoolLimits, connectionString: string): s
     ['jit', 'off'],
   ]
     .filter(([name]) => !given.includes(name!))
+    .concat([IN_UTC])
     .map(([name, value]) => `SET ${name} = ${value}`)
     .join('; ');
 }

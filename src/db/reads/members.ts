@@ -229,11 +229,12 @@ export async function membershipsOfUsers(
  * The user each reference names with its memberships (as membershipsOfUsers gives them), in one statement; at
  * most $3 memberships in all (NULL: no limit).
  */
+// The materialized users keep what their select list names: their tuple, not the whole row (secrets included).
 const USERS_WITH_MEMBERSHIPS = `
-  WITH u AS MATERIALIZED (SELECT p.ord, u.* FROM ${USERS_BY_REF}),
+  WITH u AS MATERIALIZED (SELECT p.ord, u.id, u.is_system, ${USER_TUPLE('u')} AS tuple FROM ${USERS_BY_REF}),
   ${limitedMemberships('IN (SELECT id FROM u)', '$3')},
   by_user AS (SELECT m.user_id, ${MEMBERSHIPS_OF_M} AS memberships FROM m GROUP BY m.user_id)
-  SELECT u.ord, ${USER_TUPLE('u')} AS user, u.is_system AS system_user, by_user.memberships
+  SELECT u.ord, u.tuple AS user, u.is_system AS system_user, by_user.memberships
   FROM u LEFT JOIN by_user ON by_user.user_id = u.id`;
 
 export interface UserWithMemberships extends UserMemberships {

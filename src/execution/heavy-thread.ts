@@ -110,7 +110,9 @@ async function answer({ id, url, headers, body, remoteAddress }: LaneRequest) {
     if (!request.body) finish(id);
   } catch (error) {
     inProgress.delete(id);
-    logger.error({ err: error }, 'the heavy-query lane could not answer a request');
+    // A client that went away is no fault of the gateway's: an error line each would let clients fill the log.
+    if (request.stop.signal.aborted) logger.debug({ err: error }, 'the client of a heavy query went away');
+    else logger.error({ err: error }, 'the heavy-query lane could not answer a request');
     post({ type: 'failed', id, message: 'The request could not be answered; try again.' });
   } finally {
     errorCodes.delete(requestId);

@@ -44,10 +44,14 @@ const MEMBERSHIPS_PER_USER = 10;
 const ROLES_PER_ORGANIZATION = 50;
 const PERMISSIONS_PER_ROLE = 100;
 
-/** A list's items, and the rows read only to reach them (a deep page's offset), which cost one each. */
+/**
+ * A list's items, and the rows read only to reach them (a deep page's offset), which cost one each; an item costs
+ * what is selected under it, and at least `leastPerItem`.
+ */
 interface ListSize {
   items: number;
   skipped?: number;
+  leastPerItem?: number;
 }
 
 type SizeOf = (args: Record<string, unknown>, node: FieldNode) => ListSize;
@@ -93,18 +97,45 @@ const pageSize =
   };
 
 /**
+ * A page whose selection counts the whole list (`countField`) reads every row of it once more, at
+ * ROWS_COUNTED_PER_VALUE rows a value, and once: on the page's field, as the count is not one of its items.
+ */
+const withCount =
+  (page: SizeOf, countField: string, whole: number): SizeOf =>
+  (args, node) => {
+    const size = page(args, node);
+    const counts = node.selectionSet?.selections.some(
+      (selection) => selection.kind !== Kind.FIELD || selection.name.value === countField,
+    );
+    return counts ? { ...size, skipped: (size.skipped ?? 0) + Math.ceil(whole / ROWS_COUNTED_PER_VALUE) } : size;
+  };
+
+/**
  * An `_entities` representation counts as this many list items: each is looked up on its own key and resolved
  * through a promise chain of its own, and 1,000 member representations took twice the time and more memory than
  * a page of 1,000 members with the same fields (`npm run bench:hostile -- --attack entities`).
  */
 const REPRESENTATION_WEIGHT = 2;
 
+/**
+ * What a representation costs at least, whatever its selection: one that names nothing the caller may read is a
+ * NOT_FOUND error (SPEC C), its message, path, location and code, built and written by graphql-js and Yoga. Priced
+ * as its one field, 16 documents of 5,000 such representations ran at once and took the gateway to 717 MB.
+ */
+const ERROR_VALUES = 10;
+
+/**
+ * Rows a count reads for the price of one value: a member count reads the whole list (as `totalCount`, priced as
+ * one value, 480 counts of 5,000 members in one document cost the database 20 ms a request and never waited).
+ */
+const ROWS_COUNTED_PER_VALUE = 20;
+
 /** Every list field of the schema (and the fields whose arguments page a list below them), with its size. */
 function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf> {
   const fixed =
     (n: number): SizeOf =>
     () => ({ items: n });
-  const members = pageSize(sizes.members, ['members'], true);
+  const members = withCount(pageSize(sizes.members, ['members'], true), 'count', sizes.members);
   const connectionPage = pageSize(sizes.members, ['edges', 'pageInfo'], false);
   const table = new Map<string, SizeOf>([
     ['Query.organizations', fixed(sizes.organizations)],
@@ -113,13 +144,27 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
     // The page's size sits on the field with the arguments; the list itself is one level down.
     ['Query.paginatedOrganizationMembers', members],
     ['PaginatedMembers.members', fixed(1)],
-    ['Organization.members', pageSize(sizes.members, ['edges', 'pageInfo'], true)],
+    [
+      'Organization.members',
+      withCount(pageSize(sizes.members, ['edges', 'pageInfo'], true), 'totalCount', sizes.members),
+    ],
     ['OrganizationMemberConnection.edges', fixed(1)],
     [
       'Query._entities',
       (args) => ({
         items: REPRESENTATION_WEIGHT * (Array.isArray(args.representations) ? args.representations.length : 1),
+        leastPerItem: ERROR_VALUES,
       }),
+    ],
+    // A filtered page walks the organization's trail until it has its entries, the whole trail when few match: one
+    // for a user who was never a member. Priced as one page, 30 of them held every connection of the pool.
+    [
+      'Organization.auditLogs',
+      (args, node) => {
+        const page = connectionPage(args, node);
+        if (args.user == null && args.resourceType == null) return page;
+        return { ...page, skipped: (page.skipped ?? 0) + sizes.members };
+      },
     ],
   ]);
   // Any other Relay connection (audit logs, a future one): a page of `first`/`last`, or as long as a member list.
@@ -177,8 +222,8 @@ export function costEstimator(schema: GraphQLSchema, sizes: ListSizes): Complexi
     const itemType = getNamedType(field.type);
     const perItem = isCompositeType(itemType) ? childComplexity : 0;
     if (sized) {
-      const { items, skipped = 0 } = sized(args, node);
-      return 1 + skipped + items * Math.max(perItem, 1);
+      const { items, skipped = 0, leastPerItem = 1 } = sized(args, node);
+      return 1 + skipped + items * Math.max(perItem, leastPerItem);
     }
     if (!isList(field)) return 1 + perItem;
     return 1 + (sizeByItemType(itemType.name) ?? sizes.members) * Math.max(perItem, 1);

@@ -76,11 +76,43 @@ describe('the cost of a document under the default limits', () => {
       ).toBeGreaterThanOrEqual(members);
     });
 
-    it('pageInfo alone reads the page; totalCount or count alone reads no member', () => {
+    it('pageInfo alone reads the page; totalCount or count alone reads no member, but counts them all', () => {
       const connection = (selection: string) => costOf(`{ organizations { members(first: 5000) { ${selection} } } }`);
       expect(connection('pageInfo { hasNextPage }')).toBeGreaterThanOrEqual(20 * members);
-      expect(connection('totalCount')).toBeLessThan(100);
-      expect(costOf('{ paginatedOrganizationMembers(organization: "o") { count } }')).toBeLessThan(10);
+      // A count reads the whole list, 20 rows for a value, once for the page: not once per member of it.
+      const count = members / 20;
+      expect(connection('totalCount')).toBe(1 + 20 * (1 + count + 1));
+      expect(connection('totalCount pageInfo { hasNextPage }')).toBeGreaterThanOrEqual(
+        connection('pageInfo { hasNextPage }') + 20 * count,
+      );
+      expect(costOf('{ paginatedOrganizationMembers(organization: "o") { count } }')).toBe(1 + count + 1);
+      // 24 aliases of every organization's count were 480 counts priced as 984 values, and never waited.
+      const counts = Array.from({ length: 24 }, (_, i) => `c${i}: organizations { members { totalCount } }`);
+      expect(costOf(`{ ${counts.join(' ')} }`)).toBeGreaterThan(100_000);
+    });
+
+    it('prices each _entities representation at least as the NOT_FOUND error it may answer', () => {
+      const entities = (n: number, selection: string) =>
+        costOf(
+          'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { ' + selection + ' } } }',
+          {
+            r: Array.from({ length: n }, () => ({
+              __typename: 'Organization',
+              id: '00000000-0000-4000-8000-000000000000',
+            })),
+          },
+        );
+      expect(entities(5000, 'id')).toBe(1 + 2 * 5000 * 10);
+      // A selection worth more than an error is priced as it was.
+      const wide = 'id name displayName description icon createdAt updatedAt isDefault a: id b: name c: id';
+      expect(entities(100, wide)).toBe(1 + 2 * 100 * 11);
+    });
+
+    it('prices a filtered audit page as a walk of the whole trail, an unfiltered one as its page', () => {
+      const page = (args: string) => costOf(`{ organizations { auditLogs(${args}) { edges { node { id } } } } }`);
+      expect(page('first: 1')).toBeLessThan(100);
+      expect(page('first: 1, user: "nobody"')).toBeGreaterThanOrEqual(20 * members);
+      expect(page('first: 1, resourceType: CUSTOM_ROLE')).toBeGreaterThanOrEqual(20 * members);
     });
   });
 });

@@ -310,7 +310,7 @@ describe.each(DATABASE_KINDS)('Organization.auditLogs on %s', (kind) => {
       // at once) carry 16 MiB between them, and one entry more, each at least one entry, and say that more follow.
       const nested = await gw.gql(
         `query ($org: String!) { organization(organization: $org) {
-          auditLogs(first: 4) { pageInfo { hasNextPage } edges { node { id } } }
+          auditLogs(first: 4) { pageInfo { hasNextPage } edges { node { id diff } } }
           members(first: 1) { edges { node { organization {
             auditLogs(first: 2) { pageInfo { hasNextPage } edges { node { id diff } } } } } } } } }`,
         { org: cast.org.name },
@@ -326,6 +326,18 @@ describe.each(DATABASE_KINDS)('Organization.auditLogs on %s', (kind) => {
       expect(below.edges.length).toBeGreaterThanOrEqual(1);
       expect(above.edges.length + below.edges.length).toBeLessThanOrEqual(5);
       expect(above.pageInfo.hasNextPage && below.pageInfo.hasNextPage).toBe(true);
+
+      // Diffs nobody asked for are not read, nor counted: the page holds every entry asked for.
+      const withoutDiffs = await gw.gql(
+        `query ($org: String!) { organization(organization: $org) {
+          auditLogs(first: 5) { pageInfo { hasNextPage } edges { node { id resourceTarget } } } } }`,
+        { org: cast.org.name },
+        cast.owner.token,
+      );
+      expect(withoutDiffs.errors).toBeUndefined();
+      const { auditLogs } = (withoutDiffs.data as { organization: Pick<NestedLogs, 'auditLogs'> }).organization;
+      expect(auditLogs.edges.map((e) => e.node.id)).toEqual(ids);
+      expect(auditLogs.pageInfo.hasNextPage).toBe(true);
     } finally {
       await gw.database.prisma.$executeRawUnsafe(`DELETE FROM audit_logs WHERE "time" > '2998-01-01'`);
     }

@@ -24,6 +24,8 @@ export interface AuditPageRequest {
   /** How many entries, counted from the newest (forward) or from the oldest (backward) end of that range. */
   take: number;
   backward: boolean;
+  /** Whether its entries carry their diff and additional fields (the selection asks for them); else `{}`. */
+  details: boolean;
 }
 
 export interface AuditLogRow {
@@ -137,17 +139,19 @@ const PAGES_STATEMENT = `
   SELECT k.page, coalesce(json_agg(json_build_array(k.id,
       to_char(k."time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), k.user_id, k.username,
       k.organization_id, host(k.ip), k.user_agent, k.resource_type, k.resource_id, k.resource_target, k.action,
-      k.diff, k.status_code, k.additional_fields, k.request_id) ORDER BY k."time" DESC, k.id DESC)
+      CASE WHEN k.details THEN k.diff ELSE '{}' END, k.status_code,
+      CASE WHEN k.details THEN k.additional_fields ELSE '{}' END, k.request_id) ORDER BY k."time" DESC, k.id DESC)
       FILTER (WHERE k.kept), '[]'::json) AS entries,
     bool_or(NOT k.kept) AS cut, coalesce(sum(k.bytes) FILTER (WHERE k.kept), 0)::float8 AS bytes
   FROM (
     SELECT s.*, s.n = 1 OR sum(s.bytes) OVER w - s.bytes < $11 AS kept
     FROM (
-      SELECT p.page, l.*, u.username, octet_length(l.diff::text) + octet_length(l.additional_fields::text) AS bytes
+      SELECT p.page, p.details, l.*, u.username,
+        CASE WHEN p.details THEN octet_length(l.diff::text) + octet_length(l.additional_fields::text) ELSE 0 END AS bytes
       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[], $6::uuid[], $7::timestamptz[],
-                  $8::uuid[], $9::int[], $10::boolean[])
+                  $8::uuid[], $9::int[], $10::boolean[], $12::boolean[])
         WITH ORDINALITY AS p(organization_id, resource_type, user_id, username, after_time, after_id, before_time,
-                             before_id, take, backward, page)
+                             before_id, take, backward, details, page)
       CROSS JOIN LATERAL (
         (SELECT a.*, row_number() OVER (ORDER BY a."time" DESC, a.id DESC) AS n
           FROM audit_logs a WHERE NOT p.backward AND ${ENTRIES}
@@ -190,6 +194,7 @@ export async function findAuditPages(
     column((r) => r.take),
     column((r) => r.backward),
     budget,
+    column((r) => r.details),
   ]);
   const pages: AuditPage[] = requests.map(() => ({ rows: [], more: false }));
   let bytes = 0;

@@ -2,6 +2,7 @@
 // and custom roles, newest first, as a Relay connection whose cursors are
 // entries' positions (time, id), so that pages hold still as entries arrive.
 // Every organization's page in a request comes from one statement.
+import type { GraphQLResolveInfo } from 'graphql';
 import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import type { RequestContext } from '../../context.js';
@@ -10,6 +11,7 @@ import { badUserInput, type FieldValidation } from '../../errors.js';
 import { isUuid } from '../../db/references.js';
 import { Organization } from '../organization/organization.js';
 import { userArgument } from '../shared/references.js';
+import { selectsFieldBelow } from '../shared/selection.js';
 import { AuditLog, AuditResourceType } from './audit-log.js';
 import { auditLogReading } from './audit.policy.js';
 
@@ -59,7 +61,7 @@ interface AuditLogArgs {
  * (`first`, the default) or backward (`last` alone). With both, `first` is
  * read and `last` of it kept, as Relay's algorithm has it.
  */
-function pageRequest(ctx: RequestContext, organizationId: string, args: AuditLogArgs) {
+function pageRequest(ctx: RequestContext, organizationId: string, args: AuditLogArgs, info: GraphQLResolveInfo) {
   const validations: FieldValidation[] = [];
   const position = (field: 'after' | 'before') => {
     const cursor = args[field];
@@ -93,6 +95,8 @@ function pageRequest(ctx: RequestContext, organizationId: string, args: AuditLog
     before,
     take: size + 1,
     backward,
+    // Entries' diffs may be long (a display name of any length, each update's old and new): read only when asked.
+    details: selectsFieldBelow(info, ['diff', 'additionalFields']),
   };
   return { request, keepLast: args.first != null && args.last != null ? args.last : null };
 }
@@ -119,8 +123,8 @@ builder.objectFields(Organization, (t) => ({
           description: 'Only entries about this member (a user id, a username, or `me`): the user acted on.',
         }),
       },
-      resolve: async (organization, args, ctx) => {
-        const { request, keepLast } = pageRequest(ctx, organization.id, args);
+      resolve: async (organization, args, ctx, info) => {
+        const { request, keepLast } = pageRequest(ctx, organization.id, args, info);
         enforce(auditLogReading(await ctx.gate(), organization.id));
         const page = ctx.auditLogs === 'absent' ? { rows: [], more: false } : await ctx.reads().auditPage(request);
         const rows = keepLast === null ? page.rows : page.rows.slice(Math.max(page.rows.length - keepLast, 0));

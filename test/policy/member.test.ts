@@ -132,6 +132,17 @@ describe('memberRoleChange', () => {
       const suffixed = someone({ roles: ['organization-admin:abc'] });
       const decision = memberRoleChange(c.owner, suffixed, ['organization-admin:abc'], noCustomRoles);
       expect(summary(decision)).toEqual(['BAD_USER_INPUT', 'recorded']);
+      // Stored, and not in the request: Coder converts the stored roles first, and refuses the whole change.
+      for (const request of [[], ['organization-auditor'], ['ghost']]) {
+        const kept = memberRoleChange(
+          c.owner,
+          someone({ roles: ['organization-admin:abc', 'ghost'] }),
+          request,
+          noCustomRoles,
+        );
+        expect(summary(kept), request.join()).toEqual(['BAD_USER_INPUT', 'recorded']);
+        expect(kept.allowed || kept.error.message).toMatch(/not a supported role: "organization-admin:abc"/i);
+      }
     });
   });
 

@@ -161,9 +161,9 @@ export function memberRoleChange(
   const removed = member.roles.filter((name) => !kept.has(name));
   // As Coder's canAssignRoles, only the roles that change must exist: a stored role since deleted (or never
   // valid) may stay, and may not be taken away by a request that does not know it. A scoped name
-  // (`name:org`) is refused wherever it appears, as Coder refuses to convert it.
+  // (`name:org`) is refused wherever it appears, stored or asked for, as Coder refuses to convert it.
   const unsupported = [
-    ...wanted.filter((name) => name.includes(':')),
+    ...new Set([...member.roles, ...wanted].filter((name) => name.includes(':'))),
     ...[...added, ...removed].filter(
       (name) =>
         !name.includes(':') &&

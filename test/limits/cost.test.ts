@@ -93,15 +93,12 @@ describe('the cost of a document under the default limits', () => {
 
     it('prices each _entities representation at least as the NOT_FOUND error it may answer', () => {
       const entities = (n: number, selection: string) =>
-        costOf(
-          'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { ' + selection + ' } } }',
-          {
-            r: Array.from({ length: n }, () => ({
-              __typename: 'Organization',
-              id: '00000000-0000-4000-8000-000000000000',
-            })),
-          },
-        );
+        costOf(`query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { ${selection} } } }`, {
+          r: Array.from({ length: n }, () => ({
+            __typename: 'Organization',
+            id: '00000000-0000-4000-8000-000000000000',
+          })),
+        });
       expect(entities(5000, 'id')).toBe(1 + 2 * 5000 * 10);
       // A selection worth more than an error is priced as it was.
       const wide = 'id name displayName description icon createdAt updatedAt isDefault a: id b: name c: id';

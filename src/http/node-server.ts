@@ -102,7 +102,7 @@ function rawAnswer(status: number, message: string): string {
  */
 const codedTransfer = (request: IncomingMessage) => {
   const codings = request.headers['transfer-encoding'];
-  return codings !== undefined && codings.split(',').some((coding) => coding.trim().toLowerCase() !== 'chunked');
+  return !!codings?.split(',').some((coding) => coding.trim().toLowerCase() !== 'chunked');
 };
 
 /**

@@ -1,5 +1,5 @@
 import { type GraphQLFieldResolver, GraphQLUnionType, type GraphQLSchema, responsePathAsArray } from 'graphql';
-import type { Context, RequestContext } from '../../context.js';
+import type { RequestContext } from '../../context.js';
 import { authenticationRefused } from '../../auth/session.js';
 import { badUserInput, notFound, queryTooComplex, quoted } from '../../errors.js';
 import { MAX_REPRESENTATIONS } from '../../limits/document-limits.js';

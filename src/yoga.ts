@@ -320,7 +320,8 @@ function databaseUnavailable(error: unknown): GraphQLError | undefined {
     seen.add(cause);
     // The pool's own error, Prisma's rewrapping of it, or the driver's, where a transaction's connection failed.
     if (cause instanceof DatabaseUnavailable || isPrismaUnavailable(cause) || isUnavailable(cause))
-      return serviceUnavailable('The database is unavailable; try again shortly.');
+      // Also a pool whose connections all stayed busy past the connect timeout: the database may be up.
+      return serviceUnavailable('The database is unavailable or too busy; try again shortly.');
     if (cause instanceof StatementCancelled) return serviceUnavailable('The request ended before its database work.');
     const next = cause as { originalError?: unknown; cause?: unknown };
     cause = next.originalError ?? next.cause;

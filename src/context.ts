@@ -42,7 +42,7 @@ export interface RequestContext {
   auditTrail(): AuditTrail | null;
   /** One instance per request of whatever `create` makes (dataloaders), keyed by `create` itself. */
   perRequest<T>(create: (ctx: RequestContext) => T): T;
-  /** Drops the `perRequest` instances, and with them what they have read: a write may have changed it. */
+  /** Drops the `perRequest` instances, and with them what they have read (but organizations): a write may have changed it. */
   forgetReads(): void;
   /**
    * Drops the session and permissions: the next `gate()` authenticates again, past the session cache. A write may
@@ -130,7 +130,12 @@ export function createRequestContext(
       if (!instances.has(create)) instances.set(create, create(context));
       return instances.get(create) as ReturnType<typeof create>;
     },
-    forgetReads: () => instances.clear(),
+    forgetReads() {
+      // Members, users and roles may have changed; organizations, which no write of the API touches, are kept.
+      const organizations = (instances.get(createReads) as RequestReads | undefined)?.knownOrganizations();
+      instances.clear();
+      if (organizations?.length) context.reads().rememberOrganizations(organizations);
+    },
     forgetSession() {
       authentication = undefined;
       result = undefined;

@@ -86,6 +86,28 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
     expect(fieldOf(updated, 'updateOrganizationMemberRoles')).toEqual(await read());
   });
 
+  it('reads the organization it writes in once, its answer included: no write changes an organization', async () => {
+    const newcomer = await makeUser(gw.database);
+    const organizationReads: string[] = [];
+    const stop = gw.database.onStatement((text) => {
+      if (/json_build_array\(o\.id, o\.name/.test(text) && !/organization_members/.test(text))
+        organizationReads.push(text);
+    });
+    try {
+      const answer = await gw.gql(
+        `mutation ($org: String!, $user: String!) { addOrganizationMember(organization: $org, user: $user) {
+          username organization { id name displayName members(first: 5) { totalCount } } } }`,
+        { org: cast.org.name, user: newcomer.username },
+        cast.owner.token,
+      );
+      expect(answer.errors).toBeUndefined();
+      expect(dataOf(answer).addOrganizationMember).toMatchObject({ organization: { id: cast.org.id } });
+    } finally {
+      stop();
+    }
+    expect(organizationReads).toHaveLength(1);
+  });
+
   describe('addOrganizationMember', () => {
     it('adds a user with no explicit roles, who can then see the organization', async () => {
       const newcomer = await makeUser(gw.database);

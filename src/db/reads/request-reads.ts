@@ -383,6 +383,16 @@ export class RequestReads {
     return this.#displayNames.get(organizationId)?.get(name);
   }
 
+  /** The organizations this request has read, which no write of the API changes (SPEC: members and roles only). */
+  knownOrganizations(): OrganizationRow[] {
+    return [...this.#knownOrganizations.values()];
+  }
+
+  /** Organizations read before a write, known to this request's reads after it. */
+  rememberOrganizations(rows: readonly OrganizationRow[]): void {
+    for (const row of rows) this.#knowOrganization(row);
+  }
+
   #knowOrganization(row: OrganizationRow) {
     this.#knownOrganizations.set(row.id, row);
     this.#knownOrganizationIds.set(row.name.toLowerCase(), row.id);

@@ -77,12 +77,13 @@ const closeGraceMs = (shutdownTimeoutMs: number) => Math.min(1000, shutdownTimeo
 
 /** Opens and prepares the database, builds the gateway (src/yoga.ts), starts its heavy-query lane, and listens. */
 export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
-  const [{ openDatabase }, { gatewayFromConfig }, { createStoppableServer }, { HeavyLane }] = await Promise.all([
-    import('./db/database.js'),
-    import('./yoga.js'),
-    import('./http/node-server.js'),
-    import('./execution/heavy-lane.js'),
-  ]);
+  const [{ openDatabase }, { gatewayFromConfig }, { createStoppableServer, ANSWER_STALL_MS }, { HeavyLane }] =
+    await Promise.all([
+      import('./db/database.js'),
+      import('./yoga.js'),
+      import('./http/node-server.js'),
+      import('./execution/heavy-lane.js'),
+    ]);
   // The heavy-query lane's thread reaches the embedded database only if it lives on a thread of its own.
   const database = await openDatabase({
     ...config,
@@ -108,6 +109,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
       receiveMs: config.requestTimeoutMs,
       // The deadline to run, then as long again to read the answer.
       answerMs: 2 * config.requestTimeoutMs,
+      stallMs: Math.min(ANSWER_STALL_MS, 2 * config.requestTimeoutMs),
       maxConnections: config.maxConnections,
     });
     reportDroppedConnections(server, config.maxConnections, logger);

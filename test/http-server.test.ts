@@ -346,7 +346,7 @@ describe('large bodies being received at once', () => {
 });
 
 describe('the time and the connections a client may hold', () => {
-  const TIMEOUTS = { receiveMs: 1_000, answerMs: 2_000, maxConnections: 100 };
+  const TIMEOUTS = { receiveMs: 1_000, answerMs: 2_000, stallMs: 60_000, maxConnections: 100 };
   // Node checks the receive timeout once a second, so a 408 may come up to a second late: the answer's own
   // timeout, which would close the connection without one, is kept out of its way here.
   const RECEIVE_ONLY = { ...TIMEOUTS, answerMs: 60_000 };
@@ -406,6 +406,60 @@ describe('the time and the connections a client may hold', () => {
       expect(drainedAfterMs).toBeDefined();
       expect(text.length).toBeLessThan(64 * 1024 * 1024);
     });
+  });
+
+  it('resets the connection of a client that stops reading its answer after stallMs, dropping what is queued', async () => {
+    let closed: (() => void) | undefined;
+    const responseClosed = new Promise<void>((resolve) => (closed = resolve));
+    const answerLarge: RequestListener = (_request, response) => {
+      response.on('close', closed!);
+      response.end(Buffer.alloc(64 * 1024 * 1024, 'x'));
+    };
+    await serving(answerLarge, { ...TIMEOUTS, answerMs: 60_000, stallMs: 500 }, async (port) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.pause();
+      socket.on('error', () => {});
+      socket.write('GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+      const started = Date.now();
+      await responseClosed;
+      const closedAfterMs = Date.now() - started;
+      expect(closedAfterMs).toBeGreaterThanOrEqual(500);
+      expect(closedAfterMs).toBeLessThan(5_000);
+      // Reset, not closed in order: what the kernel had queued for the client (megabytes) is dropped, not sent.
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      const gone = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.resume();
+      await gone;
+      expect(received).toBeLessThan(1024 * 1024);
+    });
+  });
+
+  it('lets a client that reads slowly, but reads, take its whole answer past stallMs', async () => {
+    const SIZE = 16 * 1024 * 1024;
+    await serving(
+      (_request, response) => response.end(Buffer.alloc(SIZE, 'x')),
+      { ...TIMEOUTS, answerMs: 60_000, stallMs: 2_000 },
+      async (port) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        let received = 0;
+        let burst = 0;
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          burst += chunk.length;
+          // A megabyte, then a pause shorter than stallMs (the kernel wakes a writer once a good part of its buffer
+          // is free: progress is seen in steps of about a megabyte on loopback).
+          if (burst < 1024 * 1024) return;
+          burst = 0;
+          socket.pause();
+          setTimeout(() => socket.resume(), 300);
+        });
+        socket.write('GET / HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n');
+        await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+        expect(received).toBeGreaterThan(SIZE);
+      },
+    );
   });
 
   it('closes a connection that pipelines more requests than it may have in progress, and serves the others', async () => {

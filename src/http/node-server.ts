@@ -45,12 +45,58 @@ export interface ClientLimits {
    */
   answerMs: number;
   /**
+   * How long an answer being written may wait for its client to read any of it. A client that stops reading a
+   * large answer holds it (and a heavy document's place in admission, which every other heavy document then waits
+   * for) until `answerMs`; past this the connection is reset, which also drops what the kernel still queues for it.
+   * A slow client that reads at all is never cut by it.
+   */
+  stallMs: number;
+  /**
    * Connections open at once. Each may hold a file descriptor, 16 KiB of headers and 16 KiB of body (a larger
    * body is counted in body-limit.ts) for as long as the timeouts above let it; unbounded, a client that keeps
    * opening them runs the process out of memory, or out of the file descriptors its database needs too. Node
    * closes each new connection past it as it comes (docs/security.md has the measurements).
    */
   maxConnections: number;
+}
+
+/** How long an answer may wait for its client to read any of it (`stallMs`), as `npm start` serves. */
+export const ANSWER_STALL_MS = 10_000;
+
+/** How often answers being written are checked for a client that stopped reading. */
+const STALL_CHECK_MS = 1_000;
+
+/**
+ * Closes the connection at once, discarding what is queued for it: closed gracefully, the kernel keeps up to
+ * megabytes of unsent answer for a client that does not read, for as long as that client keeps the connection.
+ */
+function reset(response: ServerResponse): void {
+  const socket = response.socket;
+  if (socket && !socket.destroyed) socket.resetAndDestroy();
+  else response.destroy();
+}
+
+/**
+ * Resets the connections whose answer has waited `stallMs` without the client reading any of it: bytes queued in
+ * this process, their count unchanged since the last check. Polled rather than timed per socket: a socket's idle
+ * timeout would also fire while an answer is still being computed.
+ */
+function resetStalledAnswers(answers: Set<ServerResponse>, stallMs: number): NodeJS.Timeout {
+  const seen = new WeakMap<ServerResponse, { queued: number; since: number }>();
+  return setInterval(
+    () => {
+      const now = Date.now();
+      for (const response of answers) {
+        // Node's count of a write handed to libuv stays whole until all of it is written; libuv's shrinks as it goes.
+        const handle = (response.socket as { _handle?: { writeQueueSize?: number } } | null)?._handle;
+        const queued = response.writableLength + (handle?.writeQueueSize ?? 0);
+        const last = seen.get(response);
+        if (queued === 0 || last?.queued !== queued) seen.set(response, { queued, since: now });
+        else if (now - last.since >= stallMs) reset(response);
+      }
+    },
+    Math.min(STALL_CHECK_MS, stallMs),
+  ).unref();
 }
 
 function refuse(response: ServerResponse, status: number, message: string): void {
@@ -176,6 +222,8 @@ export function createStoppableServer(
   { inClusterWorker = cluster.isWorker } = {},
 ): StoppableServer {
   const handling = new Map<Promise<void>, ServerResponse>();
+  const answering = new Set<ServerResponse>();
+  const stalls = resetStalledAnswers(answering, limits.stallMs);
   let stopping = false;
   const options = {
     requestTimeout: limits.receiveMs,
@@ -215,9 +263,13 @@ export function createStoppableServer(
     if (path !== request.url) request.url = path;
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');
-    const unread = setTimeout(() => response.destroy(), limits.answerMs);
+    const unread = setTimeout(() => reset(response), limits.answerMs);
+    answering.add(response);
     // 'close': the answer is written in full, or the connection is gone.
-    response.once('close', () => clearTimeout(unread));
+    response.once('close', () => {
+      clearTimeout(unread);
+      answering.delete(response);
+    });
     response.once('finish', () => closeAfterUnreadBody(request));
     // Settles when the handler is done, never rejecting: the handler reports its own errors (Yoga logs them).
     const untrack = () => void handling.delete(handled);
@@ -262,6 +314,7 @@ export function createStoppableServer(
       clearTimeout(timer);
     }
     server.closeAllConnections();
+    clearInterval(stalls);
     await closed;
   }
 

@@ -101,7 +101,7 @@ describe.each(DATABASE_KINDS)('member mutations on %s', (kind) => {
         cast.owner.token,
       );
       expect(answer.errors).toBeUndefined();
-      expect(dataOf(answer).addOrganizationMember).toMatchObject({ organization: { id: cast.org.id } });
+      expect(dataOf(answer)).toMatchObject({ addOrganizationMember: { organization: { id: cast.org.id } } });
     } finally {
       stop();
     }

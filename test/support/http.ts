@@ -3,7 +3,7 @@
 // answers as they are written).
 import type { AddressInfo } from 'node:net';
 import type { Database } from '../../src/db/database.js';
-import { createStoppableServer } from '../../src/http/node-server.js';
+import { ANSWER_STALL_MS, createStoppableServer } from '../../src/http/node-server.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT_MS } from '../../src/config.js';
 import { createGateway, type GatewayOptions } from '../../src/yoga.js';
 
@@ -21,6 +21,7 @@ export async function serveOverHttp(
   const { server, stop } = createStoppableServer(createGateway({ database, ...options }), {
     receiveMs: DEFAULT_REQUEST_TIMEOUT_MS,
     answerMs: 2 * DEFAULT_REQUEST_TIMEOUT_MS,
+    stallMs: ANSWER_STALL_MS,
     maxConnections: DEFAULT_MAX_CONNECTIONS,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

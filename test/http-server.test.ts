@@ -236,6 +236,12 @@ describe('requests that never reach Yoga', () => {
   it.each([
     ['headers over 16 KiB', `GET /graphql HTTP/1.1\r\nhost: x\r\nx-pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['a URL over 16 KiB', `GET /graphql?query=${'a'.repeat(60_000)} HTTP/1.1\r\nhost: x\r\n\r\n`, 431],
+    // Node would keep the first 2,000 and drop the others, a proxy's own last among them.
+    [
+      'more header lines than a client sends',
+      `GET /graphql HTTP/1.1\r\nhost: x\r\n${'a: b\r\n'.repeat(2_100)}\r\n`,
+      431,
+    ],
     ['not HTTP', 'HELLO\r\n\r\n', 400],
     ['an HTTP/1.1 request without Host', 'GET /graphql?query=%7B__typename%7D HTTP/1.1\r\n\r\n', 400],
     [

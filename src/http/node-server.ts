@@ -63,6 +63,13 @@ export interface ClientLimits {
 /** How long an answer may wait for its client to read any of it (`stallMs`), as `npm start` serves. */
 export const ANSWER_STALL_MS = 10_000;
 
+/**
+ * Header lines a request may have. Node keeps the first 2,000 and drops the rest without a word: a header a proxy
+ * adds after the client's own (the client's address, a session token) could be pushed out by 2,000 of the client's.
+ * Browsers send a few dozen; past this a request is refused.
+ */
+export const MAX_HEADER_LINES = 200;
+
 /** How often answers being written are checked for a client that stopped reading. */
 const STALL_CHECK_MS = 1_000;
 
@@ -255,6 +262,11 @@ export function createStoppableServer(
       request.resume();
       return refuse(response, 400, "The request's Host header and path do not make a URL in normal form.");
     }
+    // Node gives no more than maxHeadersCount: as many as that may mean some were left out.
+    if (request.rawHeaders.length / 2 > MAX_HEADER_LINES) {
+      request.resume();
+      return refuse(response, 431, `The request has more than ${MAX_HEADER_LINES} header lines.`);
+    }
     if (codedTransfer(request)) {
       request.resume();
       return refuse(response, 501, 'A Transfer-Encoding other than chunked is not served; send the body as is.');
@@ -276,6 +288,7 @@ export function createStoppableServer(
     const handled: Promise<void> = Promise.resolve(handle(request, response)).then(untrack, untrack);
     handling.set(handled, response);
   });
+  server.maxHeadersCount = MAX_HEADER_LINES + 1;
   capConnections(server, limits.maxConnections, inClusterWorker);
   server.on('clientError', answerUnreadable);
   // Node closes a CONNECT's socket without a word unless someone listens: the gateway is no proxy. Node hands the

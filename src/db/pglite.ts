@@ -20,6 +20,7 @@ import { lockDataDir } from './data-dir.js';
 import { DatabaseUnavailable } from './postgres-pool.js';
 import { withWholeScripts } from './whole-scripts.js';
 import { youngGenerationMb } from '../runtime.js';
+import { startThread } from '../execution/threads.js';
 import type { DatabaseThreadData, FromDatabaseThread, ToDatabaseThread } from './pglite-messages.js';
 
 /**
@@ -112,13 +113,10 @@ class PGliteOnItsThread implements EmbeddedDatabase {
   }
 
   static async start(data: DatabaseThreadData, onLost?: (error: Error) => void): Promise<PGliteOnItsThread> {
-    // From src/ (tests, the CLI under tsx), the thread's entry is TypeScript too.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(fromSource ? './pglite-thread.ts' : './pglite-thread.js', import.meta.url);
-    const options = { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(2) } };
-    const thread = fromSource
-      ? new Worker(new URL('../../scripts/typescript-thread.mjs', import.meta.url), { ...options, argv: [entry.href] })
-      : new Worker(entry, options);
+    const thread = startThread(import.meta.url, 'pglite-thread', {
+      workerData: data,
+      resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb(2) },
+    });
     const database = new PGliteOnItsThread(thread, onLost);
     await new Promise((resolve, reject) => database.#pending.set(0, { resolve, reject }));
     return database;

@@ -152,7 +152,7 @@ export function createGateway({
       limitAnswerText(),
       // Every response, refusals included, gets its request id, and is timed and logged.
       requestIdsAndAccessLog(accessLog ? logger : undefined),
-      ...(graphiql ? [serveGraphiQL('/graphql', graphiql)] : []),
+      ...(graphiql ? [serveGraphiQL('/graphql', graphiql, logger)] : []),
       ...(metrics ? [prometheusMetrics(database.poolStats)] : []),
       readinessEndpoint(() => checkDatabaseReady(database, migrate), logger),
       preventCrossSiteRequests(),

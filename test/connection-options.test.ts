@@ -12,18 +12,20 @@ describe.skipIf(!SERVER_URL)('connections to PostgreSQL', () => {
     if (url) await dropServerDatabase(url);
   });
 
-  it("plan each statement once, on every connection, and keep the operator's own startup options", async () => {
+  it("plan each statement once, on every connection, in UTC, and keep the operator's own startup options", async () => {
     url = await createServerDatabase();
     const withOptions = new URL(url);
-    withOptions.searchParams.set('options', '-c statement_timeout=4321');
+    // A zone of the operator's own too: every connection runs in UTC all the same (Prisma's adapter needs it).
+    withOptions.searchParams.set('options', '-c statement_timeout=4321 -c TimeZone=Asia/Tokyo');
     database = await openDatabase({ databaseUrl: withOptions.toString(), dataDir: 'unused', databasePoolSize: 3 });
     const settings = () =>
-      database!.sql.query<{ plans: string; timeout: string }>(
-        "SELECT current_setting('plan_cache_mode') AS plans, current_setting('statement_timeout') AS timeout",
+      database!.sql.query<{ plans: string; timeout: string; zone: string }>(
+        `SELECT current_setting('plan_cache_mode') AS plans, current_setting('statement_timeout') AS timeout,
+           current_setting('TimeZone') AS zone`,
         [],
       );
     // Concurrent statements open several connections, each of which must be set before its first statement.
     const answers = await Promise.all([settings(), settings(), settings()]);
-    expect(answers.flat()).toEqual(Array(3).fill({ plans: 'force_generic_plan', timeout: '4321ms' }));
+    expect(answers.flat()).toEqual(Array(3).fill({ plans: 'force_generic_plan', timeout: '4321ms', zone: 'UTC' }));
   });
 });

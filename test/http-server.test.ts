@@ -233,6 +233,14 @@ describe('requests that never reach Yoga', () => {
     },
   );
 
+  it('serves a request of 200 header lines', async () => {
+    const text = await rawExchange(
+      'GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nhost: x\r\naccept: application/json\r\nx-graphql-yoga-csrf: 1\r\n' +
+        `${'a: b\r\n'.repeat(196)}connection: close\r\n\r\n`,
+    );
+    expect(parseRaw(text)).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+  });
+
   it.each([
     ['headers over 16 KiB', `GET /graphql HTTP/1.1\r\nhost: x\r\nx-pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['a URL over 16 KiB', `GET /graphql?query=${'a'.repeat(60_000)} HTTP/1.1\r\nhost: x\r\n\r\n`, 431],
@@ -242,6 +250,8 @@ describe('requests that never reach Yoga', () => {
       `GET /graphql HTTP/1.1\r\nhost: x\r\n${'a: b\r\n'.repeat(2_100)}\r\n`,
       431,
     ],
+    // Host past the 200th line: refused for the count, not taken for a request without Host.
+    ['201 header lines, Host the last', `GET /graphql HTTP/1.1\r\n${'a: b\r\n'.repeat(200)}host: x\r\n\r\n`, 431],
     ['not HTTP', 'HELLO\r\n\r\n', 400],
     ['an HTTP/1.1 request without Host', 'GET /graphql?query=%7B__typename%7D HTTP/1.1\r\n\r\n', 400],
     [

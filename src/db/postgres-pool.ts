@@ -84,8 +84,8 @@ const classify = (error: unknown) => (isUnavailable(error) ? new DatabaseUnavail
 
 /**
  * Whatever the database's or the URL's time zone: Prisma's adapter sends a time as UTC without a zone, which
- * PostgreSQL reads in the session's zone, and reads a timestamptz's offset as +00:00 (a Coder database in
- * Asia/Tokyo had every time the gateway wrote nine hours early).
+ * PostgreSQL reads in the session's zone, and reads a timestamptz's offset as +00:00. First of the settings: a
+ * server that refuses one stops at it, and this one is not tuning.
  */
 const IN_UTC = ['TimeZone', 'UTC'];
 
@@ -98,15 +98,12 @@ const IN_UTC = ['TimeZone', 'UTC'];
  */
 export function sessionSettings(limits: PoolLimits, connectionString: string): string {
   const given = new URL(connectionString).searchParams.get('options') ?? '';
-  return [
+  const tuning = [
     ['statement_timeout', String(Math.trunc(limits.statementTimeoutMs))],
     ['idle_in_transaction_session_timeout', String(IDLE_IN_TRANSACTION_TIMEOUT_MS)],
     ['jit', 'off'],
-  ]
-    .filter(([name]) => !given.includes(name!))
-    .concat([IN_UTC])
-    .map(([name, value]) => `SET ${name} = ${value}`)
-    .join('; ');
+  ].filter(([name]) => !given.includes(name!));
+  return [IN_UTC, ...tuning].map(([name, value]) => `SET ${name} = ${value}`).join('; ');
 }
 
 export function createPool(

@@ -1,6 +1,6 @@
 // Renders GraphiQL's page and compresses it, on a thread of its own that then exits: the renderer's module (9 MB
-// of JavaScript, kept by V8 once imported) and the rendering's copies of the page are freed with the thread. On the
-// serving thread they stayed for good, 65 to 90 MB of the process's memory after one visit.
+// of JavaScript, kept by V8 once imported) and the rendering's copies of the page are freed with the thread,
+// where on the serving thread they would stay for the process's life (docs/security.md has the figures).
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
 import { shouldRenderGraphiQL } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { startThread } from '../execution/threads.js';
 import type { RenderedPage } from './graphiql-thread.js';
 
@@ -73,13 +74,30 @@ function encodingFor(acceptEncoding: string | null): 'br' | 'gzip' | undefined {
   return undefined;
 }
 
-export function serveGraphiQL(endpoint: string, settings: GraphiQLSettings): Plugin {
+export function serveGraphiQL(endpoint: string, settings: GraphiQLSettings, logger?: Logger): Plugin {
   let page: Promise<Page> | undefined;
   return {
     onRequest({ request, url, fetchAPI, endResponse }) {
       if (url.pathname !== endpoint || !shouldRenderGraphiQL(request)) return;
-      page ??= renderPage(endpoint, settings);
-      page.catch(() => (page = undefined));
+      if (!page) {
+        page = renderPage(endpoint, settings);
+        // Rendered again on the next visit; this one is answered with a code, never the error itself.
+        page.catch((error: unknown) => {
+          logger?.error({ err: error }, 'GraphiQL could not be rendered');
+          page = undefined;
+        });
+      }
+      const unavailable = () =>
+        endResponse(
+          fetchAPI.Response.json(
+            {
+              errors: [
+                { message: 'GraphiQL could not be rendered; try again.', extensions: { code: 'SERVICE_UNAVAILABLE' } },
+              ],
+            },
+            { status: 503, headers: { 'cache-control': 'no-store' } },
+          ),
+        );
       return page.then((rendered) => {
         const headers: Record<string, string> = {
           'content-type': 'text/html; charset=utf-8',
@@ -95,12 +113,12 @@ export function serveGraphiQL(endpoint: string, settings: GraphiQLSettings): Plu
         const encoding = encodingFor(request.headers.get('accept-encoding'));
         if (encoding) headers['content-encoding'] = encoding;
         // The stored bytes themselves, not a copy; unpacked as it is sent, a piece at a time, for the rare client
-        // that takes no compression (40 such GETs of a stored 9 MB page had held 400 MB at once).
+        // that takes no compression, so that many such clients at once do not each hold a 9 MB page.
         const body = encoding
           ? (rendered[encoding] as unknown as BodyInit)
           : (Readable.toWeb(Readable.from([rendered.gzip]).pipe(createGunzip())) as unknown as BodyInit);
         endResponse(new fetchAPI.Response(body, { status: 200, headers }));
-      });
+      }, unavailable);
     },
   };
 }

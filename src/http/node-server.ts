@@ -48,7 +48,8 @@ export interface ClientLimits {
    * How long an answer being written may wait for its client to read any of it. A client that stops reading a
    * large answer holds it (and a heavy document's place in admission, which every other heavy document then waits
    * for) until `answerMs`; past this the connection is reset, which also drops what the kernel still queues for it.
-   * A slow client that reads at all is never cut by it.
+   * Reading is seen when the kernel takes more of the answer, about a third of the socket's send buffer at a time:
+   * a client must read that much within this time.
    */
   stallMs: number;
   /**
@@ -79,8 +80,12 @@ const STALL_CHECK_MS = 1_000;
  */
 function reset(response: ServerResponse): void {
   const socket = response.socket;
-  if (socket && !socket.destroyed) socket.resetAndDestroy();
-  else response.destroy();
+  try {
+    if (socket && !socket.destroyed) return void socket.resetAndDestroy();
+  } catch {
+    // Not a TCP socket (Node refuses to reset one): closed as usual.
+  }
+  response.destroy();
 }
 
 /**
@@ -248,6 +253,11 @@ export function createStoppableServer(
     if (requests > MAX_REQUESTS_IN_PROGRESS_PER_CONNECTION) return void socket.destroy();
     inProgress.set(socket, requests);
     response.once('close', () => inProgress.set(socket, (inProgress.get(socket) ?? 1) - 1));
+    // Node gives no more than maxHeadersCount: as many as that may mean some were left out (Host among them).
+    if (request.rawHeaders.length / 2 > MAX_HEADER_LINES) {
+      request.resume();
+      return refuse(response, 431, `The request has more than ${MAX_HEADER_LINES} header lines.`);
+    }
     if (request.headers.host === undefined && request.httpVersion === '1.1') {
       request.resume();
       return refuse(response, 400, 'An HTTP/1.1 request needs a Host header.');
@@ -261,11 +271,6 @@ export function createStoppableServer(
     if (!url || HOST_WITH_PATH.test(host) || path.startsWith('//') || !path.startsWith(url.pathname)) {
       request.resume();
       return refuse(response, 400, "The request's Host header and path do not make a URL in normal form.");
-    }
-    // Node gives no more than maxHeadersCount: as many as that may mean some were left out.
-    if (request.rawHeaders.length / 2 > MAX_HEADER_LINES) {
-      request.resume();
-      return refuse(response, 431, `The request has more than ${MAX_HEADER_LINES} header lines.`);
     }
     if (codedTransfer(request)) {
       request.resume();

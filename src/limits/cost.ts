@@ -104,6 +104,7 @@ const withCount =
   (page: SizeOf, countField: string, whole: number): SizeOf =>
   (args, node) => {
     const size = page(args, node);
+    // Any fragment counts as asking for the count, and @skip/@include are not read here: this errs towards dearer.
     const counts = node.selectionSet?.selections.some(
       (selection) => selection.kind !== Kind.FIELD || selection.name.value === countField,
     );
@@ -119,14 +120,14 @@ const REPRESENTATION_WEIGHT = 2;
 
 /**
  * What a representation costs at least, whatever its selection: one that names nothing the caller may read is a
- * NOT_FOUND error (SPEC C), its message, path, location and code, built and written by graphql-js and Yoga. Priced
- * as its one field, 16 documents of 5,000 such representations ran at once and took the gateway to 717 MB.
+ * NOT_FOUND error (SPEC C), its message, path, location and code, built and written by graphql-js and Yoga, far
+ * more than the one field it may select (docs/security.md has the figures).
  */
 const ERROR_VALUES = 10;
 
 /**
- * Rows a count reads for the price of one value: a member count reads the whole list (as `totalCount`, priced as
- * one value, 480 counts of 5,000 members in one document cost the database 20 ms a request and never waited).
+ * Rows a count reads for the price of one value: a member count reads the whole list, which a price of one value
+ * let many documents of hundreds of counts run at once, none of them ever waiting its turn.
  */
 const ROWS_COUNTED_PER_VALUE = 20;
 
@@ -157,7 +158,7 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
       }),
     ],
     // A filtered page walks the organization's trail until it has its entries, the whole trail when few match: one
-    // for a user who was never a member. Priced as one page, 30 of them held every connection of the pool.
+    // for a user who was never a member: priced as one page, a few such pages under aliases could take the pool.
     [
       'Organization.auditLogs',
       (args, node) => {

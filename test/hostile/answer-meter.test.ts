@@ -129,7 +129,9 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
   // there are more), less the list of users counted already, at the values each membership answers: of 600, five
   // values a membership leave room for at most 116, not 580.
   it.each([
-    // A representation is priced at least as the NOT_FOUND error it may be (20 values): 260 values answered.
+    // Not one value each: a representation is priced at least as the NOT_FOUND error it may answer, 20 values for
+    // ten users, which one value a membership would not pass. Two values: priced 201, answered 260 (10 users, 12
+    // memberships each).
     ['two values', '{ organizationId createdAt }', 2, 240],
     ['five values', '{ organizationId organization { name } roles { name } createdAt }', 5, 600],
   ])(

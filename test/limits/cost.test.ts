@@ -86,7 +86,7 @@ describe('the cost of a document under the default limits', () => {
         connection('pageInfo { hasNextPage }') + 20 * count,
       );
       expect(costOf('{ paginatedOrganizationMembers(organization: "o") { count } }')).toBe(1 + count + 1);
-      // 24 aliases of every organization's count were 480 counts priced as 984 values, and never waited.
+      // 24 aliases of every organization's count, 480 counts: a heavy document, which waits its turn.
       const counts = Array.from({ length: 24 }, (_, i) => `c${i}: organizations { members { totalCount } }`);
       expect(costOf(`{ ${counts.join(' ')} }`)).toBeGreaterThan(100_000);
     });

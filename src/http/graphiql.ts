@@ -10,6 +10,7 @@ import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
 import { shouldRenderGraphiQL } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { startThread } from '../execution/threads.js';
+import { negotiateEncoding } from './compression.js';
 import type { RenderedPage } from './graphiql-thread.js';
 
 export interface GraphiQLSettings {
@@ -60,20 +61,6 @@ function renderPage(endpoint: string, settings: GraphiQLSettings): Promise<Page>
   });
 }
 
-/** Accept-Encoding's choice among ours: brotli, then gzip, else none (q=0 refuses one). */
-function encodingFor(acceptEncoding: string | null): 'br' | 'gzip' | undefined {
-  const accepted = new Set(
-    (acceptEncoding ?? '')
-      .split(',')
-      .map((part) => part.trim().toLowerCase())
-      .filter((part) => part && !/;\s*q=0(\.0*)?$/.test(part))
-      .map((part) => part.split(';')[0]!.trim()),
-  );
-  if (accepted.has('br')) return 'br';
-  if (accepted.has('gzip') || accepted.has('*')) return 'gzip';
-  return undefined;
-}
-
 export function serveGraphiQL(endpoint: string, settings: GraphiQLSettings, logger?: Logger): Plugin {
   let page: Promise<Page> | undefined;
   return {
@@ -110,7 +97,7 @@ export function serveGraphiQL(endpoint: string, settings: GraphiQLSettings, logg
           endResponse(new fetchAPI.Response(null, { status: 304, headers }));
           return;
         }
-        const encoding = encodingFor(request.headers.get('accept-encoding'));
+        const encoding = negotiateEncoding(request.headers.get('accept-encoding'));
         if (encoding) headers['content-encoding'] = encoding;
         // The stored bytes themselves, not a copy; unpacked as it is sent, a piece at a time, for the rare client
         // that takes no compression, so that many such clients at once do not each hold a 9 MB page.

@@ -24,6 +24,7 @@ import {
 } from 'graphql';
 import { cursorToOffset } from '@pothos/plugin-relay';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
+import { AUDIT_DEFAULT_PAGE, AUDIT_MAX_PAGE } from '../db/reads/audit-logs.js';
 
 export interface ListSizes {
   /** The members an unbounded member list is assumed to hold (QUERY_COST_MEMBERS). */
@@ -131,6 +132,15 @@ const ERROR_VALUES = 10;
  */
 const ROWS_COUNTED_PER_VALUE = 20;
 
+/** The entries of an organization's trail a filtered audit page is assumed to walk. */
+const FILTERED_AUDIT_WALK = 1_250;
+
+/**
+ * A custom role's site or user permissions: none where Coder or the gateway wrote it, a few allowed for rows written
+ * otherwise (the answer meter counts what is there).
+ */
+const PERMISSIONS_ROLES_SHOULD_NOT_HAVE = 8;
+
 /** Every list field of the schema (and the fields whose arguments page a list below them), with its size. */
 function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf> {
   const fixed =
@@ -138,6 +148,7 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
     () => ({ items: n });
   const members = withCount(pageSize(sizes.members, ['members'], true), 'count', sizes.members);
   const connectionPage = pageSize(sizes.members, ['edges', 'pageInfo'], false);
+  const auditPage = pageSize(AUDIT_MAX_PAGE, ['edges', 'pageInfo'], false);
   const table = new Map<string, SizeOf>([
     ['Query.organizations', fixed(sizes.organizations)],
     ['User.organizationMemberships', fixed(Math.min(MEMBERSHIPS_PER_USER, sizes.organizations))],
@@ -157,16 +168,21 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
         leastPerItem: ERROR_VALUES,
       }),
     ],
-    // A filtered page walks the organization's trail until it has its entries, the whole trail when few match: one
-    // for a user who was never a member: priced as one page, a few such pages under aliases could take the pool.
+    // A page of `first` or `last`, or of the default size. A filtered page walks the organization's trail until it
+    // has its entries, the whole trail when few match (a user who was never a member): priced as one page, a few
+    // such pages under aliases could take the pool; with the walk, eight make a heavy document.
     [
       'Organization.auditLogs',
       (args, node) => {
-        const page = connectionPage(args, node);
+        const sized = args.first == null && args.last == null ? { ...args, first: AUDIT_DEFAULT_PAGE } : args;
+        const page = auditPage(sized, node);
         if (args.user == null && args.resourceType == null) return page;
-        return { ...page, skipped: (page.skipped ?? 0) + sizes.members };
+        return { ...page, skipped: (page.skipped ?? 0) + FILTERED_AUDIT_WALK };
       },
     ],
+    // An organization's custom role holds organization permissions only (Coder and the gateway refuse the others).
+    ['Role.sitePermissions', fixed(PERMISSIONS_ROLES_SHOULD_NOT_HAVE)],
+    ['Role.userPermissions', fixed(PERMISSIONS_ROLES_SHOULD_NOT_HAVE)],
   ]);
   // Any other Relay connection (audit logs, a future one): a page of `first`/`last`, or as long as a member list.
   for (const type of Object.values(schema.getTypeMap())) {

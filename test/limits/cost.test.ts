@@ -45,12 +45,31 @@ describe('the cost of a document under the default limits', () => {
     expect(last).toBe(costOf('{ organizations { auditLogs(first: 20) { edges { node { id } } } } }'));
   });
 
-  it('costs an audit-log page without a size as the longest list, and its pageInfo alone as the page it reads', () => {
-    const unbounded = costOf('{ organizations { auditLogs { edges { node { id } } } } }');
-    expect(unbounded).toBeGreaterThanOrEqual(DEFAULT_LIMITS.listSizes.organizations * DEFAULT_LIMITS.listSizes.members);
+  it('costs an audit-log page without a size as the default page it holds, and its pageInfo alone as the page it reads', () => {
+    // 50 entries a page unless asked otherwise, at most 1,000: every organization's default page is not refused.
+    const unsized = costOf('{ organizations { auditLogs { edges { node { id } } } } }');
+    expect(unsized).toBe(costOf('{ organizations { auditLogs(first: 50) { edges { node { id } } } } }'));
+    expect(unsized).toBeLessThan(DEFAULT_LIMITS.maxCost / 10);
+    expect(costOf('{ organizations { auditLogs(first: 5000) { edges { node { id } } } } }')).toBe(
+      costOf('{ organizations { auditLogs(first: 1000) { edges { node { id } } } } }'),
+    );
     // Its bounds come from the entries read: asking for them alone reads them all the same.
     const bounds = costOf('{ organizations { auditLogs(first: 1000) { pageInfo { hasNextPage } } } }');
     expect(bounds).toBeGreaterThanOrEqual(DEFAULT_LIMITS.listSizes.organizations * 1000);
+  });
+
+  it("prices a custom role's site and user permissions as the few it may hold, its organization ones as a role's", () => {
+    const lists = (fields: string) => costOf(`{ organizations { customRoles { name ${fields} } } }`);
+    const organization = lists('organizationPermissions { resourceType action }');
+    const siteAndUser = lists('sitePermissions { resourceType action } userPermissions { resourceType action }');
+    expect(siteAndUser).toBeLessThan(organization / 5);
+    // A shared fragment of all three lists, over every organization, is not refused.
+    expect(
+      lists(
+        'organizationPermissions { resourceType action negate } sitePermissions { resourceType action negate } ' +
+          'userPermissions { resourceType action negate }',
+      ),
+    ).toBeLessThan(DEFAULT_LIMITS.maxCost);
   });
 
   // A page of members is read from the list's start: what it reads to reach the page costs, whatever it returns.
@@ -105,11 +124,15 @@ describe('the cost of a document under the default limits', () => {
       expect(entities(100, wide)).toBe(1 + 2 * 100 * 11);
     });
 
-    it('prices a filtered audit page as a walk of the whole trail, an unfiltered one as its page', () => {
-      const page = (args: string) => costOf(`{ organizations { auditLogs(${args}) { edges { node { id } } } } }`);
-      expect(page('first: 1')).toBeLessThan(100);
-      expect(page('first: 1, user: "nobody"')).toBeGreaterThanOrEqual(20 * members);
-      expect(page('first: 1, resourceType: CUSTOM_ROLE')).toBeGreaterThanOrEqual(20 * members);
+    it('prices a filtered audit page as a walk of the trail, an unfiltered one as its page', () => {
+      const page = (args: string) =>
+        costOf(`{ organization(organization: "o") { auditLogs(${args}) { edges { node { id } } } } }`);
+      expect(page('first: 1')).toBeLessThan(10);
+      // Two or three filtered tabs of a screen stay light enough; eight such pages make a heavy document.
+      expect(page('first: 1, user: "nobody"')).toBeGreaterThan(1_000);
+      expect(page('first: 1, resourceType: CUSTOM_ROLE')).toBe(page('first: 1, user: "nobody"'));
+      expect(3 * page('first: 20, user: "nobody"')).toBeLessThan(10_000);
+      expect(8 * page('first: 1, user: "nobody"')).toBeGreaterThanOrEqual(10_000);
     });
   });
 });

@@ -5,6 +5,10 @@
 // organizations and the page sizes.
 import type { Sql } from '../sql.js';
 
+/** The entries a page holds without `first` or `last`, and the most it may hold. */
+export const AUDIT_DEFAULT_PAGE = 50;
+export const AUDIT_MAX_PAGE = 1000;
+
 /** Where an entry stands in the order: its time (UTC, microseconds, as text) and id. */
 export interface AuditPosition {
   time: string;

@@ -6,7 +6,12 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { enforce } from '../../access/decision.js';
 import { builder } from '../../builder.js';
 import type { RequestContext } from '../../context.js';
-import type { AuditPageRequest, AuditPosition } from '../../db/reads/audit-logs.js';
+import {
+  AUDIT_DEFAULT_PAGE,
+  AUDIT_MAX_PAGE,
+  type AuditPageRequest,
+  type AuditPosition,
+} from '../../db/reads/audit-logs.js';
 import { badUserInput, type FieldValidation } from '../../errors.js';
 import { isUuid } from '../../db/references.js';
 import { Organization } from '../organization/organization.js';
@@ -14,11 +19,6 @@ import { userArgument } from '../shared/references.js';
 import { selectsFieldBelow } from '../shared/selection.js';
 import { AuditLog, AuditResourceType } from './audit-log.js';
 import { auditLogReading } from './audit.policy.js';
-
-/** A page when neither `first` nor `last` is given. */
-const DEFAULT_PAGE = 50;
-/** The most entries one page may ask for. */
-const MAX_PAGE = 1000;
 
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
@@ -72,7 +72,8 @@ function pageRequest(ctx: RequestContext, organizationId: string, args: AuditLog
   };
   for (const field of ['first', 'last'] as const) {
     const size = args[field];
-    if (size != null && (size < 0 || size > MAX_PAGE)) validations.push({ field, detail: `must be 0 to ${MAX_PAGE}` });
+    if (size != null && (size < 0 || size > AUDIT_MAX_PAGE))
+      validations.push({ field, detail: `must be 0 to ${AUDIT_MAX_PAGE}` });
   }
   const after = position('after');
   const before = position('before');
@@ -85,7 +86,7 @@ function pageRequest(ctx: RequestContext, organizationId: string, args: AuditLog
   }
   if (validations.length) throw badUserInput('Invalid connection arguments.', { validations });
   const backward = args.first == null && args.last != null;
-  const size = backward ? args.last! : (args.first ?? DEFAULT_PAGE);
+  const size = backward ? args.last! : (args.first ?? AUDIT_DEFAULT_PAGE);
   const request: AuditPageRequest = {
     organizationId,
     resourceType: args.resourceType ?? null,
@@ -111,7 +112,7 @@ builder.objectFields(Organization, (t) => ({
         "The organization's audit entries about its members and custom roles, newest first: those Coder writes " +
         'and those this gateway writes for its own changes (docs/audit.md). NOT_FOUND (and null) unless the caller ' +
         'may read audit logs in the organization: owners, auditors, organization admins and organization auditors. ' +
-        `A page holds \`first\` (default ${DEFAULT_PAGE}) or \`last\` entries, at most ${MAX_PAGE}.`,
+        `A page holds \`first\` (default ${AUDIT_DEFAULT_PAGE}) or \`last\` entries, at most ${AUDIT_MAX_PAGE}.`,
       args: {
         resourceType: t.arg({
           type: AuditResourceType,

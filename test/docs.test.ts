@@ -1,11 +1,15 @@
 // The documentation keeps up with the code: docs/development.md's layout tree
 // lists every file of src/ and nothing that is gone, the README's
-// configuration lists every setting src/config.ts reads, and every relative
-// link in README.md and docs/ reaches a file.
+// configuration lists every setting src/config.ts reads, every relative
+// link in README.md and docs/ reaches a file, and every GraphQL document they
+// show passes the default limits.
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/config.js';
+import { HEAVY_COST } from '../src/limits/admission.js';
+import { costOf } from './support/cost.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const read = (path: string) => readFile(join(REPO, path), 'utf8');
@@ -82,5 +86,21 @@ describe('the documentation', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+  // A reader copies these: none may be refused for its cost, and the README's tour stays a light read.
+  it('prices every GraphQL document of README.md and docs/ within the default limits', async () => {
+    const files = ['README.md', ...(await filesUnder('docs')).filter((path) => path.endsWith('.md'))];
+    // The values of the variables the documents declare (a document with another variable fails here, by name).
+    const variables = { organization: 'default', user: 'alice', after: null, role: { name: 'reviewer' } };
+    let documents = 0;
+    for (const file of files) {
+      for (const [, document] of (await read(file)).matchAll(/```graphql\n([\s\S]*?)```/g)) {
+        documents++;
+        const cost = costOf(document!, variables);
+        expect(cost, `${file}: ${document}`).toBeLessThanOrEqual(DEFAULT_LIMITS.maxCost);
+        if (file === 'README.md') expect(cost, document).toBeLessThan(HEAVY_COST);
+      }
+    }
+    expect(documents).toBeGreaterThanOrEqual(9);
   });
 });

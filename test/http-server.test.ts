@@ -166,6 +166,8 @@ describe('request body limit', () => {
       // The last chunk never comes: without the bound, the connection would wait for the rest of the body.
       const { text, closedAfterMs } = await untilClosed(socket, 5_000);
       expect(text).toMatch(/^HTTP\/1\.1 (200|404)/);
+      // Said in the answer, so that a client does not send its next request on a connection about to close.
+      expect(text.slice(0, text.indexOf('\r\n\r\n'))).toMatch(/\r\nconnection: close\r\n/i);
       expect(closedAfterMs).toBeDefined();
     }
   });

@@ -203,6 +203,18 @@ function closeAfterUnreadBody(request: IncomingMessage): void {
   setTimeout(() => socket.destroy(), UNREAD_BODY_GRACE_MS).unref();
 }
 
+/**
+ * An answer written while its request's body is still arriving says `connection: close` (closeAfterUnreadBody
+ * closes it): said keep-alive, a client may send its next request on a connection about to close.
+ */
+function sayCloseIfBodyUnread(request: IncomingMessage, response: ServerResponse): void {
+  const writeHead = response.writeHead;
+  response.writeHead = ((...args: Parameters<typeof writeHead>) => {
+    if (!request.complete) response.setHeader('connection', 'close');
+    return writeHead.apply(response, args);
+  }) as typeof writeHead;
+}
+
 /** How long an answer to a request whose body was not read has to leave before its connection is closed. */
 const UNREAD_BODY_GRACE_MS = 1_000;
 
@@ -288,6 +300,8 @@ export function createStoppableServer(
       answering.delete(response);
     });
     response.once('finish', () => closeAfterUnreadBody(request));
+    if (request.headers['transfer-encoding'] || Number(request.headers['content-length'] ?? 0) > 0)
+      sayCloseIfBodyUnread(request, response);
     // Settles when the handler is done, never rejecting: the handler reports its own errors (Yoga logs them).
     const untrack = () => void handling.delete(handled);
     const handled: Promise<void> = Promise.resolve(handle(request, response)).then(untrack, untrack);

@@ -26,9 +26,9 @@ import type { DatabaseThreadData, FromDatabaseThread, ToDatabaseThread } from '.
 /**
  * PostgreSQL's default shared buffers are memory the WebAssembly build touches at start, whatever the data. This
  * holds the embedded database's working set at the sizes it is meant for; pages beyond it are read again from the
- * files, which the operating system caches (docs/performance.md).
+ * files, which the operating system caches (docs/performance.md). UTC, as on PostgreSQL (postgres-pool.ts IN_UTC):
+ * Prisma's adapter reads and writes times as if it were.
  */
-// UTC, as on PostgreSQL (postgres-pool.ts IN_UTC): Prisma's adapter reads and writes times as if it were.
 const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'TimeZone=UTC'];
 
 /** What the gateway uses of PGlite: queries, scripts and transactions. */

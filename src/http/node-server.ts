@@ -40,8 +40,8 @@ export interface ClientLimits {
   /**
    * How long, from its arrival, a request may take until its answer has been read. A client that asks and then
    * does not read keeps its answer in this process's memory, and a heavy document's place in admission
-   * (src/limits/admission.ts) until it is written, for as long as the connection lasts: past this, the
-   * connection is closed.
+   * (src/limits/admission.ts) until it is written, for as long as the connection lasts: past this (checked every
+   * second), the connection is reset.
    */
   answerMs: number;
   /**
@@ -89,16 +89,24 @@ function reset(response: ServerResponse): void {
 }
 
 /**
- * Resets the connections whose answer has waited `stallMs` without the client reading any of it: bytes queued in
- * this process, their count unchanged since the last check. Polled rather than timed per socket: a socket's idle
- * timeout would also fire while an answer is still being computed.
+ * Resets the connections whose answer is not read: past `answerMs` from its request's arrival, or once it has
+ * waited `stallMs` without the client reading any of it (bytes queued in this process, their count unchanged since
+ * the last check). Polled rather than timed per request: one timer for every answer, and a socket's idle timeout
+ * would also fire while an answer is still being computed.
  */
-function resetStalledAnswers(answers: Set<ServerResponse>, stallMs: number): NodeJS.Timeout {
+function resetUnreadAnswers(
+  answers: Map<ServerResponse, number>,
+  { answerMs, stallMs }: Pick<ClientLimits, 'answerMs' | 'stallMs'>,
+): NodeJS.Timeout {
   const seen = new WeakMap<ServerResponse, { queued: number; since: number }>();
   return setInterval(
     () => {
       const now = Date.now();
-      for (const response of answers) {
+      for (const [response, arrived] of answers) {
+        if (now - arrived >= answerMs) {
+          reset(response);
+          continue;
+        }
         // Node's count of a write handed to libuv stays whole until all of it is written; libuv's shrinks as it goes.
         const handle = (response.socket as { _handle?: { writeQueueSize?: number } } | null)?._handle;
         const queued = response.writableLength + (handle?.writeQueueSize ?? 0);
@@ -107,7 +115,7 @@ function resetStalledAnswers(answers: Set<ServerResponse>, stallMs: number): Nod
         else if (now - last.since >= stallMs) reset(response);
       }
     },
-    Math.min(STALL_CHECK_MS, stallMs),
+    Math.min(STALL_CHECK_MS, stallMs, answerMs),
   ).unref();
 }
 
@@ -246,8 +254,9 @@ export function createStoppableServer(
   { inClusterWorker = cluster.isWorker } = {},
 ): StoppableServer {
   const handling = new Map<Promise<void>, ServerResponse>();
-  const answering = new Set<ServerResponse>();
-  const stalls = resetStalledAnswers(answering, limits.stallMs);
+  /** Answers not yet written, by their request's arrival. */
+  const answering = new Map<ServerResponse, number>();
+  const unread = resetUnreadAnswers(answering, limits);
   let stopping = false;
   const options = {
     requestTimeout: limits.receiveMs,
@@ -292,13 +301,9 @@ export function createStoppableServer(
     if (path !== request.url) request.url = path;
     // Asked on a kept-alive connection while stopping: answered, and the client told to reconnect (elsewhere).
     if (stopping) response.setHeader('connection', 'close');
-    const unread = setTimeout(() => reset(response), limits.answerMs);
-    answering.add(response);
+    answering.set(response, Date.now());
     // 'close': the answer is written in full, or the connection is gone.
-    response.once('close', () => {
-      clearTimeout(unread);
-      answering.delete(response);
-    });
+    response.once('close', () => answering.delete(response));
     response.once('finish', () => closeAfterUnreadBody(request));
     if (request.headers['transfer-encoding'] || Number(request.headers['content-length'] ?? 0) > 0)
       sayCloseIfBodyUnread(request, response);
@@ -346,7 +351,7 @@ export function createStoppableServer(
       clearTimeout(timer);
     }
     server.closeAllConnections();
-    clearInterval(stalls);
+    clearInterval(unread);
     await closed;
   }
 

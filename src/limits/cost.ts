@@ -97,6 +97,9 @@ const pageSize =
     return { items, skipped: Math.max(0, stop - items) };
   };
 
+/** `size`, reading `rows` more to answer it (a count, a filter's walk). */
+const readingMore = (size: ListSize, rows: number): ListSize => ({ ...size, skipped: (size.skipped ?? 0) + rows });
+
 /**
  * A page whose selection counts the whole list (`countField`) reads every row of it once more, at
  * ROWS_COUNTED_PER_VALUE rows a value, and once: on the page's field, as the count is not one of its items.
@@ -109,7 +112,7 @@ const withCount =
     const counts = node.selectionSet?.selections.some(
       (selection) => selection.kind !== Kind.FIELD || selection.name.value === countField,
     );
-    return counts ? { ...size, skipped: (size.skipped ?? 0) + Math.ceil(whole / ROWS_COUNTED_PER_VALUE) } : size;
+    return counts ? readingMore(size, Math.ceil(whole / ROWS_COUNTED_PER_VALUE)) : size;
   };
 
 /**
@@ -177,7 +180,7 @@ function listSizes(schema: GraphQLSchema, sizes: ListSizes): Map<string, SizeOf>
         const sized = args.first == null && args.last == null ? { ...args, first: AUDIT_DEFAULT_PAGE } : args;
         const page = auditPage(sized, node);
         if (args.user == null && args.resourceType == null) return page;
-        return { ...page, skipped: (page.skipped ?? 0) + FILTERED_AUDIT_WALK };
+        return readingMore(page, FILTERED_AUDIT_WALK);
       },
     ],
     // An organization's custom role holds organization permissions only (Coder and the gateway refuse the others).

@@ -100,9 +100,8 @@ export const AUDIT_ACTIONS = [
   'close',
 ] as const;
 
-/** Which entries of the page's organization it reads (`a`, per page `p`). */
 /**
- * The entries a page may hold. Each optional condition is a CASE rather than `p.x IS NULL OR …`: PostgreSQL
+ * Which entries of the page's organization it reads (`a`, per page `p`). Each optional condition is a CASE rather than `p.x IS NULL OR …`: PostgreSQL
  * estimates an IS NULL on a parameter it cannot see as rare, and five of them made it expect about one entry for an
  * organization of 20,000, so it read and sorted all of them (on disk) for every page, 50 to 670 ms, instead of
  * walking the (organization_id, time, id) index for the page, 2 ms (2026-12-08, 400,000 entries).

@@ -227,9 +227,9 @@ export async function membershipsOfUsers(
 
 /**
  * The user each reference names with its memberships (as membershipsOfUsers gives them), in one statement; at
- * most $3 memberships in all (NULL: no limit).
+ * most $3 memberships in all (NULL: no limit). The materialized users keep what their select list names: their
+ * tuple, not the whole row (secrets included).
  */
-// The materialized users keep what their select list names: their tuple, not the whole row (secrets included).
 const USERS_WITH_MEMBERSHIPS = `
   WITH u AS MATERIALIZED (SELECT p.ord, u.id, u.is_system, ${USER_TUPLE('u')} AS tuple FROM ${USERS_BY_REF}),
   ${limitedMemberships('IN (SELECT id FROM u)', '$3')},

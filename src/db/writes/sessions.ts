@@ -48,12 +48,8 @@ export async function activateDormantUser(
   audited: boolean,
 ): Promise<void> {
   await prisma.$transaction(async (tx) => {
-    // As text with its zone: a Date in a raw statement reaches PostgreSQL without one, read in the session's
-    // time zone (a Coder database's may not be UTC).
-    const instant = now.toISOString();
     const woken = await tx.$executeRaw`
-      UPDATE users SET status = 'active', last_seen_at = ${instant}::timestamptz AT TIME ZONE 'UTC',
-        updated_at = ${instant}::timestamptz
+      UPDATE users SET status = 'active', last_seen_at = ${now}::timestamptz AT TIME ZONE 'UTC', updated_at = ${now}
       WHERE id = ${user.id}::uuid AND status = 'dormant'`;
     if (!woken) return;
     await writeAuditRow(tx, audited ? { actorId: user.id, request: null } : null, {

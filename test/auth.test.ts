@@ -135,6 +135,8 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
     it('accepts the cookie, the Coder-Session-Token header and a bearer token', async () => {
       expectUser(await me({ cookie: `coder_session_token=${alice.token}` }), alice);
       expectUser(await me({ cookie: `theme=dark; coder_session_token=${alice.token}; lang=en` }), alice);
+      // In double quotes, as a cookie value may be sent: Coder (Go's cookie reader) takes what is inside them.
+      expectUser(await me({ cookie: `coder_session_token="${alice.token}"` }), alice);
       expectUser(await me({ 'Coder-Session-Token': alice.token }), alice);
       expectUser(await me({ authorization: `Bearer ${alice.token}` }), alice);
     });

@@ -39,7 +39,7 @@ export type Authentication = { ok: true; session: Session } | { ok: false; reaso
 /** Cookie first, then the Coder header, then `Authorization: Bearer`. */
 export function sessionTokenFrom(headers: Headers): string | undefined {
   const cookie = headers.get('cookie');
-  const fromCookie = cookie ? parseCookies(cookie)[SESSION_COOKIE] : undefined;
+  const fromCookie = cookie ? unquoted(parseCookies(cookie)[SESSION_COOKIE]) : undefined;
   if (fromCookie) return fromCookie;
   const fromHeader = headers.get(SESSION_HEADER);
   if (fromHeader) return fromHeader;
@@ -47,6 +47,10 @@ export function sessionTokenFrom(headers: Headers): string | undefined {
   const bearer = authorization && /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   return bearer ? bearer[1] : undefined;
 }
+
+/** A cookie value in double quotes is the value inside them, as Go's `http.Request.Cookie` reads it for Coder. */
+const unquoted = (value: string | undefined) =>
+  value && value.length > 1 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
 
 /**
  * Authenticates a request by its session token. With a `cache`, the key's row

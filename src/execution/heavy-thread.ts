@@ -11,7 +11,7 @@ import { SmallTraffic } from '../limits/small-traffic.js';
 import type { Plugin } from 'graphql-yoga';
 import { createProcessLogger } from '../logger.js';
 import { errorCodesOf } from '../observability/access-log.js';
-import { REQUEST_ID_HEADER, requestIdOf } from '../observability/request-id.js';
+import { REQUEST_ID_HEADER, requestIdOf, trustForwardedRequestIds } from '../observability/request-id.js';
 import { gatewayFromConfig } from '../yoga.js';
 import {
   type FromLane,
@@ -42,6 +42,8 @@ try {
   // Elsewhere than Linux, or not allowed: the lane runs at the process's priority.
 }
 const logger = createProcessLogger(config.logLevel);
+// Every request here is the serving thread's, with its id.
+trustForwardedRequestIds();
 const database = await openDatabase({
   ...config,
   databasePoolSize: lanePoolSize(config.databasePoolSize),

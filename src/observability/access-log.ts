@@ -4,7 +4,7 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { clientRequestIdOf, REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
 interface RequestRecord {
   started: number;
@@ -57,6 +57,7 @@ export function requestIdsAndAccessLog(logger?: Logger): Plugin {
       logger.info(
         {
           requestId,
+          clientRequestId: clientRequestIdOf(request),
           method: request.method,
           path: new URL(request.url).pathname,
           status: response.status,

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TadaDocumentNode } from 'gql.tada';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NIL_UUID } from '../../src/audit/entry.js';
 import { auditLogMode } from '../../src/server.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -98,13 +99,23 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
     caller: TestUser,
     { gateway = gw, headers = {} as Record<string, string>, remoteAddress = CLIENT_ADDRESS as string | null } = {},
   ): Promise<{ response: GraphQLResponse<TData>; rows: AuditRow[]; requestId: string }> {
-    const requestId = randomUUID();
-    const response = await gateway.gql(
-      query,
-      variables,
-      { 'coder-session-token': caller.token, 'x-request-id': requestId, 'user-agent': USER_AGENT, ...headers },
-      remoteAddress ?? undefined,
+    const answer = await gateway.yoga.fetch(
+      'http://gateway.test/graphql',
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'coder-session-token': caller.token,
+          'user-agent': USER_AGENT,
+          ...headers,
+        },
+        body: JSON.stringify({ query: sourceOf(query), variables }),
+      },
+      remoteAddress === null ? {} : { req: { socket: { remoteAddress } } },
     );
+    const response = (await answer.json()) as GraphQLResponse<TData>;
+    // The request's id, as the gateway made it: its audit rows share it.
+    const requestId = answer.headers.get('x-request-id')!;
     return { response, rows: await rowsOf(requestId, gateway), requestId };
   }
 
@@ -569,28 +580,26 @@ describe.each(DATABASE_KINDS)('audit rows on %s', (kind) => {
       }
     });
 
-    it('takes X-Request-Id when it is a UUID, and makes one up otherwise', async () => {
+    it('records an id of its own for each request, never the X-Request-Id a client sends (as Coder)', async () => {
       const target = await member();
-      const upper = randomUUID().toUpperCase();
-      const given = await call(SET_ROLES, { org: cast.org.name, user: target.id, roles: [] }, cast.owner, {
-        headers: { 'x-request-id': upper },
+      const chosen = randomUUID();
+      const first = await call(SET_ROLES, { org: cast.org.name, user: target.id, roles: [] }, cast.owner, {
+        headers: { 'x-request-id': chosen },
       });
-      expect(given.response.errors).toBeUndefined();
-      expect(await rowsOf(upper.toLowerCase())).toHaveLength(1);
-
-      const before = new Date();
-      const made = await gw.gql(
-        SET_ROLES,
-        { org: cast.org.name, user: target.id, roles: [] },
-        { 'coder-session-token': cast.owner.token, 'x-request-id': 'not-a-uuid' },
-      );
-      expect(made.errors).toBeUndefined();
-      const [row] = await gw.database.prisma.$queryRawUnsafe<{ request_id: string }[]>(
-        `SELECT request_id::text FROM audit_logs WHERE resource_id = $1::uuid AND "time" >= $2 ORDER BY "time" DESC LIMIT 1`,
-        target.id,
-        before,
-      );
-      expect(row?.request_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // The same id again, and the nil UUID that marks Coder's background events.
+      const second = await call(SET_ROLES, { org: cast.org.name, user: target.id, roles: [] }, cast.owner, {
+        headers: { 'x-request-id': chosen },
+      });
+      const nil = await call(SET_ROLES, { org: cast.org.name, user: target.id, roles: [] }, cast.owner, {
+        headers: { 'x-request-id': NIL_UUID },
+      });
+      for (const result of [first, second, nil]) {
+        expect(result.response.errors).toBeUndefined();
+        expect(result.rows).toHaveLength(1);
+        expect(result.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      }
+      expect(new Set([first.requestId, second.requestId, nil.requestId, chosen, NIL_UUID]).size).toBe(5);
+      expect(await rowsOf(chosen)).toEqual([]);
     });
 
     it('gives each of several mutations in one request its own row, with the request id they share', async () => {

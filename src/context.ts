@@ -38,6 +38,11 @@ export interface RequestContext {
   longLists: LongListsInTurns;
   /** The values its answer may still hold (src/limits/answer-meter.ts); none without a limit. */
   answerMeter?: AnswerMeter | undefined;
+  /**
+   * Fires when the execution stops (its client left, its deadline passed, its answer grew past the meter's limit):
+   * set by src/http/deadline.ts as it starts. What is left of the execution then builds nothing (list-fields.ts).
+   */
+  stopped?: AbortSignal;
   /** Who is changing things and from where, for the audit rows of a write; null when writes are not audited. */
   auditTrail(): AuditTrail | null;
   /** One instance per request of whatever `create` makes (dataloaders), keyed by `create` itself. */

@@ -2,6 +2,7 @@
 // types resolves (introspection's lists are the executor's, not ours).
 import {
   defaultFieldResolver,
+  type GraphQLField,
   type GraphQLFieldResolver,
   type GraphQLResolveInfo,
   type GraphQLSchema,
@@ -13,21 +14,49 @@ import {
 /** What becomes of a resolved list: the list itself, or what the executor gets instead. */
 export type ListResolved = (list: unknown[], context: unknown, info: GraphQLResolveInfo) => unknown;
 
-/** Runs `resolved` on each list the schema's list fields resolve, after their own resolvers, awaited or not. */
+/** What a request's context carries of its execution's end (src/context.ts). */
+interface WithStop {
+  stopped?: AbortSignal;
+}
+
+/** Whether the execution `context` belongs to has stopped: its answer is given already (src/http/deadline.ts). */
+export const executionStopped = (context: unknown): boolean => (context as WithStop | null)?.stopped?.aborted === true;
+
+/**
+ * Once its execution has stopped, a list field resolves to an empty list without running its resolver. The
+ * answer has been given (a refusal, SERVICE_UNAVAILABLE), but graphql-jit's executor takes no signal, and
+ * graphql-js's stops only between fields: without this, what was already loaded was still built, item by item,
+ * each list below failing with an error of its own (seconds of CPU after a refusal, other requests waiting).
+ * Register it last, so that it wraps the other list wrappers.
+ */
+export function emptyListsOnceStopped(schema: GraphQLSchema): void {
+  forEachListField(schema, (field) => {
+    const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
+    field.resolve = (source, args, context, info) =>
+      executionStopped(context) ? [] : resolve(source, args, context, info);
+  });
+}
+
+/**
+ * Runs `resolved` on each list the schema's list fields resolve, after their own resolvers, awaited or not; a list
+ * that resolves once its execution has stopped is answered empty instead.
+ */
 export function afterListsResolve(schema: GraphQLSchema, resolved: ListResolved): void {
+  forEachListField(schema, (field) => {
+    const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
+    // A list that arrives after its execution stopped is not built either.
+    const after = (value: unknown, context: unknown, info: GraphQLResolveInfo) =>
+      Array.isArray(value) ? (executionStopped(context) ? [] : resolved(value, context, info)) : value;
+    field.resolve = (source, args, context, info) => {
+      const value = resolve(source, args, context, info);
+      return value instanceof Promise ? value.then((list) => after(list, context, info)) : after(value, context, info);
+    };
+  });
+}
+
+function forEachListField(schema: GraphQLSchema, each: (field: GraphQLField<unknown, unknown>) => void): void {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
-    for (const field of Object.values(type.getFields())) {
-      if (!isListType(getNullableType(field.type))) continue;
-      const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
-      const after = (value: unknown, context: unknown, info: GraphQLResolveInfo) =>
-        Array.isArray(value) ? resolved(value, context, info) : value;
-      field.resolve = (source, args, context, info) => {
-        const value = resolve(source, args, context, info);
-        return value instanceof Promise
-          ? value.then((list) => after(list, context, info))
-          : after(value, context, info);
-      };
-    }
+    for (const field of Object.values(type.getFields())) if (isListType(getNullableType(field.type))) each(field);
   }
 }

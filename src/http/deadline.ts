@@ -27,6 +27,7 @@ export function requestDeadline(timeoutMs: number): Plugin {
       setExecuteFn(async (executeArgs: ExecutionArgs) => {
         const controller = new AbortController();
         const { signal } = controller;
+        (executeArgs.contextValue as { stopped?: AbortSignal }).stopped = signal;
         const clientLeft = () => controller.abort(request?.signal.reason);
         request?.signal.addEventListener('abort', clientLeft, { once: true });
         if (request?.signal.aborted) clientLeft();

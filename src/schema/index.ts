@@ -2,6 +2,7 @@
 // builder), then builds the schema as an Apollo Federation subgraph.
 import { assertValidSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
+import { emptyListsOnceStopped } from '../execution/list-fields.js';
 import { resolveLongListsInTurns } from '../execution/turns.js';
 import { meterListValues } from '../limits/answer-meter.js';
 import type { RequestContext } from '../context.js';
@@ -55,6 +56,8 @@ answerEntitiesOneByOne(schema);
 // Counted as read, before long lists are handed out in turns.
 meterListValues(schema);
 resolveLongListsInTurns(schema);
+// Around both: once the execution stopped, a list runs neither.
+emptyListsOnceStopped(schema);
 serveSubgraphSdl(schema);
 // Fail at start-up, not on the first request.
 assertValidSchema(schema);

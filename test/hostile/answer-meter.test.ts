@@ -2,10 +2,11 @@
 // list sizes its cost assumed (src/limits/answer-meter.ts): on a site with
 // more organizations and memberships than QUERY_COST_ORGANIZATIONS says, a
 // document priced under the limit still cannot answer past it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import type { DocumentLimits } from '../../src/limits/document-limits.js';
 import { membershipsOfUsers } from '../../src/db/reads/members.js';
+import { AnswerMeter } from '../../src/limits/answer-meter.js';
 import { RequestReads } from '../../src/db/reads/request-reads.js';
 import { createGateway } from '../../src/yoga.js';
 import { costOf } from '../support/cost.js';
@@ -122,6 +123,44 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
       expect(read[0]).toBeLessThan(ORGANIZATIONS * MEMBERS);
     } finally {
       stop();
+    }
+  });
+
+  it('builds no list of an answer once it is refused', async () => {
+    // Refused at the first list of memberships that passes the limit. Every other user's list of memberships was
+    // still built after the refusal was answered (graphql-jit takes no signal), each failing with an error of its
+    // own: on a site of 250 organizations, 3 to 5 s of CPU after the refusal, other requests waiting behind it.
+    const limits = { ...SMALL_SITE, maxCost: 1_200 };
+    const count = AnswerMeter.prototype.count;
+    let listsAfterRefusal = 0;
+    const refused = new WeakSet<AnswerMeter>();
+    const counting = vi.spyOn(AnswerMeter.prototype, 'count').mockImplementation(function (this: AnswerMeter, ...args) {
+      if (refused.has(this)) listsAfterRefusal++;
+      try {
+        return count.apply(this, args);
+      } catch (error) {
+        refused.add(this);
+        throw error;
+      }
+    });
+    try {
+      const other = createGateway({ database: gw.database, limits });
+      // Twice: interpreted, then compiled (src/execution/jit.ts).
+      for (let run = 0; run < 2; run++) {
+        const response = await other.fetch('http://gateway.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+          body: JSON.stringify({ query: MEMBERSHIPS_OF_EVERY_MEMBER }),
+        });
+        const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+        expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+        // What the refused execution still had in flight settles.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(counting).toHaveBeenCalled();
+      expect(listsAfterRefusal).toBe(0);
+    } finally {
+      counting.mockRestore();
     }
   });
 

@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateToken } from '../src/auth/tokens.js';
 import type { Database } from '../src/db/database.js';
 import { DATABASE_KINDS } from './support/databases.js';
-import { errorCode, makeUser, startTestGateway, testGatewayOn, type TestGateway } from './support/gateway.js';
+import { findKey } from '../src/db/reads/sessions.js';
+import { insertCustomRole } from './support/fixtures.js';
+import {
+  errorCode,
+  makeOrganization,
+  makeUser,
+  startTestGateway,
+  testGatewayOn,
+  type TestGateway,
+} from './support/gateway.js';
 import { graphql, sourceOf } from './support/graphql.js';
 import { serveOverHttp } from './support/http.js';
 
@@ -25,6 +34,27 @@ describe.each(DATABASE_KINDS)('session tokens on %s', (kind) => {
   it('refuses a field without a token', async () => {
     const response = await gw.gql(ME);
     expect(errorCode(response)).toBe('UNAUTHENTICATED');
+  });
+
+  it('reads of custom roles only those the caller holds, without their display names', async () => {
+    // What an organization's admins store in its roles is not read by its members' every request: a few hundred
+    // roles named with a megabyte each made each of them seconds long, then took the process past its longest string.
+    const organization = await makeOrganization(gw.database);
+    const held = await insertCustomRole(gw.database, {
+      organizationId: organization.id,
+      displayName: 'x'.repeat(9_000),
+    });
+    const siteHeld = await insertCustomRole(gw.database, { organizationId: null });
+    await insertCustomRole(gw.database, { organizationId: organization.id });
+    await insertCustomRole(gw.database, { organizationId: null });
+    const user = await makeUser(gw.database, { siteRoles: [siteHeld], orgs: { [organization.id]: [held] } });
+    const key = await findKey(gw.database.sql, user.token.split('-')[0]!);
+    expect(key?.custom_roles.map((role) => [role.name, role.displayName]).sort()).toEqual(
+      [
+        [held, ''],
+        [siteHeld, ''],
+      ].sort(),
+    );
   });
 
   it('accepts a valid token in the Coder-Session-Token header', async () => {

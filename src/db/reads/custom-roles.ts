@@ -10,9 +10,9 @@ export type StoredCustomRole = Pick<
   'name' | 'displayName' | 'organizationId' | 'sitePermissions' | 'orgPermissions' | 'userPermissions'
 >;
 
-/** The custom role row `c` as a JSON object. */
-export const customRoleJson = (c: string) => `json_build_object(
-  'name', ${c}.name, 'displayName', ${c}.display_name, 'organizationId', ${c}.organization_id,
+/** The custom role row `c` as a JSON object; its display name '' unless asked for (authorization has no use for it). */
+export const customRoleJson = (c: string, { displayName = true } = {}) => `json_build_object(
+  'name', ${c}.name, 'displayName', ${displayName ? `${c}.display_name` : "''"}, 'organizationId', ${c}.organization_id,
   'sitePermissions', ${c}.site_permissions, 'orgPermissions', ${c}.org_permissions,
   'userPermissions', ${c}.user_permissions)`;
 

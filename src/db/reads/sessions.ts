@@ -18,7 +18,7 @@ export interface KeyRow {
   deleted: boolean;
   rbac_roles: string[];
   memberships: { organizationId: string; roles: string[] }[];
-  /** Site-wide custom roles and those of the user's organizations, as stored. */
+  /** The custom roles the user holds (site-wide, and in its organizations), as stored but for display names (''). */
   custom_roles: StoredCustomRole[];
   /**
    * The user's login link for the key's login type, once looked up (github
@@ -36,7 +36,9 @@ export interface KeyRow {
 /**
  * The key, its user, and everything authorization will ask about the user, in
  * one statement: every authenticated request pays it, so it is one round trip
- * and not four. `users.last_seen_at` is a timestamp without time zone, kept in
+ * and not four. Of custom roles, only those the user holds, without their
+ * display names: what an organization's admins store there is read by every
+ * member's every request, before the secret is even checked. `users.last_seen_at` is a timestamp without time zone, kept in
  * UTC (as Coder and Prisma write it); read bare, the drivers would take it for
  * the gateway's local time.
  */
@@ -46,10 +48,11 @@ const KEY_STATEMENT = `
       u.id AS user_id, u.username, u.last_seen_at AT TIME ZONE 'UTC' AS last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
       (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
          FROM organization_members m WHERE m.user_id = u.id) AS memberships,
-      (SELECT coalesce(json_agg(${customRoleJson('c')}), '[]'::json)
+      (SELECT coalesce(json_agg(${customRoleJson('c', { displayName: false })}), '[]'::json)
          FROM custom_roles c
-         WHERE c.organization_id IS NULL
-            OR c.organization_id IN (SELECT m.organization_id FROM organization_members m WHERE m.user_id = u.id)) AS custom_roles
+         WHERE (c.organization_id IS NULL AND c.name = ANY(u.rbac_roles))
+            OR EXISTS (SELECT FROM organization_members m
+                       WHERE m.user_id = u.id AND m.organization_id = c.organization_id AND c.name = ANY(m.roles))) AS custom_roles
     FROM api_keys k JOIN users u ON u.id = k.user_id
     WHERE k.id = $1`;
 

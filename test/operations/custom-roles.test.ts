@@ -13,7 +13,7 @@ import {
   validationsOf,
   type Cast,
 } from '../support/fixtures.js';
-import { makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
+import { makeOrganization, makeUser, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
 import { graphql, type VariablesOf } from '../support/graphql.js';
 
 // `@_unmask`: the mutations that spread it read its fields directly, with no `readFragment`.
@@ -290,13 +290,41 @@ describe.each(DATABASE_KINDS)('custom organization roles on %s', (kind) => {
       }
     });
 
-    // Coder's codersdk.CustomRoleRequest puts no limit on display_name (issue 18, point 5).
-    it('accepts a display name of any length, as Coder does', async () => {
+    // Coder's codersdk.CustomRoleRequest puts no limit on display_name (issue 18, point 5); the gateway takes
+    // 10,000 characters, far longer than any name, and refuses a megabyte (docs/decisions.md 16).
+    it('accepts a display name of up to 10,000 characters, and refuses a longer one on create and on update', async () => {
       const name = roleName();
-      const displayName = `Release ${'d'.repeat(5000)} ✓`;
+      const displayName = `Release ${'d'.repeat(9_990)} ✓`;
+      expect(displayName).toHaveLength(10_000);
       const response = await create({ name, displayName }, cast.owner);
       expect(dataOf(response).createOrganizationRole.displayName).toBe(displayName);
       expect((await storedRole(name))?.displayName).toBe(displayName);
+
+      const tooLong = `${displayName}!`;
+      await refusedUnchanged(
+        () => create({ name: roleName(), displayName: tooLong }, cast.owner),
+        'BAD_USER_INPUT',
+        /display name is at most 10000 characters/i,
+      );
+      await refusedUnchanged(() => update({ name, displayName: tooLong }, cast.owner), 'BAD_USER_INPUT');
+      expect((await storedRole(name))?.displayName).toBe(displayName);
+    });
+
+    it('refuses a custom role past the 1,000 an organization may hold, and stores nothing', async () => {
+      const organization = await makeOrganization(gw.database);
+      await gw.database.prisma.$executeRawUnsafe(
+        `INSERT INTO custom_roles (name, display_name, organization_id, org_permissions, site_permissions, user_permissions, created_at, updated_at)
+         SELECT 'bulk-' || i, '', $1::uuid, '[]', '[]', '[]', now(), now() FROM generate_series(1, 999) i`,
+        organization.id,
+      );
+      const last = await create({ name: roleName(), displayName: 'The thousandth' }, cast.owner, organization.id);
+      expect(last.errors).toBeUndefined();
+      await refusedUnchanged(
+        () => create({ name: roleName(), displayName: 'One too many' }, cast.owner, organization.id),
+        'BAD_USER_INPUT',
+        /at most 1000 custom roles/i,
+      );
+      expect(await gw.database.prisma.customRole.count({ where: { organizationId: organization.id } })).toBe(1_000);
     });
 
     it('needs a session token', async () => {

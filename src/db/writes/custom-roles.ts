@@ -4,7 +4,7 @@
 import type { Decision } from '../../access/decision.js';
 import { roleDiff, type AuditableRole, type StoredPermission } from '../../audit/diff.js';
 import { refusalStatus, SUCCESS_STATUS, type AuditAction } from '../../audit/entry.js';
-import { conflict, notFound } from '../../errors.js';
+import { badUserInput, conflict, notFound } from '../../errors.js';
 import type { CustomRole, PrismaClient } from '../../generated/prisma/client.js';
 import { isUniqueViolation } from '../prisma-errors.js';
 import { committed, Refusal, WRITE_TRANSACTION, writeAuditRow, type AuditTrail, type Tx } from './audit.js';
@@ -81,7 +81,14 @@ async function recordRefusal(
   }
 }
 
-/** Creates the role; CONFLICT if the organization has one of that name. */
+/**
+ * The custom roles an organization may hold. Coder sets none; every member page reads its organization's roles
+ * (names, display names, permissions) in one value, which must stay far below the longest string the process can
+ * hold (docs/decisions.md 16).
+ */
+export const MAX_CUSTOM_ROLES = 1_000;
+
+/** Creates the role; CONFLICT if the organization has one of that name, BAD_USER_INPUT if it holds MAX_CUSTOM_ROLES. */
 export async function createCustomRole(
   prisma: PrismaClient,
   trail: AuditTrail | null,
@@ -90,6 +97,9 @@ export async function createCustomRole(
 ): Promise<CustomRole> {
   try {
     return await prisma.$transaction(async (tx) => {
+      if ((await tx.customRole.count({ where: { organizationId } })) >= MAX_CUSTOM_ROLES) {
+        throw badUserInput(`An organization holds at most ${MAX_CUSTOM_ROLES} custom roles: delete one first.`);
+      }
       const now = new Date();
       const role = await tx.customRole.create({
         data: {

@@ -96,7 +96,7 @@ function pageRequest(ctx: RequestContext, organizationId: string, args: AuditLog
     before,
     take: size + 1,
     backward,
-    // Entries' diffs may be long (a display name of any length, each update's old and new): read only when asked.
+    // Entries' diffs may be long (display names of up to 10,000 characters, and Coder's of any length): read only when asked.
     details: selectsFieldBelow(info, ['diff', 'additionalFields']),
   };
   return { request, keepLast: args.first != null && args.last != null ? args.last : null };

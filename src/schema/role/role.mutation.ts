@@ -18,7 +18,7 @@ const CustomRoleInput = builder.inputType('CustomRoleInput', {
     name: t.string({
       description: '1–32 letters, digits and single hyphens; stored lower-cased. Not a built-in role name.',
     }),
-    displayName: t.string({ required: false, description: 'Human-readable name, of any length.' }),
+    displayName: t.string({ required: false, description: 'Human-readable name, at most 10,000 characters.' }),
     organizationPermissions: t.field({
       type: [PermissionInput],
       required: false,

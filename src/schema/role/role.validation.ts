@@ -7,6 +7,12 @@ import { isBuiltInRoleName } from '../../rbac/index.js';
 
 /** More than every valid (resource, action) pair: refused before anything is read. */
 const MAX_PERMISSIONS = 500;
+/**
+ * Coder takes a display name of any length; the gateway takes one far longer than any name, but not a megabyte: a
+ * page of members reads its organization's roles with their display names in one value, and a few hundred roles
+ * named with a megabyte each took the process past the longest string it can hold (docs/decisions.md 16).
+ */
+export const MAX_DISPLAY_NAME_LENGTH = 10_000;
 
 export interface CustomRoleRequest {
   name: string;
@@ -42,8 +48,7 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /**
  * Checks that need no database: name, display name, list sizes, levels.
- * Returns the name as stored. A display name may be of any length, as in
- * Coder (the request body limit bounds it).
+ * Returns the name as stored.
  */
 export function validateRoleRequest(role: CustomRoleRequest): string {
   const name = validateRoleName(role.name);
@@ -54,6 +59,11 @@ export function validateRoleRequest(role: CustomRoleRequest): string {
   if (displayName.includes('\u0000') || LONE_SURROGATE.test(displayName)) {
     throw badUserInput('Invalid display name.', {
       validations: [{ field: 'displayName', detail: 'well-formed Unicode, with no NUL character' }],
+    });
+  }
+  if (displayName.length > MAX_DISPLAY_NAME_LENGTH) {
+    throw badUserInput(`A display name is at most ${MAX_DISPLAY_NAME_LENGTH} characters.`, {
+      validations: [{ field: 'displayName', detail: `${displayName.length} characters given` }],
     });
   }
   const tooMany = (['organizationPermissions', 'sitePermissions', 'userPermissions'] as const).filter(

@@ -8,7 +8,7 @@ import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.js';
 import { SMALL_COST } from '../../src/limits/admission.js';
-import { answerHoldsMoreText } from '../../src/limits/answer-text.js';
+import { answerHoldsMoreText, holdsMoreText } from '../../src/limits/answer-text.js';
 import { createGateway, type Gateway } from '../../src/yoga.js';
 import { costOf } from '../support/cost.js';
 import { DATABASE_KINDS } from '../support/databases.js';
@@ -252,6 +252,39 @@ describe.each(DATABASE_KINDS)('answers with too much text on %s', (kind) => {
     const refused = await cached.gql(aliases(20), {}, owner);
     expect(refused.data).toBeNull();
     expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+  });
+
+  it('counts the bytes the answer is written as, escapes and UTF-8 included, not its characters', async () => {
+    // 10 roles of 120 KiB of U+0001, each written as six bytes: 1.2 M characters an alias, 7.2 MB of JSON.
+    const organization = await makeOrganization(gw.database, 'controls');
+    await gw.database.prisma.customRole.createMany({
+      data: Array.from({ length: ROLES }, (_, i) => ({
+        name: `controls-${i}`,
+        displayName: '\u0001'.repeat(120 * 1024),
+        organizationId: organization.id,
+      })),
+    });
+    const document = (n: number) =>
+      `{ organization(organization: "controls") { ${Array.from({ length: n }, (_, i) => `a${i}: customRoles { displayName }`).join(' ')} } }`;
+    // Three aliases, 22 MB: answered. Ten, 12 M characters but 72 MB: refused.
+    const answered = await gw.gql(document(3), {}, owner);
+    expect(answered.errors).toBeUndefined();
+    const refused = await gw.gql(document(10), {}, owner);
+    expect(refused.data).toBeNull();
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+
+    const bytes = (text: string) => Buffer.byteLength(JSON.stringify(text));
+    for (const text of [
+      'plain',
+      'é'.repeat(1_000),
+      '✓'.repeat(1_000),
+      '😀'.repeat(500),
+      '"\\'.repeat(500),
+      '\n\u0001'.repeat(500),
+    ]) {
+      expect(holdsMoreText(text, bytes(text) - 1)).toBe(true);
+      expect(holdsMoreText(text, bytes(text) * 2)).toBe(false);
+    }
   });
 
   it('counts the text of errors too', () => {

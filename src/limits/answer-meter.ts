@@ -14,11 +14,11 @@ import {
   type FieldNode,
   getNamedType,
   getNullableType,
+  type GraphQLCompositeType,
   type GraphQLNamedType,
   type GraphQLResolveInfo,
   type GraphQLSchema,
-  isAbstractType,
-  isInterfaceType,
+  isCompositeType,
   isListType,
   isObjectType,
   Kind,
@@ -27,7 +27,8 @@ import {
 import { queryTooComplex } from '../errors.js';
 import { afterListsResolve } from '../execution/list-fields.js';
 import { freeTypename } from './cost.js';
-import { included, selectionsOf } from '../schema/shared/selection.js';
+import { mergeSelections } from './merged-selections.js';
+import { selectionsOf } from '../schema/shared/selection.js';
 
 export class AnswerMeter {
   #values = 0;
@@ -94,8 +95,8 @@ export function meterListValues(schema: GraphQLSchema): void {
 
 /**
  * The values each item of the list field being resolved adds to the answer: every field selected on it, and below
- * each that is not a list (a list below counts when it resolves), fragments spread (a fragment on another type
- * counts too: an upper bound) and @skip/@include applied; at least 1.
+ * each that is not a list (a list below counts when it resolves), fields merged by response key across
+ * fragments and @skip/@include applied; at least 1.
  */
 export const valuesPerItem = (info: GraphQLResolveInfo): number =>
   Math.max(
@@ -130,39 +131,41 @@ export function valuesPerItemOf(
   );
 }
 
-/** The values an item of `itemType` answers for the selections `selectionSets` (see valuesPerItem). */
+/**
+ * The values an item of `itemType` answers for the selections `selectionSets` (see valuesPerItem): their fields
+ * merged by response key, as the executor answers them (a field repeated by several fragments is one value); an
+ * item of an abstract type answers what its own type's fragments select, so the widest of them.
+ */
 function valuesOfItems(
   info: Pick<GraphQLResolveInfo, 'schema' | 'fragments' | 'variableValues'>,
   selectionSets: readonly (SelectionSetNode | undefined)[],
   itemType: GraphQLNamedType,
 ): number {
-  const widthOf = (selectionSet: SelectionSetNode | undefined, type: GraphQLNamedType | undefined): number => {
-    // Fragments on one of an abstract type's types (`_entities`' `... on User`, `... on Organization`) apply to
-    // the items of that type only: an item answers the widest of them, not their sum.
+  if (!isCompositeType(itemType)) return 0;
+  const scope = { ...info, budget: Number.POSITIVE_INFINITY };
+  const widthOf = (set: SelectionSetNode, type: GraphQLCompositeType): number => {
+    if (!isObjectType(type))
+      return Math.max(
+        0,
+        ...set.selections.map((selection) =>
+          selection.kind === Kind.INLINE_FRAGMENT
+            ? widthOf(
+                selection.selectionSet,
+                info.schema.getType(selection.typeCondition!.name.value) as GraphQLCompositeType,
+              )
+            : 0,
+        ),
+      );
     let width = 0;
-    const byType = new Map<string, number>();
-    const fragment = (set: SelectionSetNode, condition: string | undefined) => {
-      const conditionType = condition === undefined ? undefined : info.schema.getType(condition);
-      const fragmentWidth = widthOf(set, conditionType ?? type);
-      if (condition === undefined || !isAbstractType(type) || condition === type.name) width += fragmentWidth;
-      else byType.set(condition, (byType.get(condition) ?? 0) + fragmentWidth);
-    };
-    for (const selection of selectionSet?.selections ?? []) {
-      if (!included(selection, info.variableValues)) continue;
-      if (selection.kind === Kind.FIELD) {
-        if (freeTypename(selection)) continue;
-        width++;
-        const field = isObjectType(type) || isInterfaceType(type) ? type.getFields()[selection.name.value] : undefined;
-        if (field && !isListType(getNullableType(field.type)))
-          width += widthOf(selection.selectionSet, getNamedType(field.type));
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        fragment(selection.selectionSet, selection.typeCondition?.name.value);
-      } else {
-        const definition = info.fragments[selection.name.value];
-        if (definition) fragment(definition.selectionSet, definition.typeCondition.name.value);
-      }
+    for (const selection of set.selections) {
+      if (selection.kind !== Kind.FIELD || freeTypename(selection)) continue;
+      width++;
+      const field = type.getFields()[selection.name.value];
+      const fieldType = field && getNamedType(field.type);
+      if (selection.selectionSet && fieldType && isCompositeType(fieldType) && !isListType(getNullableType(field.type)))
+        width += widthOf(selection.selectionSet, fieldType);
     }
-    return width + Math.max(0, ...byType.values());
+    return width;
   };
-  return selectionSets.reduce((sum, set) => sum + widthOf(set, itemType), 0);
+  return widthOf(mergeSelections(scope, itemType, selectionSets), itemType);
 }

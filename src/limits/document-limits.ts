@@ -24,6 +24,7 @@ import { getComplexity } from 'graphql-query-complexity';
 import type { Plugin } from 'graphql-yoga';
 import { clippedMessage, queryTooComplex, reworded } from '../errors.js';
 import { costEstimator, type ListSizes } from './cost.js';
+import { mergeSelections, SelectionTooLarge } from './merged-selections.js';
 
 export interface DocumentLimits {
   /** Nesting of fields, fragments flattened, introspection included (QUERY_MAX_DEPTH). */
@@ -44,9 +45,11 @@ export interface DocumentLimits {
 const tooComplex = queryTooComplex;
 
 /**
- * Fragments are expanded when a cost is computed: a document of nested
- * fragments each spreading the next twice grows exponentially, so the walk
- * stops at this many selections and the document is refused.
+ * Fragments are expanded when a cost is computed (their fields merged by
+ * response key, as the executor answers them: merged-selections.ts): a
+ * document of nested fragments each spreading the next twice grows
+ * exponentially, so the walk stops at this many selections and the document
+ * is refused.
  */
 const MAX_EXPANDED_SELECTIONS = 20_000;
 
@@ -212,7 +215,7 @@ export function limitDocuments(limits: DocumentLimits): Plugin {
         return;
       }
       const cost = cachedCost(costsByDocument, args.document, args.operationName, args.variableValues, () =>
-        costOf(args.schema, args.document, args.operationName, args.variableValues, estimator!),
+        documentCost(args.schema, args.document, args.operationName, args.variableValues, estimator!),
       );
       costs.set(args, cost);
       const request = (args.contextValue as { request?: Request }).request;
@@ -389,7 +392,7 @@ function variablesProblem(
  * fragments expand past MAX_EXPANDED_SELECTIONS. Its variables fit their
  * types (variablesProblem).
  */
-function costOf(
+export function documentCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
@@ -397,19 +400,32 @@ function costOf(
   estimator: ReturnType<typeof costEstimator>,
 ): number {
   const operation = getOperationAST(document, operationName);
-  if (!operation) return 0;
-  const complexity = (values: Record<string, unknown>) =>
-    getComplexity({
+  const root = operation && schema.getRootType(operation.operation);
+  if (!operation || !root) return 0;
+  const fragments = Object.fromEntries(
+    document.definitions.flatMap((definition) =>
+      definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [],
+    ),
+  );
+  const complexity = (values: Record<string, unknown>) => {
+    const scope = { schema, fragments, variableValues: values, budget: MAX_EXPANDED_SELECTIONS };
+    const merged: OperationDefinitionNode = {
+      ...operation,
+      selectionSet: mergeSelections(scope, root, [operation.selectionSet]),
+    };
+    return getComplexity({
       schema,
-      query: document,
+      query: { kind: Kind.DOCUMENT, definitions: [merged] },
       estimators: [estimator],
       variables: values,
       operationName: operation.name?.value,
       maxQueryNodes: MAX_EXPANDED_SELECTIONS,
     });
+  };
   try {
     return complexity(variables ?? {});
   } catch (error) {
+    if (error instanceof SelectionTooLarge) return Number.POSITIVE_INFINITY;
     if ((error as Error).message !== TOO_MANY_NODES && variables) {
       // A null given for a variable whose default lets it stand where null may not (`$o: String = "default"` as a
       // `String!` argument): execution answers that argument's error; the cost counts the default in its place.

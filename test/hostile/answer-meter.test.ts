@@ -101,6 +101,28 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
     }
   });
 
+  it('counts a field that several fragments repeat once, as the answer holds it', async () => {
+    // Each of the document's values asked twice, by two fragments: the answer is the same as the plain document's,
+    // which 6,000 values let through; counted per fragment it was refused.
+    const repeated = `{ organizations { id ...A ...B } }
+      fragment A on Organization { members(first: ${MEMBERS}) { edges { node { userId ...U } } } }
+      fragment B on Organization { id members(first: ${MEMBERS}) { edges { node { userId ...U } } } }
+      fragment U on OrganizationMember { user { organizationMemberships { organizationId ...O organization { name } } } }
+      fragment O on OrganizationMember { organizationId organization { name } }`;
+    const other = createGateway({ database: gw.database, limits: { ...SMALL_SITE, maxCost: 6_000 } });
+    const answers = [];
+    for (const query of [MEMBERSHIPS_OF_EVERY_MEMBER, repeated]) {
+      const response = await other.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+        body: JSON.stringify({ query }),
+      });
+      answers.push(await response.json());
+    }
+    expect(answers[0]).not.toHaveProperty('errors');
+    expect(answers[1]).toEqual(answers[0]);
+  });
+
   it('reads no more of the members’ memberships than the answer still has room for', async () => {
     // The first level (organizations, their pages) leaves fewer values than the memberships below it: they are
     // refused as read, not read whole and counted after (a user holds as many as the site has organizations).

@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS } from '../../src/config.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { addMembers, dataOf, makeCast, type Cast } from '../support/fixtures.js';
 import { makeOrganization, startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.js';
+import { costOf } from '../support/cost.js';
 import { graphql } from '../support/graphql.js';
 
 /** `inner` wrapped `levels` times in organization → members(first: 100) → node. */
@@ -77,8 +78,8 @@ const HOSTILE: [string, string, Record<string, unknown>?][] = [
     `{ ...F ...F } fragment F on Query { ${Array.from({ length: 20 }, (_, i) => `f${i}: me { id }`).join(' ')} }`,
   ],
   [
-    'fragments that each spread the next twice (exponential expansion)',
-    `{ ...F0 } ${Array.from({ length: 20 }, (_, i) => `fragment F${i} on Query { me { id } ...F${i + 1} ...F${i + 1} }`).join(' ')} fragment F20 on Query { me { id } }`,
+    'fragments that each select the next under two aliases (exponential once merged)',
+    `{ me { ...U0 } } ${Array.from({ length: 6 }, (_, i) => `fragment U${i} on User { x: organizationMemberships { user { ...U${i + 1} } } y: organizationMemberships { user { ...U${i + 1} } } }`).join(' ')} fragment U6 on User { id }`,
   ],
   [
     'a deep nesting spread through fragments',
@@ -147,6 +148,15 @@ describe.each(DATABASE_KINDS)('hostile documents on %s', (kind) => {
       expectTooComplex(response);
       expect(ran).toBe(0);
     });
+  });
+
+  // The executor answers a fragment spread twice once: fragments that each spread the next twice answer `me { id }`,
+  // priced as it is answered, not as their expansion (2^20 copies, which a walk of the document would price).
+  it('answers fragments that each spread the next twice as the one field they select, priced so', async () => {
+    const doubling = `{ ...F0 } ${Array.from({ length: 20 }, (_, i) => `fragment F${i} on Query { me { id } ...F${i + 1} ...F${i + 1} }`).join(' ')} fragment F20 on Query { me { id } }`;
+    expect(costOf(doubling)).toBe(costOf('{ me { id } }'));
+    const { response } = await run(doubling, undefined, cast.member.token);
+    expect(response).toEqual({ data: { me: { id: cast.member.id } } });
   });
 
   it('says which limit a document passed', async () => {

@@ -8,7 +8,7 @@ import type { DocumentLimits } from '../../src/limits/document-limits.js';
 import { membershipsOfUsers } from '../../src/db/reads/members.js';
 import { AnswerMeter } from '../../src/limits/answer-meter.js';
 import { RequestReads } from '../../src/db/reads/request-reads.js';
-import { createGateway } from '../../src/yoga.js';
+import { createGateway, type Gateway } from '../../src/yoga.js';
 import { costOf } from '../support/cost.js';
 import { DATABASE_KINDS } from '../support/databases.js';
 import { makeOrganization, makeUser, startTestGateway, type TestGateway } from '../support/gateway.js';
@@ -31,6 +31,14 @@ const THROUGH_FRAGMENTS = `{ all: organizations { ...O } }
   fragment S on OrganizationMember { organizationId organization { name } }`;
 
 describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (%s)', (kind) => {
+  /** A POST of `query` to `gateway` as the site's owner. */
+  const asOwner = (gateway: { fetch: Gateway['fetch'] }, query: string, variables?: Record<string, unknown>) =>
+    gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'coder-session-token': owner },
+      body: JSON.stringify({ query, variables }),
+    });
+
   let gw: TestGateway;
   let owner: string;
   let memberIds: string[];
@@ -81,11 +89,7 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
   it('answers the same document whole when the limit covers what it holds, and under the default limits', async () => {
     for (const limits of [{ ...SMALL_SITE, maxCost: 6_000 }, DEFAULT_LIMITS]) {
       const other = createGateway({ database: gw.database, limits });
-      const response = await other.fetch('http://gateway.test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
-        body: JSON.stringify({ query: MEMBERSHIPS_OF_EVERY_MEMBER }),
-      });
+      const response = await asOwner(other, MEMBERSHIPS_OF_EVERY_MEMBER);
       const answer = (await response.json()) as {
         errors?: unknown;
         data: { organizations: { members: { edges: { node: { user: { organizationMemberships: unknown[] } } }[] } }[] };
@@ -112,11 +116,7 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
     const other = createGateway({ database: gw.database, limits: { ...SMALL_SITE, maxCost: 6_000 } });
     const answers = [];
     for (const query of [MEMBERSHIPS_OF_EVERY_MEMBER, repeated]) {
-      const response = await other.fetch('http://gateway.test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
-        body: JSON.stringify({ query }),
-      });
+      const response = await asOwner(other, query);
       answers.push(await response.json());
     }
     expect(answers[0]).not.toHaveProperty('errors');
@@ -134,11 +134,7 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
     });
     try {
       const other = createGateway({ database: gw.database, limits });
-      const response = await other.fetch('http://gateway.test/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'coder-session-token': owner },
-        body: JSON.stringify({ query: MEMBERSHIPS_OF_EVERY_MEMBER }),
-      });
+      const response = await asOwner(other, MEMBERSHIPS_OF_EVERY_MEMBER);
       const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
       expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
       expect(read).toHaveLength(1);
@@ -169,11 +165,7 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
       const other = createGateway({ database: gw.database, limits });
       // Twice: interpreted, then compiled (src/execution/jit.ts).
       for (let run = 0; run < 2; run++) {
-        const response = await other.fetch('http://gateway.test/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'coder-session-token': owner },
-          body: JSON.stringify({ query: MEMBERSHIPS_OF_EVERY_MEMBER }),
-        });
+        const response = await asOwner(other, MEMBERSHIPS_OF_EVERY_MEMBER);
         const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
         expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
         // What the refused execution still had in flight settles.
@@ -209,11 +201,7 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
       });
       try {
         const other = createGateway({ database: gw.database, limits });
-        const response = await other.fetch('http://gateway.test/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'coder-session-token': owner },
-          body: JSON.stringify({ query, variables: { r } }),
-        });
+        const response = await asOwner(other, query, { r });
         const answer = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
         expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
         expect(limitsRead).toHaveLength(1);
@@ -301,11 +289,7 @@ describe.each(DATABASE_KINDS)('the values of an answer, counted as it is built (
     const limits = { ...SMALL_SITE, maxCost: 250 };
     expect(costOf(query, { r }, limits.listSizes)).toBeLessThan(limits.maxCost);
     const other = createGateway({ database: gw.database, limits });
-    const response = await other.fetch('http://gateway.test/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'coder-session-token': owner },
-      body: JSON.stringify({ query, variables: { r } }),
-    });
+    const response = await asOwner(other, query, { r });
     const answer = (await response.json()) as { errors?: unknown; data: { _entities: unknown[] } };
     expect(answer.errors).toBeUndefined();
     expect(answer.data._entities).toHaveLength(r.length);

@@ -35,6 +35,7 @@ import { parsedDocuments } from './limits/document-cache.js';
 import { admitByCost } from './limits/admission.js';
 import { SmallTraffic } from './limits/small-traffic.js';
 import { type DocumentLimits, limitDocuments } from './limits/document-limits.js';
+import { sayWhenChangesWereMade } from './execution/changes-made.js';
 import { compileRepeatedOrHeavyDocuments } from './execution/jit.js';
 import { type HeavyLane, heavyQueryLane } from './execution/heavy-lane.js';
 import type { Config, TrustedDocuments } from './config.js';
@@ -150,6 +151,8 @@ export function createGateway({
       ...(lane ? [lane.answer] : []),
       // Before the access log, which logs the codes of the answer as written; and before anything writes it.
       limitAnswerText(),
+      // After the refusals above, which leave an answer without data.
+      sayWhenChangesWereMade(),
       // Every response, refusals included, gets its request id, and is timed and logged.
       requestIdsAndAccessLog(accessLog ? logger : undefined),
       ...(graphiql ? [serveGraphiQL('/graphql', graphiql, logger)] : []),

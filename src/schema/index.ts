@@ -5,7 +5,8 @@ import { builder } from '../builder.js';
 import { emptyListsOnceStopped } from '../execution/list-fields.js';
 import { resolveLongListsInTurns } from '../execution/turns.js';
 import { meterListValues } from '../limits/answer-meter.js';
-import type { RequestContext } from '../context.js';
+import type { Context, RequestContext } from '../context.js';
+import { noteChangesMade } from '../execution/changes-made.js';
 import { answerEntitiesOneByOne, requireAuthenticated } from './shared/entity.js';
 import { serveSubgraphSdl } from './shared/sdl.js';
 import './permission/permission.js';
@@ -48,6 +49,7 @@ for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) 
     writing.add(ctx);
     ctx.forgetReads();
     const result = await write(root, args, ctx, info);
+    noteChangesMade((ctx as Partial<Context>).request);
     ctx.forgetReads();
     return result;
   };

@@ -233,6 +233,27 @@ describe.each(DATABASE_KINDS)('answers with too much text on %s', (kind) => {
     expect(refused.errors?.[0]?.message).toMatch(/more than 64 MiB of text/);
   });
 
+  it("says when a mutation's answer is refused after its change was made", async () => {
+    // The role is created, then its answer is too long to write: without a word, a client retrying got CONFLICT.
+    const wordy = aliases(20).replace('{ organization(organization: "wordy") {', '{ organization {');
+    const refused = await gw.gql(
+      `mutation { createOrganizationRole(organization: "wordy", role: { name: "made-anyway" }) { name ${wordy.slice(1, -1)} } }`,
+      {},
+      owner,
+    );
+    expect(refused.data ?? null, JSON.stringify(refused).slice(0, 400)).toBeNull();
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/64 MiB.*made their changes: read them back/s),
+        extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', changesMade: true }),
+      }),
+    ]);
+    expect(await gw.database.prisma.customRole.count({ where: { name: 'made-anyway' } })).toBe(1);
+    // A refusal of a request that changed nothing says nothing of the kind.
+    const unchanged = await gw.gql(aliases(20), {}, owner);
+    expect(unchanged.errors?.[0]?.extensions).not.toHaveProperty('changesMade');
+  });
+
   it('logs the refusal with its code', async () => {
     const lines: { errorCodes?: string[] }[] = [];
     const stream = new Writable({

@@ -75,6 +75,13 @@ describe.each(DATABASE_KINDS)('operations on %s', (kind) => {
       expect(ready.status).toBe(200);
       expect(await ready.json()).toEqual({ status: 'ready' });
       expect((await yoga.fetch('http://gateway.test/health')).status).toBe(200);
+      // Only a probe's GET (or HEAD) runs the check; anything else is refused with a code.
+      const posted = await yoga.fetch('http://gateway.test/ready', { method: 'POST', body: '{}' });
+      expect(posted.status).toBe(405);
+      expect(posted.headers.get('allow')).toBe('GET, HEAD');
+      expect(await posted.json()).toEqual({
+        errors: [expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })],
+      });
     });
 
     it('answers /ready with 503 and the reason on a database whose migrations are not applied', async () => {

@@ -24,8 +24,13 @@ function publicReason(error: unknown): string {
 
 export function readinessEndpoint(check: () => Promise<void>, logger?: Logger): Plugin {
   return {
-    async onRequest({ url, endResponse, fetchAPI }) {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== READY_PATH) return;
+      // A check runs a statement: only what a probe sends runs it (the refusal gets its body from request-errors.ts).
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
+        return;
+      }
       let timer: NodeJS.Timeout | undefined;
       const reason = await Promise.race([
         check().then(

@@ -46,7 +46,7 @@ function withClippedOriginal(error: GraphQLError): GraphQLError {
 /** Yoga's refusals that come with no body: their statuses, and what each means to the client. */
 const BODILESS_REFUSALS = new Map([
   [404, 'Nothing is served at this path: the API is at /graphql.'],
-  [405, 'This method is not served here: use one its Allow header names (GET or POST for /graphql).'],
+  [405, 'This method is not served here: use one that its Allow header names (GET or POST for /graphql).'],
   [406, 'None of the media types the request accepts can be served: accept application/json.'],
   [415, 'The body is not of a media type served here: send application/json.'],
 ]);

@@ -408,7 +408,10 @@ export function documentCost(
     ),
   );
   const complexity = (values: Record<string, unknown>) => {
-    const scope = { schema, fragments, variableValues: values, budget: MAX_EXPANDED_SELECTIONS };
+    // @skip and @include read variables as the executor has them: defaults applied.
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], values);
+    const variableValues = coerced.coerced ?? values;
+    const scope = { schema, fragments, variableValues, budget: MAX_EXPANDED_SELECTIONS };
     const merged: OperationDefinitionNode = {
       ...operation,
       selectionSet: mergeSelections(scope, root, [operation.selectionSet]),

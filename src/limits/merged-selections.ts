@@ -35,7 +35,7 @@ export interface MergeScope {
   schema: GraphQLSchema;
   fragments: Record<string, FragmentDefinitionNode>;
   variableValues: Record<string, unknown>;
-  /** Fields the merged selection may hold in all; past it, `mergeSelections` throws SelectionTooLarge. */
+  /** Selections the merge may walk in all, fragments' included; past it, `mergeSelections` throws SelectionTooLarge. */
   budget: number;
 }
 
@@ -73,6 +73,9 @@ function mergeFields(
   const spread = new Set<string>();
   const collect = (selections: readonly SelectionNode[]) => {
     for (const selection of selections) {
+      // Every selection walked counts, merged or not: a fragment of 700 repeated leaves, spread at every level,
+      // is walked at each (pricing took a second before it was refused).
+      if (--scope.budget < 0) throw new SelectionTooLarge();
       if (!included(selection, scope.variableValues)) continue;
       if (selection.kind === Kind.FIELD) {
         const key = selection.alias?.value ?? selection.name.value;
@@ -92,8 +95,6 @@ function mergeFields(
     }
   };
   for (const set of sets) if (set) collect(set.selections);
-  scope.budget -= byKey.size;
-  if (scope.budget < 0) throw new SelectionTooLarge();
   return [...byKey.values()].map((nodes) => {
     const first = nodes[0]!;
     const definition = fieldOf(scope.schema, type, first.name.value);

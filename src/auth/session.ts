@@ -21,7 +21,7 @@ export type { KeyRow };
 /** What authorization needs of the caller: its site roles and, per organization, its stored roles. */
 export interface CallerRoles {
   memberships: { organizationId: string; roles: string[] }[];
-  /** Site-wide custom roles and those of the caller's organizations, as stored. */
+  /** The custom roles the caller holds, site-wide and in its organizations, as stored but for display names. */
   customRoles: StoredCustomRole[];
 }
 

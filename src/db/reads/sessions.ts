@@ -38,7 +38,10 @@ export interface KeyRow {
  * one statement: every authenticated request pays it, so it is one round trip
  * and not four. Of custom roles, only those the user holds, without their
  * display names: what an organization's admins store there is read by every
- * member's every request, before the secret is even checked. `users.last_seen_at` is a timestamp without time zone, kept in
+ * member's every request, before the secret is even checked. Found from the
+ * user's memberships, not by a test of every role of the site (an `OR EXISTS`
+ * ran its subquery per role: 143-156 ms on 40,000 roles; joined, 0.1-0.6 ms
+ * on 20,000). `users.last_seen_at` is a timestamp without time zone, kept in
  * UTC (as Coder and Prisma write it); read bare, the drivers would take it for
  * the gateway's local time.
  */
@@ -48,11 +51,14 @@ const KEY_STATEMENT = `
       u.id AS user_id, u.username, u.last_seen_at AT TIME ZONE 'UTC' AS last_seen_at, u.status::text AS status, u.deleted, u.rbac_roles,
       (SELECT coalesce(json_agg(json_build_object('organizationId', m.organization_id, 'roles', m.roles)), '[]'::json)
          FROM organization_members m WHERE m.user_id = u.id) AS memberships,
-      (SELECT coalesce(json_agg(${customRoleJson('c', { displayName: false })}), '[]'::json)
-         FROM custom_roles c
-         WHERE (c.organization_id IS NULL AND c.name = ANY(u.rbac_roles))
-            OR EXISTS (SELECT FROM organization_members m
-                       WHERE m.user_id = u.id AND m.organization_id = c.organization_id AND c.name = ANY(m.roles))) AS custom_roles
+      (SELECT coalesce(json_agg(held.role), '[]'::json) FROM (
+         SELECT ${customRoleJson('c', { displayName: false })} AS role
+           FROM custom_roles c WHERE c.organization_id IS NULL AND c.name = ANY(u.rbac_roles)
+         UNION ALL
+         SELECT ${customRoleJson('c', { displayName: false })}
+           FROM organization_members m
+           JOIN custom_roles c ON c.organization_id = m.organization_id AND c.name = ANY(m.roles)
+           WHERE m.user_id = u.id) held) AS custom_roles
     FROM api_keys k JOIN users u ON u.id = k.user_id
     WHERE k.id = $1`;
 

@@ -23,11 +23,14 @@
 // it, and would answer every later request of that document with it (a query's
 // name running the document's mutation, past Yoga's "mutations only by POST").
 //
-// graphql-jit (0.8.7) also answers two kinds of document wrongly, which run on
-// the interpreter every time: a non-null variable with a default, left out of
-// the request (jit reports it missing), and a variable inside the literal of a
+// graphql-jit (0.8.7) also answers three kinds of document wrongly, which run
+// on the interpreter every time: a non-null variable with a default, left out
+// of the request (jit reports it missing); a variable inside the literal of a
 // custom scalar, `_entities(representations: [{ ..., id: $id }])` (jit drops
-// it, so the entity is not found).
+// it, so the entity is not found); and a field under @skip or @include with a
+// selection of its own (jit answered what a skipped copy reached through a
+// fragment when another copy of the field was not skipped: a document priced
+// 12 answered every member of every organization).
 //
 // A compiled document's errors are made answer-for-answer the interpreter's:
 // graphql-jit's carry their `locations` only as numbers, which Yoga drops when
@@ -75,6 +78,8 @@ function variablesFit({ schema, document, operationName, variableValues }: Execu
   return !getVariableValues(schema, definitions, variableValues ?? {}, { maxErrors: 1 }).errors;
 }
 
+const CONDITIONS = new Set(['skip', 'include']);
+
 /** Whether graphql-jit answers `document` as graphql-js does, and is to compile it (see the top of this file). */
 function compilesFaithfully(schema: GraphQLSchema, document: DocumentNode): boolean {
   if (document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION).length !== 1)
@@ -93,7 +98,8 @@ function compilesFaithfully(schema: GraphQLSchema, document: DocumentNode): bool
     document,
     visitWithTypeInfo(typeInfo, {
       Field(node) {
-        if (node.name.value === '__schema' || node.name.value === '__type') {
+        const conditional = node.selectionSet && node.directives?.some(({ name }) => CONDITIONS.has(name.value));
+        if (conditional || node.name.value === '__schema' || node.name.value === '__type') {
           faithful = false;
           return BREAK;
         }

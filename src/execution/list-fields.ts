@@ -11,7 +11,7 @@ import {
   isObjectType,
 } from 'graphql';
 
-/** What becomes of a resolved list: the list itself, or what the executor gets instead. */
+/** A step of what becomes of a resolved list: the list itself, or what the executor gets instead. */
 export type ListResolved = (list: unknown[], context: unknown, info: GraphQLResolveInfo) => unknown;
 
 /** What a request's context carries of its execution's end (src/context.ts). */
@@ -23,31 +23,23 @@ interface WithStop {
 export const executionStopped = (context: unknown): boolean => (context as WithStop | null)?.stopped?.aborted === true;
 
 /**
- * Once its execution has stopped, a list field resolves to an empty list without running its resolver. The
- * answer has been given (a refusal, SERVICE_UNAVAILABLE), but graphql-jit's executor takes no signal, and
- * graphql-js's stops only between fields: without this, what was already loaded was still built, item by item,
- * each list below failing with an error of its own (seconds of CPU after a refusal, other requests waiting).
- * Register it last, so that it wraps the other list wrappers.
+ * Wraps each list field of the schema's own types once: the list its resolver gives (awaited or not) goes through
+ * `steps` in turn, each taking what the one before it gave. Once its execution has stopped, a list field resolves
+ * to an empty list without running its resolver, and a list arriving later is not built either: the answer has
+ * been given (a refusal, SERVICE_UNAVAILABLE), but graphql-jit's executor takes no signal, and graphql-js's stops
+ * only between fields; without this, what was already loaded was still built, item by item, each list below
+ * failing with an error of its own (seconds of CPU after a refusal, other requests waiting).
  */
-export function emptyListsOnceStopped(schema: GraphQLSchema): void {
+export function resolveListFields(schema: GraphQLSchema, steps: readonly ListResolved[]): void {
   forEachListField(schema, (field) => {
     const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
-    field.resolve = (source, args, context, info) =>
-      executionStopped(context) ? [] : resolve(source, args, context, info);
-  });
-}
-
-/**
- * Runs `resolved` on each list the schema's list fields resolve, after their own resolvers, awaited or not; a list
- * that resolves once its execution has stopped is answered empty instead.
- */
-export function afterListsResolve(schema: GraphQLSchema, resolved: ListResolved): void {
-  forEachListField(schema, (field) => {
-    const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
-    // A list that arrives after its execution stopped is not built either.
-    const after = (value: unknown, context: unknown, info: GraphQLResolveInfo) =>
-      Array.isArray(value) ? (executionStopped(context) ? [] : resolved(value, context, info)) : value;
+    const after = (value: unknown, context: unknown, info: GraphQLResolveInfo) => {
+      if (!Array.isArray(value)) return value;
+      if (executionStopped(context)) return [];
+      return steps.reduce<unknown>((list, step) => step(list as unknown[], context, info), value);
+    };
     field.resolve = (source, args, context, info) => {
+      if (executionStopped(context)) return [];
       const value = resolve(source, args, context, info);
       return value instanceof Promise ? value.then((list) => after(list, context, info)) : after(value, context, info);
     };

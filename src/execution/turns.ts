@@ -9,7 +9,7 @@
 //
 // Our own: no scheduler among the executor's plugins yields between list items.
 import type { GraphQLSchema } from 'graphql';
-import { afterListsResolve } from './list-fields.js';
+import type { ListResolved } from './list-fields.js';
 
 /** Lists up to this long are left as they are: their items take less than a millisecond to build. */
 export const LONG_LIST = 200;
@@ -100,7 +100,6 @@ interface WithLongLists {
   longLists?: LongListsInTurns;
 }
 
-/** Every list field of the schema's own types resolves its long lists in turns. */
-export function resolveLongListsInTurns(schema: GraphQLSchema): void {
-  afterListsResolve(schema, (list, context) => inTurns(list, (context as WithLongLists | null)?.longLists));
-}
+/** A list's step (src/execution/list-fields.ts): a long list handed out in turns. */
+export const handOutInTurns: ListResolved = (list, context) =>
+  inTurns(list, (context as WithLongLists | null)?.longLists);

@@ -25,7 +25,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { queryTooComplex } from '../errors.js';
-import { afterListsResolve } from '../execution/list-fields.js';
+import type { ListResolved } from '../execution/list-fields.js';
 import { freeTypename } from './cost.js';
 import { mergeSelections } from './merged-selections.js';
 import { selectionsOf } from '../schema/shared/selection.js';
@@ -85,13 +85,11 @@ interface Metered {
 
 export const answerMeterOf = (context: unknown): AnswerMeter | undefined => (context as Metered | null)?.answerMeter;
 
-/** Every list field of the schema's own types counts its values on the request's meter, where it has one. */
-export function meterListValues(schema: GraphQLSchema): void {
-  afterListsResolve(schema, (list, context, info) => {
-    answerMeterOf(context)?.count(list, info);
-    return list;
-  });
-}
+/** A list's step (src/execution/list-fields.ts): its values counted on the request's meter, where it has one. */
+export const countListValues: ListResolved = (list, context, info) => {
+  answerMeterOf(context)?.count(list, info);
+  return list;
+};
 
 /**
  * The values each item of the list field being resolved adds to the answer: every field selected on it, and below

@@ -2,9 +2,9 @@
 // builder), then builds the schema as an Apollo Federation subgraph.
 import { assertValidSchema, lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
-import { emptyListsOnceStopped } from '../execution/list-fields.js';
-import { resolveLongListsInTurns } from '../execution/turns.js';
-import { meterListValues } from '../limits/answer-meter.js';
+import { resolveListFields } from '../execution/list-fields.js';
+import { handOutInTurns } from '../execution/turns.js';
+import { countListValues } from '../limits/answer-meter.js';
 import type { Context, RequestContext } from '../context.js';
 import { noteChangesMade } from '../execution/changes-made.js';
 import { answerEntitiesOneByOne, requireAuthenticated } from './shared/entity.js';
@@ -56,10 +56,7 @@ for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) 
 }
 answerEntitiesOneByOne(schema);
 // Counted as read, before long lists are handed out in turns.
-meterListValues(schema);
-resolveLongListsInTurns(schema);
-// Around both: once the execution stopped, a list runs neither.
-emptyListsOnceStopped(schema);
+resolveListFields(schema, [countListValues, handOutInTurns]);
 serveSubgraphSdl(schema);
 // Fail at start-up, not on the first request.
 assertValidSchema(schema);
